@@ -1,0 +1,10 @@
+// The public plugin API (re-exported from the package entry point).
+export type * from './stage.js';
+export type * from './schema.js';
+export type * from './registry-view.js';
+export type * from './layers.js';
+export type * from './calibration.js';
+export type * from './pruner.js';
+export type * from './solver.js';
+export type { ScalpelPlugin } from './plugin.js';
+export { definePlugin, defineStage, definePruner, defineSolver } from './plugin.js';

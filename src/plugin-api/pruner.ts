@@ -1,0 +1,57 @@
+// The pruner contract: what `uses: prune` with `method: <name>` runs. The baselines in plugins/
+// use only this (and what src/index.ts exports), exactly as a third-party plugin would.
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Rng } from '../util/rng.js';
+import type { JsonSchema } from './schema.js';
+import type { Logger, Progress } from './stage.js';
+import type { CalibrationData, CalibrationNeeds } from './calibration.js';
+import type { Mask, PrunableLayerInfo } from './layers.js';
+
+/** One selected layer with a copy of its original (dense) kernel, [fanIn, units] row-major. */
+export interface LayerToPrune {
+  readonly info: PrunableLayerInfo;
+  readonly weights: Float32Array;
+  /** Target fraction of weights to keep in this layer (recipe density, or a per-layer override). */
+  readonly density: number;
+}
+
+export interface PruneArgs<P = Record<string, unknown>> {
+  /** The model being pruned. Do not change its weights unless the pruner reconstructs weights. */
+  readonly model: LayersModel;
+  readonly layers: readonly LayerToPrune[];
+  /** Present when the pruner declared `calibration` needs (the prune stage then requires an input of kind 'calibration'). */
+  readonly calibration: CalibrationData | undefined;
+  /** The pruner's own parameters (schema-validated, defaults filled; `method` removed). */
+  readonly params: P;
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly log: Logger;
+  progress(label: string, total: number): Progress;
+  event(type: string, data: Record<string, unknown>): void;
+  readonly signal: AbortSignal;
+}
+
+export interface PruneResult {
+  /** A keep-mask for every layer in `args.layers`. */
+  masks: Map<string, Mask>;
+  /** Reconstructed kernels (only for pruners with `reconstructsWeights`); zeros where masked. */
+  weights?: Map<string, Float32Array>;
+  /** Anything worth recording in the stage manifest/metrics (per-layer errors, curves…). */
+  info?: Record<string, unknown>;
+}
+
+export interface Pruner<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  /**
+   * JSON Schema of the pruner's own parameters (an object schema; `properties` plus
+   * `additionalProperties: false`). The prune stage adds the common ones (`method`, `density`,
+   * `layers`) itself: do not declare them.
+   */
+  readonly schema: JsonSchema;
+  readonly calibration?: CalibrationNeeds;
+  /** True for pruners (SparseGPT) that return updated weights, not only masks. */
+  readonly reconstructsWeights?: boolean;
+  prune(args: PruneArgs<P>): Promise<PruneResult>;
+}

@@ -1,0 +1,38 @@
+// The QUBO solver contract: minimise xᵀQx over binary x with exactly k ones.
+import type { JsonSchema } from './schema.js';
+import type { Logger } from './stage.js';
+
+export interface CardinalityQubo {
+  readonly n: number;
+  /** n × n row-major, symmetric. */
+  readonly Q: Float32Array;
+  /** Number of ones required. */
+  readonly k: number;
+  /** Starting state (k ones); default: the first k entries are 1. */
+  readonly initial?: Uint8Array;
+}
+
+export interface SolveResult {
+  /** 0/1 per variable, exactly k ones. */
+  x: Uint8Array;
+  /** xᵀQx of `x`, computed in float64. */
+  energy: number;
+  /** Solver-specific numbers (restarts run, sweeps done, acceptance…). */
+  stats?: Record<string, number>;
+}
+
+export interface SolveContext {
+  readonly seed: number;
+  readonly signal?: AbortSignal;
+  readonly log?: Logger;
+}
+
+export interface QuboSolver<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema of the solver's parameters (besides `uses`). */
+  readonly schema: JsonSchema;
+  solve(problem: CardinalityQubo, params: P, ctx: SolveContext): Promise<SolveResult>;
+  /** Release worker threads etc. (called when the run ends). */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+// JSON Schemas live as files in schemas/ (so users and editors can read them); code loads them here.
+import { readFileSync } from 'node:fs';
+import type { JsonSchema } from '../plugin-api/schema.js';
+import { fromPackageRoot } from './package-root.js';
+
+const cache = new Map<string, JsonSchema>();
+
+/** Load `schemas/<relPath>` (e.g. 'stages/icbs.schema.json'). */
+export function readSchema(relPath: string): JsonSchema {
+  let s = cache.get(relPath);
+  if (s === undefined) {
+    s = JSON.parse(readFileSync(fromPackageRoot('schemas', relPath), 'utf8')) as JsonSchema;
+    cache.set(relPath, s);
+  }
+  return s;
+}
