@@ -6,5 +6,6 @@ export type * from './layers.js';
 export type * from './calibration.js';
 export type * from './pruner.js';
 export type * from './solver.js';
+export type * from '../data/types.js';
 export type { ScalpelPlugin } from './plugin.js';
 export { definePlugin, defineStage, definePruner, defineSolver } from './plugin.js';

@@ -6,6 +6,7 @@ import type { JsonSchema } from './schema.js';
 import type { Logger, Progress } from './stage.js';
 import type { CalibrationData, CalibrationNeeds } from './calibration.js';
 import type { Mask, PrunableLayerInfo } from './layers.js';
+import type { Dataset } from '../data/types.js';
 
 /** One selected layer with a copy of its original (dense) kernel, [fanIn, units] row-major. */
 export interface LayerToPrune {
@@ -21,6 +22,8 @@ export interface PruneArgs<P = Record<string, unknown>> {
   readonly layers: readonly LayerToPrune[];
   /** Present when the pruner declared `calibration` needs (the prune stage then requires an input of kind 'calibration'). */
   readonly calibration: CalibrationData | undefined;
+  /** Present when the pruner sets `requiresDataset` (the prune stage then requires an input of kind 'dataset'). */
+  readonly dataset: Dataset | undefined;
   /** The pruner's own parameters (schema-validated, defaults filled; `method` removed). */
   readonly params: P;
   readonly seed: number;
@@ -51,6 +54,8 @@ export interface Pruner<P = Record<string, unknown>> {
    */
   readonly schema: JsonSchema;
   readonly calibration?: CalibrationNeeds;
+  /** True for pruners (iCBS) that read training batches themselves rather than calibration statistics. */
+  readonly requiresDataset?: boolean;
   /** True for pruners (SparseGPT) that return updated weights, not only masks. */
   readonly reconstructsWeights?: boolean;
   prune(args: PruneArgs<P>): Promise<PruneResult>;
