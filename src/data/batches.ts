@@ -1,0 +1,165 @@
+// From a DatasetSplit (flat typed arrays) to tfjs tensors: contiguous slices (no copy), gathered
+// index sets, and a cursor that hands out the next batch of a split forever, wrapping around at
+// the end (iCBS takes "the next batch of the training split"), optionally reshuffled each epoch
+// with a seeded Rng. Every tensor returned belongs to the caller: dispose it with disposeBatch.
+import * as tf from '@tensorflow/tfjs-core';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+import type { DatasetSplit } from './types.js';
+
+/** Samples as plain arrays: x is count × prod(sampleShape), row-major. */
+export interface SampleBlock {
+  readonly count: number;
+  readonly x: Float32Array;
+  readonly y: Int32Array;
+  readonly ids: Int32Array;
+}
+
+export interface TensorBatch {
+  readonly count: number;
+  /** [count, ...sampleShape] float32 */
+  readonly x: tf.Tensor;
+  /** [count] int32 class indices */
+  readonly labels: tf.Tensor1D;
+  /** [count, numClasses] float32 */
+  readonly oneHot: tf.Tensor2D;
+  /** Sample ids (not a tensor). */
+  readonly ids: Int32Array;
+}
+
+function sampleSize(split: DatasetSplit): number {
+  return split.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+/** Samples [start, end) as views into the split's arrays (no copy). */
+export function sliceSamples(split: DatasetSplit, start: number, end: number): SampleBlock {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= split.count)) {
+    throw new RangeError(`slice [${start}, ${end}) is outside split '${split.name}' of ${split.count} samples`);
+  }
+  const size = sampleSize(split);
+  return {
+    count: end - start,
+    x: split.x.subarray(start * size, end * size),
+    y: split.y.subarray(start, end),
+    ids: split.ids.subarray(start, end),
+  };
+}
+
+/** Copies of the samples at `indices` (in that order, repeats allowed). */
+export function gatherSamples(split: DatasetSplit, indices: ArrayLike<number>): SampleBlock {
+  const size = sampleSize(split);
+  const n = indices.length;
+  const x = new Float32Array(n * size);
+  const y = new Int32Array(n);
+  const ids = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = indices[k] as number;
+    if (!(Number.isInteger(i) && i >= 0 && i < split.count)) {
+      throw new RangeError(`sample index ${i} is outside split '${split.name}' of ${split.count} samples`);
+    }
+    x.set(split.x.subarray(i * size, (i + 1) * size), k * size);
+    y[k] = split.y[i] as number;
+    ids[k] = split.ids[i] as number;
+  }
+  return { count: n, x, y, ids };
+}
+
+/** Tensors for a block of samples of `sampleShape`; labels must lie in [0, numClasses). */
+export function blockToTensors(block: SampleBlock, sampleShape: readonly number[], numClasses: number): TensorBatch {
+  for (let k = 0; k < block.count; k++) {
+    const c = block.y[k] as number;
+    if (!(c >= 0 && c < numClasses)) {
+      throw new ScalpelError(ErrorCode.Data, `sample id ${block.ids[k]} has label ${c}, outside [0, ${numClasses})`, {
+        hint: 'the model has fewer outputs than the dataset has classes, or the labels are wrong',
+      });
+    }
+  }
+  const [x, labels, oneHot] = tf.tidy(() => {
+    const labels = tf.tensor1d(block.y, 'int32');
+    return [tf.tensor(block.x, [block.count, ...sampleShape], 'float32'), labels, tf.cast(tf.oneHot(labels, numClasses), 'float32')];
+  }) as [tf.Tensor, tf.Tensor1D, tf.Tensor2D];
+  return { count: block.count, x, labels, oneHot, ids: block.ids };
+}
+
+/** Tensors for samples [start, end) of a split. */
+export function sliceToTensors(split: DatasetSplit, start: number, end: number, numClasses: number): TensorBatch {
+  return blockToTensors(sliceSamples(split, start, end), split.sampleShape, numClasses);
+}
+
+/** Tensors for the samples at `indices`. */
+export function gatherToTensors(split: DatasetSplit, indices: ArrayLike<number>, numClasses: number): TensorBatch {
+  return blockToTensors(gatherSamples(split, indices), split.sampleShape, numClasses);
+}
+
+export function disposeBatch(b: TensorBatch): void {
+  tf.dispose([b.x, b.labels, b.oneHot]);
+}
+
+/** Consecutive [start, end) ranges covering 0..count in steps of batchSize (the last may be short). */
+export function* batchRanges(count: number, batchSize: number): Generator<{ start: number; end: number }> {
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  for (let start = 0; start < count; start += batchSize) yield { start, end: Math.min(count, start + batchSize) };
+}
+
+export interface BatchCursorOptions {
+  batchSize: number;
+  /** Visit samples in a fresh seeded permutation each epoch (needs `rng`). Default false: split order. */
+  shuffle?: boolean;
+  rng?: Rng;
+}
+
+/**
+ * Hands out batches of exactly `batchSize` sample indices forever: when a batch runs past the end
+ * of the split it continues from the start (of the next epoch's permutation when shuffling).
+ */
+export class BatchCursor {
+  readonly batchSize: number;
+  /** Completed passes over the split. */
+  epoch = 0;
+  /** Position inside the current epoch's order. */
+  position = 0;
+  private order: Int32Array;
+  private readonly rng: Rng | undefined;
+
+  constructor(
+    readonly split: DatasetSplit,
+    options: BatchCursorOptions,
+  ) {
+    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0)) {
+      throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
+    }
+    if (split.count === 0) {
+      throw new ScalpelError(ErrorCode.Data, `split '${split.name}' is empty: there is nothing to draw batches from`);
+    }
+    if (options.shuffle === true && options.rng === undefined) throw new RangeError('BatchCursor: shuffle needs an rng');
+    this.batchSize = options.batchSize;
+    this.rng = options.shuffle === true ? options.rng : undefined;
+    this.order = this.newOrder();
+  }
+
+  private newOrder(): Int32Array {
+    if (this.rng !== undefined) return this.rng.permutation(this.split.count);
+    const o = new Int32Array(this.split.count);
+    for (let i = 0; i < o.length; i++) o[i] = i;
+    return o;
+  }
+
+  /** The next batchSize sample indices. */
+  nextIndices(): Int32Array {
+    const out = new Int32Array(this.batchSize);
+    for (let k = 0; k < this.batchSize; k++) {
+      if (this.position === this.order.length) {
+        this.epoch++;
+        this.position = 0;
+        if (this.rng !== undefined) this.order = this.newOrder();
+      }
+      out[k] = this.order[this.position++] as number;
+    }
+    return out;
+  }
+
+  /** The next batch as tensors (the caller disposes them with disposeBatch). */
+  next(numClasses: number): TensorBatch {
+    return gatherToTensors(this.split, this.nextIndices(), numClasses);
+  }
+}
