@@ -1,0 +1,172 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ChainForward } from '../../src/models/functional-forward.js';
+import { GradientEngine } from '../../src/models/per-sample-gradients.js';
+import { outputKindOf, perSampleLoss, meanLoss } from '../../src/models/loss.js';
+import { batchOf, convNet, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+
+/** Independent reference: ∂L_s/∂W of one sample by its own backward pass (model.apply). */
+function referencePerSample(model: tfl.LayersModel, layer: string, x: tf.Tensor, labels: tf.Tensor1D): Float32Array[] {
+  const kind = outputKindOf(model);
+  const kernel = model.getLayer(layer).weights.find((w) => /kernel/.test(w.originalName))?.read() as tf.Variable;
+  const out: Float32Array[] = [];
+  for (let s = 0; s < labels.shape[0]; s++) {
+    out.push(
+      tf.tidy(() => {
+        const xs = tf.slice(x, s, 1);
+        const ls = tf.slice(labels, s, 1);
+        const { grads } = tf.variableGrads(() => tf.sum(perSampleLoss(model.apply(xs) as tf.Tensor, ls, kind)) as tf.Scalar, [kernel]);
+        return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
+      }),
+    );
+  }
+  return out;
+}
+
+function batchGradient(model: tfl.LayersModel, layer: string, x: tf.Tensor, labels: tf.Tensor1D): Float32Array {
+  const kind = outputKindOf(model);
+  const kernel = model.getLayer(layer).weights.find((w) => /kernel/.test(w.originalName))?.read() as tf.Variable;
+  return tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => meanLoss(model.apply(x) as tf.Tensor, labels, kind), [kernel]);
+    return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
+  });
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
+  return m;
+}
+
+describe('icbs: functional forward', () => {
+  before(useWasm);
+
+  for (const [label, make] of [
+    ['logits MLP', () => mlp()],
+    ['softmax MLP with dropout', () => mlp({ head: 'softmax', dropout: true })],
+  ] as const) {
+    it(`equals model.predict bit for bit (${label})`, () => {
+      const model = make();
+      const data = teacherDataset([20], 4);
+      const { x, labels } = batchOf(data.splits.get('train')!, 0, 64);
+      const fwd = ChainForward.of(model);
+      assert.ok(fwd, 'a Dense chain is recognised');
+      const ours = tf.tidy(() => fwd.run(x).output.dataSync());
+      const ref = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+      assert.equal(ours.length, ref.length);
+      for (let i = 0; i < ref.length; i++) assert.equal(ours[i], ref[i], `output ${i}`);
+      // With zero ε hooked into every Dense layer (the gradient pass): the same values (exact
+      // for relu/linear layers, within float32 rounding where the bias is added separately).
+      const hooked = tf.tidy(() => {
+        const perturb = new Map(['linear1', 'linear2', 'linear3'].map((n, i) => [n, tf.zeros([64, [16, 8, 4][i] as number])]));
+        return fwd.run(x, { perturb }).output.dataSync();
+      });
+      for (let i = 0; i < ref.length; i++) {
+        assert.ok(Math.abs((hooked[i] as number) - (ref[i] as number)) <= 1e-6 * Math.abs(ref[i] as number) + 1e-7, `hooked output ${i}`);
+        if (label === 'logits MLP') assert.equal(hooked[i], ref[i]);
+      }
+      tf.dispose([x, labels]);
+      model.dispose();
+    });
+  }
+
+  it('runs conv layers through their own apply and still equals predict', () => {
+    const model = convNet();
+    const data = teacherDataset([6, 6, 1], 4);
+    const { x, labels } = batchOf(data.splits.get('train')!, 0, 16);
+    const fwd = ChainForward.of(model);
+    assert.ok(fwd);
+    const ours = tf.tidy(() => fwd.run(x).output.dataSync());
+    const ref = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    for (let i = 0; i < ref.length; i++) assert.equal(ours[i], ref[i]);
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+});
+
+describe('icbs: per-sample gradients', () => {
+  before(useWasm);
+
+  it('outer-product rule equals per-sample backward passes and averages to the batch gradient', () => {
+    const model = mlp();
+    const data = teacherDataset([20], 4);
+    const train = data.splits.get('train')!;
+    trainSteps(model, train, 5);
+    const { x, labels } = batchOf(train, 0, 24);
+    const engine = new GradientEngine(model);
+    const before = tf.memory().numTensors;
+    const layers = ['linear1', 'linear2', 'linear3'];
+    const grads = engine.compute({ x, labels }, layers);
+    for (const name of layers) {
+      const lg = grads.get(name)!;
+      assert.equal(lg.method, 'outer');
+      const size = engine.kernelShape(name).reduce((a, b) => a * b, 1);
+      // A block of every 3rd kernel entry, in scrambled order.
+      const block = Int32Array.from({ length: Math.floor(size / 3) }, (_, b) => (b * 7 * 3) % size);
+      const G = lg.blockGradients(block);
+      assert.deepEqual(G.shape, [24, block.length]);
+      const g = G.dataSync();
+      const ref = referencePerSample(model, name, x, labels);
+      const scale = Math.max(...ref.map(maxAbs));
+      for (let s = 0; s < 24; s++) {
+        for (let b = 0; b < block.length; b++) {
+          const want = (ref[s] as Float32Array)[block[b] as number] as number;
+          assert.ok(Math.abs((g[s * block.length + b] as number) - want) <= 1e-5 * scale + 1e-7, `${name} s=${s} b=${b}`);
+        }
+      }
+      // Mean of the rows = batch gradient, and meanGradient() over the whole kernel.
+      const batch = batchGradient(model, name, x, labels);
+      const bscale = maxAbs(batch);
+      for (let b = 0; b < block.length; b++) {
+        let m = 0;
+        for (let s = 0; s < 24; s++) m += g[s * block.length + b] as number;
+        assert.ok(Math.abs(m / 24 - (batch[block[b] as number] as number)) <= 1e-5 * bscale + 1e-7);
+      }
+      const full = lg.meanGradient();
+      for (let j = 0; j < size; j++) assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * bscale + 1e-7);
+      G.dispose();
+    }
+    for (const lg of grads.values()) lg.dispose();
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+
+  it('falls back to per-sample passes for conv kernels (correct values; cpu backend: wasm has no conv filter gradient)', async () => {
+    await tf.setBackend('cpu');
+    try {
+      convFallback();
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+});
+
+function convFallback(): void {
+  {
+    const model = convNet();
+    const data = teacherDataset([6, 6, 1], 4);
+    const train = data.splits.get('train')!;
+    const { x, labels } = batchOf(train, 0, 8);
+    const engine = new GradientEngine(model);
+    const grads = engine.compute({ x, labels }, ['conv1', 'head']);
+    assert.equal(grads.get('conv1')!.method, 'per-sample');
+    assert.equal(grads.get('head')!.method, 'outer');
+    const block = Int32Array.from([0, 5, 17, 35, 20]);
+    const G = grads.get('conv1')!.blockGradients(block).dataSync();
+    const ref = referencePerSample(model, 'conv1', x, labels);
+    const scale = Math.max(...ref.map(maxAbs));
+    for (let s = 0; s < 8; s++) {
+      for (let b = 0; b < block.length; b++) {
+        assert.ok(Math.abs((G[s * 5 + b] as number) - ((ref[s] as Float32Array)[block[b] as number] as number)) <= 1e-5 * scale);
+      }
+    }
+    const batch = batchGradient(model, 'conv1', x, labels);
+    const full = grads.get('conv1')!.meanGradient();
+    for (let j = 0; j < batch.length; j++) assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
+    for (const lg of grads.values()) lg.dispose();
+    tf.dispose([x, labels]);
+    model.dispose();
+  }
+}
