@@ -1,4 +1,7 @@
 // The built-in stage types. Each lives in its own file; add it here.
 import type { StageType } from '../plugin-api/stage.js';
+import { trainStage } from './train.js';
+import { evaluateStage } from './evaluate.js';
+import { finetuneStage } from './finetune.js';
 
-export const builtinStages: StageType[] = [];
+export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage];

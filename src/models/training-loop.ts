@@ -1,0 +1,136 @@
+// The training loop shared by the train and finetune stages: a custom loop (not model.fit) so that
+// (1) shuffling and dropout noise come from the stage Rng — same seed, same weights — and (2) masks
+// are re-applied after every optimizer step, keeping pruned weights exactly 0.0.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+import { chainForward, layerChain } from './layer-chain.js';
+import { maskTensors, reapplyMasks } from './kernel-variables.js';
+import { meanLoss, type OutputKind } from './loss.js';
+import { evaluateSamples } from './metrics.js';
+import { batchTensors, type Samples } from './samples.js';
+
+export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
+
+export interface OptimizerSpec {
+  name: OptimizerName;
+  learningRate: number;
+  /** SGD momentum / RMSprop momentum (0 = plain). */
+  momentum?: number;
+}
+
+export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  switch (spec.name) {
+    case 'adam':
+      return tf.train.adam(spec.learningRate);
+    case 'sgd':
+      return (spec.momentum ?? 0) > 0 ? tf.train.momentum(spec.learningRate, spec.momentum ?? 0) : tf.train.sgd(spec.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.learningRate, 0.9, spec.momentum ?? 0);
+  }
+}
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training loss over the epoch's batches (dropout active). */
+  loss: number;
+  /** Training accuracy over the epoch's batches (dropout active). */
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+}
+
+export interface TrainLoopOptions {
+  model: tfl.LayersModel;
+  outputKind: OutputKind;
+  train: Samples;
+  validation?: Samples | undefined;
+  optimizer: tf.Optimizer;
+  epochs: number;
+  batchSize: number;
+  /** Shuffling and dropout noise. */
+  rng: Rng;
+  /** Keep-masks re-applied after every step (finetune); none for plain training. */
+  masks?: ReadonlyMap<string, Uint8Array> | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called after each epoch. */
+  onEpoch?(record: EpochRecord): void;
+  /** Called after each optimizer step with the batch loss (for progress bars). */
+  onStep?(step: number, loss: number): void;
+  where: string;
+}
+
+/** Train in place; returns the per-epoch curve. */
+export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
+  const chain = layerChain(o.model);
+  if (chain === undefined) {
+    throw new ScalpelError(ErrorCode.Stage, `${o.where}: the model is not a single chain of layers; scalpel trains sequential models only`, {
+      hint: 'export the model as a Sequential/linear functional Keras model',
+    });
+  }
+  if (o.train.count === 0) {
+    throw new ScalpelError(ErrorCode.Data, `${o.where}: no training samples`, { hint: 'check the dataset split and validationSplit' });
+  }
+  const shuffleRng = o.rng.fork('shuffle');
+  const dropoutRng = o.rng.fork('dropout');
+  const variables = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const masks = o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
+  const curve: EpochRecord[] = [];
+  let step = 0;
+  try {
+    if (masks !== undefined) reapplyMasks(masks);
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const started = performance.now();
+      const order = shuffleRng.permutation(o.train.count);
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < o.train.count; start += o.batchSize) {
+        o.signal?.throwIfAborted();
+        const rows = order.subarray(start, Math.min(start + o.batchSize, o.train.count));
+        const batch = batchTensors(o.train, rows);
+        const acc: { hits?: tf.Tensor } = {};
+        const cost = o.optimizer.minimize(
+          () => {
+            const out = chainForward(chain, batch.x, { training: true, rng: dropoutRng });
+            acc.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.y), 'int32')));
+            return meanLoss(out, batch.y, o.outputKind);
+          },
+          true,
+          variables,
+        );
+        if (masks !== undefined) reapplyMasks(masks);
+        const batchLoss = cost === null ? NaN : (await cost.data())[0] ?? NaN;
+        correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
+        lossSum += batchLoss * rows.length;
+        tf.dispose([batch.x, batch.y, cost ?? [], acc.hits ?? []]);
+        if (!Number.isFinite(batchLoss)) {
+          throw new ScalpelError(ErrorCode.Stage, `${o.where}: the training loss became ${batchLoss} in epoch ${epoch}`, {
+            hint: 'lower the learning rate, or check that the data is normalised',
+          });
+        }
+        step++;
+        o.onStep?.(step, batchLoss);
+        // Yield to the event loop now and then so Ctrl-C and progress output get through.
+        if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum / o.train.count,
+        accuracy: correct / o.train.count,
+        seconds: (performance.now() - started) / 1000,
+      };
+      if (o.validation !== undefined && o.validation.count > 0) {
+        const v = evaluateSamples(o.model, o.validation, { batchSize: 1000, outputKind: o.outputKind });
+        record.valLoss = v.loss;
+        record.valAccuracy = v.accuracy;
+      }
+      curve.push(record);
+      o.onEpoch?.(record);
+    }
+  } finally {
+    if (masks !== undefined) tf.dispose([...masks.values()]);
+  }
+  return curve;
+}

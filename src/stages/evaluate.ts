@@ -1,0 +1,90 @@
+// evaluate: accuracy, loss, sparsity (from the actual weights), parameter counts, size on disk and
+// latency of a model artifact on a dataset split. Output kind 'metrics' (also written to
+// metrics.json in the stage directory).
+import { join } from 'node:path';
+import { readModelArtifact } from '../models/model-artifact.js';
+import { modelSizeOnDisk } from '../models/model-size.js';
+import { outputKindOf } from '../models/loss.js';
+import { evaluateSamples, measureLatency, measureSparsity } from '../models/metrics.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { readSchema } from '../util/schemas.js';
+import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
+
+export type EvaluateMetric = 'accuracy' | 'loss' | 'sparsity' | 'size' | 'latency';
+
+export type EvaluateParams = {
+  metrics: EvaluateMetric[];
+  split: string;
+  samples: number;
+  topK: number;
+  batchSize: number;
+  latencyBatch: number;
+  latencyRuns: number;
+  warmup: number;
+};
+
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+export const evaluateStage = defineStage<EvaluateParams>({
+  name: 'evaluate',
+  version: '1',
+  description: 'Accuracy, loss, sparsity, parameter counts, size and latency of a model',
+  schema: readSchema('stages/evaluate.schema.json'),
+  output: 'metrics',
+  inputs: [{ kind: 'model' }, { kind: 'dataset', optional: true }],
+  async run(ctx: StageContext<EvaluateParams>): Promise<StageResult> {
+    const p = ctx.params;
+    const want = new Set(p.metrics);
+    const needsData = want.has('accuracy') || want.has('loss') || want.has('latency');
+    const artifact = ctx.input('model');
+    const { model, masks } = await readModelArtifact(artifact);
+    const metrics: Record<string, unknown> = {};
+    const summary: string[] = [];
+    try {
+      if (needsData) {
+        const dataset = await loadDatasetInput(ctx);
+        const samples = splitSamples(ctx, dataset, p.split, p.samples);
+        checkModelInput(ctx, model, samples.sampleShape);
+        if (want.has('accuracy') || want.has('loss')) {
+          checkLabels(ctx, model, dataset.numClasses);
+          const q = evaluateSamples(model, samples, { batchSize: p.batchSize, outputKind: outputKindOf(model), topK: p.topK });
+          metrics.split = p.split;
+          metrics.samples = q.count;
+          if (want.has('accuracy')) {
+            metrics.accuracy = q.accuracy;
+            if (q.topK !== undefined) metrics[`top${q.topK.k}Accuracy`] = q.topK.accuracy;
+            summary.push(`accuracy ${pct(q.accuracy)}${q.topK !== undefined ? ` (top-${q.topK.k} ${pct(q.topK.accuracy)})` : ''} on ${q.count} ${p.split} samples`);
+          }
+          if (want.has('loss')) {
+            metrics.loss = q.loss;
+            summary.push(`loss ${q.loss.toFixed(4)}`);
+          }
+        }
+        if (want.has('latency')) {
+          const lat = await measureLatency(model, samples, { batch: p.latencyBatch, runs: p.latencyRuns, warmup: p.warmup });
+          metrics.latency = { medianMs: lat.medianMs, batch: lat.batch, runs: lat.runs, backend: ctx.backend };
+          summary.push(`latency ${lat.medianMs.toFixed(2)} ms per batch of ${lat.batch} (${ctx.backend})`);
+        }
+      }
+      if (want.has('sparsity')) {
+        const s = measureSparsity(model);
+        metrics.sparsity = { total: s.prunable.sparsity, prunableParams: s.prunable.params, zeros: s.prunable.zeros, layers: s.layers };
+        metrics.params = { ...s.params, masked: masks.size > 0 };
+        summary.push(`sparsity ${pct(s.prunable.sparsity)} (${s.layers.map((l) => `${l.name} ${pct(l.sparsity)}`).join(', ')}), ${s.params.nonZero}/${s.params.total} non-zero parameters`);
+      }
+      if (want.has('size')) {
+        const size = await modelSizeOnDisk(artifact.dir);
+        metrics.size = size;
+        summary.push(`size ${kb(size.bytes)} (gzip ${kb(size.gzipBytes)})`);
+      }
+    } finally {
+      model.dispose();
+    }
+    await writeJsonAtomic(join(ctx.outDir, 'metrics.json'), metrics);
+    ctx.log.info(`${ctx.stageId}: ${summary.join('; ')}`);
+    return { kind: 'metrics', manifest: { metrics: 'metrics.json' }, metrics };
+  },
+});

@@ -1,0 +1,124 @@
+// train: build the model the recipe describes (or take a model input) and train it with the shared
+// loop (src/models/training-loop.ts). Output: a 'model' artifact; metrics: the loss/accuracy curve.
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { buildModel, type ModelSpec } from '../models/model-spec.js';
+import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
+import { outputKindOf } from '../models/loss.js';
+import { sliceSamples } from '../models/samples.js';
+import { createOptimizer, trainLoop, type OptimizerName } from '../models/training-loop.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import { readSchema } from '../util/schemas.js';
+import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
+
+export type TrainingParams = {
+  optimizer: OptimizerName;
+  learningRate: number;
+  momentum: number;
+  epochs: number;
+  batchSize: number;
+  split: string;
+  samples: number;
+  validationSplit: number;
+  seed?: number;
+};
+
+export type TrainParams = TrainingParams & {
+  model?: ModelSpec;
+};
+
+/** Train `model` in place on the stage's dataset input; shared with finetune. */
+export async function runTraining(
+  ctx: StageContext<TrainingParams>,
+  model: tfl.LayersModel,
+  masks: ReadonlyMap<string, Uint8Array> | undefined,
+): Promise<Record<string, unknown>> {
+  const p = ctx.params;
+  const dataset = await loadDatasetInput(ctx);
+  const all = splitSamples(ctx, dataset, p.split, p.samples);
+  checkModelInput(ctx, model, all.sampleShape);
+  checkLabels(ctx, model, dataset.numClasses);
+  const held = Math.floor(all.count * p.validationSplit);
+  const train = sliceSamples(all, 0, all.count - held);
+  const validation = held > 0 ? sliceSamples(all, all.count - held, all.count) : undefined;
+  const optimizer = createOptimizer({ name: p.optimizer, learningRate: p.learningRate, momentum: p.momentum });
+  const stepsPerEpoch = Math.ceil(train.count / p.batchSize);
+  const bar = ctx.progress(`${ctx.stageId}: ${p.epochs} epochs × ${stepsPerEpoch} steps`, p.epochs * stepsPerEpoch);
+  try {
+    const curve = await trainLoop({
+      model,
+      outputKind: outputKindOf(model),
+      train,
+      validation,
+      optimizer,
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      rng: ctx.rng.fork('train-loop'),
+      masks,
+      signal: ctx.signal,
+      where: `stage '${ctx.stageId}'`,
+      onStep: (_step, loss) => bar.tick(1, { loss: Number(loss.toFixed(4)) }),
+      onEpoch: (r) => {
+        const val = r.valAccuracy !== undefined ? `, val loss ${r.valLoss?.toFixed(4)}, val acc ${(100 * r.valAccuracy).toFixed(2)}%` : '';
+        ctx.log.info(`epoch ${r.epoch}/${p.epochs}: loss ${r.loss.toFixed(4)}, acc ${(100 * r.accuracy).toFixed(2)}%${val} (${r.seconds.toFixed(1)} s)`);
+        ctx.event('epoch', { ...r });
+      },
+    });
+    const last = curve[curve.length - 1];
+    return {
+      epochs: p.epochs,
+      trainSamples: train.count,
+      validationSamples: held,
+      final: last ?? {},
+      curve,
+    };
+  } finally {
+    bar.done();
+    optimizer.dispose();
+  }
+}
+
+export const trainStage = defineStage<TrainParams>({
+  name: 'train',
+  version: '1',
+  description: 'Train a model described in the recipe (or continue a model input) on a dataset',
+  schema: readSchema('stages/train.schema.json'),
+  output: 'model',
+  inputs: [{ kind: 'dataset' }, { kind: 'model', optional: true }],
+  async run(ctx: StageContext<TrainParams>): Promise<StageResult> {
+    const inputs = ctx.inputsOfKind('model');
+    if (inputs.length > 1) {
+      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' got ${inputs.length} model inputs; it trains one`, { stageId: ctx.stageId });
+    }
+    const given = inputs[0];
+    if (given !== undefined && ctx.params.model !== undefined) {
+      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' has both a model input (${given.stageId}) and with.model`, {
+        stageId: ctx.stageId,
+        hint: 'remove with.model to continue training the input model, or remove the model stage from needs',
+      });
+    }
+    let model: tfl.LayersModel;
+    if (given !== undefined) {
+      const loaded = await readModelArtifact(given);
+      model = loaded.model;
+      if (loaded.masks.size > 0) {
+        ctx.log.warn(`the input model carries pruning masks; train ignores them (pruned weights will grow back) — use the finetune stage to keep them`);
+      }
+    } else if (ctx.params.model !== undefined) {
+      model = buildModel(ctx.params.model, ctx.rng.fork('init'), `stage '${ctx.stageId}'`);
+    } else {
+      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' has nothing to train`, {
+        stageId: ctx.stageId,
+        hint: 'describe the model under with.model, or add a load-model stage to needs',
+      });
+    }
+    try {
+      const metrics = await runTraining(ctx, model, undefined);
+      const manifest = await writeModelArtifact(ctx.outDir, model);
+      return { kind: 'model', manifest, metrics };
+    } finally {
+      model.dispose();
+    }
+  },
+});
