@@ -1,0 +1,270 @@
+// The content-addressed cache of finished nodes: `<root>/cache/<hash>/` holds the stage's files in
+// `out/` and `entry.json`. An entry is built in `<root>/tmp/<hash>-<pid>-<random>/`, entry.json is
+// written last and fsync'd, and the whole directory is renamed into place: a directory under
+// cache/ either is complete or has no valid entry.json, and only a valid entry.json is a hit.
+// Temp directories left by processes that died (SIGKILL, power loss) are removed by `cleanStale`.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { ArtifactKind } from '../plugin-api/stage.js';
+import { fsyncDir } from '../util/atomic-file.js';
+
+export const ENTRY_FORMAT = 1;
+const ENTRY_FILE = 'entry.json';
+const OUT_DIR = 'out';
+
+export interface EntryTimings {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+}
+
+/** What the engine supplies when committing an entry. */
+export interface EntryInfo {
+  readonly kind: ArtifactKind;
+  readonly stageType: string;
+  readonly stageVersion: string;
+  readonly manifest: Record<string, unknown>;
+  readonly metrics: Record<string, unknown>;
+  readonly timings: EntryTimings;
+}
+
+/** The contents of entry.json. */
+export interface EntryMeta extends EntryInfo {
+  readonly format: number;
+  readonly hash: string;
+  readonly created: string;
+  /** Every regular file under out/ with its size: a cheap integrity check on lookup. */
+  readonly files: readonly { path: string; size: number }[];
+}
+
+export interface CacheEntry {
+  readonly hash: string;
+  /** The entry directory. */
+  readonly dir: string;
+  /** The stage's files (the Artifact's `dir`). */
+  readonly outDir: string;
+  readonly meta: EntryMeta;
+}
+
+/** An entry under construction. The stage writes into `outDir`. */
+export interface PendingEntry {
+  readonly hash: string;
+  readonly tmpDir: string;
+  readonly outDir: string;
+}
+
+export interface CacheRootOptions {
+  /** Explicit root (`--cache-dir`); wins over the environment. */
+  cacheDir?: string | undefined;
+  /** Base for the default `.scalpel` root; default process.cwd(). */
+  cwd?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The cache root: --cache-dir, else $SCALPEL_CACHE_DIR, else `<cwd>/.scalpel`. */
+export function resolveCacheRoot(opts: CacheRootOptions = {}): string {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  if (opts.cacheDir !== undefined && opts.cacheDir !== '') return resolve(cwd, opts.cacheDir);
+  const fromEnv = env['SCALPEL_CACHE_DIR'];
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(cwd, fromEnv);
+  return resolve(cwd, '.scalpel');
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+const TMP_RE = /^([0-9a-f]{64})-(\d+)-([0-9a-f]+)(?:-old)?$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function listFiles(dir: string, prefix = ''): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const rel = prefix === '' ? name : `${prefix}/${name}`;
+    const abs = join(dir, name);
+    const st = lstatSync(abs);
+    if (st.isDirectory()) out.push(...listFiles(abs, rel));
+    else if (st.isFile()) out.push({ path: rel, size: st.size });
+    else {
+      throw new ScalpelError(ErrorCode.Io, `stage output '${rel}' is not a regular file or directory`, {
+        hint: 'stages must write plain files into ctx.outDir (no symlinks, sockets or pipes)',
+      });
+    }
+  }
+  return out;
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseMeta(text: string, hash: string): EntryMeta | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Partial<EntryMeta>;
+  if (m.format !== ENTRY_FORMAT || m.hash !== hash || typeof m.kind !== 'string') return undefined;
+  if (typeof m.stageType !== 'string' || typeof m.stageVersion !== 'string') return undefined;
+  if (typeof m.manifest !== 'object' || m.manifest === null) return undefined;
+  if (typeof m.metrics !== 'object' || m.metrics === null) return undefined;
+  if (!Array.isArray(m.files)) return undefined;
+  return m as EntryMeta;
+}
+
+export class Cache {
+  readonly root: string;
+  readonly entriesDir: string;
+  readonly tmpDir: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.entriesDir = join(root, 'cache');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  entryDir(hash: string): string {
+    return join(this.entriesDir, hash);
+  }
+
+  /** The complete entry for `hash`, or undefined. Anything incomplete or inconsistent is a miss. */
+  lookup(hash: string): CacheEntry | undefined {
+    if (!HASH_RE.test(hash)) return undefined;
+    const dir = this.entryDir(hash);
+    let text: string;
+    try {
+      text = readFileSync(join(dir, ENTRY_FILE), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const meta = parseMeta(text, hash);
+    if (meta === undefined) return undefined;
+    const outDir = join(dir, OUT_DIR);
+    for (const f of meta.files) {
+      try {
+        const st = lstatSync(join(outDir, f.path));
+        if (!st.isFile() || st.size !== f.size) return undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return { hash, dir, outDir, meta };
+  }
+
+  /** Hashes of all complete entries. */
+  list(): string[] {
+    if (!existsSync(this.entriesDir)) return [];
+    return readdirSync(this.entriesDir).filter((h) => this.lookup(h) !== undefined);
+  }
+
+  /** A fresh private directory for building the entry of `hash`. */
+  begin(hash: string): PendingEntry {
+    if (!HASH_RE.test(hash)) throw new ScalpelError(ErrorCode.Internal, `not a node hash: '${hash}'`);
+    mkdirSync(this.tmpDir, { recursive: true });
+    const tmpDir = join(this.tmpDir, `${hash}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const outDir = join(tmpDir, OUT_DIR);
+    mkdirSync(outDir, { recursive: true });
+    return { hash, tmpDir, outDir };
+  }
+
+  /** Throw away an entry under construction (failed or interrupted stage). */
+  discard(p: PendingEntry): void {
+    rmSync(p.tmpDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Make the pending entry visible. If a complete entry already exists (a concurrent run won the
+   * race), ours is discarded and theirs returned, unless `overwrite` (--no-cache/--force).
+   */
+  commit(p: PendingEntry, info: EntryInfo, opts: { overwrite?: boolean } = {}): CacheEntry {
+    const files = listFiles(p.outDir);
+    for (const f of files) fsyncFile(join(p.outDir, f.path));
+    const meta: EntryMeta = {
+      format: ENTRY_FORMAT,
+      hash: p.hash,
+      ...info,
+      created: new Date().toISOString(),
+      files,
+    };
+    // entry.json last: its presence (and validity) is what makes the directory an entry.
+    const fd = openSync(join(p.tmpDir, ENTRY_FILE), 'wx');
+    try {
+      writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    fsyncDir(p.outDir);
+    fsyncDir(p.tmpDir);
+    mkdirSync(this.entriesDir, { recursive: true });
+    const final = this.entryDir(p.hash);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(p.tmpDir, final);
+        fsyncDir(this.entriesDir);
+        return { hash: p.hash, dir: final, outDir: join(final, OUT_DIR), meta };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw e;
+        if (attempt >= 5) throw e;
+        const existing = this.lookup(p.hash);
+        if (existing !== undefined && opts.overwrite !== true) {
+          this.discard(p);
+          return existing;
+        }
+        // Move the old (or invalid) entry aside atomically, then retry; another process may do
+        // the same at the same moment, hence the loop.
+        const aside = join(this.tmpDir, `${p.hash}-${process.pid}-${randomBytes(6).toString('hex')}-old`);
+        try {
+          renameSync(final, aside);
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code !== 'ENOENT') throw e2;
+        }
+        rmSync(aside, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Remove temp directories of processes that no longer exist. Returns how many were removed. */
+  cleanStale(): number {
+    if (!existsSync(this.tmpDir)) return 0;
+    let removed = 0;
+    for (const name of readdirSync(this.tmpDir)) {
+      const m = TMP_RE.exec(name);
+      const pid = m === null ? NaN : Number(m[2]);
+      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+      rmSync(join(this.tmpDir, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
