@@ -2,3 +2,9 @@
 export * from './plugin-api/index.js';
 export { ScalpelError, ErrorCode, ExitCode, isScalpelError } from './errors.js';
 export { Rng } from './util/rng.js';
+export { loadRecipe, validateRecipe } from './recipe/load-recipe.js';
+export type { ResolvedRecipe, ResolvedStage, LoadRecipeOptions, BackendChoice } from './recipe/types.js';
+export { buildDag } from './engine/dag.js';
+export type { Dag, DagNode } from './engine/dag.js';
+export { Registry } from './engine/registry.js';
+export { createBuiltinRegistry } from './engine/builtins.js';

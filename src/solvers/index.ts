@@ -1,0 +1,12 @@
+// The built-in QUBO solvers (the registry adds plugins' solvers to these).
+import type { QuboSolver } from '../plugin-api/solver.js';
+import { exhaustive } from './exhaustive.js';
+import { external } from './external/index.js';
+import { sa } from './sa/index.js';
+
+export const builtinSolvers: QuboSolver[] = [sa, exhaustive, external];
+
+export { sa, SaSolver } from './sa/index.js';
+export { exhaustive } from './exhaustive.js';
+export { external } from './external/index.js';
+export { quboEnergy, quboEnergyOfOnes } from './problem.js';
