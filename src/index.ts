@@ -8,3 +8,5 @@ export { buildDag } from './engine/dag.js';
 export type { Dag, DagNode } from './engine/dag.js';
 export { Registry } from './engine/registry.js';
 export { createBuiltinRegistry } from './engine/builtins.js';
+export { loadSparseModel, writeSparseModel } from './models/sparse-format.js';
+export { perSampleLoss, meanLoss, outputKindOf, type OutputKind } from './models/loss.js';

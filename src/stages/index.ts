@@ -3,5 +3,6 @@ import type { StageType } from '../plugin-api/stage.js';
 import { trainStage } from './train.js';
 import { evaluateStage } from './evaluate.js';
 import { finetuneStage } from './finetune.js';
+import { exportStage } from './export.js';
 
-export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage];
+export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage];

@@ -1,0 +1,45 @@
+// Publishing the export into a user directory without ever leaving it half-written: the files are
+// copied into a temporary sibling directory first; a missing target is then created by one rename
+// of that directory, an existing one receives each file by rename (atomic per file) so that files
+// that are not the export's own (a hand-written README) survive. Export files of an earlier run
+// that this export no longer produces (e.g. sparse.bin after sparse: false) are removed.
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
+
+/** Every file name the export stage may write. */
+export const exportFileNames: readonly string[] = [
+  'model.json', 'weights.bin', 'masks.json', 'masks.bin', 'sparsity.json', 'sparse.json', 'sparse.bin', 'metrics.json', 'export.json',
+];
+
+export async function publishDir(fromDir: string, target: string, ownNames: readonly string[], stageId: string): Promise<void> {
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await fs.mkdir(dirname(target), { recursive: true });
+    await fs.cp(fromDir, tmp, { recursive: true });
+    const stat = await fs.stat(target).catch(() => undefined);
+    if (stat === undefined) {
+      await fs.rename(tmp, target);
+      return;
+    }
+    if (!stat.isDirectory()) {
+      throw new ScalpelError(ErrorCode.Io, `stage '${stageId}': export target ${target} exists and is not a directory`, {
+        stageId,
+        hint: 'choose another `to:` path or remove that file',
+      });
+    }
+    const produced = new Set(await fs.readdir(tmp));
+    for (const name of produced) await fs.rename(join(tmp, name), join(target, name));
+    for (const name of ownNames) if (!produced.has(name)) await fs.rm(join(target, name), { force: true });
+  } catch (e) {
+    if (e instanceof ScalpelError) throw e;
+    throw new ScalpelError(ErrorCode.Io, `stage '${stageId}': cannot write the export to ${target}: ${(e as Error).message}`, {
+      stageId,
+      hint: 'check that the directory is writable',
+      cause: e,
+    });
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
