@@ -10,3 +10,22 @@ export { Registry } from './engine/registry.js';
 export { createBuiltinRegistry } from './engine/builtins.js';
 export { loadSparseModel, writeSparseModel } from './models/sparse-format.js';
 export { perSampleLoss, meanLoss, outputKindOf, type OutputKind } from './models/loss.js';
+// Building blocks for pruner plugins (the bundled baselines in plugins/ use exactly these).
+export {
+  keepCount,
+  globalKeepCount,
+  selectMask,
+  selectPatternMask,
+  selectGlobalMasks,
+  checkPatternFits,
+  countKept,
+  type Scores,
+  type Granularity,
+  type NMPattern,
+  type KernelShape,
+  type MaskSpec,
+  type GlobalEntry,
+} from './pruning/select-mask.js';
+export { magnitudeScores, wandaScores, gradientScores, randomScores } from './pruning/scores.js';
+export { masksFromScores, type ScoreSelection } from './pruning/masks-from-scores.js';
+export { readSchema } from './util/schemas.js';
