@@ -15,6 +15,8 @@ export interface ForwardHooks {
   readonly kernels?: ReadonlyMap<string, tf.Tensor>;
   /** Record the input of these layers (returned in `inputs`; the caller disposes them). */
   readonly recordInputs?: ReadonlySet<string>;
+  /** Return logits: skip a softmax applied by the last Dense layer. */
+  readonly headLogits?: boolean;
 }
 
 export interface ForwardResult {
@@ -28,6 +30,7 @@ interface DenseParts {
   readonly bias: tf.Tensor | undefined;
   /** The layer's activation as a standalone tfjs Activation layer (the same function). */
   readonly activation: Layer | undefined;
+  readonly activationName: string;
   /** Whether tfjs-layers' Dense fuses the bias into the matMul (relu, linear, elu). */
   readonly fusedBias: boolean;
 }
@@ -41,6 +44,7 @@ function denseParts(layer: Layer): DenseParts {
   return {
     kernel: kernel.read(),
     bias: bias?.read(),
+    activationName: name,
     fusedBias: name === 'relu' || name === 'linear' || name === 'elu',
     activation:
       name === 'linear'
@@ -86,6 +90,29 @@ export class ChainForward {
     return chain === undefined ? undefined : new ChainForward(chain);
   }
 
+  /**
+   * Why exact second derivatives w.r.t. `name`'s kernel are not available through this chain, or
+   * undefined when they are: every layer from `name` on must be piecewise linear (Dense with
+   * relu/linear, softmax only on the last layer, dropout/flatten/reshape), since tfjs cannot
+   * differentiate twice through ops that save their outputs (see twice-differentiable.ts).
+   */
+  exactUnsupportedReason(name: string): string | undefined {
+    const start = this.layers.findIndex((l) => l.name === name);
+    if (start < 0 || !this.dense.has(name)) return `'${name}' is not a Dense layer of a sequential model`;
+    for (let i = start; i < this.layers.length; i++) {
+      const layer = this.layers[i] as Layer;
+      const cls = layer.getClassName();
+      const act = (layer.getConfig() as { activation?: unknown }).activation;
+      const lastLayer = i === this.layers.length - 1;
+      const ok =
+        ['Dropout', 'Flatten', 'Reshape'].includes(cls) ||
+        ((cls === 'Dense' || cls === 'Activation') &&
+          (act === 'relu' || act === 'linear' || (act === 'softmax' && lastLayer && cls === 'Dense')));
+      if (!ok) return `layer '${layer.name}' (${cls}${typeof act === 'string' ? `, ${act}` : ''}) after '${name}' is not piecewise linear`;
+    }
+    return undefined;
+  }
+
   /** True when `name` is a Dense layer of the chain (hooks apply to those only). */
   isDense(name: string): boolean {
     return this.dense.has(name);
@@ -98,10 +125,15 @@ export class ChainForward {
   run(x: tf.Tensor, hooks: ForwardHooks = {}): ForwardResult {
     const inputs = new Map<string, tf.Tensor>();
     let h = x;
+    const last = this.layers[this.layers.length - 1];
     for (const layer of this.layers) {
       if (hooks.recordInputs?.has(layer.name) === true) inputs.set(layer.name, h);
-      const parts = this.dense.get(layer.name);
-      const hooked = hooks.perturb?.has(layer.name) === true || hooks.kernels?.has(layer.name) === true;
+      let parts = this.dense.get(layer.name);
+      if (parts !== undefined && layer === last && hooks.headLogits === true && parts.activationName === 'softmax') {
+        parts = { ...parts, activation: undefined };
+      }
+      const hooked =
+        hooks.perturb?.has(layer.name) === true || hooks.kernels?.has(layer.name) === true || (layer === last && hooks.headLogits === true);
       // Unhooked layers run their own code: bit-identical to model.predict.
       h = parts !== undefined && hooked ? this.runDense(layer.name, parts, h, hooks) : (layer.apply(h, { training: false }) as tf.Tensor);
     }

@@ -1,0 +1,192 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { GradientEngine } from '../../src/models/per-sample-gradients.js';
+import {
+  exactCurvature,
+  fisherCurvature,
+  gradientMeanCurvature,
+} from '../../src/models/block-hessian.js';
+import { outputKindOf, perSampleLoss } from '../../src/models/loss.js';
+import { batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+
+interface DenseF64 {
+  name: string;
+  W: Float64Array;
+  b: Float64Array;
+  inDim: number;
+  outDim: number;
+  relu: boolean;
+}
+
+/** The MLP's weights in float64, for an independent float64 forward pass. */
+function weightsF64(model: tfl.LayersModel): DenseF64[] {
+  return model.layers.map((l, i) => {
+    const [k, b] = l.getWeights();
+    return {
+      name: l.name,
+      W: Float64Array.from(k!.dataSync()),
+      b: Float64Array.from(b!.dataSync()),
+      inDim: k!.shape[0]!,
+      outDim: k!.shape[1]!,
+      relu: i < model.layers.length - 1,
+    };
+  });
+}
+
+/** Mean cross-entropy (logits head) in float64. */
+function lossF64(layers: DenseF64[], x: Float32Array, y: Int32Array, N: number): number {
+  let total = 0;
+  for (let s = 0; s < N; s++) {
+    let h: Float64Array = Float64Array.from(
+      x.subarray(s * layers[0]!.inDim, (s + 1) * layers[0]!.inDim),
+    );
+    for (const L of layers) {
+      const z = new Float64Array(L.outDim);
+      for (let o = 0; o < L.outDim; o++) {
+        let v = L.b[o]!;
+        for (let i = 0; i < L.inDim; i++) v += h[i]! * L.W[i * L.outDim + o]!;
+        z[o] = L.relu ? Math.max(0, v) : v;
+      }
+      h = z;
+    }
+    const m = Math.max(...h);
+    let se = 0;
+    for (const v of h) se += Math.exp(v - m);
+    total += -(h[y[s]!]! - m - Math.log(se));
+  }
+  return total / N;
+}
+
+describe('icbs: block Hessians', () => {
+  before(useWasm);
+
+  for (const head of ['linear', 'softmax'] as const) it(`exact Hessian matches float64 finite differences of the loss (${head} head)`, function () {
+    this.timeout(20000);
+    const model = mlp({ head });
+    const data = teacherDataset([20], 4);
+    const train = data.splits.get('train')!;
+    trainSteps(model, train, 5);
+    const N = 32;
+    const { x, labels } = batchOf(train, 0, N);
+    const engine = new GradientEngine(model);
+    const f64 = weightsF64(model);
+    const xs = train.x.subarray(0, N * 20);
+    const ys = train.y.subarray(0, N);
+    for (const [li, name] of ['linear1', 'linear2', 'linear3'].entries()) {
+      const size = f64[li]!.W.length;
+      const block = Int32Array.from([3, 17, size - 1, Math.floor(size / 2), 40 % size, 5]);
+      const n = block.length;
+      const { g, H } = exactCurvature(engine, { x, labels }, name, block);
+      const h = 1e-4;
+      const W = f64[li]!.W;
+      const at = (di: number, dj: number, i: number, j: number): number => {
+        const bi = block[i]!;
+        const bj = block[j]!;
+        const oi = W[bi]!;
+        const oj = W[bj]!;
+        W[bi] = oi + di;
+        W[bj] = W[bj]! + dj;
+        const v = lossF64(f64, xs, ys, N);
+        W[bi] = oi;
+        W[bj] = oj;
+        return v;
+      };
+      let scale = 0;
+      const Hfd = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          Hfd[i * n + j] =
+            (at(h, h, i, j) - at(h, -h, i, j) - at(-h, h, i, j) + at(-h, -h, i, j)) / (4 * h * h);
+          scale = Math.max(scale, Math.abs(Hfd[i * n + j]!));
+        }
+      }
+      assert.ok(scale > 1e-6, `${name}: the Hessian block is not trivially zero`);
+      for (let i = 0; i < n * n; i++) {
+        assert.ok(
+          Math.abs(H[i]! - Hfd[i]!) <= 2e-3 * scale + 1e-6,
+          `${name} H[${i}] = ${H[i]} vs finite differences ${Hfd[i]}`,
+        );
+      }
+      // g by central differences too.
+      for (let i = 0; i < n; i++) {
+        const gfd = (at(h, 0, i, i) - at(-h, 0, i, i)) / (2 * h);
+        assert.ok(
+          Math.abs(g[i]! - gfd) <= 1e-4 * Math.max(1e-3, Math.abs(gfd)) + 1e-6,
+          `${name} g[${i}]`,
+        );
+      }
+    }
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+
+  it('fisher equals (1/N) GᵀG of independently computed per-sample gradients; gradient-mean equals g gᵀ', () => {
+    const model = mlp();
+    const data = teacherDataset([20], 4);
+    const train = data.splits.get('train')!;
+    trainSteps(model, train, 5);
+    const N = 20;
+    const { x, labels } = batchOf(train, 0, N);
+    const engine = new GradientEngine(model);
+    const block = Int32Array.from([0, 9, 33, 64, 100, 127]);
+    const grads = engine.compute({ x, labels }, ['linear2']);
+    const G = grads.get('linear2')!.blockGradients(block);
+    const fisher = fisherCurvature(G);
+    const rank1 = gradientMeanCurvature(G);
+    G.dispose();
+    grads.get('linear2')!.dispose();
+    // Reference rows: one backward pass per sample through model.apply, block entries gathered.
+    const kind = outputKindOf(model);
+    const kernel = model.getLayer('linear2').weights[0]!.read() as tf.Variable;
+    const rows: Float64Array[] = [];
+    for (let s = 0; s < N; s++) {
+      const full = tf.tidy(() => {
+        const { grads: gr } = tf.variableGrads(
+          () =>
+            tf.sum(
+              perSampleLoss(
+                model.apply(tf.slice(x, s, 1)) as tf.Tensor,
+                tf.slice(labels, s, 1),
+                kind,
+              ),
+            ) as tf.Scalar,
+          [kernel],
+        );
+        return gr[kernel.name]!.dataSync();
+      });
+      rows.push(Float64Array.from(block, (j) => full[j]!));
+    }
+    const n = block.length;
+    let scale = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (const r of rows) v += r[i]! * r[j]!;
+        scale = Math.max(scale, Math.abs(v / N));
+      }
+    for (let i = 0; i < n; i++) {
+      let gi = 0;
+      for (const r of rows) gi += r[i]!;
+      gi /= N;
+      assert.ok(Math.abs(fisher.g[i]! - gi) <= 1e-5 * scale ** 0.5 + 1e-7);
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (const r of rows) v += r[i]! * r[j]!;
+        assert.ok(
+          Math.abs(fisher.H[i * n + j]! - v / N) <= 1e-5 * scale + 1e-9,
+          `fisher H[${i},${j}]`,
+        );
+        let gj = 0;
+        for (const r of rows) gj += r[j]!;
+        gj /= N;
+        assert.ok(
+          Math.abs(rank1.H[i * n + j]! - gi * gj) <= 1e-5 * scale + 1e-9,
+          `g gᵀ [${i},${j}]`,
+        );
+      }
+    }
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+});
