@@ -1,0 +1,78 @@
+// scalpel run <recipe>: run the pipeline, print the summary, exit 0 / 1 (a stage failed) / 130
+// (interrupted). Ctrl-C (or SIGTERM) aborts the run cleanly; a second one quits at once.
+import { Command } from 'commander';
+import { ExitCode } from '../../errors.js';
+import { runRecipe } from '../../engine/run.js';
+import type { BackendChoice } from '../../recipe/types.js';
+import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
+import { renderSummary } from '../print-summary.js';
+
+interface RunOpts {
+  set: string[];
+  jobs: number;
+  cache: boolean;
+  force?: boolean;
+  out?: string;
+  backend?: BackendChoice;
+  cacheDir?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/** Abort on the first SIGINT/SIGTERM, exit on the second. Returns a function removing the handlers. */
+function interruptOnSignals(controller: AbortController): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\n${signal}: stopping — waiting for running stages (press Ctrl-C again to quit now)\n`);
+      controller.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export function runCommand(): Command {
+  return withDebug(new Command('run'))
+    .description('run a recipe: stages in dependency order, cached results reused, a run record written')
+    .argument('<recipe>', 'recipe file (YAML)')
+    .option('--set <path=value>', 'override a field, value parsed as YAML (repeatable)', collect, [])
+    .option('-j, --jobs <n>', 'stages running at once', positiveInt, 1)
+    .option('--no-cache', 'recompute every stage (and replace its cache entry)')
+    .option('--force', 'same as --no-cache')
+    .option('--out <dir>', 'run record directory (default runs/<name>-<YYYYMMDD-HHMMSS>)')
+    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
+    .option('-q, --quiet', 'print only warnings and errors (and the summary)')
+    .option('-v, --verbose', 'print debug messages')
+    .action(async (file: string, opts: RunOpts) => {
+      const controller = new AbortController();
+      const removeHandlers = interruptOnSignals(controller);
+      try {
+        const summary = await runRecipe(file, {
+          set: opts.set,
+          jobs: opts.jobs,
+          noCache: !opts.cache,
+          force: opts.force === true,
+          signal: controller.signal,
+          ...(opts.out !== undefined ? { out: opts.out } : {}),
+          ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+          ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
+          ...(opts.quiet === true ? { quiet: true } : {}),
+          ...(opts.verbose === true ? { verbose: true } : {}),
+        });
+        process.stdout.write(renderSummary(summary, { debug: opts.debug === true }) + '\n');
+        process.exitCode = summary.exitCode;
+      } finally {
+        removeHandlers();
+      }
+    });
+}

@@ -1,0 +1,32 @@
+// Option parsers and shared flags for the commands.
+import { InvalidArgumentError, type Command } from 'commander';
+import type { BackendChoice } from '../recipe/types.js';
+
+export const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** Collect a repeatable option (`--set a=1 --set b=2`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export function backendChoice(value: string): BackendChoice {
+  const found = backendChoices.find((b) => b === value);
+  if (found === undefined) throw new InvalidArgumentError(`expected one of ${backendChoices.join(', ')}, got '${value}'`);
+  return found;
+}
+
+/** --debug on every command (also accepted before the command name). */
+export function withDebug(cmd: Command): Command {
+  return cmd.option('--debug', 'print stack traces of errors');
+}
+
+export interface DebugOpts {
+  debug?: boolean;
+}

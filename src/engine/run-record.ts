@@ -1,0 +1,123 @@
+// The run directory `runs/<name>-<YYYYMMDD-HHMMSS>/` (or --out): recipe.resolved.yaml, lock.json,
+// metrics.json, summary.json, events.jsonl and artifacts/<stageId>/ (hard links into the cache,
+// copies where links are impossible). Record files are written atomically; an artifacts folder
+// is assembled under a temp name and renamed, so nothing in the record is ever half-written.
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+
+/** `20250131-235959` in local time. */
+export function timestamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function isEmptyDir(dir: string): boolean {
+  return readdirSync(dir).length === 0;
+}
+
+/** Create the run directory: `out` if given (must be new or empty), else a fresh one under runsDir. */
+export function createRunDir(opts: { out?: string | undefined; runsDir: string; name: string; now: Date }): string {
+  if (opts.out !== undefined) {
+    const dir = resolve(opts.out);
+    if (existsSync(dir) && !isEmptyDir(dir)) {
+      throw new ScalpelError(ErrorCode.Io, `output directory '${dir}' exists and is not empty`, {
+        hint: 'choose a new --out directory, or delete this one',
+      });
+    }
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+  mkdirSync(opts.runsDir, { recursive: true });
+  const base = `${opts.name}-${timestamp(opts.now)}`;
+  for (let i = 1; ; i++) {
+    const dir = join(opts.runsDir, i === 1 ? base : `${base}-${i}`);
+    try {
+      mkdirSync(dir); // not recursive: fails if it exists, so two runs never share a directory
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i > 1000) throw e;
+    }
+  }
+}
+
+/** Versions of the packages scalpel depends on, as installed (node_modules, walking up). */
+export function dependencyVersions(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+  };
+  const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
+  const out: Record<string, string> = {};
+  for (const name of names.sort()) {
+    for (let dir = packageRoot; ; dir = dirname(dir)) {
+      const file = join(dir, 'node_modules', name, 'package.json');
+      if (existsSync(file)) {
+        const v = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+        if (typeof v === 'string') out[name] = v;
+        break;
+      }
+      if (dirname(dir) === dir) break; // not installed (an optional dependency)
+    }
+  }
+  return out;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Hard-link (or copy) every file of `src` into a new directory `dest`. */
+function linkTree(src: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  for (const ent of readdirSync(src, { withFileTypes: true })) {
+    const s = join(src, ent.name);
+    const d = join(dest, ent.name);
+    if (ent.isDirectory()) linkTree(s, d);
+    else if (ent.isFile()) {
+      try {
+        linkSync(s, d);
+      } catch {
+        copyFileSync(s, d); // other filesystem, or links not permitted
+      }
+    }
+  }
+}
+
+export class RunRecord {
+  readonly dir: string;
+  readonly artifactsDir: string;
+  readonly eventsFile: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.artifactsDir = join(dir, 'artifacts');
+    this.eventsFile = join(dir, 'events.jsonl');
+  }
+
+  writeJson(name: string, value: unknown): void {
+    writeFileAtomic(join(this.dir, name), JSON.stringify(value, null, 2) + '\n');
+  }
+
+  writeYaml(name: string, value: unknown): void {
+    writeFileAtomic(join(this.dir, name), YAML.stringify(value));
+  }
+
+  /** Publish a stage's files as artifacts/<stageId>/. */
+  linkArtifacts(stageId: string, from: string): void {
+    mkdirSync(this.artifactsDir, { recursive: true });
+    const tmp = join(this.artifactsDir, `.${stageId}.${randomBytes(4).toString('hex')}.tmp`);
+    const final = join(this.artifactsDir, stageId);
+    try {
+      linkTree(from, tmp);
+      rmSync(final, { recursive: true, force: true });
+      renameSync(tmp, final);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,278 @@
+// `runRecipe(recipe | file, opts)`: plan, then schedule the execution graph, then write the run
+// record. The library never installs signal handlers or exits: callers pass an AbortSignal (the
+// CLI wires Ctrl-C to it) and read the returned summary.
+import { join, resolve } from 'node:path';
+import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
+import type { Artifact } from '../plugin-api/stage.js';
+import type { ResolvedRecipe } from '../recipe/types.js';
+import { initBackend } from '../models/backend.js';
+import { scalpelVersion } from '../util/package-root.js';
+import { executeNode } from './execute-node.js';
+import { RunLogging, type Verbosity } from './logging.js';
+import { planResolved, resolveRecipeArg, type ExecNode, type Plan, type PlanOptions } from './plan.js';
+import { ProgressSink } from './progress.js';
+import { RunRecord, createRunDir, dependencyVersions, sha256File } from './run-record.js';
+import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
+import { Terminal } from './terminal.js';
+
+export interface RunOptions extends PlanOptions {
+  /** Nodes running at once (default 1). */
+  readonly jobs?: number;
+  /** Recompute every node and replace its cache entry (same as noCache). */
+  readonly force?: boolean;
+  /** Run directory (default `<cwd>/runs/<name>-<timestamp>/`). */
+  readonly out?: string;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  /** Abort to stop the run (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** How long running stages may take to stop after an abort (default 3000 ms). */
+  readonly graceMs?: number;
+  /** Console output (default: stderr). */
+  readonly terminal?: Terminal;
+}
+
+export type RunStatus = 'ok' | 'failed' | 'interrupted';
+
+export interface RunNodeSummary {
+  readonly id: string;
+  readonly uses: string;
+  readonly hash: string;
+  readonly status: NodeStatus;
+  readonly durationMs: number;
+  /** For failed (and interrupted) nodes. */
+  readonly error?: ScalpelError;
+  /** For skipped nodes: the stage id whose failure caused it, or 'interrupted'. */
+  readonly skippedBecause?: string;
+}
+
+export interface RunSummary {
+  readonly status: RunStatus;
+  readonly exitCode: ExitCode;
+  /** The run directory. */
+  readonly dir: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly backend: { name: string; versions: Record<string, string> };
+  readonly nodes: readonly RunNodeSummary[];
+}
+
+function verbosity(opts: RunOptions): Verbosity {
+  if (opts.verbose === true) return 'verbose';
+  if (opts.quiet === true) return 'quiet';
+  return 'normal';
+}
+
+function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSummary[] {
+  const idOfKey = new Map(plan.exec.map((n) => [n.key, n.stageIds[0] ?? n.stage.id]));
+  return plan.nodes.map((n) => {
+    const o = byKey.get(n.hash);
+    const status: NodeStatus = o?.status ?? 'skipped';
+    const s: RunNodeSummary = { id: n.id, uses: n.uses, hash: n.hash, status, durationMs: o?.durationMs ?? 0 };
+    if (o?.error !== undefined) {
+      const error =
+        o.error instanceof ScalpelError
+          ? o.error
+          : asScalpelError(o.error, ErrorCode.Internal, `stage '${n.id}'`, { stageId: n.id });
+      return { ...s, error };
+    }
+    if (o?.skipped !== undefined) {
+      const because = o.skipped.reason === 'failed' ? (idOfKey.get(o.skipped.key) ?? o.skipped.key) : 'interrupted';
+      return { ...s, skippedBecause: because };
+    }
+    return s;
+  });
+}
+
+function runStatus(nodes: readonly RunNodeSummary[], aborted: boolean): RunStatus {
+  if (aborted || nodes.some((n) => n.status === 'interrupted')) return 'interrupted';
+  if (nodes.some((n) => n.status === 'failed' || n.status === 'skipped')) return 'failed';
+  return 'ok';
+}
+
+const exitCodeOf: Record<RunStatus, ExitCode> = {
+  ok: ExitCode.ok,
+  failed: ExitCode.stageFailed,
+  interrupted: ExitCode.interrupted,
+};
+
+/** Run an already planned recipe. */
+export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSummary> {
+  const recipe = plan.recipe;
+  const started = new Date();
+  const cwd = opts.cwd ?? process.cwd();
+  const dir = createRunDir({
+    out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined,
+    runsDir: join(cwd, 'runs'),
+    name: recipe.name,
+    now: started,
+  });
+  const record = new RunRecord(dir);
+  record.writeYaml('recipe.resolved.yaml', recipe.resolved);
+  const terminal = opts.terminal ?? new Terminal();
+  const logging = new RunLogging({ terminal, verbosity: verbosity(opts), eventsFile: record.eventsFile });
+  const progress = new ProgressSink({
+    terminal,
+    console: verbosity(opts) !== 'quiet',
+    record: (stageId, data) => logging.progress(stageId, data),
+  });
+  const log = logging.logger;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  if (opts.signal?.aborted === true) controller.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let backendInfo: { name: string; versions: Record<string, string> } = { name: plan.backend, versions: {} };
+  let backendInit: Promise<string> | undefined;
+  const ensureBackend = (): Promise<string> => {
+    backendInit ??= initBackend(plan.backendChoice).then((info) => {
+      backendInfo = { name: info.name, versions: info.versions };
+      log.info(`backend: ${info.name}`);
+      return info.name;
+    });
+    return backendInit;
+  };
+
+  const overwrite = opts.noCache === true || opts.force === true;
+  const artifacts = new Map<string, Artifact>();
+  let outcomes = new Map<string, NodeOutcome>();
+  let fatal: unknown;
+  try {
+    log.info(`run ${recipe.name} → ${dir}`);
+    const removed = plan.cache.cleanStale();
+    if (removed > 0) log.info(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`);
+    // Initialise the backend up front when something will run, so a missing backend is one
+    // clear error instead of a failure in every stage.
+    if (plan.nodes.some((n) => !n.cached) || overwrite) await ensureBackend();
+    outcomes = await schedule<ExecNode>(plan.exec, {
+      jobs: opts.jobs ?? 1,
+      signal: controller.signal,
+      ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+      execute: async (node) => {
+        const r = await executeNode(node, {
+          cache: plan.cache,
+          logging,
+          progress,
+          signal: controller.signal,
+          overwrite,
+          ensureBackend,
+          artifacts,
+        });
+        for (const id of node.stageIds) record.linkArtifacts(id, r.entry.outDir);
+        return r.status;
+      },
+      onOutcome: (node, o) => {
+        const id = node.stageIds.join(', ');
+        if (o.status === 'failed') {
+          // One line here; the summary prints the error in full (with its hint).
+          const e = o.error;
+          log.error(`failed: ${e instanceof ScalpelError ? `${e.code}: ${e.message}` : String(e)}`, { stageId: id });
+        } else if (o.status === 'interrupted') log.warn('interrupted', { stageId: id });
+        else if (o.status === 'skipped' && o.skipped?.reason === 'failed') {
+          log.warn(`skipped: needs a stage that failed`, { stageId: id });
+        }
+      },
+    });
+  } catch (e) {
+    fatal = e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    progress.closeAll();
+  }
+
+  const finished = new Date();
+  const nodes = nodeSummaries(plan, outcomes);
+  const status: RunStatus = fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
+  const summary: RunSummary = {
+    status,
+    exitCode: exitCodeOf[status],
+    dir,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    backend: backendInfo,
+    nodes,
+  };
+  try {
+    writeRecordFiles(record, plan, summary, outcomes, fatal);
+  } finally {
+    log.info(`run ${status} in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)}s`);
+    await logging.close();
+  }
+  if (fatal !== undefined) throw fatal;
+  return summary;
+}
+
+function writeRecordFiles(
+  record: RunRecord,
+  plan: Plan,
+  summary: RunSummary,
+  outcomes: Map<string, NodeOutcome>,
+  fatal: unknown,
+): void {
+  const recipe = plan.recipe;
+  const byId = new Map(summary.nodes.map((n) => [n.id, n]));
+  const metrics: Record<string, unknown> = {};
+  for (const n of plan.exec) {
+    const entry = outcomes.get(n.key)?.status === 'ran' || outcomes.get(n.key)?.status === 'cached'
+      ? plan.cache.lookup(n.key)
+      : undefined;
+    if (entry !== undefined) for (const id of n.stageIds) metrics[id] = entry.meta.metrics;
+  }
+  record.writeJson('metrics.json', metrics);
+  record.writeJson('lock.json', {
+    scalpel: scalpelVersion(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    backend: summary.backend,
+    dependencies: dependencyVersions(),
+    seed: recipe.seed,
+    recipe: { file: recipe.file, sha256: sha256File(recipe.file) },
+    cache: plan.cache.root,
+    nodes: Object.fromEntries(
+      plan.nodes.map((n) => [
+        n.id,
+        {
+          uses: n.uses,
+          version: n.version,
+          hash: n.hash,
+          seed: n.seed,
+          needs: n.needs,
+          ...(n.plugin !== undefined ? { plugin: n.plugin } : {}),
+          status: byId.get(n.id)?.status ?? 'skipped',
+          durationMs: byId.get(n.id)?.durationMs ?? 0,
+        },
+      ]),
+    ),
+  });
+  record.writeJson('summary.json', {
+    status: summary.status,
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    durationMs: summary.durationMs,
+    ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
+    nodes: summary.nodes.map((n) => ({
+      id: n.id,
+      uses: n.uses,
+      hash: n.hash,
+      status: n.status,
+      durationMs: n.durationMs,
+      ...(n.error !== undefined ? { error: errorJson(n.error) } : {}),
+      ...(n.skippedBecause !== undefined ? { skippedBecause: n.skippedBecause } : {}),
+    })),
+  });
+}
+
+function errorJson(e: unknown): { code: string; message: string; hint?: string } {
+  const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'run failed');
+  return { code: s.code, message: s.message, ...(s.hint !== undefined ? { hint: s.hint } : {}) };
+}
+
+/** `runRecipe(recipe | file, opts)`: the library form of `scalpel run`. */
+export async function runRecipe(recipe: ResolvedRecipe | string, opts: RunOptions = {}): Promise<RunSummary> {
+  const resolved = await resolveRecipeArg(recipe, opts);
+  const plan = await planResolved(resolved, { ...opts, noCache: opts.noCache === true || opts.force === true });
+  return runPlan(plan, opts);
+}
