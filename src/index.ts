@@ -17,6 +17,7 @@ export {
   selectMask,
   selectPatternMask,
   selectGlobalMasks,
+  selectTopK,
   checkPatternFits,
   countKept,
   type Scores,
@@ -29,3 +30,7 @@ export {
 export { magnitudeScores, wandaScores, gradientScores, randomScores } from './pruning/scores.js';
 export { masksFromScores, type ScoreSelection } from './pruning/masks-from-scores.js';
 export { readSchema } from './util/schemas.js';
+// The engine: plan and run recipes without the CLI (what `scalpel plan` / `scalpel run` call).
+export { planRecipe, type Plan, type PlanNode, type PlanOptions } from './engine/plan.js';
+export { runRecipe, type RunOptions, type RunSummary, type RunNodeSummary, type RunStatus } from './engine/run.js';
+export type { NodeStatus } from './engine/scheduler.js';

@@ -4,5 +4,9 @@ import { trainStage } from './train.js';
 import { evaluateStage } from './evaluate.js';
 import { finetuneStage } from './finetune.js';
 import { exportStage } from './export.js';
+import { calibrateStage } from './calibrate.js';
+import { pruneStage } from './prune.js';
+import { loadModelStage } from './load-model.js';
+import { loadDatasetStage } from './load-dataset.js';
 
-export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage];
+export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, loadModelStage, loadDatasetStage];

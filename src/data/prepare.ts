@@ -1,0 +1,105 @@
+// The steps every source shares, from validated raw records to the Dataset stages use:
+// optional seeded shuffle → first N per split → normalisation → sample shape.
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+import type { PixelSplit } from './dataset-artifact.js';
+import { decodePixels, pixelLut, resolveTransform, transformFeatures, type FeatureTransform } from './feature-transform.js';
+import type { LoadDatasetOptions } from './options.js';
+import type { RawDataset, RawSplit } from './sources/types.js';
+import type { Dataset, DatasetSplit } from './types.js';
+
+export interface PreparedDataset {
+  dataset: Dataset;
+  transform: FeatureTransform;
+  /** Valid records per split before the subset was taken. */
+  available: Record<string, number>;
+}
+
+/** The sample shape the recipe asks for, checked against what the source holds. */
+export function resolveSampleShape(raw: RawDataset, opts: Pick<LoadDatasetOptions, 'shape' | 'flatten'>): number[] {
+  if (opts.shape === undefined) return opts.flatten ? [raw.sampleSize] : [...raw.nativeShape];
+  const shape = opts.shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const native = raw.nativeShape;
+  const sameImageDims = shape.length < 2 || native.length < 2 || (shape[0] === native[0] && shape[1] === native[1]);
+  if (size !== raw.sampleSize || !sameImageDims) {
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `the recipe asks for samples of shape [${shape.join(', ')}] (${size} values) but ${raw.origin} holds samples of shape [${native.join(', ')}] (${raw.sampleSize} values)`,
+      { hint: `use shape: [${native.join(', ')}] or flatten: true, or check that these are the files you meant` },
+    );
+  }
+  return [...shape];
+}
+
+function requestedCount(opts: LoadDatasetOptions, split: string): number | undefined {
+  return split === 'train' ? opts.train : split === 'test' ? opts.test : undefined;
+}
+
+function subsetOrder(split: RawSplit, n: number, shuffle: boolean, rng: Rng): Int32Array {
+  if (shuffle) return rng.fork(`shuffle/${split.name}`).permutation(split.count).subarray(0, n);
+  const o = new Int32Array(n);
+  for (let i = 0; i < n; i++) o[i] = i;
+  return o;
+}
+
+function buildSplit(raw: RawSplit, order: Int32Array, sampleShape: number[], sampleSize: number, pixels: boolean, transform: FeatureTransform): DatasetSplit {
+  const n = order.length;
+  const values = pixels ? new Uint8Array(n * sampleSize) : new Float64Array(n * sampleSize);
+  const y = new Int32Array(n);
+  const ids = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = order[k] as number;
+    values.set(raw.values.subarray(i * sampleSize, (i + 1) * sampleSize), k * sampleSize);
+    y[k] = raw.labels[i] as number;
+    ids[k] = raw.ids[i] as number;
+  }
+  const common = { name: raw.name, count: n, sampleShape, y, ids };
+  if (values instanceof Uint8Array) {
+    const lut = pixelLut(transform);
+    const split: PixelSplit = { ...common, x: decodePixels(values, lut), pixels: values, lut };
+    return split;
+  }
+  return { ...common, x: transformFeatures(values, transform) };
+}
+
+export function prepareDataset(raw: RawDataset, opts: LoadDatasetOptions, rng: Rng): PreparedDataset {
+  const transform = resolveTransform(opts);
+  const sampleShape = resolveSampleShape(raw, opts);
+  const names = new Set(raw.splits.map((s) => s.name));
+  for (const name of ['train', 'test'] as const) {
+    if (requestedCount(opts, name) !== undefined && !names.has(name)) {
+      throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: \`${name}\` asks for a subset of the '${name}' split, but the dataset has none`, {
+        hint: `splits: ${[...names].join(', ')}`,
+      });
+    }
+  }
+  const splits = new Map<string, DatasetSplit>();
+  const available: Record<string, number> = {};
+  let maxLabel = -1;
+  for (const s of raw.splits) {
+    const want = requestedCount(opts, s.name);
+    if (want !== undefined && want > s.count) {
+      throw new ScalpelError(ErrorCode.Data, `load-dataset: \`${s.name}: ${want}\` asks for more samples than the '${s.name}' split holds (${s.count} valid records)`, {
+        hint: `use ${s.name}: ${s.count} or less (or omit it to take them all)`,
+      });
+    }
+    available[s.name] = s.count;
+    const order = subsetOrder(s, want ?? s.count, opts.shuffle, rng);
+    const split = buildSplit(s, order, sampleShape, raw.sampleSize, raw.pixels, transform);
+    for (const c of split.y) if (c > maxLabel) maxLabel = c;
+    splits.set(s.name, split);
+  }
+  const numClasses = raw.numClasses ?? maxLabel + 1;
+  const classNames = raw.classNames;
+  if (classNames !== undefined && classNames.length !== numClasses) {
+    throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: \`classes\` names ${classNames.length} classes, the dataset has ${numClasses}`, {
+      hint: 'give one name per class, in class-index order',
+    });
+  }
+  return {
+    dataset: { source: raw.source, numClasses, ...(classNames !== undefined ? { classNames } : {}), splits },
+    transform,
+    available,
+  };
+}

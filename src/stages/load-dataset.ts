@@ -1,0 +1,65 @@
+// load-dataset: read a labelled dataset from one of the sources in src/data/sources, skip (and
+// count) or reject malformed records, take seeded subsets, normalise and shape the samples, and
+// write the 'dataset' artifact (src/data/dataset-artifact.ts). See docs/datasets.md.
+import { writeDatasetArtifact } from '../data/dataset-artifact.js';
+import { describeTransform } from '../data/feature-transform.js';
+import { MalformedRecords } from '../data/malformed.js';
+import type { LoadDatasetOptions } from '../data/options.js';
+import { prepareDataset } from '../data/prepare.js';
+import { datasetSources } from '../data/sources/index.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import { readSchema } from '../util/schemas.js';
+
+export type LoadDatasetParams = LoadDatasetOptions;
+
+export const loadDatasetStage = defineStage<LoadDatasetParams>({
+  name: 'load-dataset',
+  version: '1',
+  description: 'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) with deterministic splits',
+  schema: readSchema('stages/load-dataset.schema.json'),
+  output: 'dataset',
+  inputs: [],
+
+  fingerprint(params, ctx) {
+    return datasetSources[params.source].fingerprint(params, (p) => ctx.resolvePath(p));
+  },
+
+  async run(ctx: StageContext<LoadDatasetParams>): Promise<StageResult> {
+    const opts = ctx.params;
+    const malformed = new MalformedRecords(opts.strict);
+    const raw = await datasetSources[opts.source].load(opts, {
+      resolvePath: (p) => ctx.resolvePath(p),
+      log: ctx.log,
+      progress: (label, total) => ctx.progress(label, total),
+      malformed,
+      signal: ctx.signal,
+    });
+    for (const w of malformed.warnings()) ctx.log.warn(w);
+    const { dataset, transform, available } = prepareDataset(raw, opts, ctx.rng.fork('load-dataset'));
+    const manifest = await writeDatasetArtifact(ctx.outDir, dataset);
+
+    const splits: Record<string, unknown> = {};
+    for (const s of dataset.splits.values()) {
+      const skips = malformed.of(s.name);
+      splits[s.name] = { count: s.count, available: available[s.name] ?? s.count, skipped: skips.total, skippedByReason: skips.byReason };
+    }
+    const sampleShape = dataset.splits.values().next().value?.sampleShape ?? [];
+    ctx.log.info(
+      `${dataset.source}: ${[...dataset.splits.values()].map((s) => `${s.name} ${s.count}`).join(', ')} samples of shape [${sampleShape.join(', ')}], ${dataset.numClasses} classes` +
+        (malformed.total > 0 ? `, ${malformed.total} malformed records skipped` : ''),
+    );
+    return {
+      kind: 'dataset',
+      manifest,
+      metrics: {
+        source: dataset.source,
+        numClasses: dataset.numClasses,
+        sampleShape: [...sampleShape],
+        normalization: describeTransform(transform, raw.pixels),
+        skipped: malformed.total,
+        splits,
+      },
+    };
+  },
+});

@@ -1,0 +1,66 @@
+// load-model: a TensorFlow.js LayersModel from model.json + weight files on disk, validated by
+// building it, copied into the stage's 'model' artifact, with its prunable layers reported.
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { sha256File } from '../data/file-hash.js';
+import { writeModelArtifact } from '../models/model-artifact.js';
+import { loadLayersModelFromFile } from '../models/model-files.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import { readSchema } from '../util/schemas.js';
+
+export interface LoadModelParams {
+  path: string;
+}
+
+/** Weight file paths listed in a model.json (none when it cannot be parsed: loading reports that). */
+async function weightFiles(modelJson: string): Promise<string[]> {
+  try {
+    const json = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { weightsManifest?: { paths?: unknown }[] };
+    const paths = (json.weightsManifest ?? []).flatMap((g) => (Array.isArray(g.paths) ? g.paths : []));
+    return paths.filter((p): p is string => typeof p === 'string');
+  } catch {
+    return [];
+  }
+}
+
+export const loadModelStage = defineStage<LoadModelParams>({
+  name: 'load-model',
+  version: '1',
+  description: 'Load a TensorFlow.js LayersModel (model.json + weights) and list its prunable layers',
+  schema: readSchema('stages/load-model.schema.json'),
+  output: 'model',
+  inputs: [],
+
+  // The files' contents, so editing the model invalidates the cache even when the path stays.
+  async fingerprint(params, ctx) {
+    const modelJson = ctx.resolvePath(params.path);
+    const weights: Record<string, string> = {};
+    for (const p of await weightFiles(modelJson)) weights[p] = await sha256File(join(dirname(modelJson), p));
+    return { modelJson: await sha256File(modelJson), weights };
+  },
+
+  async run(ctx: StageContext<LoadModelParams>): Promise<StageResult> {
+    const model = await loadLayersModelFromFile(ctx.resolvePath(ctx.params.path));
+    try {
+      const manifest = await writeModelArtifact(ctx.outDir, model);
+      const layers = manifest.prunableLayers;
+      const prunableParams = layers.reduce((n, l) => n + l.paramCount, 0);
+      ctx.log.info(
+        `${ctx.params.path}: ${manifest.paramCount} parameters, ${layers.length} prunable layers (${prunableParams} weights): ` +
+          layers.map((l) => `${l.name} ${l.kind} [${l.kernelShape.join('×')}]`).join(', '),
+      );
+      return {
+        kind: 'model',
+        manifest,
+        metrics: {
+          totalParams: manifest.paramCount,
+          prunableParams,
+          prunableLayers: layers.map((l) => ({ name: l.name, kind: l.kind, kernelShape: [...l.kernelShape], params: l.paramCount })),
+        },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+});
