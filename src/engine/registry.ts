@@ -7,7 +7,8 @@ import type { StageType } from '../plugin-api/stage.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import type { ScalpelPlugin } from '../plugin-api/plugin.js';
-import { createAjv, type Ajv, type ValidateFunction } from '../recipe/ajv-instance.js';
+import type { JsonSchema } from '../plugin-api/schema.js';
+import { compileSchema, createAjv, type ValidateFunction } from '../recipe/ajv-instance.js';
 import { suggestionHint } from '../recipe/suggest.js';
 
 export type EntryKind = 'stage' | 'pruner' | 'solver';
@@ -41,7 +42,8 @@ type Tables = { [K in EntryKind]: Map<string, RegistryEntry<K>> };
 
 export class Registry implements RegistryView {
   private readonly tables: Tables;
-  private ajvInstance: Ajv | undefined;
+  /** Validators of stage types with `schemaFor` (built from this registry's contents). */
+  private readonly derived = new Map<string, { schema: JsonSchema; validate: ValidateFunction }>();
 
   constructor() {
     this.tables = { stage: new Map(), pruner: new Map(), solver: new Map() };
@@ -105,6 +107,8 @@ export class Registry implements RegistryView {
     for (const entry of pending) {
       (this.tables[entry.kind] as Map<string, RegistryEntry>).set(entry.name, entry);
     }
+    // New pruners/solvers may change what `schemaFor` returns.
+    if (pending.length > 0) this.derived.clear();
   }
 
   stage(name: string): StageType {
@@ -123,9 +127,49 @@ export class Registry implements RegistryView {
     return this.tables[kind].has(name);
   }
 
-  /** The compiled schema validator of an entry (fills defaults into the object it checks). */
+  /**
+   * The compiled schema validator of an entry (fills defaults into the object it checks). For a
+   * stage type with `schemaFor`, the validator of the schema it builds from this registry.
+   */
   validator(kind: EntryKind, name: string): ValidateFunction {
-    return this.entry(kind, name).validate;
+    const entry = this.entry(kind, name);
+    if (entry.kind !== 'stage') return entry.validate;
+    return this.derivedSchema(entry as RegistryEntry<'stage'>)?.validate ?? entry.validate;
+  }
+
+  /** The schema recipes are validated against: `schemaFor(this)` if the entry has it, else `schema`. */
+  paramsSchema(kind: EntryKind, name: string): JsonSchema {
+    const entry = this.entry(kind, name);
+    if (entry.kind === 'stage') {
+      const derived = this.derivedSchema(entry as RegistryEntry<'stage'>);
+      if (derived !== undefined) return derived.schema;
+    }
+    return entry.value.schema;
+  }
+
+  private derivedSchema(entry: RegistryEntry<'stage'>): { schema: JsonSchema; validate: ValidateFunction } | undefined {
+    const build = entry.value.schemaFor;
+    if (typeof build !== 'function') return undefined;
+    const cached = this.derived.get(entry.name);
+    if (cached !== undefined) return cached;
+    let schema: JsonSchema;
+    let validate: ValidateFunction;
+    try {
+      schema = build.call(entry.value, this);
+      // A fresh ajv: a derived schema may be rebuilt (with the same $id) after registrations.
+      validate = createAjv().compile(schema);
+    } catch (e) {
+      if (e instanceof ScalpelError) throw e;
+      throw pluginError(
+        entry.origin,
+        `the schema that ${kindWords.stage} '${entry.name}' builds (schemaFor) is invalid: ${e instanceof Error ? e.message : String(e)}`,
+        undefined,
+        e,
+      );
+    }
+    const result = { schema, validate };
+    this.derived.set(entry.name, result);
+    return result;
   }
 
   entry<K extends EntryKind>(kind: K, name: string): RegistryEntry<K> {
@@ -159,11 +203,6 @@ export class Registry implements RegistryView {
 
   originOf(kind: EntryKind, name: string): string {
     return this.entry(kind, name).origin;
-  }
-
-  private get ajv(): Ajv {
-    this.ajvInstance ??= createAjv();
-    return this.ajvInstance;
   }
 
   /** Check an entry's shape and compile its schema. */
@@ -200,8 +239,10 @@ export class Registry implements RegistryView {
       requireField('output', 'string');
       requireField('run', 'function');
       checkInputs(v.inputs, what, origin);
-      if (v.fingerprint !== undefined && typeof v.fingerprint !== 'function') {
-        throw pluginError(origin, `${what} has a \`fingerprint\` that is not a function`);
+      for (const optional of ['fingerprint', 'schemaFor']) {
+        if (v[optional] !== undefined && typeof v[optional] !== 'function') {
+          throw pluginError(origin, `${what} has a \`${optional}\` that is not a function`);
+        }
       }
     } else if (kind === 'pruner') {
       requireField('prune', 'function');
@@ -210,7 +251,7 @@ export class Registry implements RegistryView {
     }
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(v.schema as object);
+      validate = compileSchema(v.schema as object);
     } catch (e) {
       throw pluginError(
         origin,

@@ -100,6 +100,13 @@ export interface StageType<P = Record<string, unknown>> {
   readonly description: string;
   /** JSON Schema of `with` (draft 2020-12 / ajv). `description` on each property is shown by `scalpel stages`; `default`s are filled in. */
   readonly schema: JsonSchema;
+  /**
+   * Optional: the schema of `with` built from the registry, for stage types whose parameters
+   * depend on what else is registered (the prune stage: one branch per registered pruner). When
+   * present, recipes are validated against it (compiled once per registry); `schema` is still
+   * compiled at registration and should describe the common shape.
+   */
+  schemaFor?(registry: RegistryView): JsonSchema;
   /** The artifact kind `run` returns. */
   readonly output: ArtifactKind;
   /** Inputs this stage expects; checked against `needs` before anything runs. */

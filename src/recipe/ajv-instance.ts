@@ -1,7 +1,11 @@
 // One place that decides how scalpel runs ajv, so the recipe schema, stage schemas and plugin
 // schemas are all held to the same rules.
+import { createRequire } from 'node:module';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+
+// Schemas that declare `$schema: draft-07` are accepted too (ajv's documented way to mix drafts).
+const draft07MetaSchema = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-07.json') as object;
 
 // ajv is CommonJS: under NodeNext the default import is the module object, class at `.default`.
 const Ajv2020 = Ajv2020Module.default;
@@ -16,7 +20,7 @@ export type { ErrorObject, ValidateFunction };
  * `if/then`), which would punish plugin authors for style rather than mistakes.
  */
 export function createAjv(): Ajv {
-  return new Ajv2020({
+  const ajv = new Ajv2020({
     strict: true,
     strictTypes: false,
     strictRequired: false,
@@ -26,4 +30,31 @@ export function createAjv(): Ajv {
     verbose: true,
     discriminator: true,
   });
+  ajv.addMetaSchema(draft07MetaSchema);
+  return ajv;
+}
+
+let shared: Ajv | undefined;
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Compile a schema, reusing the validator when the same schema object was compiled before (a
+ * plugin loaded by several recipes in one process is compiled once). Throws ajv's error if the
+ * schema is invalid.
+ */
+export function compileSchema(schema: object): ValidateFunction {
+  const hit = compiled.get(schema);
+  if (hit !== undefined) return hit;
+  shared ??= createAjv();
+  let validate: ValidateFunction;
+  try {
+    validate = shared.compile(schema);
+  } catch (e) {
+    // A different schema object with an `$id` seen before (e.g. a plugin module loaded from two
+    // paths): compile it on its own rather than report a clash that is not the user's.
+    if (!(e instanceof Error) || !/already exists/.test(e.message)) throw e;
+    validate = createAjv().compile(schema);
+  }
+  compiled.set(schema, validate);
+  return validate;
 }

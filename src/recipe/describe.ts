@@ -24,20 +24,18 @@ export function quote(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function typeWord(t: unknown): string {
+function typeWord(t: unknown, plural: boolean): string {
   switch (t) {
     case 'object':
-      return 'a mapping';
+      return plural ? 'mappings' : 'a mapping';
     case 'array':
-      return 'a list';
+      return plural ? 'lists' : 'a list';
     case 'integer':
-      return 'integer';
     case 'number':
-      return 'number';
     case 'string':
-      return 'string';
+      return plural ? `${t}s` : t;
     case 'boolean':
-      return 'true or false';
+      return plural ? 'booleans' : 'true or false';
     case 'null':
       return 'null';
     default:
@@ -66,25 +64,27 @@ function rangeText(schema: JsonSchema): string {
   return '';
 }
 
-/** What a schema accepts, in a few words. */
-export function describeSchema(schema: unknown, depth = 0): string {
+/** What a schema accepts, in a few words (`plural` when it describes the items of a list). */
+export function describeSchema(schema: unknown, depth = 0, plural = false): string {
   if (schema === true) return 'anything';
   if (schema === false || schema === null || typeof schema !== 'object') return 'nothing';
   const s = schema as JsonSchema;
   if ('const' in s) return quote(s.const);
-  if (Array.isArray(s.enum)) return `one of ${s.enum.map(quote).join(', ')}`;
+  if (Array.isArray(s.enum)) return `${plural ? 'any of' : 'one of'} ${s.enum.map(quote).join(', ')}`;
   const alternatives = (s.oneOf ?? s.anyOf) as unknown;
   if (Array.isArray(alternatives) && depth < 2) {
-    return alternatives.map((a) => describeSchema(a, depth + 1)).join(' or ');
+    return alternatives.map((a) => describeSchema(a, depth + 1, plural)).join(' or ');
   }
   const types = Array.isArray(s.type) ? s.type : s.type !== undefined ? [s.type] : [];
   const parts: string[] = [];
-  const typeText = types.map(typeWord).join(' or ');
+  const minLength = num(s, 'minLength');
+  const nonEmpty = minLength === 1 && types.length === 1 && types[0] === 'string' ? 'non-empty ' : '';
+  const typeText = nonEmpty + types.map((t) => typeWord(t, plural)).join(' or ');
   if (types.includes('array')) {
     const items = s.items;
     const itemText =
       items !== undefined && typeof items === 'object' && depth < 2
-        ? ` of ${describeSchema(items, depth + 1)}`
+        ? ` of ${describeSchema(items, depth + 1, true)}`
         : '';
     const minItems = num(s, 'minItems');
     const maxItems = num(s, 'maxItems');
@@ -100,16 +100,14 @@ export function describeSchema(schema: unknown, depth = 0): string {
             : '';
     parts.push(`${typeText}${itemText}${count}`);
   } else {
-    parts.push(typeText !== '' ? typeText : 'a value');
+    parts.push(typeText !== '' ? typeText : plural ? 'values' : 'a value');
   }
   const range = rangeText(s);
   if (range !== '') parts.push(range);
   const mult = num(s, 'multipleOf');
   if (mult !== undefined) parts.push(`a multiple of ${mult}`);
   if (typeof s.pattern === 'string') parts.push(`matching /${s.pattern}/`);
-  const minLength = num(s, 'minLength');
-  if (minLength === 1) parts.push('not empty');
-  else if (minLength !== undefined) parts.push(`at least ${minLength} characters`);
+  if (minLength !== undefined && minLength > 1) parts.push(`of at least ${minLength} characters`);
   const maxLength = num(s, 'maxLength');
   if (maxLength !== undefined) parts.push(`at most ${maxLength} characters`);
   const minProps = num(s, 'minProperties');

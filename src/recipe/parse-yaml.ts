@@ -186,7 +186,7 @@ function rangeStart(node: unknown): number | undefined {
 }
 
 /** `yaml` reports the duplicate's position; show the key's text in the message. */
-function duplicateKeyName(text: string, pos: [number, number]): string {
-  const raw = text.slice(pos[0], Math.min(pos[1], pos[0] + 80)).split(/[:\n]/)[0]?.trim() ?? '';
+function duplicateKeyName(text: string, pos: readonly [number, number]): string {
+  const raw = text.slice(pos[0], pos[0] + 80).split(/:(\s|$)|\n/)[0]?.trim() ?? '';
   return raw !== '' ? ` '${raw}'` : '';
 }

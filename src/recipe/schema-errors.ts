@@ -68,6 +68,18 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   leaves = leaves.filter((e) => !dropped.some((p) => e.schemaPath.startsWith(p)));
   // Errors under propertyNames are restated by the propertyNames error itself.
   leaves = leaves.filter((e) => (e as { propertyName?: string }).propertyName === undefined);
+  // `stagse:` gives "unknown key 'stagse'" and "missing 'stages'": one mistake, reported once
+  // (as the unknown key, whose hint suggests the missing one).
+  leaves = leaves.filter((e) => {
+    if (e.keyword !== 'required') return true;
+    const missing = String((e.params as { missingProperty?: unknown }).missingProperty);
+    return !leaves.some(
+      (o) =>
+        o.keyword === 'additionalProperties' &&
+        o.instancePath === e.instancePath &&
+        closest(String((o.params as { additionalProperty?: unknown }).additionalProperty), [missing]) === missing,
+    );
+  });
   return [...leaves, ...synthesized];
 }
 
@@ -232,7 +244,8 @@ export function schemaError(errors: readonly ErrorObject[], ctx: SchemaErrorCont
   located.sort((a, b) => order(a.loc) - order(b.loc) || b.p.path.length - a.p.path.length);
   const render = ({ p }: { p: Problem }): string => {
     const o = overrideFor(p.path, ctx.overrides);
-    return `${formatPath(p.path)}: ${p.text}${o !== undefined ? ` (value from --set ${o.raw})` : ''}`;
+    const prefix = p.path.length > 0 ? `${formatPath(p.path)}: ` : '';
+    return `${prefix}${p.text}${o !== undefined ? ` (value from --set ${o.raw})` : ''}`;
   };
   const first = located[0];
   if (first === undefined) {

@@ -44,6 +44,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * `with:` / `needs:` / `plugins:` written with nothing after them are YAML nulls; treat them as
+ * absent (so defaults apply) rather than as type errors — the user's intent is clear.
+ */
+function dropEmptyValues(data: Record<string, unknown>): void {
+  if (data.plugins === null) delete data.plugins;
+  if (!isObject(data.stages)) return;
+  for (const stage of Object.values(data.stages)) {
+    if (!isObject(stage)) continue;
+    if (stage.with === null) delete stage.with;
+    if (stage.needs === null) delete stage.needs;
+  }
+}
+
 /** First pass. Mutates `data` (defaults) and returns it typed. */
 export function validateRecipeShape(
   data: unknown,
@@ -76,6 +90,7 @@ export function validateRecipeShape(
       },
     );
   }
+  dropEmptyValues(data);
   const validate = recipeSchemaValidator();
   if (!validate(data)) {
     throw schemaError(validate.errors ?? [], { yaml, basePath: [], overrides });

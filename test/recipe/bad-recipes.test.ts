@@ -1,0 +1,46 @@
+// Every folder in test/fixtures/bad-recipes is a mistake users make; each must fail with the
+// expected code, at the expected line/column, with a message (and hint) saying what is wrong.
+import assert from 'node:assert/strict';
+import { validateRecipe } from '../../src/recipe/load-recipe.js';
+import { ScalpelError } from '../../src/errors.js';
+import { badRecipeCases, prepareCase } from './bad-recipe-cases.js';
+
+describe('bad recipes (test/fixtures/bad-recipes)', function () {
+  const cases = badRecipeCases();
+
+  it('has at least 22 distinct cases', function () {
+    assert.ok(cases.length >= 22, `only ${cases.length} cases`);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: ${c.expected.code} "${c.expected.message}"`, async function () {
+      const prepared = prepareCase(c);
+      if ('skip' in prepared) {
+        console.log(`      (skipped ${c.name}: ${prepared.skip})`);
+        this.skip();
+      }
+      let error: unknown;
+      try {
+        await validateRecipe(prepared.file, { set: c.expected.set ?? [] });
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error !== undefined, 'expected an error, but the recipe was accepted');
+      assert.ok(error instanceof ScalpelError, `expected a ScalpelError, got ${String(error)}`);
+      assert.equal(error.code, c.expected.code, error.format());
+      assert.ok(
+        error.message.includes(c.expected.message),
+        `message ${JSON.stringify(error.message)} does not contain ${JSON.stringify(c.expected.message)}`,
+      );
+      if (c.expected.hint !== undefined) {
+        assert.ok(error.hint?.includes(c.expected.hint), `hint ${JSON.stringify(error.hint)} does not contain ${JSON.stringify(c.expected.hint)}`);
+      }
+      assert.equal(error.location?.line ?? null, c.expected.line, `line: ${error.format()}`);
+      assert.equal(error.location?.col ?? null, c.expected.col, `col: ${error.format()}`);
+      if (c.expected.line !== null) {
+        // Positions always refer to the recipe file itself.
+        assert.equal(error.location?.file, prepared.file.startsWith('/') ? prepared.file : error.location?.file);
+      }
+    });
+  }
+});
