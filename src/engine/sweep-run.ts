@@ -1,0 +1,361 @@
+// `runSweep(file | definition, opts)`: the library form of `scalpel sweep`. Validate and plan
+// every trial first (nothing is created before that succeeds), merge the trials into one graph
+// keyed by node hash, pick the sweep directory (new, or an unfinished one to resume), then run the
+// graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise. A
+// trial is recorded in trials.jsonl the moment its last node finishes.
+import { join, resolve } from 'node:path';
+import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
+import type { Artifact } from '../plugin-api/stage.js';
+import { loadSweep, type LoadSweepOptions } from '../recipe/sweep-load.js';
+import type { SweepDefinition } from '../recipe/sweep-types.js';
+import type { BackendChoice } from '../recipe/types.js';
+import { formatCombination } from '../recipe/sweep-spec.js';
+import { initBackend } from '../models/backend.js';
+import { scalpelVersion } from '../util/package-root.js';
+import { Cache, resolveCacheRoot } from './cache.js';
+import { executeNode } from './execute-node.js';
+import { RunLogging, type Verbosity } from './logging.js';
+import type { ExecNode } from './plan.js';
+import { ProgressSink } from './progress.js';
+import { createRunDir, dependencyVersions, sha256File } from './run-record.js';
+import { schedule, type NodeOutcome } from './scheduler.js';
+import { mergeTrials, planSweep, trialsByHash, type SweepGraph, type TrialPlan } from './sweep-graph.js';
+import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
+import { checkResumeDir, findResumable } from './sweep-resume.js';
+import { SweepWorkerPool } from './sweep-worker-pool.js';
+import { Terminal } from './terminal.js';
+import { existsSync, readdirSync } from 'node:fs';
+
+export interface SweepRunOptions extends LoadSweepOptions {
+  /** Nodes running at once (default 1). With more than 1, stages run in worker processes. */
+  readonly jobs?: number;
+  /** Resume this sweep directory. */
+  readonly resume?: string;
+  /** Sweep directory (default `<cwd>/sweeps/<name>-<timestamp>/`). */
+  readonly out?: string;
+  /** Recompute every node and replace its cache entry. */
+  readonly noCache?: boolean;
+  readonly cacheDir?: string;
+  /** Base for sweeps/ and the default cache (default process.cwd()). */
+  readonly cwd?: string;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly signal?: AbortSignal;
+  readonly graceMs?: number;
+  readonly terminal?: Terminal;
+  /** Run stages in this process even with jobs > 1 (tests, plugins that cannot be re-imported). */
+  readonly inProcess?: boolean;
+}
+
+export interface SweepSummary {
+  readonly status: SweepStatus;
+  readonly exitCode: ExitCode;
+  readonly dir: string;
+  /** True when an unfinished sweep directory was continued. */
+  readonly resumed: boolean;
+  readonly trials: { total: number; ok: number; failed: number; unfinished: number; alreadyDone: number };
+  readonly nodes: { total: number; ran: number; cached: number; failed: number; skipped: number };
+  readonly durationMs: number;
+}
+
+function verbosity(opts: SweepRunOptions): Verbosity {
+  return opts.verbose === true ? 'verbose' : opts.quiet === true ? 'quiet' : 'normal';
+}
+
+function errorJson(e: unknown): { code: string; message: string; hint?: string; stageId?: string } {
+  const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'stage failed');
+  return { code: s.code, message: s.message, ...(s.hint !== undefined ? { hint: s.hint } : {}), ...(s.stageId !== undefined ? { stageId: s.stageId } : {}) };
+}
+
+/** Pick (and if needed create) the sweep directory. */
+function openSweepDir(def: SweepDefinition, graph: SweepGraph, opts: SweepRunOptions, cwd: string): { record: SweepRecord; resumed: boolean } {
+  if (opts.resume !== undefined) return { record: checkResumeDir(resolve(cwd, opts.resume), graph.fingerprint), resumed: true };
+  if (opts.out !== undefined) {
+    const out = resolve(cwd, opts.out);
+    if (existsSync(out) && readdirSync(out).length > 0 && new SweepRecord(out).readState()?.fingerprint === graph.fingerprint) {
+      return { record: checkResumeDir(out, graph.fingerprint), resumed: true };
+    }
+  }
+  const sweepsDir = join(cwd, 'sweeps');
+  if (opts.out === undefined) {
+    const found = findResumable(sweepsDir, def.name, graph.fingerprint);
+    if (found !== undefined) return { record: checkResumeDir(found, graph.fingerprint), resumed: true };
+  }
+  const dir = createRunDir({ out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined, runsDir: sweepsDir, name: def.name, now: new Date() });
+  return { record: new SweepRecord(dir), resumed: false };
+}
+
+function resolvedDoc(def: SweepDefinition): Record<string, unknown> {
+  return {
+    name: def.name,
+    file: def.file,
+    recipe: def.recipeFile,
+    set: def.baseOverrides,
+    sweep: def.spec.resolved,
+    trials: def.trials.map((t) => ({ index: t.index, parameters: t.parameters, repeat: t.repeat, seed: t.seed, overrides: t.overrides })),
+    recipeResolved: def.base.resolved,
+  };
+}
+
+function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend: { name: string; versions: Record<string, string> }, outcomes: Map<string, NodeOutcome>): Record<string, unknown> {
+  const nodes: Record<string, unknown> = {};
+  for (const t of graph.trials) {
+    for (const n of t.plan.nodes) {
+      const existing = nodes[n.hash] as { stageIds: string[]; trials: number[] } | undefined;
+      if (existing !== undefined) {
+        if (!existing.stageIds.includes(n.id)) existing.stageIds.push(n.id);
+        if (!existing.trials.includes(t.trial.index)) existing.trials.push(t.trial.index);
+        continue;
+      }
+      nodes[n.hash] = {
+        uses: n.uses,
+        version: n.version,
+        seed: n.seed,
+        ...(n.plugin !== undefined ? { plugin: n.plugin } : {}),
+        stageIds: [n.id],
+        trials: [t.trial.index],
+        status: outcomes.get(n.hash)?.status ?? (cache.lookup(n.hash) !== undefined ? 'cached' : 'pending'),
+      };
+    }
+  }
+  return {
+    scalpel: scalpelVersion(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    backend,
+    dependencies: dependencyVersions(),
+    seed: def.base.seed,
+    recipe: { file: def.recipeFile, sha256: sha256File(def.recipeFile) },
+    ...(def.file !== def.recipeFile ? { sweepFile: { file: def.file, sha256: sha256File(def.file) } } : {}),
+    fingerprint: graph.fingerprint,
+    cache: cache.root,
+    nodes,
+  };
+}
+
+/** Build the record of a trial whose nodes all have outcomes; undefined when it was interrupted. */
+function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Cache, nodeName: Map<string, string>): TrialRecord | undefined {
+  const nodes: Record<string, TrialRecord['nodes'][string]> = {};
+  const metrics: Record<string, unknown> = {};
+  let failed: unknown;
+  let failedStage: string | undefined;
+  let interrupted = false;
+  let started = Infinity;
+  let finished = 0;
+  for (const n of t.plan.nodes) {
+    const o = outcomes.get(n.hash);
+    if (o === undefined || o.status === 'interrupted' || o.skipped?.reason === 'interrupted') interrupted = true;
+    const entry = o?.status === 'ran' || o?.status === 'cached' ? cache.lookup(n.hash) : undefined;
+    if (o?.startedAt !== undefined) {
+      started = Math.min(started, o.startedAt);
+      finished = Math.max(finished, o.startedAt + o.durationMs);
+    }
+    if (o?.status === 'failed' && failed === undefined) {
+      failed = o.error;
+      failedStage = n.id;
+    }
+    if (o?.status === 'skipped' && o.skipped?.reason === 'failed' && failed === undefined) {
+      failed = new ScalpelError(ErrorCode.Stage, `skipped: needs '${nodeName.get(o.skipped.key) ?? o.skipped.key}', which failed`, { stageId: n.id });
+      failedStage = n.id;
+    }
+    nodes[n.id] = {
+      uses: n.uses,
+      hash: n.hash,
+      needs: n.needs,
+      status: o?.status ?? 'pending',
+      durationMs: o?.durationMs ?? 0,
+      ...(entry !== undefined ? { computeMs: entry.meta.timings.durationMs } : {}),
+    };
+    if (entry !== undefined) metrics[n.id] = entry.meta.metrics;
+  }
+  if (interrupted && failed === undefined) return undefined;
+  const now = Date.now();
+  if (!Number.isFinite(started)) started = now;
+  if (finished === 0) finished = now;
+  const tr = t.trial;
+  const error = failed !== undefined ? errorJson(failed) : undefined;
+  return {
+    index: tr.index,
+    parameters: tr.parameters,
+    repeat: tr.repeat,
+    seed: tr.seed,
+    overrides: tr.overrides,
+    status: failed === undefined ? 'ok' : 'failed',
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    nodes,
+    metrics,
+    ...(error !== undefined ? { error: { ...error, stageId: error.stageId ?? failedStage ?? '' } } : {}),
+  };
+}
+
+export async function runSweep(input: SweepDefinition | string, opts: SweepRunOptions = {}): Promise<SweepSummary> {
+  const started = Date.now();
+  const cwd = opts.cwd ?? process.cwd();
+  const def = typeof input === 'string' ? await loadSweep(input, opts) : input;
+  const cacheDir = resolveCacheRoot({ cacheDir: opts.cacheDir, cwd });
+  const overwrite = opts.noCache === true;
+  const graph = await planSweep(def, { backend: opts.backend, noCache: overwrite, cacheDir, cwd });
+  const cache = new Cache(cacheDir);
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+
+  // Everything is validated and planned: only now is anything written.
+  const { record, resumed } = openSweepDir(def, graph, opts, cwd);
+  const previous = resumed ? record.readTrials() : [];
+  const validIndex = new Set(def.trials.map((t) => t.index));
+  const kept = previous.filter((r) => r.status === 'ok' && validIndex.has(r.index));
+  const done = new Set(kept.map((r) => r.index));
+  record.resetTrials(kept);
+  const createdAt = (resumed ? record.readState()?.createdAt : undefined) ?? new Date(started).toISOString();
+  const writeState = (status: SweepStatus): void =>
+    record.writeState({
+      format: SWEEP_FORMAT,
+      name: def.name,
+      fingerprint: graph.fingerprint,
+      file: def.file,
+      recipeFile: def.recipeFile,
+      trials: def.trials.length,
+      status,
+      pid: process.pid,
+      createdAt,
+      updatedAt: new Date().toISOString(),
+    });
+  writeState('running');
+  record.writeYaml('sweep.resolved.yaml', resolvedDoc(def));
+
+  const terminal = opts.terminal ?? new Terminal();
+  const logging = new RunLogging({ terminal, verbosity: verbosity(opts), eventsFile: record.eventsFile });
+  const log = logging.logger;
+  const progress = new ProgressSink({ terminal, console: verbosity(opts) !== 'quiet', record: (id, data) => logging.progress(id, data) });
+  const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
+  let backendInfo: { name: string; versions: Record<string, string> } = { name: graph.trials[0]?.plan.backend ?? backendChoice, versions: {} };
+  let backendInit: Promise<string> | undefined;
+  const ensureBackend = (): Promise<string> => {
+    backendInit ??= initBackend(backendChoice).then((info) => {
+      backendInfo = { name: info.name, versions: info.versions };
+      return info.name;
+    });
+    return backendInit;
+  };
+
+  const pending = graph.trials.filter((t) => !done.has(t.trial.index));
+  const nodes = mergeTrials(pending);
+  const byHash = trialsByHash(pending);
+  const trialOf = new Map(pending.map((t) => [t.trial.index, t]));
+  const nodeName = new Map(nodes.map((n) => [n.key, n.stageIds[0] ?? n.stage.id]));
+  const outcomes = new Map<string, NodeOutcome>();
+  const finalized = new Set<number>();
+  const counts = { ok: kept.length, failed: 0 };
+  const useWorkers = jobs > 1 && opts.inProcess !== true;
+  const pool = useWorkers ? new SweepWorkerPool(jobs) : undefined;
+  const artifacts = new Map<string, Artifact>();
+  const controller = new AbortController();
+  const onAbort = (): void => {
+    controller.abort();
+    pool?.abort();
+  };
+  if (opts.signal?.aborted === true) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const finalize = (t: TrialPlan): void => {
+    const rec = trialRecord(t, outcomes, cache, nodeName);
+    finalized.add(t.trial.index);
+    if (rec === undefined) return;
+    record.appendTrial(rec);
+    if (rec.status === 'ok') counts.ok++;
+    else counts.failed++;
+    const what = `trial ${t.trial.index} (${formatCombination(t.trial.parameters)}${def.spec.repeats > 1 ? `, seed ${t.trial.seed}` : ''})`;
+    const tally = `[${counts.ok + counts.failed}/${def.trials.length}]`;
+    if (rec.status === 'ok') log.info(`${what} ok ${tally}`);
+    else log.error(`${what} failed at '${rec.error?.stageId ?? '?'}': ${rec.error?.message ?? ''} ${tally}`);
+  };
+
+  const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
+    if (pool === undefined) {
+      const r = await executeNode(node, { cache, logging, progress, signal: controller.signal, overwrite, ensureBackend, artifacts });
+      return r.status;
+    }
+    if (!overwrite && cache.lookup(node.key) !== undefined) return 'cached';
+    const owner = trialOf.get(byHash.get(node.key)?.[0] ?? -1);
+    if (owner === undefined) throw new ScalpelError(ErrorCode.Internal, `sweep: node ${node.key.slice(0, 12)} belongs to no trial`);
+    return pool.run({
+      recipeFile: def.recipeFile,
+      set: [...def.baseOverrides, ...owner.trial.overrides],
+      backend: opts.backend,
+      cacheDir,
+      hash: node.key,
+      overwrite,
+      verbosity: verbosity(opts),
+      eventsFile: record.eventsFile,
+    });
+  };
+
+  let fatal: unknown;
+  try {
+    const shared = nodes.length < pending.reduce((s, t) => s + t.hashes.size, 0);
+    log.info(
+      `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`,
+    );
+    const removed = cache.cleanStale();
+    if (removed > 0) log.info(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`);
+    if (pool === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined)) await ensureBackend();
+    await schedule<ExecNode>(nodes, {
+      jobs,
+      signal: controller.signal,
+      ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+      execute,
+      onOutcome: (node, o) => {
+        outcomes.set(node.key, o);
+        if (o.status === 'failed') log.error(o.error instanceof ScalpelError ? o.error.format() : String(o.error), { stageId: node.stageIds[0] });
+        for (const index of byHash.get(node.key) ?? []) {
+          const t = trialOf.get(index);
+          if (t === undefined || finalized.has(index)) continue;
+          if ([...t.hashes].every((h) => outcomes.has(h))) finalize(t);
+        }
+      },
+    });
+  } catch (e) {
+    fatal = e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    progress.closeAll();
+    await pool?.close(opts.graceMs ?? 3000);
+  }
+
+  const all = record.readTrials();
+  const unfinished = def.trials.length - all.length;
+  const status: SweepStatus =
+    fatal !== undefined ? 'failed' : controller.signal.aborted || unfinished > 0 ? 'interrupted' : all.some((r) => r.status === 'failed') ? 'failed' : 'ok';
+  const exitCode = status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.stageFailed;
+  const statuses = [...outcomes.values()].map((o) => o.status);
+  const summary: SweepSummary = {
+    status,
+    exitCode,
+    dir: record.dir,
+    resumed,
+    trials: { total: def.trials.length, ok: all.filter((r) => r.status === 'ok').length, failed: all.filter((r) => r.status === 'failed').length, unfinished, alreadyDone: done.size },
+    nodes: {
+      total: nodes.length,
+      ran: statuses.filter((s) => s === 'ran').length,
+      cached: statuses.filter((s) => s === 'cached').length,
+      failed: statuses.filter((s) => s === 'failed').length,
+      skipped: statuses.filter((s) => s === 'skipped' || s === 'interrupted').length,
+    },
+    durationMs: Date.now() - started,
+  };
+  try {
+    record.writeResults(def.name, def.spec.parameters.map((p) => p.name), all);
+    record.writeJson('lock.json', lockDoc(def, graph, cache, backendInfo, outcomes));
+    record.writeJson('summary.json', { ...summary, ...(fatal !== undefined ? { error: errorJson(fatal) } : {}) });
+    writeState(status);
+  } finally {
+    log.info(
+      `sweep ${status}: ${summary.trials.ok} ok, ${summary.trials.failed} failed${unfinished > 0 ? `, ${unfinished} unfinished (run the same command again to resume)` : ''}; nodes ${summary.nodes.ran} ran, ${summary.nodes.cached} cached — ${record.dir}`,
+    );
+    await logging.close();
+  }
+  if (fatal !== undefined) throw fatal;
+  return summary;
+}
