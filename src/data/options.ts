@@ -7,7 +7,8 @@ export interface IdxFilePair {
   labels: string;
 }
 
-export interface LoadDatasetOptions {
+// A type alias (not an interface) so it fits StageType<Record<string, unknown>>.
+export type LoadDatasetOptions = {
   source: DatasetSourceName;
   /** csv/jsonl: shorthand for `files: { train: path }`. */
   path?: string;
@@ -39,7 +40,7 @@ export interface LoadDatasetOptions {
   featuresField: string;
   /** jsonl: field holding the label. */
   labelField: string;
-}
+};
 
 /** Defaults the schema fills in, for callers that build options in code. */
 export const loadDatasetDefaults = {

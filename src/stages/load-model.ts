@@ -9,9 +9,9 @@ import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
 
-export interface LoadModelParams {
+export type LoadModelParams = {
   path: string;
-}
+};
 
 /** Weight file paths listed in a model.json (none when it cannot be parsed: loading reports that). */
 async function weightFiles(modelJson: string): Promise<string[]> {
