@@ -1,0 +1,125 @@
+// The 'calibration' artifact (written by the calibrate stage, read by pruners):
+//   calibration.json  { format, version, samples, split, sampleIds, layers: [{ name, rows, files }] }
+//   layer<i>.norms.f32 (fanIn)   layer<i>.gram.f64 (fanIn × fanIn)   layer<i>.grad.f32 (kernel size)
+// little-endian binary; every file is written atomically and calibration.json last, so a
+// directory without it is not a calibration artifact.
+import { promises as fs } from 'node:fs';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { CalibrationData, LayerCalibration } from '../plugin-api/calibration.js';
+import type { Artifact } from '../plugin-api/stage.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+
+export const CALIBRATION_FORMAT = 'scalpel-calibration';
+
+interface StatFile {
+  file: string;
+  dtype: 'float32' | 'float64';
+  length: number;
+}
+
+interface LayerEntry {
+  name: string;
+  rows: number;
+  inputNorms?: StatFile;
+  gram?: StatFile;
+  meanGradient?: StatFile;
+}
+
+export interface CalibrationManifest extends Record<string, unknown> {
+  format: typeof CALIBRATION_FORMAT;
+  version: 1;
+  samples: number;
+  split: string;
+  sampleIds: number[];
+  layers: LayerEntry[];
+}
+
+function checkEndianness(): void {
+  if (endianness() !== 'LE') throw new ScalpelError(ErrorCode.Internal, 'calibration artifacts are little-endian; this machine is big-endian');
+}
+
+const bytes = (a: Float32Array | Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Write `data` into `dir`; returns the manifest (= calibration.json). */
+export async function writeCalibrationArtifact(dir: string, data: CalibrationData): Promise<CalibrationManifest> {
+  checkEndianness();
+  await fs.mkdir(dir, { recursive: true });
+  const layers: LayerEntry[] = [];
+  let i = 0;
+  for (const [name, cal] of data.layers) {
+    const entry: LayerEntry = { name, rows: cal.rows };
+    const put = async (key: 'inputNorms' | 'gram' | 'meanGradient', ext: string, a: Float32Array | Float64Array | undefined): Promise<void> => {
+      if (a === undefined) return;
+      const file = `layer${i}.${ext}`;
+      await writeFileAtomic(join(dir, file), bytes(a));
+      entry[key] = { file, dtype: a instanceof Float64Array ? 'float64' : 'float32', length: a.length };
+    };
+    await put('inputNorms', 'norms.f32', cal.inputNorms);
+    await put('gram', 'gram.f64', cal.gram);
+    await put('meanGradient', 'grad.f32', cal.meanGradient);
+    layers.push(entry);
+    i++;
+  }
+  const manifest: CalibrationManifest = {
+    format: CALIBRATION_FORMAT,
+    version: 1,
+    samples: data.samples,
+    split: data.split,
+    sampleIds: [...data.sampleIds],
+    layers,
+  };
+  await writeJsonAtomic(join(dir, 'calibration.json'), manifest);
+  return manifest;
+}
+
+async function readStat(dir: string, s: StatFile): Promise<Float32Array | Float64Array> {
+  const path = join(dir, s.file);
+  const width = s.dtype === 'float64' ? 8 : 4;
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(path);
+  } catch (e) {
+    throw new ScalpelError(ErrorCode.Data, `calibration file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      hint: 'the calibration artifact is incomplete; rerun the calibrate stage with --force',
+      cause: e,
+    });
+  }
+  if (buf.length !== s.length * width) {
+    throw new ScalpelError(ErrorCode.Data, `calibration file ${path} holds ${buf.length} bytes, calibration.json describes ${s.length * width}`, {
+      hint: 'the calibration artifact is corrupt; rerun the calibrate stage with --force',
+    });
+  }
+  const copy = new Uint8Array(buf.length);
+  copy.set(buf);
+  return s.dtype === 'float64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
+}
+
+/** Read a calibration artifact (or the directory holding one). */
+export async function readCalibrationArtifact(artifact: Pick<Artifact, 'dir'> | string): Promise<CalibrationData> {
+  checkEndianness();
+  const dir = typeof artifact === 'string' ? artifact : artifact.dir;
+  const jsonPath = join(dir, 'calibration.json');
+  let m: CalibrationManifest;
+  try {
+    m = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as CalibrationManifest;
+  } catch (e) {
+    throw new ScalpelError(ErrorCode.Data, `${jsonPath} cannot be read: ${(e as Error).message}`, {
+      hint: 'pass the output of a calibrate stage',
+      cause: e,
+    });
+  }
+  if (m.format !== CALIBRATION_FORMAT || m.version !== 1) {
+    throw new ScalpelError(ErrorCode.Data, `${jsonPath} is not a scalpel calibration artifact`, { location: { file: jsonPath } });
+  }
+  const layers = new Map<string, LayerCalibration>();
+  for (const e of m.layers) {
+    const cal: LayerCalibration = { rows: e.rows };
+    if (e.inputNorms !== undefined) cal.inputNorms = (await readStat(dir, e.inputNorms)) as Float32Array;
+    if (e.gram !== undefined) cal.gram = (await readStat(dir, e.gram)) as Float64Array;
+    if (e.meanGradient !== undefined) cal.meanGradient = (await readStat(dir, e.meanGradient)) as Float32Array;
+    layers.set(e.name, cal);
+  }
+  return { samples: m.samples, sampleIds: m.sampleIds, split: m.split, layers };
+}
