@@ -168,6 +168,13 @@ export function selectMask(scores: Scores, shape: KernelShape, spec: MaskSpec): 
   return mask;
 }
 
+/** Keep exactly the `k` highest scores of the whole array (ties → lower index). */
+export function selectTopK(scores: Scores, k: number): Mask {
+  const mask = new Uint8Array(scores.length);
+  keepTopK(scores, 0, 1, scores.length, Math.max(0, Math.min(scores.length, Math.floor(k))), mask, new Scratch());
+  return mask;
+}
+
 export interface GlobalEntry {
   readonly name: string;
   readonly scores: Scores;

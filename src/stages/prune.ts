@@ -1,0 +1,46 @@
+// prune: `uses: prune` with `with: { method: <pruner>, density, layers, …that pruner's params }`.
+// Recipes are validated against `schemaFor(registry)`: one branch per registered pruner (common
+// parameters + the pruner's own), picked by `method`, so an error names the right pruner. The
+// static `schema` is only the common shape.
+import { ErrorCode, ScalpelError } from '../errors.js';
+import type { Pruner } from '../plugin-api/pruner.js';
+import type { RegistryView } from '../plugin-api/registry-view.js';
+import type { JsonSchema } from '../plugin-api/schema.js';
+import type { StageContext, StageResult, StageType } from '../plugin-api/stage.js';
+import { buildPruneSchema } from '../pruning/prune-schema.js';
+import { runPruner } from '../pruning/run-pruner.js';
+
+export type PruneStageParams = Record<string, unknown> & { method: string };
+
+/** The pruners a registry holds, in name order, with their plugin names. */
+function registeredPruners(registry: RegistryView): { pruner: Pruner; origin: string }[] {
+  return registry.prunerNames().map((name) => ({ pruner: registry.pruner(name), origin: registry.originOf('pruner', name) }));
+}
+
+/** The `with` schema of `uses: prune` for the pruners in `registry`. */
+export function pruneSchemaFor(registry: RegistryView): JsonSchema {
+  return buildPruneSchema(
+    registeredPruners(registry).map(({ pruner, origin }) => ({ name: pruner.name, schema: pruner.schema, origin })),
+  );
+}
+
+export const pruneStage: StageType<PruneStageParams> = {
+  name: 'prune',
+  version: '1',
+  description: 'Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin\'s',
+  schema: buildPruneSchema([]),
+  schemaFor: pruneSchemaFor,
+  output: 'model',
+  inputs: [{ kind: 'model' }, { kind: 'calibration', optional: true }, { kind: 'dataset', optional: true }],
+  async run(ctx: StageContext<PruneStageParams>): Promise<StageResult> {
+    const method = ctx.params.method;
+    if (!ctx.registry.prunerNames().includes(method)) {
+      // Normally caught by schema validation; reached when a caller skips it.
+      throw new ScalpelError(ErrorCode.UnknownName, `stage '${ctx.stageId}': unknown pruner '${method}'`, {
+        stageId: ctx.stageId,
+        hint: `registered pruners: ${ctx.registry.prunerNames().join(', ') || 'none'}`,
+      });
+    }
+    return runPruner(ctx.registry.pruner(method), ctx);
+  },
+};
