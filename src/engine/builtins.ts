@@ -13,7 +13,7 @@ import { loadPluginInto } from './plugin-loader.js';
  * directory holding compiled `src/` and `plugins/` (e.g. 'plugins/magnitude/index.js').
  * FILLED IN BY THE PRUNERS WORK: add one line per bundled plugin module.
  */
-export const bundledPluginModules: string[] = [];
+export const bundledPluginModules: string[] = ['plugins/baselines/index.js'];
 
 /** Root of the compiled tree (dist/ or another outDir): this file is <root>/src/engine/builtins.js. */
 const buildRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
