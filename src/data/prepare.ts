@@ -36,24 +36,26 @@ function requestedCount(opts: LoadDatasetOptions, split: string): number | undef
   return split === 'train' ? opts.train : split === 'test' ? opts.test : undefined;
 }
 
-function subsetOrder(split: RawSplit, n: number, shuffle: boolean, rng: Rng): Int32Array {
-  if (shuffle) return rng.fork(`shuffle/${split.name}`).permutation(split.count).subarray(0, n);
-  const o = new Int32Array(n);
-  for (let i = 0; i < n; i++) o[i] = i;
-  return o;
-}
 
-function buildSplit(raw: RawSplit, order: Int32Array, sampleShape: number[], sampleSize: number, pixels: boolean, transform: FeatureTransform): DatasetSplit {
-  const n = order.length;
-  const values = pixels ? new Uint8Array(n * sampleSize) : new Float64Array(n * sampleSize);
-  const y = new Int32Array(n);
+/** Values, labels and ids of the records at `order` (undefined order: the first n, copied in one go). */
+function gather(raw: RawSplit, n: number, order: Int32Array | undefined, sampleSize: number): Pick<RawSplit, 'values' | 'labels' | 'ids'> {
+  if (order === undefined) {
+    return { values: raw.values.slice(0, n * sampleSize), labels: raw.labels.slice(0, n), ids: raw.ids.slice(0, n) };
+  }
+  const values = raw.values instanceof Uint8Array ? new Uint8Array(n * sampleSize) : new Float64Array(n * sampleSize);
+  const labels = new Int32Array(n);
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = order[k] as number;
     values.set(raw.values.subarray(i * sampleSize, (i + 1) * sampleSize), k * sampleSize);
-    y[k] = raw.labels[i] as number;
+    labels[k] = raw.labels[i] as number;
     ids[k] = raw.ids[i] as number;
   }
+  return { values, labels, ids };
+}
+
+function buildSplit(raw: RawSplit, n: number, order: Int32Array | undefined, sampleShape: number[], sampleSize: number, transform: FeatureTransform): DatasetSplit {
+  const { values, labels: y, ids } = gather(raw, n, order, sampleSize);
   const common = { name: raw.name, count: n, sampleShape, y, ids };
   if (values instanceof Uint8Array) {
     const lut = pixelLut(transform);
@@ -74,9 +76,6 @@ export function prepareDataset(raw: RawDataset, opts: LoadDatasetOptions, rng: R
       });
     }
   }
-  const splits = new Map<string, DatasetSplit>();
-  const available: Record<string, number> = {};
-  let maxLabel = -1;
   for (const s of raw.splits) {
     const want = requestedCount(opts, s.name);
     if (want !== undefined && want > s.count) {
@@ -84,9 +83,16 @@ export function prepareDataset(raw: RawDataset, opts: LoadDatasetOptions, rng: R
         hint: `use ${s.name}: ${s.count} or less (or omit it to take them all)`,
       });
     }
+  }
+  const splits = new Map<string, DatasetSplit>();
+  const available: Record<string, number> = {};
+  let maxLabel = -1;
+  for (const s of raw.splits) {
     available[s.name] = s.count;
-    const order = subsetOrder(s, want ?? s.count, opts.shuffle, rng);
-    const split = buildSplit(s, order, sampleShape, raw.sampleSize, raw.pixels, transform);
+    // Shuffle: the first n of a permutation drawn from a generator forked per split name, so the
+    // order of one split does not depend on the other splits.
+    const order = opts.shuffle ? rng.fork(`shuffle/${s.name}`).permutation(s.count) : undefined;
+    const split = buildSplit(s, requestedCount(opts, s.name) ?? s.count, order, sampleShape, raw.sampleSize, transform);
     for (const c of split.y) if (c > maxLabel) maxLabel = c;
     splits.set(s.name, split);
   }
