@@ -16,6 +16,8 @@ export interface TrialNodeRecord {
   readonly uses: string;
   readonly hash: string;
   readonly needs: readonly string[];
+  /** The stage's `with` as validated (defaults filled). */
+  readonly params: Readonly<Record<string, unknown>>;
   /** ran | cached | failed | skipped (as the scheduler saw it in this sweep). */
   readonly status: string;
   /** Wall time of the node in this sweep (0 for nodes another trial ran). */

@@ -143,6 +143,7 @@ function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Ca
   let interrupted = false;
   let started = Infinity;
   let finished = 0;
+  const paramsOf = new Map(t.trial.recipe.stages.map((s) => [s.id, s.params]));
   for (const n of t.plan.nodes) {
     const o = outcomes.get(n.hash);
     if (o === undefined || o.status === 'interrupted' || o.skipped?.reason === 'interrupted') interrupted = true;
@@ -163,6 +164,7 @@ function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Ca
       uses: n.uses,
       hash: n.hash,
       needs: n.needs,
+      params: paramsOf.get(n.id) ?? {},
       status: o?.status ?? 'pending',
       durationMs: o?.durationMs ?? 0,
       ...(entry !== undefined ? { computeMs: entry.meta.timings.durationMs } : {}),

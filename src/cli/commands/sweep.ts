@@ -1,0 +1,93 @@
+// scalpel sweep <recipe-or-sweep-file>: expand, validate and plan every trial, run them as one
+// graph (shared stages once), record trials.jsonl and results. Running the same command after an
+// interruption resumes the unfinished sweep. Exit 0 / 1 (a trial failed) / 130 (interrupted).
+import { Command } from 'commander';
+import { ExitCode } from '../../errors.js';
+import { runSweep, type SweepSummary } from '../../engine/sweep-run.js';
+import type { BackendChoice } from '../../recipe/types.js';
+import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
+
+interface SweepOpts {
+  set: string[];
+  jobs: number;
+  cache: boolean;
+  resume?: string;
+  out?: string;
+  backend?: BackendChoice;
+  cacheDir?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/** First SIGINT/SIGTERM: stop scheduling and let running stages finish or abort; second: quit. */
+function interruptOnSignals(controller: AbortController): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\n${signal}: stopping the sweep — finished trials are kept; run the same command again to resume (Ctrl-C again quits now)\n`);
+      controller.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export function renderSweepSummary(s: SweepSummary): string {
+  const t = s.trials;
+  const lines = [
+    `sweep ${s.status}${s.resumed ? ' (resumed)' : ''}: ${t.ok}/${t.total} trials ok` +
+      (t.failed > 0 ? `, ${t.failed} failed` : '') +
+      (t.unfinished > 0 ? `, ${t.unfinished} unfinished` : '') +
+      (t.alreadyDone > 0 ? ` (${t.alreadyDone} done before)` : ''),
+    `nodes: ${s.nodes.total} distinct, ${s.nodes.ran} ran, ${s.nodes.cached} cached` + (s.nodes.failed > 0 ? `, ${s.nodes.failed} failed` : ''),
+    `results: ${s.dir}/results.csv`,
+    `next: scalpel compare ${s.dir}   ·   scalpel report ${s.dir}`,
+  ];
+  if (t.unfinished > 0) lines.push('resume: run the same command again (or add --resume ' + s.dir + ')');
+  return lines.join('\n');
+}
+
+export function sweepCommand(): Command {
+  return withDebug(new Command('sweep'))
+    .description('run a parameter sweep: every trial validated first, shared stages computed once, resumable')
+    .argument('<file>', "recipe with a sweep: section, or a sweep file { recipe: <path>, sweep: {...} }")
+    .option('--set <path=value>', 'override a recipe field in every trial, value parsed as YAML (repeatable)', collect, [])
+    .option('-j, --jobs <n>', 'stages running at once (more than 1: in worker processes)', positiveInt, 1)
+    .option('--resume <dir>', 'continue this sweep directory (default: the newest unfinished one of the same sweep)')
+    .option('--out <dir>', 'sweep directory (default sweeps/<name>-<YYYYMMDD-HHMMSS>)')
+    .option('--no-cache', 'recompute every stage (and replace its cache entry)')
+    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
+    .option('-q, --quiet', 'print only warnings and errors (and the summary)')
+    .option('-v, --verbose', 'print debug messages')
+    .action(async (file: string, opts: SweepOpts) => {
+      const controller = new AbortController();
+      const removeHandlers = interruptOnSignals(controller);
+      try {
+        const summary = await runSweep(file, {
+          set: opts.set,
+          jobs: opts.jobs,
+          noCache: !opts.cache,
+          signal: controller.signal,
+          ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
+          ...(opts.out !== undefined ? { out: opts.out } : {}),
+          ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+          ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
+          ...(opts.quiet === true ? { quiet: true } : {}),
+          ...(opts.verbose === true ? { verbose: true } : {}),
+        });
+        process.stdout.write(renderSweepSummary(summary) + '\n');
+        process.exitCode = summary.exitCode;
+      } finally {
+        removeHandlers();
+      }
+    });
+}

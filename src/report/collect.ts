@@ -1,0 +1,222 @@
+// Run and sweep directories → evaluation rows. An evaluation is a stage whose metrics are not a
+// pruning stage's; its method and density come from the nearest pruning stage upstream (a stage
+// whose metrics report `method` and `density`) — or 'dense' at density 1 when there is none. The
+// density used for grouping is the prune stage's target (`with.density`), falling back to the
+// density it reports. Works the same for a run with several prune→eval branches and for a sweep.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { parseTrialsJsonl } from '../engine/sweep-record.js';
+
+export interface StageInfo {
+  readonly uses: string;
+  /** Node hash, when recorded: equal hashes are one computation, counted once. */
+  readonly hash: string | undefined;
+  readonly needs: readonly string[];
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metrics: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** One evaluation of one trial (or run). */
+export interface EvalRow {
+  readonly source: string;
+  /** Trial index in a sweep; undefined for a run. */
+  readonly trial: number | undefined;
+  readonly seed: number;
+  readonly evalStage: string;
+  readonly pruneStage: string | undefined;
+  readonly method: string;
+  /** Target density (rounded to 6 decimals). */
+  readonly density: number;
+  readonly metrics: Readonly<Record<string, unknown>>;
+  readonly pruneMetrics: Readonly<Record<string, unknown>> | undefined;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+export interface SourceInfo {
+  readonly dir: string;
+  readonly kind: 'run' | 'sweep';
+  readonly name: string;
+  /** recipe.resolved.yaml or sweep.resolved.yaml as text. */
+  readonly resolvedYaml: string;
+  readonly lock: Record<string, unknown> | undefined;
+  readonly summary: Record<string, unknown> | undefined;
+  /** Number of trials (sweeps) or 1. */
+  readonly units: number;
+}
+
+export interface ReportData {
+  readonly sources: readonly SourceInfo[];
+  readonly rows: readonly EvalRow[];
+}
+
+interface Unit {
+  readonly source: string;
+  readonly trial: number | undefined;
+  readonly seed: number;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly stages: ReadonlyMap<string, StageInfo>;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new ScalpelError(ErrorCode.Data, `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: 'the run record is damaged; rerun the recipe or sweep',
+      cause: e,
+    });
+  }
+}
+
+function optionalJson(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  const v = readJson(file);
+  return isObject(v) ? v : undefined;
+}
+
+export function isPruneMetrics(m: unknown): boolean {
+  return isObject(m) && typeof m['method'] === 'string' && typeof m['density'] === 'number';
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** The nearest prune stage upstream of `id` (breadth-first over needs). */
+function upstreamPrune(stages: ReadonlyMap<string, StageInfo>, id: string): string | undefined {
+  const queue = [...(stages.get(id)?.needs ?? [])];
+  const seen = new Set<string>();
+  for (let q = queue.shift(); q !== undefined; q = queue.shift()) {
+    if (seen.has(q)) continue;
+    seen.add(q);
+    const s = stages.get(q);
+    if (s === undefined) continue;
+    if (isPruneMetrics(s.metrics)) return q;
+    queue.push(...s.needs);
+  }
+  return undefined;
+}
+
+function unitRows(u: Unit): EvalRow[] {
+  const evals = [...u.stages.entries()].filter(
+    ([, s]) => isObject(s.metrics) && !isPruneMetrics(s.metrics) && Object.values(s.metrics).some((v) => typeof v === 'number'),
+  );
+  const base = evals.map(([id, s]) => {
+    const pruneId = upstreamPrune(u.stages, id);
+    const p = pruneId !== undefined ? u.stages.get(pruneId) : undefined;
+    const pm = p?.metrics;
+    const target = p?.params['density'];
+    const density = p === undefined ? 1 : typeof target === 'number' ? target : (pm?.['density'] as number);
+    const method = p === undefined ? 'dense' : typeof pm?.['method'] === 'string' ? pm['method'] : (p.uses ?? 'unknown');
+    return { id, s, pruneId, pm, density: round6(density), method };
+  });
+  // Two prune stages with the same method and density in one run (e.g. iCBS with different
+  // settings) are told apart by stage id.
+  const keyCount = new Map<string, Set<string>>();
+  for (const r of base) {
+    const k = `${r.method}@${r.density}`;
+    const set = keyCount.get(k) ?? new Set<string>();
+    set.add(r.pruneId ?? r.id);
+    keyCount.set(k, set);
+  }
+  return base.map((r) => ({
+    source: u.source,
+    trial: u.trial,
+    seed: u.seed,
+    evalStage: r.id,
+    pruneStage: r.pruneId,
+    method: (keyCount.get(`${r.method}@${r.density}`)?.size ?? 1) > 1 ? `${r.method}:${r.pruneId ?? r.id}` : r.method,
+    density: r.density,
+    metrics: r.s.metrics ?? {},
+    pruneMetrics: r.pm,
+    parameters: u.parameters,
+  }));
+}
+
+function readRun(dir: string): { info: SourceInfo; units: Unit[] } {
+  const resolvedYaml = readFileSync(join(dir, 'recipe.resolved.yaml'), 'utf8');
+  const recipe = YAML.parse(resolvedYaml) as unknown;
+  const metricsDoc = readJson(join(dir, 'metrics.json'));
+  if (!isObject(recipe) || !isObject(recipe['stages']) || !isObject(metricsDoc)) {
+    throw new ScalpelError(ErrorCode.Data, `${dir} is not a readable run record`, { hint: 'expected recipe.resolved.yaml with stages and metrics.json' });
+  }
+  const lock = optionalJson(join(dir, 'lock.json'));
+  const stages = new Map<string, StageInfo>();
+  for (const [id, s] of Object.entries(recipe['stages'])) {
+    if (!isObject(s)) continue;
+    const m = metricsDoc[id];
+    const node = isObject(lock?.['nodes']) ? lock['nodes'][id] : undefined;
+    stages.set(id, {
+      uses: String(s['uses']),
+      hash: isObject(node) && typeof node['hash'] === 'string' ? node['hash'] : undefined,
+      needs: Array.isArray(s['needs']) ? s['needs'].map(String) : [],
+      params: isObject(s['with']) ? s['with'] : {},
+      metrics: isObject(m) ? m : undefined,
+    });
+  }
+  const seed = typeof recipe['seed'] === 'number' ? recipe['seed'] : 0;
+  const name = typeof recipe['name'] === 'string' ? recipe['name'] : basename(dir);
+  return {
+    info: { dir, kind: 'run', name, resolvedYaml, lock, summary: optionalJson(join(dir, 'summary.json')), units: 1 },
+    units: [{ source: dir, trial: undefined, seed, parameters: {}, stages }],
+  };
+}
+
+function readSweep(dir: string): { info: SourceInfo; units: Unit[] } {
+  const resolvedYaml = existsSync(join(dir, 'sweep.resolved.yaml')) ? readFileSync(join(dir, 'sweep.resolved.yaml'), 'utf8') : '';
+  const doc = resolvedYaml !== '' ? (YAML.parse(resolvedYaml) as unknown) : undefined;
+  const records = parseTrialsJsonl(readFileSync(join(dir, 'trials.jsonl'), 'utf8')).filter((r) => r.status === 'ok');
+  const units: Unit[] = records.map((r) => {
+    const stages = new Map<string, StageInfo>();
+    for (const [id, n] of Object.entries(r.nodes)) {
+      const m = r.metrics[id];
+      stages.set(id, { uses: n.uses, hash: n.hash, needs: n.needs, params: isObject(n.params) ? n.params : {}, metrics: isObject(m) ? m : undefined });
+    }
+    return { source: dir, trial: r.index, seed: r.seed, parameters: r.parameters, stages };
+  });
+  const name = isObject(doc) && typeof doc['name'] === 'string' ? doc['name'] : basename(dir);
+  return {
+    info: { dir, kind: 'sweep', name, resolvedYaml, lock: optionalJson(join(dir, 'lock.json')), summary: optionalJson(join(dir, 'summary.json')), units: records.length },
+    units,
+  };
+}
+
+/** Read run and sweep directories. */
+export function collectReportData(dirs: readonly string[]): ReportData {
+  const sources: SourceInfo[] = [];
+  const rows: EvalRow[] = [];
+  const seen = new Set<string>();
+  for (const given of dirs) {
+    const dir = resolve(given);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new ScalpelError(ErrorCode.Io, `${given} is not a directory`, { hint: 'pass run directories (runs/<name>-<ts>) or sweep directories (sweeps/<name>-<ts>)' });
+    }
+    let r: { info: SourceInfo; units: Unit[] };
+    if (existsSync(join(dir, 'trials.jsonl'))) r = readSweep(dir);
+    else if (existsSync(join(dir, 'metrics.json')) && existsSync(join(dir, 'recipe.resolved.yaml'))) r = readRun(dir);
+    else {
+      throw new ScalpelError(ErrorCode.Io, `${given} is neither a run directory (metrics.json) nor a sweep directory (trials.jsonl)`, {
+        hint: 'pass directories written by scalpel run or scalpel sweep',
+      });
+    }
+    sources.push(r.info);
+    for (const u of r.units) {
+      for (const row of unitRows(u)) {
+        // A stage shared by several trials (e.g. the dense model's evaluation) is one result.
+        const hash = u.stages.get(row.evalStage)?.hash;
+        if (hash !== undefined) {
+          if (seen.has(hash)) continue;
+          seen.add(hash);
+        }
+        rows.push(row);
+      }
+    }
+  }
+  return { sources, rows };
+}
