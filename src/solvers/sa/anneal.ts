@@ -1,0 +1,239 @@
+// One chain of the cardinality-constrained simulated annealer (docs: icbs.md, "The block solver").
+// Pure and synchronous: runs in a worker thread or in-process, with identical results.
+//
+// The chain works on S = Q + Qᵀ (float32; exactly 2Q when Q is symmetric, and correct for the
+// slightly asymmetric Q that float32 round-off produces) and the float64 diagonal of Q.
+// Local fields f_i = Σ_j S_ij x_j (includes j = i, i.e. 2Q_ii x_i), kept in float64.
+// Swapping a one at a (x_a: 1 → 0) with a zero at b (x_b: 0 → 1):
+//   removing a changes E by −(f_a − Q_aa)                 (f_a counts 2Q_aa, E counts Q_aa once)
+//   then adding b changes it by Q_bb + f_b − S_ab         (f_b still counts x_a = 1 via S_ab)
+//   ΔE = Q_aa + Q_bb + f_b − f_a − S_ab
+// and after an accepted swap f_t += S_bt − S_at for every t: two contiguous rows.
+
+export interface ChainOptions {
+  /** Inverse temperatures, in order (see schedule.ts). */
+  readonly betas: Float64Array;
+  /** Sweeps per temperature. */
+  readonly sweeps: number;
+  /** 128-bit state of the chain's xoshiro128** generator (not all zero). */
+  readonly seedState: Int32Array;
+}
+
+export interface ChainResult {
+  /** Best state seen (exactly k ones). */
+  readonly x: Uint8Array;
+  /** Its energy as tracked incrementally (the caller recomputes it exactly). */
+  readonly trackedEnergy: number;
+  readonly temperatures: number;
+  readonly proposals: number;
+  readonly accepted: number;
+}
+
+/** The chain's view of a problem: S = Q + Qᵀ and diag(Q). */
+export interface SymmetricQubo {
+  readonly n: number;
+  /** Q + Qᵀ, n × n row-major float32 (may live in a SharedArrayBuffer). */
+  readonly S: Float32Array<ArrayBufferLike>;
+  /** Q_ii in float64. */
+  readonly diag: Float64Array;
+}
+
+/** S = Q + Qᵀ (into `out`, e.g. a shared buffer) and diag(Q). */
+export function symmetricQubo(
+  Q: Float32Array<ArrayBufferLike>,
+  n: number,
+  out: Float32Array<ArrayBufferLike> = new Float32Array(n * n),
+): SymmetricQubo {
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = (Q[i * n + j] as number) + (Q[j * n + i] as number);
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  const diag = new Float64Array(n);
+  for (let i = 0; i < n; i++) diag[i] = Q[i * n + i] as number;
+  return { n, S: out, diag };
+}
+
+/** ΔE of swapping the one at `a` with the zero at `b`, from the fields (exported for tests). */
+export function swapDelta(p: SymmetricQubo, f: Float64Array, a: number, b: number): number {
+  return (
+    (p.diag[a] as number) +
+    (p.diag[b] as number) +
+    (f[b] as number) -
+    (f[a] as number) -
+    (p.S[a * p.n + b] as number)
+  );
+}
+
+/** f = S x in float64 (into `f` when given, e.g. a view on WebAssembly memory). */
+export function localFields(
+  p: SymmetricQubo,
+  x: Uint8Array,
+  f: Float64Array<ArrayBufferLike> = new Float64Array(p.n),
+): Float64Array<ArrayBufferLike> {
+  const { n, S } = p;
+  f.fill(0);
+  for (let j = 0; j < n; j++) {
+    if (x[j] === 0) continue;
+    const row = j * n;
+    for (let t = 0; t < n; t++) f[t] = (f[t] as number) + (S[row + t] as number);
+  }
+  return f;
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * The O(n) part of an accepted swap: f_t += S_bt − S_at for all t. The plain loop below is the
+ * reference; wasm-kernel.ts provides a bit-identical WebAssembly SIMD version.
+ */
+export interface FieldKernel {
+  /** The fields, n float64 (the kernel writes into this array). */
+  readonly f: Float64Array;
+  /** Applies the swap (one at a → 0, zero at b → 1) to f. */
+  update(a: number, b: number): void;
+}
+
+/** The plain JavaScript field kernel. */
+export function jsFieldKernel(p: SymmetricQubo, f = new Float64Array(p.n)): FieldKernel {
+  const { n, S } = p;
+  return {
+    f,
+    update(a: number, b: number): void {
+      const rowA = a * n;
+      const rowB = b * n;
+      for (let u = 0; u < n; u++) {
+        f[u] = (f[u] as number) + ((S[rowB + u] as number) - (S[rowA + u] as number));
+      }
+    },
+  };
+}
+
+/** Runs one chain from `initial` (not modified). */
+export function annealChain(
+  p: SymmetricQubo,
+  initial: Uint8Array,
+  opts: ChainOptions,
+  kernel: FieldKernel = jsFieldKernel(p),
+): ChainResult {
+  const { n, S, diag } = p;
+  const x = Uint8Array.from(initial);
+  let k = 0;
+  for (let i = 0; i < n; i++) k += x[i] as number;
+  const nz = n - k;
+  const best = Uint8Array.from(x);
+  const f = localFields(p, x, kernel.f);
+
+  // ones / zeros index lists and each variable's position in its list: O(1) random partner.
+  const ones = new Int32Array(Math.max(k, 1));
+  const zeros = new Int32Array(Math.max(nz, 1));
+  const pos = new Int32Array(n);
+  for (let i = 0, o = 0, z = 0; i < n; i++) {
+    if (x[i] === 1) {
+      ones[o] = i;
+      pos[i] = o++;
+    } else {
+      zeros[z] = i;
+      pos[i] = z++;
+    }
+  }
+
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    if (x[i] === 1)
+      energy += 0.5 * ((f[i] as number) - 2 * (diag[i] as number)) + (diag[i] as number);
+  }
+  // The best state is tracked lazily: `atBest` says the current state is the best so far, and
+  // it is copied into `best` only when the chain is about to leave it without improving.
+  let bestEnergy = energy;
+  let atBest = true;
+
+  // xoshiro128** state, kept in locals for the hot loop.
+  let s0 = opts.seedState[0] as number;
+  let s1 = opts.seedState[1] as number;
+  let s2 = opts.seedState[2] as number;
+  let s3 = opts.seedState[3] as number;
+
+  let proposals = 0;
+  let accepted = 0;
+  let temperatures = 0;
+  const { betas, sweeps } = opts;
+  if (k === 0 || nz === 0) {
+    return { x: best, trackedEnergy: energy, temperatures: 0, proposals: 0, accepted: 0 };
+  }
+
+  for (let bi = 0; bi < betas.length; bi++) {
+    const beta = betas[bi] as number;
+    temperatures++;
+    let changed = 0;
+    for (let sw = 0; sw < sweeps; sw++) {
+      for (let i = 0; i < n; i++) {
+        // r = next uint32 (xoshiro128**)
+        let r = Math.imul(s1, 5);
+        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+
+        let a: number;
+        let b: number;
+        if (x[i] === 1) {
+          a = i;
+          b = zeros[Math.floor((r / TWO_POW_32) * nz)] as number;
+        } else {
+          b = i;
+          a = ones[Math.floor((r / TWO_POW_32) * k)] as number;
+        }
+        const dE =
+          (diag[a] as number) +
+          (diag[b] as number) +
+          (f[b] as number) -
+          (f[a] as number) -
+          (S[a * n + b] as number);
+        if (dE > 0) {
+          r = Math.imul(s1, 5);
+          r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+          t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = (s3 << 11) | (s3 >>> 21);
+          if (r / TWO_POW_32 >= Math.exp(-beta * dE)) continue;
+        }
+        // Accept: leave a best state only after saving it.
+        if (atBest && dE >= 0) {
+          best.set(x);
+          atBest = false;
+        }
+        accepted++;
+        if (dE !== 0) changed++;
+        energy += dE;
+        if (energy < bestEnergy) {
+          bestEnergy = energy;
+          atBest = true;
+        }
+        x[a] = 0;
+        x[b] = 1;
+        const pa = pos[a] as number;
+        const pb = pos[b] as number;
+        ones[pa] = b;
+        pos[b] = pa;
+        zeros[pb] = a;
+        pos[a] = pb;
+        kernel.update(a, b);
+      }
+      proposals += n;
+    }
+    if (changed === 0) break;
+  }
+  if (atBest) best.set(x);
+  return { x: best, trackedEnergy: bestEnergy, temperatures, proposals, accepted };
+}

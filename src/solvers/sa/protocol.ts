@@ -1,0 +1,40 @@
+// Messages between the annealer's main side (pool.ts) and its worker threads (sa-worker.ts).
+import type { SharedLayout, WasmMemory } from './wasm-kernel.js';
+
+/** One restart (one chain) of one solve call. */
+export interface RestartTask {
+  readonly type: 'run';
+  /** Identifies the solve call: the worker rebuilds its view of the problem when it changes. */
+  readonly jobId: number;
+  readonly restart: number;
+  /** Shared memory holding S = Q + Qᵀ (see wasm-kernel.ts for the layout). */
+  readonly memory: WasmMemory;
+  readonly layout: SharedLayout;
+  /** diag(Q), float64. */
+  readonly diag: Float64Array;
+  readonly initial: Uint8Array;
+  readonly betas: Float64Array;
+  readonly sweeps: number;
+  /** xoshiro128** state of this chain. */
+  readonly seedState: Int32Array;
+}
+
+export interface RestartDone {
+  readonly type: 'done';
+  readonly jobId: number;
+  readonly restart: number;
+  readonly x: Uint8Array;
+  readonly trackedEnergy: number;
+  readonly temperatures: number;
+  readonly proposals: number;
+  readonly accepted: number;
+}
+
+export interface RestartFailed {
+  readonly type: 'failed';
+  readonly jobId: number;
+  readonly restart: number;
+  readonly message: string;
+}
+
+export type WorkerReply = RestartDone | RestartFailed;

@@ -1,0 +1,127 @@
+// The annealer's building blocks: swap ΔE, field updates (JS and WebAssembly), the β schedule.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../../src/util/rng.js';
+import {
+  annealChain,
+  jsFieldKernel,
+  localFields,
+  swapDelta,
+  symmetricQubo,
+} from '../../src/solvers/sa/anneal.js';
+import { betaSchedule } from '../../src/solvers/sa/schedule.js';
+import {
+  createSharedMemory,
+  sharedLayout,
+  sharedS,
+  wasmFieldKernel,
+} from '../../src/solvers/sa/wasm-kernel.js';
+import { fieldUpdateWasmBase64 } from '../../src/solvers/sa/wasm/field-update-wasm.js';
+import { repoRoot } from '../helpers/paths.js';
+import { naiveEnergy, randomQ, randomState } from './helpers.js';
+
+describe('sa kernel', () => {
+  it('swap ΔE from the local fields equals the brute-force energy difference (asymmetric Q too)', () => {
+    const rng = new Rng(1);
+    for (const asym of [false, true]) {
+      const n = 9;
+      const Q = randomQ(n, rng, asym);
+      const p = symmetricQubo(Q, n);
+      for (let trial = 0; trial < 5; trial++) {
+        const x = randomState(n, 4, rng);
+        const f = localFields(p, x);
+        const e0 = naiveEnergy(Q, n, x);
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            if (x[a] !== 1 || x[b] !== 0) continue;
+            const y = Uint8Array.from(x);
+            y[a] = 0;
+            y[b] = 1;
+            const brute = naiveEnergy(Q, n, y) - e0;
+            // S = Q + Qᵀ is rounded to float32 once per entry: tolerance at that level.
+            assert.ok(Math.abs(swapDelta(p, f, a, b) - brute) < 1e-5, `a=${a} b=${b} asym=${asym}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('field updates keep f = (Q + Qᵀ) x after many swaps, and the wasm kernel is bit-identical to JS', () => {
+    const rng = new Rng(2);
+    const n = 37; // not a multiple of 4: exercises the scalar tail
+    const Q = randomQ(n, rng, true);
+    const layout = sharedLayout(n, 2);
+    const memory = createSharedMemory(layout);
+    const p = symmetricQubo(Q, n, sharedS(memory, layout));
+    const x = randomState(n, 15, rng);
+    const js = jsFieldKernel(p);
+    const wasm = wasmFieldKernel(memory, layout, 1, p);
+    localFields(p, x, js.f);
+    localFields(p, x, wasm.f);
+    for (let step = 0; step < 500; step++) {
+      const onesIdx = [...x.keys()].filter((i) => x[i] === 1);
+      const zerosIdx = [...x.keys()].filter((i) => x[i] === 0);
+      const a = onesIdx[rng.int(onesIdx.length)] as number;
+      const b = zerosIdx[rng.int(zerosIdx.length)] as number;
+      js.update(a, b);
+      wasm.update(a, b);
+      x[a] = 0;
+      x[b] = 1;
+    }
+    assert.deepEqual(Array.from(wasm.f), Array.from(js.f));
+    const fresh = localFields(p, x);
+    for (let i = 0; i < n; i++)
+      assert.ok(Math.abs((js.f[i] as number) - (fresh[i] as number)) < 1e-9);
+  });
+
+  it('whole chains are bit-identical with the JS and the wasm kernel', () => {
+    const rng = new Rng(3);
+    const n = 30;
+    const Q = randomQ(n, rng);
+    const layout = sharedLayout(n, 1);
+    const memory = createSharedMemory(layout);
+    const p = symmetricQubo(Q, n, sharedS(memory, layout));
+    const initial = randomState(n, 11, rng);
+    const opts = {
+      betas: betaSchedule({ betaInitial: 0.001, betaFinal: 100, betaFactor: 1.1 }),
+      sweeps: 2,
+      seedState: Int32Array.from([5, 6, 7, 8]),
+    };
+    const a = annealChain(p, initial, opts, jsFieldKernel(p));
+    const b = annealChain(p, initial, opts, wasmFieldKernel(memory, layout, 0, p));
+    assert.deepEqual(a, b);
+    assert.ok(a.accepted > 0);
+    // the tracked energy is that of the returned state
+    assert.ok(Math.abs(a.trackedEnergy - naiveEnergy(Q, n, a.x)) < 1e-6);
+  });
+
+  it('β schedule: 0.001 × 1.1^t while ≤ 100 (121 temperatures); an exact landing on βfinal is included', () => {
+    const b = betaSchedule({ betaInitial: 0.001, betaFinal: 100, betaFactor: 1.1 });
+    assert.equal(b.length, 121);
+    assert.equal(b[0], 0.001);
+    assert.ok((b[120] as number) <= 100 && (b[120] as number) * 1.1 > 100);
+    for (let t = 1; t < b.length; t++)
+      assert.ok(Math.abs((b[t] as number) / (b[t - 1] as number) - 1.1) < 1e-12);
+    assert.deepEqual(
+      Array.from(betaSchedule({ betaInitial: 1, betaFinal: 8, betaFactor: 2 })),
+      [1, 2, 4, 8],
+    );
+    assert.deepEqual(
+      Array.from(betaSchedule({ betaInitial: 0.1, betaFinal: 0.1, betaFactor: 2 })),
+      [0.1],
+    );
+  });
+
+  it('the committed wasm bytes are the compilation of field-update.wat', async () => {
+    const dir = join(repoRoot, 'src', 'solvers', 'sa', 'wasm');
+    const gen = (await import(join(dir, 'generate.mjs'))) as {
+      compileFieldUpdateWat(path: string): Promise<Uint8Array>;
+    };
+    const bytes = await gen.compileFieldUpdateWat(join(dir, 'field-update.wat'));
+    assert.equal(Buffer.from(bytes).toString('base64'), fieldUpdateWasmBase64);
+    assert.ok(
+      readFileSync(join(dir, 'field-update-wasm.ts'), 'utf8').includes(fieldUpdateWasmBase64),
+    );
+  });
+});
