@@ -8,7 +8,7 @@ import type { Pruner } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import type { ScalpelPlugin } from '../plugin-api/plugin.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
-import { compileSchema, createAjv, type ValidateFunction } from '../recipe/ajv-instance.js';
+import { compileSchema, createAjv, schemaProblem, type ValidateFunction } from '../recipe/ajv-instance.js';
 import { suggestionHint } from '../recipe/suggest.js';
 
 export type EntryKind = 'stage' | 'pruner' | 'solver';
@@ -152,7 +152,7 @@ export class Registry implements RegistryView {
     if (typeof build !== 'function') return undefined;
     const cached = this.derived.get(entry.name);
     if (cached !== undefined) return cached;
-    let schema: JsonSchema;
+    let schema: JsonSchema | undefined;
     let validate: ValidateFunction;
     try {
       schema = build.call(entry.value, this);
@@ -162,12 +162,12 @@ export class Registry implements RegistryView {
       if (e instanceof ScalpelError) throw e;
       throw pluginError(
         entry.origin,
-        `the schema that ${kindWords.stage} '${entry.name}' builds (schemaFor) is invalid: ${e instanceof Error ? e.message : String(e)}`,
+        `the schema that ${kindWords.stage} '${entry.name}' builds (schemaFor) is invalid: ${schemaProblem(schema ?? {}, e)}`,
         undefined,
         e,
       );
     }
-    const result = { schema, validate };
+    const result = { schema: schema as JsonSchema, validate };
     this.derived.set(entry.name, result);
     return result;
   }
@@ -255,7 +255,7 @@ export class Registry implements RegistryView {
     } catch (e) {
       throw pluginError(
         origin,
-        `the schema of ${what} is invalid: ${e instanceof Error ? e.message : String(e)}`,
+        `the schema of ${what} is invalid: ${schemaProblem(v.schema as object, e)}`,
         'schemas are JSON Schema draft 2020-12 checked by ajv in strict mode: unknown keywords, misspelled types and defaults inside oneOf/anyOf are errors',
         e,
       );

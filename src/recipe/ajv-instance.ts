@@ -58,3 +58,20 @@ export function compileSchema(schema: object): ValidateFunction {
   compiled.set(schema, validate);
   return validate;
 }
+
+/**
+ * A one-line reason why a schema does not compile. ajv's own "schema is invalid" message lists
+ * every failed branch of the meta-schema; name the first offending place and value instead.
+ */
+export function schemaProblem(schema: object, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.startsWith('schema is invalid')) return message;
+  const ajv = createAjv();
+  ajv.validateSchema(schema);
+  const first = (ajv.errors ?? []).find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  if (first === undefined) return message;
+  const where = first.instancePath === '' ? 'the schema root' : first.instancePath;
+  const found = JSON.stringify(first.data);
+  const allowed = (first.params as { allowedValues?: unknown[] }).allowedValues;
+  return `at ${where}: ${first.message ?? 'invalid'}${allowed !== undefined ? ` (${allowed.map((a) => JSON.stringify(a)).join(', ')})` : ''}, found ${found}`;
+}

@@ -128,7 +128,8 @@ export function parseRecipeYaml(file: string, text: string): ParsedYaml {
           if (last && options.key === true) {
             return { offset: keyOffset ?? offset, found: true, node: pair.key };
           }
-          const valueOffset = rangeStart(pair.value);
+          // An empty value (`key:` and nothing) has a zero-length range: treat it as absent.
+          const valueOffset = isEmptyNode(pair.value) ? undefined : rangeStart(pair.value);
           offset = valueOffset ?? keyOffset ?? offset;
           node = pair.value;
           i = j;
@@ -177,6 +178,12 @@ export function parseRecipeYaml(file: string, text: string): ParsedYaml {
       }
     },
   };
+}
+
+function isEmptyNode(node: unknown): boolean {
+  if (!isScalar(node) || node.value !== null) return false;
+  const range = node.range;
+  return range !== undefined && range !== null && range[0] === range[1];
 }
 
 function rangeStart(node: unknown): number | undefined {

@@ -63,7 +63,7 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
     for (const idx of branches.keys()) {
       if (idx !== keep) dropped.push(`${prefix}${idx}/`);
     }
-    if (keep === undefined) synthesized.push(combo);
+    if (keep === undefined) synthesized.push(tagError(combo, [...branches.values()]) ?? combo);
   }
   leaves = leaves.filter((e) => !dropped.some((p) => e.schemaPath.startsWith(p)));
   // Errors under propertyNames are restated by the propertyNames error itself.
@@ -81,6 +81,35 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
     );
   });
   return [...leaves, ...synthesized];
+}
+
+/**
+ * When every branch failed on the same property's `const`/`enum` (a tag such as `uses: sa`), the
+ * useful error is "that property must be one of the tags", not "matches no alternative".
+ */
+function tagError(combo: ErrorObject, branches: ErrorObject[][]): ErrorObject | undefined {
+  let path: string | undefined;
+  let data: unknown;
+  const allowed: unknown[] = [];
+  for (const errs of branches) {
+    const tag = errs.find(
+      (e) => (e.keyword === 'const' || e.keyword === 'enum') && isDirectChild(e.instancePath, combo.instancePath),
+    );
+    if (tag === undefined || (path !== undefined && tag.instancePath !== path)) return undefined;
+    path = tag.instancePath;
+    data = tag.data;
+    const p = tag.params as { allowedValue?: unknown; allowedValues?: unknown[] };
+    allowed.push(...(tag.keyword === 'const' ? [p.allowedValue] : (p.allowedValues ?? [])));
+  }
+  if (path === undefined) return undefined;
+  return {
+    keyword: 'enum',
+    instancePath: path,
+    schemaPath: combo.schemaPath,
+    params: { allowedValues: allowed },
+    data,
+    parentSchema: { enum: allowed },
+  };
 }
 
 function isDirectChild(inner: string, outer: string): boolean {
