@@ -80,8 +80,9 @@ export function buildPruneSchema(pruners: readonly PrunerSchemaSource[]): JsonSc
   const description =
     'Prune a model with one of the registered pruners; `method` picks it and the remaining keys are its parameters.';
   if (pruners.length === 0) {
-    // No pruner registered: accept the common shape so the error comes at run time, naming `method`.
-    return { description, type: 'object', properties: common.properties, required: ['method'], additionalProperties: false };
+    // The common shape only (the stage type's static `schema`): pruner parameters are unknown
+    // here, so other keys pass; the registry validates recipes against the full schema.
+    return { description, type: 'object', properties: common.properties, required: ['method'], additionalProperties: true };
   }
   return {
     description,

@@ -1,0 +1,73 @@
+// Calling a pruner directly (no stage), with the layers of the fixture model, for tests of the
+// algorithms themselves.
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { readModelArtifact } from '../../src/models/model-artifact.js';
+import { readKernel } from '../../src/models/prunable-layers.js';
+import { Rng } from '../../src/util/rng.js';
+import type { CalibrationData } from '../../src/plugin-api/calibration.js';
+import type { LayerToPrune, Pruner, PruneResult } from '../../src/plugin-api/pruner.js';
+import type { Artifact, Logger } from '../../src/plugin-api/stage.js';
+
+export const quietLog: Logger & { warnings: string[] } = {
+  warnings: [],
+  error() {},
+  warn(m: string) {
+    quietLog.warnings.push(m);
+  },
+  info() {},
+  debug() {},
+};
+
+/** Copies of the kernels of `names` in the model artifact, at `density`. */
+export async function layersOf(model: Artifact, names: readonly string[], density: number): Promise<LayerToPrune[]> {
+  const loaded = await readModelArtifact(model);
+  try {
+    return names.map((name) => {
+      const info = loaded.layers.find((l) => l.name === name);
+      if (info === undefined) throw new Error(`fixture has no layer ${name}`);
+      return { info, weights: readKernel(loaded.model, name), density };
+    });
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/** Run `pruner.prune` on `layers` of the real model in `modelArtifact`. */
+export async function callPruner<P>(
+  pruner: Pruner<P>,
+  modelArtifact: Artifact,
+  layers: readonly LayerToPrune[],
+  params: P,
+  calibration?: CalibrationData,
+  seed = 1,
+): Promise<PruneResult> {
+  const { model } = await readModelArtifact(modelArtifact);
+  try {
+    return await callWith(pruner, model, layers, params, calibration, seed);
+  } finally {
+    model.dispose();
+  }
+}
+
+function callWith<P>(
+  pruner: Pruner<P>,
+  model: LayersModel,
+  layers: readonly LayerToPrune[],
+  params: P,
+  calibration: CalibrationData | undefined,
+  seed: number,
+): Promise<PruneResult> {
+  return pruner.prune({
+    model,
+    layers,
+    calibration,
+    dataset: undefined,
+    params,
+    seed,
+    rng: new Rng(seed),
+    log: quietLog,
+    progress: () => ({ tick() {}, update() {}, done() {} }),
+    event() {},
+    signal: new AbortController().signal,
+  });
+}
