@@ -8,6 +8,9 @@ import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { stagesCommand } from './commands/stages.js';
 import { validateCommand } from './commands/validate.js';
+import { sweepCommand } from './commands/sweep.js';
+import { compareCommand } from './commands/compare.js';
+import { reportCommand } from './commands/report.js';
 import { exitAfterFlush } from './exit.js';
 import { exitCodeOf, formatError } from './report-error.js';
 
@@ -20,7 +23,7 @@ function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 a stage failed, 2 invalid input (recipe, flags, files), 130 interrupted.',
     );
-  for (const cmd of [validateCommand(), planCommand(), runCommand(), stagesCommand()]) program.addCommand(cmd);
+  for (const cmd of [validateCommand(), planCommand(), runCommand(), stagesCommand(), sweepCommand(), compareCommand(), reportCommand()]) program.addCommand(cmd);
   // Commander would call process.exit itself; we want our exit codes (2 for usage errors).
   const override = (c: Command): void => {
     c.exitOverride();

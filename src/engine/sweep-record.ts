@@ -146,7 +146,7 @@ export class SweepRecord {
   }
 
   writeYaml(name: string, value: unknown): void {
-    writeFileAtomic(join(this.dir, name), YAML.stringify(value));
+    writeFileAtomic(join(this.dir, name), YAML.stringify(value, { aliasDuplicateObjects: false }));
   }
 
   /** results.json and results.csv: one row per trial, parameters and flattened metrics as columns. */

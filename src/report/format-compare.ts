@@ -51,7 +51,7 @@ export function formatCompare(t: CompareTable, format: CompareFormat): string {
     case 'csv':
       return stringify([
         ['density', 'method', 'n', 'mean', 'std', 'min', 'max', 'best', 'delta', 'baseline'],
-        ...t.rows.map((r) => [r.density, r.method, r.n, r.mean, r.std ?? '', r.min, r.max, r.best, r.delta ?? '', t.baseline ?? '']),
+        ...t.rows.map((r) => [r.density, r.method, r.n, r.mean, r.std ?? '', r.min, r.max, r.best ? 'true' : 'false', r.delta ?? '', t.baseline ?? '']),
       ]);
     case 'md': {
       const h = headers(t);

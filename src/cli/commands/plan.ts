@@ -1,6 +1,6 @@
 // scalpel plan <recipe>: the stage graph with each node's hash and whether it is cached.
 import { Command } from 'commander';
-import { planRecipe, type Plan } from '../../engine/plan.js';
+import type { Plan } from '../../engine/plan.js';
 import { shortHash } from '../../engine/hash.js';
 import type { BackendChoice } from '../../recipe/types.js';
 import { backendChoice, collect, withDebug } from '../options.js';
@@ -50,6 +50,7 @@ export function planCommand(): Command {
     .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
     .option('--json', 'print the plan as JSON')
     .action(async (file: string, opts: PlanOpts) => {
+      const { planRecipe } = await import('../../engine/plan.js');
       const plan = await planRecipe(file, {
         set: opts.set,
         noCache: !opts.cache,

@@ -2,7 +2,6 @@
 // (interrupted). Ctrl-C (or SIGTERM) aborts the run cleanly; a second one quits at once.
 import { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
-import { runRecipe } from '../../engine/run.js';
 import type { BackendChoice } from '../../recipe/types.js';
 import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
 import { renderSummary } from '../print-summary.js';
@@ -55,6 +54,7 @@ export function runCommand(): Command {
     .option('-v, --verbose', 'print debug messages')
     .action(async (file: string, opts: RunOpts) => {
       const controller = new AbortController();
+      const { runRecipe } = await import('../../engine/run.js');
       const removeHandlers = interruptOnSignals(controller);
       try {
         const summary = await runRecipe(file, {

@@ -2,9 +2,7 @@
 // plugins, and a recipe's plugins with --recipe), with their parameters from the schemas.
 import { Command } from 'commander';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import { builtinRegistry } from '../../engine/builtins.js';
 import type { EntryKind, Registry, RegistryEntry } from '../../engine/registry.js';
-import { loadRecipe } from '../../recipe/load-recipe.js';
 import { suggestionHint } from '../../recipe/suggest.js';
 import { describeParams } from '../schema-params.js';
 import { renderTable } from '../table.js';
@@ -104,6 +102,8 @@ export function stagesCommand(): Command {
     .option('--recipe <file>', "include the plugins listed in this recipe's `plugins:`")
     .option('--json', 'print as JSON')
     .action(async (name: string | undefined, opts: StagesOpts) => {
+      const { builtinRegistry } = await import('../../engine/builtins.js');
+      const { loadRecipe } = await import('../../recipe/load-recipe.js');
       const registry = opts.recipe !== undefined ? (await loadRecipe(opts.recipe)).registry : await builtinRegistry();
       const entries =
         name !== undefined ? findEntries(registry, name) : kinds.flatMap(({ kind }) => registry.entries(kind));

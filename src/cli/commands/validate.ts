@@ -1,6 +1,5 @@
 // scalpel validate <recipe>: load, override, check schemas, plugins and the stage graph.
 import { Command } from 'commander';
-import { validateRecipe } from '../../recipe/load-recipe.js';
 import { backendChoice, collect, withDebug } from '../options.js';
 import type { BackendChoice } from '../../recipe/types.js';
 
@@ -16,6 +15,8 @@ export function validateCommand(): Command {
     .option('--set <path=value>', 'override a field, value parsed as YAML (repeatable)', collect, [])
     .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
     .action(async (file: string, opts: ValidateOpts) => {
+      // Loaded on demand so `--help` and usage errors do not pay for tfjs and the registry.
+      const { validateRecipe } = await import('../../recipe/load-recipe.js');
       const { recipe, dag } = await validateRecipe(file, {
         set: opts.set,
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),

@@ -1,0 +1,31 @@
+// scalpel report <dirs…>: one self-contained HTML file (tables, charts as inline SVG, resolved
+// recipes, environment), plus each chart as an .svg file beside it.
+import { Command } from 'commander';
+import { writeReport } from '../../report/build-report.js';
+import { withDebug } from '../options.js';
+
+interface ReportOpts {
+  out?: string;
+  metric: string;
+  baseline?: string;
+  title?: string;
+}
+
+export function reportCommand(): Command {
+  return withDebug(new Command('report'))
+    .description('write an HTML report with tables and charts (opens offline) for run and sweep directories')
+    .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
+    .option('-o, --out <file>', 'HTML file to write (default <first dir>/report.html)')
+    .option('-m, --metric <name>', 'metric of the evaluation stages to tabulate and plot', 'accuracy')
+    .option('-b, --baseline <method>', 'method the Δ column is relative to (default magnitude, if present)')
+    .option('--title <text>', 'page title')
+    .action(async (dirs: string[], opts: ReportOpts) => {
+      const r = await writeReport(dirs, {
+        metric: opts.metric,
+        ...(opts.out !== undefined ? { out: opts.out } : {}),
+        ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+        ...(opts.title !== undefined ? { title: opts.title } : {}),
+      });
+      process.stdout.write(`report: ${r.file}\n${r.charts.map((c) => `chart:  ${c.file}`).join('\n')}\n`);
+    });
+}
