@@ -45,18 +45,34 @@ export function gradientMeanCurvature(G: tf.Tensor2D): BlockCurvature {
  * current weights: the kernel becomes W + scatter(β) and H = ∂²L/∂β² at β = 0, one double
  * backward pass per column.
  */
-export function exactCurvature(engine: GradientEngine, batch: TensorBatch, layer: string, block: Int32Array): BlockCurvature {
+export function exactCurvature(
+  engine: GradientEngine,
+  batch: TensorBatch,
+  layer: string,
+  block: Int32Array,
+): BlockCurvature {
   const chain = engine.chain;
-  const reason = chain === undefined ? 'the model is not a single chain of layers' : chain.exactUnsupportedReason(layer);
+  const reason =
+    chain === undefined
+      ? 'the model is not a single chain of layers'
+      : chain.exactUnsupportedReason(layer);
   if (chain === undefined || reason !== undefined) {
-    throw new ScalpelError(ErrorCode.Stage, `hessian 'exact' is not available for layer '${layer}': ${reason ?? ''}`, {
-      layer,
-      hint: 'exact supports Dense layers followed by relu/linear layers (softmax head allowed); use hessian: fisher (the default)',
-    });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `hessian 'exact' is not available for layer '${layer}': ${reason ?? ''}`,
+      {
+        layer,
+        hint: 'exact supports Dense layers followed by relu/linear layers (softmax head allowed); use hessian: fisher (the default)',
+      },
+    );
   }
   const n = block.length;
-  const kernel = engine.layerByName(layer).weights.find((w) => /kernel/.test(w.originalName))?.read();
-  if (kernel === undefined) throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' has no kernel`, { layer });
+  const kernel = engine
+    .layerByName(layer)
+    .weights.find((w) => /kernel/.test(w.originalName))
+    ?.read();
+  if (kernel === undefined)
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' has no kernel`, { layer });
   const [inDim = 0, outDim = 0] = kernel.shape;
   // The kernel becomes W + A·diag(β)·B with A[i,b] = [i = row of entry b], B[b,o] = [o = column
   // of entry b]: small one-hot factors, twice differentiable (wasm has no scatter gradient).
@@ -72,7 +88,10 @@ export function exactCurvature(engine: GradientEngine, batch: TensorBatch, layer
   try {
     const loss = (beta: tf.Tensor): tf.Scalar => {
       const W = tf.add(kernel, tf.matMul(tf.mul(At, tf.reshape(beta, [1, n])), Bt));
-      const logits = chain.run(batch.x, { kernels: new Map([[layer, W]]), headLogits: true }).output;
+      const logits = chain.run(batch.x, {
+        kernels: new Map([[layer, W]]),
+        headLogits: true,
+      }).output;
       return meanCrossEntropyTwice(logits, batch.labels);
     };
     const gradF = tf.grad(loss);
@@ -82,7 +101,9 @@ export function exactCurvature(engine: GradientEngine, batch: TensorBatch, layer
       const H = new Float32Array(n * n);
       for (let b = 0; b < n; b++) {
         const unit = tf.reshape(tf.oneHot(tf.tensor1d([b], 'int32'), n), [n]);
-        const column = tf.grad((beta: tf.Tensor) => tf.sum(tf.mul(gradF(beta), unit)) as tf.Scalar)(beta0);
+        const column = tf.grad((beta: tf.Tensor) => tf.sum(tf.mul(gradF(beta), unit)) as tf.Scalar)(
+          beta0,
+        );
         H.set(column.dataSync(), b * n); // row b of a symmetric matrix
         tf.dispose([unit, column]);
       }

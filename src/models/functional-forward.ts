@@ -64,7 +64,8 @@ export function sequentialChain(model: tfl.LayersModel): Layer[] | undefined {
     const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
     if (inbound.length !== 1) return undefined;
     const source = inbound[0];
-    if (prev === undefined ? source?.getClassName() !== 'InputLayer' : source !== prev) return undefined;
+    if (prev === undefined ? source?.getClassName() !== 'InputLayer' : source !== prev)
+      return undefined;
     prev = layer;
   }
   const last = layers[layers.length - 1];
@@ -98,7 +99,8 @@ export class ChainForward {
    */
   exactUnsupportedReason(name: string): string | undefined {
     const start = this.layers.findIndex((l) => l.name === name);
-    if (start < 0 || !this.dense.has(name)) return `'${name}' is not a Dense layer of a sequential model`;
+    if (start < 0 || !this.dense.has(name))
+      return `'${name}' is not a Dense layer of a sequential model`;
     for (let i = start; i < this.layers.length; i++) {
       const layer = this.layers[i] as Layer;
       const cls = layer.getClassName();
@@ -107,8 +109,11 @@ export class ChainForward {
       const ok =
         ['Dropout', 'Flatten', 'Reshape'].includes(cls) ||
         ((cls === 'Dense' || cls === 'Activation') &&
-          (act === 'relu' || act === 'linear' || (act === 'softmax' && lastLayer && cls === 'Dense')));
-      if (!ok) return `layer '${layer.name}' (${cls}${typeof act === 'string' ? `, ${act}` : ''}) after '${name}' is not piecewise linear`;
+          (act === 'relu' ||
+            act === 'linear' ||
+            (act === 'softmax' && lastLayer && cls === 'Dense')));
+      if (!ok)
+        return `layer '${layer.name}' (${cls}${typeof act === 'string' ? `, ${act}` : ''}) after '${name}' is not piecewise linear`;
     }
     return undefined;
   }
@@ -129,13 +134,23 @@ export class ChainForward {
     for (const layer of this.layers) {
       if (hooks.recordInputs?.has(layer.name) === true) inputs.set(layer.name, h);
       let parts = this.dense.get(layer.name);
-      if (parts !== undefined && layer === last && hooks.headLogits === true && parts.activationName === 'softmax') {
+      if (
+        parts !== undefined &&
+        layer === last &&
+        hooks.headLogits === true &&
+        parts.activationName === 'softmax'
+      ) {
         parts = { ...parts, activation: undefined };
       }
       const hooked =
-        hooks.perturb?.has(layer.name) === true || hooks.kernels?.has(layer.name) === true || (layer === last && hooks.headLogits === true);
+        hooks.perturb?.has(layer.name) === true ||
+        hooks.kernels?.has(layer.name) === true ||
+        (layer === last && hooks.headLogits === true);
       // Unhooked layers run their own code: bit-identical to model.predict.
-      h = parts !== undefined && hooked ? this.runDense(layer.name, parts, h, hooks) : (layer.apply(h, { training: false }) as tf.Tensor);
+      h =
+        parts !== undefined && hooked
+          ? this.runDense(layer.name, parts, h, hooks)
+          : (layer.apply(h, { training: false }) as tf.Tensor);
     }
     return { output: h, inputs };
   }
@@ -145,14 +160,15 @@ export class ChainForward {
     const inDim = kernel.shape[0] ?? 0;
     const outDim = kernel.shape[1] ?? 0;
     // Same arithmetic as tfjs-layers' Dense (K.dot): rank > 2 inputs are flattened to rows.
-    const rows = a.rank === 2 ? (a as tf.Tensor2D) : tf.reshape(a, [-1, inDim]) as tf.Tensor2D;
+    const rows = a.rank === 2 ? (a as tf.Tensor2D) : (tf.reshape(a, [-1, inDim]) as tf.Tensor2D);
     // Activations tfjs-layers fuses get the bias fused too (as Dense does); others add it after.
     let z: tf.Tensor = tf.fused.matMul({
       a: rows,
       b: kernel as tf.Tensor2D,
       ...(parts.bias !== undefined && parts.fusedBias ? { bias: parts.bias } : {}),
     });
-    if (parts.bias !== undefined && !parts.fusedBias) z = tf.add(z, tf.reshape(parts.bias, [1, outDim]));
+    if (parts.bias !== undefined && !parts.fusedBias)
+      z = tf.add(z, tf.reshape(parts.bias, [1, outDim]));
     if (a.rank !== 2) z = tf.reshape(z, [...a.shape.slice(0, -1), outDim]);
     const eps = hooks.perturb?.get(name);
     if (eps !== undefined) z = tf.add(z, eps);

@@ -201,7 +201,9 @@ export class GradientEngine {
       if (out.has(name)) continue;
       out.set(
         name,
-        new PerSampleGradients(name, kernelVariable(this.layerByName(name)), batch, (x, l) => this.summedLoss(x, l)),
+        new PerSampleGradients(name, kernelVariable(this.layerByName(name)), batch, (x, l) =>
+          this.summedLoss(x, l),
+        ),
       );
     }
     return out;
@@ -216,10 +218,13 @@ export class GradientEngine {
   /** Shape of the Dense layer's pre-activation output z for input `x`. */
   private preActivationShape(name: string, x: tf.Tensor): number[] {
     const shape = this.layerByName(name).outputShape;
-    if (!Array.isArray(shape) || Array.isArray(shape[0])) throw new Error(`layer '${name}' has several outputs`);
+    if (!Array.isArray(shape) || Array.isArray(shape[0]))
+      throw new Error(`layer '${name}' has several outputs`);
     const dims = shape as (number | null)[];
     if (dims.slice(1).some((d) => d === null)) {
-      throw new Error(`layer '${name}' has an output shape with unknown dimensions (${JSON.stringify(dims)})`);
+      throw new Error(
+        `layer '${name}' has an output shape with unknown dimensions (${JSON.stringify(dims)})`,
+      );
     }
     return [x.shape[0] ?? 0, ...(dims.slice(1) as number[])];
   }

@@ -6,31 +6,37 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** softmax over the last axis; ∂ = s ⊙ (dy − Σ dy ⊙ s) with s recomputed from the input. */
-export const softmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([z]);
-  return {
-    value: tf.softmax(z),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const s = softmaxTwice(saved[0] as tf.Tensor);
-      return tf.mul(s, tf.sub(dy, tf.sum(tf.mul(dy, s), -1, true)));
-    },
-  };
-}) as (z: tf.Tensor) => tf.Tensor;
+export const softmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([z]);
+    return {
+      value: tf.softmax(z),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const s = softmaxTwice(saved[0] as tf.Tensor);
+        return tf.mul(s, tf.sub(dy, tf.sum(tf.mul(dy, s), -1, true)));
+      },
+    };
+  },
+) as (z: tf.Tensor) => tf.Tensor;
 
 /** log-softmax over the last axis; ∂ = dy − softmax(z) Σ dy. */
-export const logSoftmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([z]);
-  return {
-    value: tf.logSoftmax(z),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.sub(dy, tf.mul(softmaxTwice(saved[0] as tf.Tensor), tf.sum(dy, -1, true))),
-  };
-}) as (z: tf.Tensor) => tf.Tensor;
+export const logSoftmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([z]);
+    return {
+      value: tf.logSoftmax(z),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.sub(dy, tf.mul(softmaxTwice(saved[0] as tf.Tensor), tf.sum(dy, -1, true))),
+    };
+  },
+) as (z: tf.Tensor) => tf.Tensor;
 
 /** Mean cross-entropy of logits [batch, classes] against int32 labels, twice differentiable. */
 export function meanCrossEntropyTwice(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
   const classes = logits.shape[logits.rank - 1] ?? 0;
-  return tf.neg(tf.mean(tf.sum(tf.mul(logSoftmaxTwice(logits), tf.oneHot(labels, classes)), -1))) as tf.Scalar;
+  return tf.neg(
+    tf.mean(tf.sum(tf.mul(logSoftmaxTwice(logits), tf.oneHot(labels, classes)), -1)),
+  ) as tf.Scalar;
 }

@@ -7,6 +7,7 @@ import type { Logger, Progress } from './stage.js';
 import type { CalibrationData, CalibrationNeeds } from './calibration.js';
 import type { Mask, PrunableLayerInfo } from './layers.js';
 import type { Dataset } from '../data/types.js';
+import type { RegistryView } from './registry-view.js';
 
 /** One selected layer with a copy of its original (dense) kernel, [fanIn, units] row-major. */
 export interface LayerToPrune {
@@ -32,6 +33,11 @@ export interface PruneArgs<P = Record<string, unknown>> {
   progress(label: string, total: number): Progress;
   event(type: string, data: Record<string, unknown>): void;
   readonly signal: AbortSignal;
+  /**
+   * Registered stage types, pruners and solvers (added for iCBS, which looks up its QUBO solver
+   * by name). Optional: callers that have no registry leave it out and get built-ins only.
+   */
+  readonly registry?: RegistryView;
 }
 
 export interface PruneResult {

@@ -8,5 +8,6 @@ import { calibrateStage } from './calibrate.js';
 import { pruneStage } from './prune.js';
 import { loadModelStage } from './load-model.js';
 import { loadDatasetStage } from './load-dataset.js';
+import { icbsStage } from './icbs.js';
 
-export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, loadModelStage, loadDatasetStage];
+export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, loadModelStage, loadDatasetStage, icbsStage as unknown as StageType];

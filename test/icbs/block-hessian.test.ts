@@ -61,65 +61,66 @@ function lossF64(layers: DenseF64[], x: Float32Array, y: Int32Array, N: number):
 describe('icbs: block Hessians', () => {
   before(useWasm);
 
-  for (const head of ['linear', 'softmax'] as const) it(`exact Hessian matches float64 finite differences of the loss (${head} head)`, function () {
-    this.timeout(20000);
-    const model = mlp({ head });
-    const data = teacherDataset([20], 4);
-    const train = data.splits.get('train')!;
-    trainSteps(model, train, 5);
-    const N = 32;
-    const { x, labels } = batchOf(train, 0, N);
-    const engine = new GradientEngine(model);
-    const f64 = weightsF64(model);
-    const xs = train.x.subarray(0, N * 20);
-    const ys = train.y.subarray(0, N);
-    for (const [li, name] of ['linear1', 'linear2', 'linear3'].entries()) {
-      const size = f64[li]!.W.length;
-      const block = Int32Array.from([3, 17, size - 1, Math.floor(size / 2), 40 % size, 5]);
-      const n = block.length;
-      const { g, H } = exactCurvature(engine, { x, labels }, name, block);
-      const h = 1e-4;
-      const W = f64[li]!.W;
-      const at = (di: number, dj: number, i: number, j: number): number => {
-        const bi = block[i]!;
-        const bj = block[j]!;
-        const oi = W[bi]!;
-        const oj = W[bj]!;
-        W[bi] = oi + di;
-        W[bj] = W[bj]! + dj;
-        const v = lossF64(f64, xs, ys, N);
-        W[bi] = oi;
-        W[bj] = oj;
-        return v;
-      };
-      let scale = 0;
-      const Hfd = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          Hfd[i * n + j] =
-            (at(h, h, i, j) - at(h, -h, i, j) - at(-h, h, i, j) + at(-h, -h, i, j)) / (4 * h * h);
-          scale = Math.max(scale, Math.abs(Hfd[i * n + j]!));
+  for (const head of ['linear', 'softmax'] as const)
+    it(`exact Hessian matches float64 finite differences of the loss (${head} head)`, function () {
+      this.timeout(20000);
+      const model = mlp({ head });
+      const data = teacherDataset([20], 4);
+      const train = data.splits.get('train')!;
+      trainSteps(model, train, 5);
+      const N = 32;
+      const { x, labels } = batchOf(train, 0, N);
+      const engine = new GradientEngine(model);
+      const f64 = weightsF64(model);
+      const xs = train.x.subarray(0, N * 20);
+      const ys = train.y.subarray(0, N);
+      for (const [li, name] of ['linear1', 'linear2', 'linear3'].entries()) {
+        const size = f64[li]!.W.length;
+        const block = Int32Array.from([3, 17, size - 1, Math.floor(size / 2), 40 % size, 5]);
+        const n = block.length;
+        const { g, H } = exactCurvature(engine, { x, labels }, name, block);
+        const h = 1e-4;
+        const W = f64[li]!.W;
+        const at = (di: number, dj: number, i: number, j: number): number => {
+          const bi = block[i]!;
+          const bj = block[j]!;
+          const oi = W[bi]!;
+          const oj = W[bj]!;
+          W[bi] = oi + di;
+          W[bj] = W[bj]! + dj;
+          const v = lossF64(f64, xs, ys, N);
+          W[bi] = oi;
+          W[bj] = oj;
+          return v;
+        };
+        let scale = 0;
+        const Hfd = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            Hfd[i * n + j] =
+              (at(h, h, i, j) - at(h, -h, i, j) - at(-h, h, i, j) + at(-h, -h, i, j)) / (4 * h * h);
+            scale = Math.max(scale, Math.abs(Hfd[i * n + j]!));
+          }
+        }
+        assert.ok(scale > 1e-6, `${name}: the Hessian block is not trivially zero`);
+        for (let i = 0; i < n * n; i++) {
+          assert.ok(
+            Math.abs(H[i]! - Hfd[i]!) <= 2e-3 * scale + 1e-6,
+            `${name} H[${i}] = ${H[i]} vs finite differences ${Hfd[i]}`,
+          );
+        }
+        // g by central differences too.
+        for (let i = 0; i < n; i++) {
+          const gfd = (at(h, 0, i, i) - at(-h, 0, i, i)) / (2 * h);
+          assert.ok(
+            Math.abs(g[i]! - gfd) <= 1e-4 * Math.max(1e-3, Math.abs(gfd)) + 1e-6,
+            `${name} g[${i}]`,
+          );
         }
       }
-      assert.ok(scale > 1e-6, `${name}: the Hessian block is not trivially zero`);
-      for (let i = 0; i < n * n; i++) {
-        assert.ok(
-          Math.abs(H[i]! - Hfd[i]!) <= 2e-3 * scale + 1e-6,
-          `${name} H[${i}] = ${H[i]} vs finite differences ${Hfd[i]}`,
-        );
-      }
-      // g by central differences too.
-      for (let i = 0; i < n; i++) {
-        const gfd = (at(h, 0, i, i) - at(-h, 0, i, i)) / (2 * h);
-        assert.ok(
-          Math.abs(g[i]! - gfd) <= 1e-4 * Math.max(1e-3, Math.abs(gfd)) + 1e-6,
-          `${name} g[${i}]`,
-        );
-      }
-    }
-    tf.dispose([x, labels]);
-    model.dispose();
-  });
+      tf.dispose([x, labels]);
+      model.dispose();
+    });
 
   it('fisher equals (1/N) GᵀG of independently computed per-sample gradients; gradient-mean equals g gᵀ', () => {
     const model = mlp();

@@ -33,7 +33,11 @@ export function mlp(opts: MlpOptions = {}): tfl.Sequential {
         units: sizes[l] as number,
         activation: last ? (opts.head ?? 'linear') : 'relu',
         kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 100 + l }),
-        biasInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 0.1, seed: seed * 100 + 50 + l }),
+        biasInitializer: tfl.initializers.randomNormal({
+          mean: 0,
+          stddev: 0.1,
+          seed: seed * 100 + 50 + l,
+        }),
         ...(l === 1 ? { inputShape: [sizes[0] as number] } : {}),
       }),
     );
@@ -57,13 +61,23 @@ export function convNet(seed = 3): tfl.Sequential {
   );
   model.add(tfl.layers.flatten({ name: 'flat' }));
   model.add(
-    tfl.layers.dense({ name: 'head', units: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
+    tfl.layers.dense({
+      name: 'head',
+      units: 4,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
   );
   return model;
 }
 
 /** Random inputs and teacher labels: a split of `count` samples with `sampleShape`. */
-export function teacherSplit(name: string, count: number, sampleShape: number[], classes: number, seed: number): DatasetSplit {
+export function teacherSplit(
+  name: string,
+  count: number,
+  sampleShape: number[],
+  classes: number,
+  seed: number,
+): DatasetSplit {
   const rng = new Rng(seed);
   const dim = sampleShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(count * dim);
@@ -77,7 +91,8 @@ export function teacherSplit(name: string, count: number, sampleShape: number[],
     let bestV = -Infinity;
     for (let c = 0; c < classes; c++) {
       let v = 0;
-      for (let i = 0; i < dim; i++) v += (x[s * dim + i] as number) * (teacher[i * classes + c] as number);
+      for (let i = 0; i < dim; i++)
+        v += (x[s * dim + i] as number) * (teacher[i * classes + c] as number);
       if (v > bestV) {
         bestV = v;
         best = c;
@@ -90,7 +105,12 @@ export function teacherSplit(name: string, count: number, sampleShape: number[],
   return { name, count, sampleShape, x, y, ids };
 }
 
-export function teacherDataset(sampleShape: number[], classes: number, train = 256, test = 128): Dataset {
+export function teacherDataset(
+  sampleShape: number[],
+  classes: number,
+  train = 256,
+  test = 128,
+): Dataset {
   return {
     source: 'synthetic',
     numClasses: classes,
@@ -101,22 +121,37 @@ export function teacherDataset(sampleShape: number[], classes: number, train = 2
   };
 }
 
-export function batchOf(split: DatasetSplit, start: number, count: number): { x: tf.Tensor; labels: tf.Tensor1D } {
+export function batchOf(
+  split: DatasetSplit,
+  start: number,
+  count: number,
+): { x: tf.Tensor; labels: tf.Tensor1D } {
   const dim = split.sampleShape.reduce((a, b) => a * b, 1);
   return {
-    x: tf.tensor(split.x.subarray(start * dim, (start + count) * dim), [count, ...split.sampleShape]),
+    x: tf.tensor(split.x.subarray(start * dim, (start + count) * dim), [
+      count,
+      ...split.sampleShape,
+    ]),
     labels: tf.tensor1d(split.y.subarray(start, start + count), 'int32'),
   };
 }
 
 /** A few full-batch SGD steps (deterministic) so the weights are "trained". */
-export function trainSteps(model: tfl.LayersModel, split: DatasetSplit, steps: number, lr = 0.1): void {
+export function trainSteps(
+  model: tfl.LayersModel,
+  split: DatasetSplit,
+  steps: number,
+  lr = 0.1,
+): void {
   const { x, labels } = batchOf(split, 0, split.count);
   const kind = outputKindOf(model);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   for (let t = 0; t < steps; t++) {
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => meanLoss(model.apply(x) as tf.Tensor, labels, kind), vars);
+      const { grads } = tf.variableGrads(
+        () => meanLoss(model.apply(x) as tf.Tensor, labels, kind),
+        vars,
+      );
       for (const v of vars) {
         const g = grads[v.name];
         if (g !== undefined) v.assign(tf.sub(v, tf.mul(g, lr)));

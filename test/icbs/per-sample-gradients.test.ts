@@ -7,16 +7,27 @@ import { outputKindOf, perSampleLoss, meanLoss } from '../../src/models/loss.js'
 import { batchOf, convNet, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 
 /** Independent reference: ∂L_s/∂W of one sample by its own backward pass (model.apply). */
-function referencePerSample(model: tfl.LayersModel, layer: string, x: tf.Tensor, labels: tf.Tensor1D): Float32Array[] {
+function referencePerSample(
+  model: tfl.LayersModel,
+  layer: string,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+): Float32Array[] {
   const kind = outputKindOf(model);
-  const kernel = model.getLayer(layer).weights.find((w) => /kernel/.test(w.originalName))?.read() as tf.Variable;
+  const kernel = model
+    .getLayer(layer)
+    .weights.find((w) => /kernel/.test(w.originalName))
+    ?.read() as tf.Variable;
   const out: Float32Array[] = [];
   for (let s = 0; s < labels.shape[0]; s++) {
     out.push(
       tf.tidy(() => {
         const xs = tf.slice(x, s, 1);
         const ls = tf.slice(labels, s, 1);
-        const { grads } = tf.variableGrads(() => tf.sum(perSampleLoss(model.apply(xs) as tf.Tensor, ls, kind)) as tf.Scalar, [kernel]);
+        const { grads } = tf.variableGrads(
+          () => tf.sum(perSampleLoss(model.apply(xs) as tf.Tensor, ls, kind)) as tf.Scalar,
+          [kernel],
+        );
         return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
       }),
     );
@@ -24,11 +35,22 @@ function referencePerSample(model: tfl.LayersModel, layer: string, x: tf.Tensor,
   return out;
 }
 
-function batchGradient(model: tfl.LayersModel, layer: string, x: tf.Tensor, labels: tf.Tensor1D): Float32Array {
+function batchGradient(
+  model: tfl.LayersModel,
+  layer: string,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+): Float32Array {
   const kind = outputKindOf(model);
-  const kernel = model.getLayer(layer).weights.find((w) => /kernel/.test(w.originalName))?.read() as tf.Variable;
+  const kernel = model
+    .getLayer(layer)
+    .weights.find((w) => /kernel/.test(w.originalName))
+    ?.read() as tf.Variable;
   return tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => meanLoss(model.apply(x) as tf.Tensor, labels, kind), [kernel]);
+    const { grads } = tf.variableGrads(
+      () => meanLoss(model.apply(x) as tf.Tensor, labels, kind),
+      [kernel],
+    );
     return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
   });
 }
@@ -59,11 +81,20 @@ describe('icbs: functional forward', () => {
       // With zero ε hooked into every Dense layer (the gradient pass): the same values (exact
       // for relu/linear layers, within float32 rounding where the bias is added separately).
       const hooked = tf.tidy(() => {
-        const perturb = new Map(['linear1', 'linear2', 'linear3'].map((n, i) => [n, tf.zeros([64, [16, 8, 4][i] as number])]));
+        const perturb = new Map(
+          ['linear1', 'linear2', 'linear3'].map((n, i) => [
+            n,
+            tf.zeros([64, [16, 8, 4][i] as number]),
+          ]),
+        );
         return fwd.run(x, { perturb }).output.dataSync();
       });
       for (let i = 0; i < ref.length; i++) {
-        assert.ok(Math.abs((hooked[i] as number) - (ref[i] as number)) <= 1e-6 * Math.abs(ref[i] as number) + 1e-7, `hooked output ${i}`);
+        assert.ok(
+          Math.abs((hooked[i] as number) - (ref[i] as number)) <=
+            1e-6 * Math.abs(ref[i] as number) + 1e-7,
+          `hooked output ${i}`,
+        );
         if (label === 'logits MLP') assert.equal(hooked[i], ref[i]);
       }
       tf.dispose([x, labels]);
@@ -112,7 +143,10 @@ describe('icbs: per-sample gradients', () => {
       for (let s = 0; s < 24; s++) {
         for (let b = 0; b < block.length; b++) {
           const want = (ref[s] as Float32Array)[block[b] as number] as number;
-          assert.ok(Math.abs((g[s * block.length + b] as number) - want) <= 1e-5 * scale + 1e-7, `${name} s=${s} b=${b}`);
+          assert.ok(
+            Math.abs((g[s * block.length + b] as number) - want) <= 1e-5 * scale + 1e-7,
+            `${name} s=${s} b=${b}`,
+          );
         }
       }
       // Mean of the rows = batch gradient, and meanGradient() over the whole kernel.
@@ -124,7 +158,8 @@ describe('icbs: per-sample gradients', () => {
         assert.ok(Math.abs(m / 24 - (batch[block[b] as number] as number)) <= 1e-5 * bscale + 1e-7);
       }
       const full = lg.meanGradient();
-      for (let j = 0; j < size; j++) assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * bscale + 1e-7);
+      for (let j = 0; j < size; j++)
+        assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * bscale + 1e-7);
       G.dispose();
     }
     for (const lg of grads.values()) lg.dispose();
@@ -159,12 +194,18 @@ function convFallback(): void {
     const scale = Math.max(...ref.map(maxAbs));
     for (let s = 0; s < 8; s++) {
       for (let b = 0; b < block.length; b++) {
-        assert.ok(Math.abs((G[s * 5 + b] as number) - ((ref[s] as Float32Array)[block[b] as number] as number)) <= 1e-5 * scale);
+        assert.ok(
+          Math.abs(
+            (G[s * 5 + b] as number) - ((ref[s] as Float32Array)[block[b] as number] as number),
+          ) <=
+            1e-5 * scale,
+        );
       }
     }
     const batch = batchGradient(model, 'conv1', x, labels);
     const full = grads.get('conv1')!.meanGradient();
-    for (let j = 0; j < batch.length; j++) assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
+    for (let j = 0; j < batch.length; j++)
+      assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
     for (const lg of grads.values()) lg.dispose();
     tf.dispose([x, labels]);
     model.dispose();

@@ -1,0 +1,77 @@
+// Which weights of a layer one iCBS step re-decides (docs: icbs.md, "Block selection"): the k most
+// doubtful pruned weights (highest score first) and the blockSize − k most doubtful kept ones
+// (lowest score first), skipping frozen and tabu weights; random selection shuffles instead.
+// A layer whose non-frozen weights fit in one block is taken whole.
+import type { Rng } from '../util/rng.js';
+import type { LayerState } from './layer-state.js';
+import { topKBy } from './top-k.js';
+
+export interface Block {
+  /** Flat kernel indices: the k currently pruned first, then the currently kept. */
+  readonly indices: Int32Array;
+  /** Number of currently pruned entries (the cardinality the block keeps). */
+  readonly k: number;
+  /** True when the whole (non-frozen) layer is the block. */
+  readonly wholeLayer: boolean;
+}
+
+/** Pruned and kept candidates (non-frozen, not tabu unless `ignoreTabu`), in increasing index order. */
+function candidates(
+  state: LayerState,
+  ignoreTabu: boolean,
+): { pruned: Int32Array; kept: Int32Array } {
+  const pruned: number[] = [];
+  const kept: number[] = [];
+  const tabu = state.tabu;
+  for (let j = 0; j < state.size; j++) {
+    if (state.frozen[j] === 1 || (!ignoreTabu && tabu.has(j))) continue;
+    if (state.pruned[j] === 1) pruned.push(j);
+    else kept.push(j);
+  }
+  return { pruned: Int32Array.from(pruned), kept: Int32Array.from(kept) };
+}
+
+function firstOfShuffled(c: Int32Array, count: number, rng: Rng): Int32Array {
+  const copy = Int32Array.from(c);
+  // Partial Fisher–Yates: the first `count` entries become a uniform random subset.
+  const m = Math.min(count, copy.length);
+  for (let t = 0; t < m; t++) {
+    const r = t + rng.int(copy.length - t);
+    const v = copy[t] as number;
+    copy[t] = copy[r] as number;
+    copy[r] = v;
+  }
+  return copy.subarray(0, m).sort();
+}
+
+/**
+ * Select the block of one step. `scores` (length = layer size) ranks the weights for score-based
+ * selection; undefined means random selection with `rng`.
+ */
+export function selectBlock(
+  state: LayerState,
+  scores: ArrayLike<number> | undefined,
+  blockSize: number,
+  k: number,
+  rng: Rng,
+): Block {
+  if (state.freeCount() <= blockSize) {
+    const all = candidates(state, true);
+    const indices = new Int32Array(all.pruned.length + all.kept.length);
+    indices.set(all.pruned, 0);
+    indices.set(all.kept, all.pruned.length);
+    return { indices, k: all.pruned.length, wholeLayer: true };
+  }
+  const c = candidates(state, false);
+  const kp = Math.min(k, c.pruned.length);
+  const m = Math.min(blockSize - kp, c.kept.length);
+  const pick = (set: Int32Array, count: number, sign: 1 | -1): Int32Array =>
+    scores === undefined ? firstOfShuffled(set, count, rng) : topKBy(set, scores, count, sign);
+  // Pruned: highest scores first (the best candidates to revive); kept: lowest first.
+  const prunedPick = pick(c.pruned, kp, 1);
+  const keptPick = pick(c.kept, m, -1);
+  const indices = new Int32Array(prunedPick.length + keptPick.length);
+  indices.set(prunedPick, 0);
+  indices.set(keptPick, prunedPick.length);
+  return { indices, k: prunedPick.length, wholeLayer: false };
+}

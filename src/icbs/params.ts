@@ -1,0 +1,80 @@
+// The iCBS parameters (schemas/pruners/icbs.schema.json; defaults are the authors' settings for
+// the Fashion-MNIST MLP, docs: icbs.md). `density`, `layers` and `seed` are the prune stage's
+// common parameters and reach the pruner through args.layers / args.seed.
+import type { HessianKind } from '../models/block-hessian.js';
+
+export type InitMethod = 'magnitude' | 'wanda' | 'gradient' | 'random';
+export type InitGranularity = 'layer' | 'per-output' | 'per-input';
+export type SelectionMethod = 'random' | 'magnitude' | 'wanda' | 'gradient';
+
+export interface SolverSpec {
+  /** Registered solver name (sa, exhaustive, external, or a plugin's). */
+  readonly uses: string;
+  readonly [param: string]: unknown;
+}
+
+export interface IcbsParams {
+  readonly init: { readonly method: InitMethod; readonly granularity: InitGranularity };
+  /** Training samples used for the wanda / gradient statistics of init and selection. */
+  readonly initSamples: number;
+  readonly selection: SelectionMethod;
+  readonly blockSize: number;
+  readonly k: number;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly hessian: HessianKind;
+  readonly gradMultiplier: number;
+  readonly ridgeMultiplier: number;
+  readonly tabuFraction: number;
+  readonly fix: { readonly prune: number; readonly keep: number };
+  readonly minStepsPerLayer: number;
+  readonly solver: SolverSpec;
+  /** Evaluate every N steps (0: only before the first and after the last step). */
+  readonly evaluateEvery: number;
+  readonly evaluateOn: { readonly split: string; readonly samples: number };
+  /** Split the step batches come from. */
+  readonly trainSplit: string;
+}
+
+/** The authors' settings (also the schema defaults). */
+export const icbsDefaults: IcbsParams = {
+  init: { method: 'magnitude', granularity: 'layer' },
+  initSamples: 1000,
+  selection: 'gradient',
+  blockSize: 1024,
+  k: 512,
+  steps: 300,
+  epochs: 10,
+  batchSize: 200,
+  hessian: 'fisher',
+  gradMultiplier: 0.75,
+  ridgeMultiplier: 0.001,
+  tabuFraction: 0.4,
+  fix: { prune: 0.42, keep: 0.35 },
+  minStepsPerLayer: 1,
+  solver: {
+    uses: 'sa',
+    restarts: 10,
+    betaInitial: 0.001,
+    betaFinal: 100,
+    betaFactor: 1.1,
+    sweeps: 1,
+  },
+  evaluateEvery: 0,
+  evaluateOn: { split: 'test', samples: 2000 },
+  trainSplit: 'train',
+};
+
+/** Params with every missing field taken from the defaults (for callers that bypass the schema). */
+export function withDefaults(p: Partial<IcbsParams> | Record<string, unknown>): IcbsParams {
+  const q = p as Partial<IcbsParams>;
+  return {
+    ...icbsDefaults,
+    ...q,
+    init: { ...icbsDefaults.init, ...(q.init ?? {}) },
+    fix: { ...icbsDefaults.fix, ...(q.fix ?? {}) },
+    evaluateOn: { ...icbsDefaults.evaluateOn, ...(q.evaluateOn ?? {}) },
+    solver: q.solver ?? icbsDefaults.solver,
+  };
+}

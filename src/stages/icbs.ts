@@ -1,0 +1,26 @@
+// `uses: icbs`: the iCBS pruner as a stage type of its own. The same parameters as
+// `uses: prune` with `method: icbs` (schemas/stages/icbs.schema.json = the prune stage's common
+// parameters + schemas/pruners/icbs.schema.json; a test keeps them in step) and the same run:
+// runPruner loads the model and dataset, selects the layers, runs iCBS, checks and applies the
+// masks, and writes the pruned model with iCBS's record in the metrics.
+import { icbsPruner } from '../icbs/pruner.js';
+import type { Pruner } from '../plugin-api/pruner.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import { runPruner } from '../pruning/run-pruner.js';
+import { readSchema } from '../util/schemas.js';
+
+export const icbsStage = defineStage<Record<string, unknown>>({
+  name: 'icbs',
+  version: '1',
+  description:
+    'Prune with iCBS (iterative Combinatorial Brain Surgeon): block QUBOs over a one-shot initial mask',
+  get schema() {
+    return readSchema('stages/icbs.schema.json');
+  },
+  output: 'model',
+  inputs: [{ kind: 'model' }, { kind: 'dataset' }],
+  async run(ctx: StageContext<Record<string, unknown>>): Promise<StageResult> {
+    return runPruner(icbsPruner as unknown as Pruner, ctx, { origin: 'builtin' });
+  },
+});

@@ -1,0 +1,48 @@
+// PruneArgs for calling the iCBS pruner directly in tests (the prune stage builds the same).
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Dataset } from '../../src/data/types.js';
+import type { LayerToPrune, PruneArgs } from '../../src/plugin-api/pruner.js';
+import { listPrunableLayers, readKernel } from '../../src/models/prunable-layers.js';
+import { Rng } from '../../src/util/rng.js';
+import type { IcbsParams } from '../../src/icbs/params.js';
+import { withDefaults } from '../../src/icbs/params.js';
+
+export interface RecordedEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export function layersToPrune(model: tfl.LayersModel, density: number): LayerToPrune[] {
+  return listPrunableLayers(model).map((info) => ({
+    info,
+    weights: readKernel(model, info.name),
+    density,
+  }));
+}
+
+const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+export function pruneArgs(
+  model: tfl.LayersModel,
+  dataset: Dataset,
+  params: Partial<IcbsParams>,
+  opts: { density?: number; seed?: number; events?: RecordedEvent[] } = {},
+): PruneArgs<IcbsParams> {
+  const seed = opts.seed ?? 5;
+  const events = opts.events;
+  return {
+    model,
+    layers: layersToPrune(model, opts.density ?? 0.3),
+    calibration: undefined,
+    dataset,
+    params: withDefaults(params),
+    seed,
+    rng: new Rng(seed).fork('pruner:icbs'),
+    log: quiet,
+    progress: () => ({ tick: () => {}, update: () => {}, done: () => {} }),
+    event: (type, data) => {
+      events?.push({ type, data });
+    },
+    signal: new AbortController().signal,
+  };
+}
