@@ -2,7 +2,7 @@
 // recipe's directory, then from scalpel's own installation). Every failure is an E_PLUGIN error
 // naming the plugin and, for recipe plugins, the position of its `plugins:` entry.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, ScalpelError, type SourceLocation } from '../errors.js';
@@ -109,6 +109,10 @@ export function resolvePluginPath(spec: string, baseDir: string, location?: Sour
         'a plugin is a .js, .mjs or .cjs module');
     }
     return file;
+  }
+  if (isBuiltin(spec)) {
+    throw pluginError(spec, 'is a Node.js built-in module, not a plugin', location,
+      'list a plugin module path (./my-plugin.js) or a plugin package name');
   }
   const found = resolvePackage(spec, baseDir) ?? resolvePackage(spec, packageRoot);
   if (found === undefined) {
