@@ -34,3 +34,7 @@ export { readSchema } from './util/schemas.js';
 export { planRecipe, type Plan, type PlanNode, type PlanOptions } from './engine/plan.js';
 export { runRecipe, type RunOptions, type RunSummary, type RunNodeSummary, type RunStatus } from './engine/run.js';
 export type { NodeStatus } from './engine/scheduler.js';
+// Datasets: the artifact load-dataset writes, and batches of it as tensors (for plugin stages).
+export { readDatasetArtifact, readDatasetManifest, writeDatasetArtifact, requireSplit, isPixelSplit, type DatasetManifest, type PixelSplit } from './data/dataset-artifact.js';
+export { BatchCursor, batchRanges, disposeBatch, gatherSamples, gatherToTensors, sliceSamples, sliceToTensors, type TensorBatch, type SampleBlock } from './data/batches.js';
+export type { Dataset, DatasetSplit } from './data/types.js';
