@@ -11,10 +11,14 @@ export function layerCalibration<K extends 'inputNorms' | 'gram' | 'meanGradient
 ): NonNullable<LayerCalibration[K]> & ArrayLike<number> {
   const value = calibration?.layers.get(layer)?.[stat];
   if (value === undefined) {
-    throw new ScalpelError(ErrorCode.Stage, `pruner '${pruner}' needs calibration ${stat} for layer '${layer}'`, {
-      layer,
-      hint: 'add a calibrate stage that covers this layer to the prune stage\'s needs',
-    });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `pruner '${pruner}' needs calibration ${stat} for layer '${layer}'`,
+      {
+        layer,
+        hint: "add a calibrate stage that covers this layer to the prune stage's needs",
+      },
+    );
   }
   return value as NonNullable<LayerCalibration[K]> & ArrayLike<number>;
 }

@@ -6,9 +6,9 @@ export function choleskyLower(a: Float64Array, n: number): Float64Array | undefi
   const l = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     const rj = j * n;
-    let s = a[rj + j] ?? 0;
+    let s = a[rj + j] as number;
     for (let k = 0; k < j; k++) {
-      const v = l[rj + k] ?? 0;
+      const v = l[rj + k] as number;
       s -= v * v;
     }
     if (!(s > 0) || !Number.isFinite(s)) return undefined;
@@ -16,8 +16,8 @@ export function choleskyLower(a: Float64Array, n: number): Float64Array | undefi
     l[rj + j] = d;
     for (let i = j + 1; i < n; i++) {
       const ri = i * n;
-      let t = a[ri + j] ?? 0;
-      for (let k = 0; k < j; k++) t -= (l[ri + k] ?? 0) * (l[rj + k] ?? 0);
+      let t = a[ri + j] as number;
+      for (let k = 0; k < j; k++) t -= (l[ri + k] as number) * (l[rj + k] as number);
       l[ri + j] = t / d;
     }
   }
@@ -33,13 +33,13 @@ export function invertLower(l: Float64Array, n: number): Float64Array {
     acc.fill(0, 0, i);
     // Row i of X: X[i][j] = −(Σ_{k=j}^{i−1} L[i][k] X[k][j]) / L[i][i], accumulated row by row.
     for (let k = 0; k < i; k++) {
-      const c = l[ri + k] ?? 0;
+      const c = l[ri + k] as number;
       if (c === 0) continue;
       const rk = k * n;
-      for (let j = 0; j <= k; j++) acc[j] = (acc[j] ?? 0) + c * (x[rk + j] ?? 0);
+      for (let j = 0; j <= k; j++) acc[j] = (acc[j] as number) + c * (x[rk + j] as number);
     }
-    const inv = 1 / (l[ri + i] ?? 1);
-    for (let j = 0; j < i; j++) x[ri + j] = -(acc[j] ?? 0) * inv;
+    const inv = 1 / (l[ri + i] as number);
+    for (let j = 0; j < i; j++) x[ri + j] = -(acc[j] as number) * inv;
     x[ri + i] = inv;
   }
   return x;
@@ -54,14 +54,14 @@ export function invertLower(l: Float64Array, n: number): Float64Array {
 export function upperCholeskyOfInverse(a: Float64Array, n: number): Float64Array | undefined {
   const reversed = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)] ?? 0;
+    for (let j = 0; j < n; j++) reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)] as number;
   }
   const l = choleskyLower(reversed, n);
   if (l === undefined) return undefined;
   const linv = invertLower(l, n);
   const u = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) u[i * n + j] = linv[(n - 1 - i) * n + (n - 1 - j)] ?? 0;
+    for (let j = i; j < n; j++) u[i * n + j] = linv[(n - 1 - i) * n + (n - 1 - j)] as number;
   }
   for (const v of u) if (!Number.isFinite(v)) return undefined;
   return u;

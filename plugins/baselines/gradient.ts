@@ -17,7 +17,10 @@ export const gradientPruner = definePruner<GradientParams>({
   calibration: { meanGradient: true },
   async prune({ layers, params, calibration }) {
     const score = (l: (typeof layers)[number]): Float32Array =>
-      gradientScores(l.weights, layerCalibration('gradient', calibration, l.info.name, 'meanGradient'));
+      gradientScores(
+        l.weights,
+        layerCalibration('gradient', calibration, l.info.name, 'meanGradient'),
+      );
     return { masks: masksFromScores(layers, score, params) };
   },
 });

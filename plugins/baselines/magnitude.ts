@@ -12,7 +12,8 @@ export type MagnitudeParams = {
 export const magnitudePruner = definePruner<MagnitudeParams>({
   name: 'magnitude',
   version: '1',
-  description: 'Keep the weights of largest |w| (layer, per-output, per-input or global threshold; N:M)',
+  description:
+    'Keep the weights of largest |w| (layer, per-output, per-input or global threshold; N:M)',
   schema: readSchema('pruners/magnitude.schema.json'),
   async prune({ layers, params }) {
     return { masks: masksFromScores(layers, (l) => magnitudeScores(l.weights), params) };

@@ -14,6 +14,12 @@ export const randomPruner = definePruner<RandomParams>({
   description: 'Keep a seeded uniformly random subset of the weights (sanity baseline)',
   schema: readSchema('pruners/random.schema.json'),
   async prune({ layers, params, rng }) {
-    return { masks: masksFromScores(layers, (l) => randomScores(l.weights.length, rng.fork(l.info.name)), params) };
+    return {
+      masks: masksFromScores(
+        layers,
+        (l) => randomScores(l.weights.length, rng.fork(l.info.name)),
+        params,
+      ),
+    };
   },
 });

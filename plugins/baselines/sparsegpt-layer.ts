@@ -13,7 +13,13 @@
 // Exact density: block b keeps keepCount(d, end_b·units) − keepCount(d, start_b·units) weights, so
 // the blocks add up to exactly keepCount(d, fanIn·units) (the reference's per-block threshold
 // `tmp <= sort(tmp)[int(numel·sparsity)]` drifts by a weight or more per block).
-import { ErrorCode, ScalpelError, keepCount, selectPatternMask, selectTopK } from '../../src/index.js';
+import {
+  ErrorCode,
+  ScalpelError,
+  keepCount,
+  selectPatternMask,
+  selectTopK,
+} from '../../src/index.js';
 import type { Logger, NMPattern } from '../../src/index.js';
 import { upperCholeskyOfInverse } from './cholesky.js';
 
@@ -48,20 +54,31 @@ const maxDampingRetries = 8;
 export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult {
   const { name, fanIn: n, units: m, rows, density, blocksize, pattern } = input;
   if (input.gram.length !== n * n) {
-    throw new ScalpelError(ErrorCode.Stage, `sparsegpt: the Gram matrix of layer '${name}' has ${input.gram.length} entries, expected ${n}×${n}`, { layer: name });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `sparsegpt: the Gram matrix of layer '${name}' has ${input.gram.length} entries, expected ${n}×${n}`,
+      { layer: name },
+    );
   }
   if (!(rows > 0)) {
-    throw new ScalpelError(ErrorCode.Stage, `sparsegpt: no calibration rows for layer '${name}'`, { layer: name, hint: 'calibrate with at least one sample' });
+    throw new ScalpelError(ErrorCode.Stage, `sparsegpt: no calibration rows for layer '${name}'`, {
+      layer: name,
+      hint: 'calibrate with at least one sample',
+    });
   }
   if (pattern !== undefined && blocksize % pattern.of !== 0) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, `sparsegpt: blocksize ${blocksize} is not a multiple of pattern.of ${pattern.of}`, {
-      hint: `use a blocksize that is a multiple of ${pattern.of}, e.g. ${Math.max(pattern.of, Math.round(blocksize / pattern.of) * pattern.of)}`,
-    });
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `sparsegpt: blocksize ${blocksize} is not a multiple of pattern.of ${pattern.of}`,
+      {
+        hint: `use a blocksize that is a multiple of ${pattern.of}, e.g. ${Math.max(pattern.of, Math.round(blocksize / pattern.of) * pattern.of)}`,
+      },
+    );
   }
   const w = Float64Array.from(input.weights);
   const h = new Float64Array(n * n);
   const scale = 2 / rows;
-  for (let k = 0; k < n * n; k++) h[k] = (input.gram[k] ?? 0) * scale;
+  for (let k = 0; k < n * n; k++) h[k] = (input.gram[k] as number) * scale;
   let deadInputs = 0;
   let diagSum = 0;
   for (let i = 0; i < n; i++) {
@@ -70,7 +87,7 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
       w.fill(0, i * m, (i + 1) * m);
       deadInputs++;
     }
-    diagSum += h[i * n + i] ?? 0;
+    diagSum += h[i * n + i] as number;
   }
   const meanDiag = diagSum / n;
 
@@ -78,21 +95,29 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
   let u: Float64Array | undefined;
   for (let attempt = 0; ; attempt++) {
     const damped = Float64Array.from(h);
-    for (let i = 0; i < n; i++) damped[i * n + i] = (damped[i * n + i] ?? 0) + percdamp * meanDiag;
+    for (let i = 0; i < n; i++)
+      damped[i * n + i] = (damped[i * n + i] as number) + percdamp * meanDiag;
     u = upperCholeskyOfInverse(damped, n);
     if (u !== undefined) break;
     if (attempt === maxDampingRetries) {
-      throw new ScalpelError(ErrorCode.Stage, `sparsegpt: the Hessian of layer '${name}' is not positive definite even with percdamp ${percdamp}`, {
-        layer: name,
-        hint: 'check the calibration data (NaN or constant inputs?) or raise percdamp',
-      });
+      throw new ScalpelError(
+        ErrorCode.Stage,
+        `sparsegpt: the Hessian of layer '${name}' is not positive definite even with percdamp ${percdamp}`,
+        {
+          layer: name,
+          hint: 'check the calibration data (NaN or constant inputs?) or raise percdamp',
+        },
+      );
     }
     const next = percdamp > 0 ? percdamp * 10 : 1e-4;
-    input.log?.warn(`sparsegpt: Cholesky factorisation failed for layer '${name}' with percdamp ${percdamp}; retrying with ${next}`, {
-      layer: name,
-      percdamp,
-      next,
-    });
+    input.log?.warn(
+      `sparsegpt: Cholesky factorisation failed for layer '${name}' with percdamp ${percdamp}; retrying with ${next}`,
+      {
+        layer: name,
+        percdamp,
+        next,
+      },
+    );
     percdamp = next;
   }
 
@@ -104,10 +129,10 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
     if (pattern === undefined) {
       const scores = new Float64Array((i2 - i1) * m);
       for (let i = i1; i < i2; i++) {
-        const d = u[i * n + i] ?? 1;
+        const d = u[i * n + i] as number;
         const d2 = d * d;
         for (let o = 0; o < m; o++) {
-          const v = w[i * m + o] ?? 0;
+          const v = w[i * m + o] as number;
           scores[(i - i1) * m + o] = (v * v) / d2;
         }
       }
@@ -119,19 +144,19 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
         const g = pattern.of;
         const scores = new Float64Array(g * m);
         for (let t = 0; t < g; t++) {
-          const d = u[(i + t) * n + (i + t)] ?? 1;
+          const d = u[(i + t) * n + (i + t)] as number;
           for (let o = 0; o < m; o++) {
-            const v = w[(i + t) * m + o] ?? 0;
+            const v = w[(i + t) * m + o] as number;
             scores[t * m + o] = (v * v) / (d * d);
           }
         }
         mask.set(selectPatternMask(scores, { fanIn: g, units: m }, pattern, name), i * m);
       }
-      const d = u[i * n + i] ?? 1;
+      const d = u[i * n + i] as number;
       const row = i * m;
       const e = (i - i1) * m;
       for (let o = 0; o < m; o++) {
-        const v = w[row + o] ?? 0;
+        const v = w[row + o] as number;
         const q = mask[row + o] === 1 ? v : 0;
         const er = (v - q) / d;
         err[e + o] = er;
@@ -139,10 +164,10 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
       }
       // Propagate this feature's error to the remaining features of the block.
       for (let j = i + 1; j < i2; j++) {
-        const c = u[i * n + j] ?? 0;
+        const c = u[i * n + j] as number;
         if (c === 0) continue;
         const rj = j * m;
-        for (let o = 0; o < m; o++) w[rj + o] = (w[rj + o] ?? 0) - c * (err[e + o] ?? 0);
+        for (let o = 0; o < m; o++) w[rj + o] = (w[rj + o] as number) - c * (err[e + o] as number);
       }
       for (let o = 0; o < m; o++) if (mask[row + o] === 0) w[row + o] = 0;
     }
@@ -150,14 +175,14 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
     for (let j = i2; j < n; j++) {
       const rj = j * m;
       for (let t = 0; t < i2 - i1; t++) {
-        const c = u[(i1 + t) * n + j] ?? 0;
+        const c = u[(i1 + t) * n + j] as number;
         if (c === 0) continue;
         const e = t * m;
-        for (let o = 0; o < m; o++) w[rj + o] = (w[rj + o] ?? 0) - c * (err[e + o] ?? 0);
+        for (let o = 0; o < m; o++) w[rj + o] = (w[rj + o] as number) - c * (err[e + o] as number);
       }
     }
   }
   const weights = new Float32Array(n * m);
-  for (let k = 0; k < n * m; k++) weights[k] = mask[k] === 1 ? (w[k] ?? 0) : 0;
+  for (let k = 0; k < n * m; k++) weights[k] = mask[k] === 1 ? (w[k] as number) : 0;
   return { mask, weights, errorEstimate: loss / 2, percdamp, deadInputs };
 }

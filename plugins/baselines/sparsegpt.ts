@@ -16,7 +16,8 @@ export type SparseGptParams = {
 export const sparsegptPruner = definePruner<SparseGptParams>({
   name: 'sparsegpt',
   version: '1',
-  description: 'SparseGPT: OBS-style pruning with weight reconstruction from the calibration Gram matrix (N:M)',
+  description:
+    'SparseGPT: OBS-style pruning with weight reconstruction from the calibration Gram matrix (N:M)',
   schema: readSchema('pruners/sparsegpt.schema.json'),
   calibration: { gram: true },
   reconstructsWeights: true,
@@ -47,7 +48,10 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
       weights.set(l.info.name, r.weights);
       errors[l.info.name] = r.errorEstimate;
       damping[l.info.name] = r.percdamp;
-      if (r.deadInputs > 0) log.info(`sparsegpt: layer '${l.info.name}' has ${r.deadInputs} dead input(s) (never non-zero in calibration); their weights are zeroed`);
+      if (r.deadInputs > 0)
+        log.info(
+          `sparsegpt: layer '${l.info.name}' has ${r.deadInputs} dead input(s) (never non-zero in calibration); their weights are zeroed`,
+        );
       bar.tick(1, { layer: l.info.name });
     }
     bar.done();

@@ -15,12 +15,17 @@ export type WandaParams = {
 export const wandaPruner = definePruner<WandaParams>({
   name: 'wanda',
   version: '1',
-  description: 'Wanda: keep the largest |w|·‖x‖₂ within each output unit (calibration input norms; N:M)',
+  description:
+    'Wanda: keep the largest |w|·‖x‖₂ within each output unit (calibration input norms; N:M)',
   schema: readSchema('pruners/wanda.schema.json'),
   calibration: { inputNorms: true },
   async prune({ layers, params, calibration }) {
     const score = (l: (typeof layers)[number]): Float32Array =>
-      wandaScores(l.weights, layerCalibration('wanda', calibration, l.info.name, 'inputNorms'), l.info.units);
+      wandaScores(
+        l.weights,
+        layerCalibration('wanda', calibration, l.info.name, 'inputNorms'),
+        l.info.units,
+      );
     return { masks: masksFromScores(layers, score, params) };
   },
 });
