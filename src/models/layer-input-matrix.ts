@@ -8,7 +8,7 @@ import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 
 type Layer = tfl.LayersModel['layers'][number];
 
-interface Conv2dConfig {
+export interface Conv2dConfig {
   strides?: number | number[];
   padding?: 'valid' | 'same' | 'causal';
   dilationRate?: number | number[];
