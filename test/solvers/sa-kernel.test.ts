@@ -8,6 +8,7 @@ import {
   jsFieldKernel,
   localFields,
   swapDelta,
+  swapDescent,
   symmetricQubo,
 } from '../../src/solvers/sa/anneal.js';
 import { betaSchedule } from '../../src/solvers/sa/schedule.js';
@@ -87,6 +88,7 @@ describe('sa kernel', () => {
       betas: betaSchedule({ betaInitial: 0.001, betaFinal: 100, betaFactor: 1.1 }),
       sweeps: 2,
       seedState: Int32Array.from([5, 6, 7, 8]),
+      descent: true,
     };
     const a = annealChain(p, initial, opts, jsFieldKernel(p));
     const b = annealChain(p, initial, opts, wasmFieldKernel(memory, layout, 0, p));
@@ -123,5 +125,36 @@ describe('sa kernel', () => {
     assert.ok(
       readFileSync(join(dir, 'field-update-wasm.ts'), 'utf8').includes(fieldUpdateWasmBase64),
     );
+  });
+});
+
+describe('sa swap descent', () => {
+  it('ends in a state that no single swap improves, with the energy change it reports', () => {
+    const rng = new Rng(4);
+    for (let t = 0; t < 5; t++) {
+      const n = 20 + rng.int(20);
+      const k = 1 + rng.int(n - 1);
+      const Q = randomQ(n, rng, t % 2 === 1);
+      const p = symmetricQubo(Q, n);
+      const x = randomState(n, k, rng);
+      const e0 = naiveEnergy(Q, n, x);
+      const d = swapDescent(p, x, jsFieldKernel(p));
+      const e1 = naiveEnergy(Q, n, x);
+      assert.ok(d.swaps > 0);
+      assert.ok(Math.abs(e1 - e0 - d.deltaE) < 1e-6);
+      assert.equal(
+        x.reduce((s, v) => s + v, 0),
+        k,
+      );
+      for (let a = 0; a < n; a++) {
+        for (let b = 0; b < n; b++) {
+          if (x[a] !== 1 || x[b] !== 0) continue;
+          const y = Uint8Array.from(x);
+          y[a] = 0;
+          y[b] = 1;
+          assert.ok(naiveEnergy(Q, n, y) >= e1 - 1e-5, `swap ${a}↔${b} would improve`);
+        }
+      }
+    }
   });
 });

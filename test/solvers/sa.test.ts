@@ -11,29 +11,38 @@ describe('sa solver', function () {
   const solver = new SaSolver();
   after(() => solver.close());
 
-  it('reaches the exhaustive optimum on ≥ 90% of 30 random instances (n ≤ 16), never worse than the start, always k ones', async () => {
-    const rng = new Rng(11);
-    let optimal = 0;
-    for (let t = 0; t < 30; t++) {
-      const n = 8 + rng.int(9);
-      const k = 1 + rng.int(n - 1);
-      const Q = randomQ(n, rng);
-      const initial = randomState(n, k, rng);
-      const opt = naiveOptimum(Q, n, k);
-      const r = await solver.solve({ n, k, Q, initial }, { workers: t % 3 }, { seed: t });
-      assert.equal(r.x.length, n);
-      assert.equal(ones(r.x), k);
-      assert.ok(r.x.every((v) => v === 0 || v === 1));
-      assert.ok(Math.abs(r.energy - naiveEnergy(Q, n, r.x)) < 1e-9, 'reported energy is that of x');
-      assert.ok(
-        r.energy <= naiveEnergy(Q, n, initial) + 1e-9,
-        'never worse than the initial state',
-      );
-      assert.ok(r.energy >= opt.energy - 1e-9);
-      if (r.energy <= opt.energy + 1e-9 * Math.abs(opt.energy)) optimal++;
-    }
-    assert.ok(optimal >= 27, `optimal on ${optimal}/30`);
-  });
+  for (const descent of [false, true]) {
+    it(`reaches the exhaustive optimum on ≥ 90% of 30 random instances (n ≤ 16), never worse than the start, always k ones (descent: ${descent})`, async () => {
+      const rng = new Rng(11);
+      let optimal = 0;
+      for (let t = 0; t < 30; t++) {
+        const n = 8 + rng.int(9);
+        const k = 1 + rng.int(n - 1);
+        const Q = randomQ(n, rng);
+        const initial = randomState(n, k, rng);
+        const opt = naiveOptimum(Q, n, k);
+        const r = await solver.solve(
+          { n, k, Q, initial },
+          { workers: t % 3, descent },
+          { seed: t },
+        );
+        assert.equal(r.x.length, n);
+        assert.equal(ones(r.x), k);
+        assert.ok(r.x.every((v) => v === 0 || v === 1));
+        assert.ok(
+          Math.abs(r.energy - naiveEnergy(Q, n, r.x)) < 1e-9,
+          'reported energy is that of x',
+        );
+        assert.ok(
+          r.energy <= naiveEnergy(Q, n, initial) + 1e-9,
+          'never worse than the initial state',
+        );
+        assert.ok(r.energy >= opt.energy - 1e-9);
+        if (r.energy <= opt.energy + 1e-9 * Math.abs(opt.energy)) optimal++;
+      }
+      assert.ok(optimal >= 27, `optimal on ${optimal}/30`);
+    });
+  }
 
   it('same seed → identical answer; the answer does not depend on the number of workers', async () => {
     const rng = new Rng(12);
@@ -65,6 +74,22 @@ describe('sa solver', function () {
     );
     for (let i = 0; i < 3; i++)
       assert.deepEqual(Array.from(par[i]?.x ?? []), Array.from(seq[i]?.x ?? []));
+  });
+
+  it('the final descent never makes the answer worse than the plain annealer (same seed)', async () => {
+    const rng = new Rng(15);
+    for (let t = 0; t < 4; t++) {
+      const n = 48;
+      const Q = randomQ(n, rng);
+      const plain = await solver.solve(
+        { n, k: 20, Q },
+        { restarts: 3, descent: false },
+        { seed: t },
+      );
+      const polished = await solver.solve({ n, k: 20, Q }, { restarts: 3 }, { seed: t });
+      assert.ok(polished.energy <= plain.energy + 1e-9);
+      assert.equal(plain.stats?.['descentSwaps'], 0);
+    }
   });
 
   it('edge cases: k = 0, k = n, n = 1, Q all zeros', async () => {

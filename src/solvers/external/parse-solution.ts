@@ -33,7 +33,9 @@ export function parseSolution(stdout: string, n: number, k: number): Uint8Array 
 
   // A 0/1 vector of the wrong length (indices are ≥ 1, so a 0 means a vector was meant).
   if (single !== undefined && /^[01]+$/.test(single) && single.length > 1) {
-    throw new SolutionFormatError(`the 0/1 string has ${single.length} characters, expected n = ${n}`);
+    throw new SolutionFormatError(
+      `the 0/1 string has ${single.length} characters, expected n = ${n}`,
+    );
   }
   if (tokens.includes('0') && tokens.every((t) => t === '0' || t === '1')) {
     throw new SolutionFormatError(`the 0/1 vector has ${tokens.length} values, expected n = ${n}`);

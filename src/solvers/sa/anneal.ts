@@ -17,6 +17,8 @@ export interface ChainOptions {
   readonly sweeps: number;
   /** 128-bit state of the chain's xoshiro128** generator (not all zero). */
   readonly seedState: Int32Array;
+  /** Finish the chain's best state with swapDescent (see there). */
+  readonly descent: boolean;
 }
 
 export interface ChainResult {
@@ -27,6 +29,8 @@ export interface ChainResult {
   readonly temperatures: number;
   readonly proposals: number;
   readonly accepted: number;
+  /** Swaps made by the final descent. */
+  readonly descentSwaps: number;
 }
 
 /** The chain's view of a problem: S = Q + Qᵀ and diag(Q). */
@@ -161,7 +165,14 @@ export function annealChain(
   let temperatures = 0;
   const { betas, sweeps } = opts;
   if (k === 0 || nz === 0) {
-    return { x: best, trackedEnergy: energy, temperatures: 0, proposals: 0, accepted: 0 };
+    return {
+      x: best,
+      trackedEnergy: energy,
+      temperatures: 0,
+      proposals: 0,
+      accepted: 0,
+      descentSwaps: 0,
+    };
   }
 
   for (let bi = 0; bi < betas.length; bi++) {
@@ -206,7 +217,10 @@ export function annealChain(
           s0 ^= s3;
           s2 ^= t;
           s3 = (s3 << 11) | (s3 >>> 21);
-          if (r / TWO_POW_32 >= Math.exp(-beta * dE)) continue;
+          // u = r / 2^32 is accepted iff u < exp(−βΔE). When βΔE > 23, exp(−βΔE) < 2^−33, so
+          // only r = 0 passes: the same decision without calling Math.exp.
+          const bdE = beta * dE;
+          if (bdE > 23 ? r !== 0 : r / TWO_POW_32 >= Math.exp(-bdE)) continue;
         }
         // Accept: leave a best state only after saving it.
         if (atBest && dE >= 0) {
@@ -235,5 +249,77 @@ export function annealChain(
     if (changed === 0) break;
   }
   if (atBest) best.set(x);
-  return { x: best, trackedEnergy: bestEnergy, temperatures, proposals, accepted };
+  let descentSwaps = 0;
+  if (opts.descent) {
+    const d = swapDescent(p, best, kernel);
+    descentSwaps = d.swaps;
+    bestEnergy += d.deltaE;
+  }
+  return { x: best, trackedEnergy: bestEnergy, temperatures, proposals, accepted, descentSwaps };
+}
+
+/**
+ * Steepest descent over swaps: while some swap (one at a, zero at b) lowers the energy, apply the
+ * one that lowers it most (ties: lowest a, then lowest b). Ends in a state no single swap can
+ * improve. An annealing chain stops once a whole sweep of n random proposals accepts nothing,
+ * which usually happens before such a local minimum is reached (a sweep samples n of the
+ * k·(n−k) swaps); this finishes the job. Modifies `x`; returns the number of swaps and the
+ * (summed) energy change.
+ */
+export function swapDescent(
+  p: SymmetricQubo,
+  x: Uint8Array,
+  kernel: FieldKernel,
+): { swaps: number; deltaE: number } {
+  const { n, S, diag } = p;
+  const f = localFields(p, x, kernel.f);
+  let swaps = 0;
+  let deltaE = 0;
+  const onesList = new Int32Array(n);
+  const zerosList = new Int32Array(n);
+  // gain[z] = Q_bb + f_b of the z-th zero b: the part of ΔE that depends on b alone.
+  const gain = new Float64Array(n);
+  for (;;) {
+    let no = 0;
+    let nz = 0;
+    for (let i = 0; i < n; i++) {
+      if (x[i] === 1) onesList[no++] = i;
+      else {
+        gain[nz] = (diag[i] as number) + (f[i] as number);
+        zerosList[nz++] = i;
+      }
+    }
+    let best = 0;
+    let bestA = -1;
+    let bestB = -1;
+    for (let oi = 0; oi < no; oi++) {
+      const a = onesList[oi] as number;
+      const row = a * n;
+      const base = (diag[a] as number) - (f[a] as number);
+      for (let zi = 0; zi < nz; zi++) {
+        const b = zerosList[zi] as number;
+        const dE = base + (gain[zi] as number) - (S[row + b] as number);
+        if (dE < best) {
+          best = dE;
+          bestA = a;
+          bestB = b;
+        }
+      }
+    }
+    if (bestA < 0) return { swaps, deltaE };
+    // Only a decrease larger than the round-off of its terms counts: no cycling between states
+    // of equal energy.
+    const scale =
+      Math.abs(f[bestA] as number) +
+      Math.abs(f[bestB] as number) +
+      Math.abs(diag[bestA] as number) +
+      Math.abs(diag[bestB] as number) +
+      Math.abs(S[bestA * n + bestB] as number);
+    if (best > -1e-12 * (1 + scale)) return { swaps, deltaE };
+    x[bestA] = 0;
+    x[bestB] = 1;
+    kernel.update(bestA, bestB);
+    swaps++;
+    deltaE += best;
+  }
 }

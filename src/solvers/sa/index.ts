@@ -88,6 +88,7 @@ export class SaSolver implements QuboSolver {
       initial,
       betas,
       sweeps: p.sweeps,
+      descent: p.descent,
       seedState: restartSeedState(ctx.seed, restart),
     });
 
@@ -95,6 +96,7 @@ export class SaSolver implements QuboSolver {
     let temperatures = 0;
     let proposals = 0;
     let accepted = 0;
+    let descentSwaps = 0;
     const consider = (d: RestartDone): void => {
       checkSolution(d.x, n, k, this.name);
       const energy = quboEnergyOfOnes(Q, n, d.x);
@@ -109,6 +111,7 @@ export class SaSolver implements QuboSolver {
       temperatures += d.temperatures;
       proposals += d.proposals;
       accepted += d.accepted;
+      descentSwaps += d.descentSwaps;
     };
 
     if (p.workers === 0) {
@@ -140,6 +143,7 @@ export class SaSolver implements QuboSolver {
       proposals,
       accepted,
       acceptance: proposals === 0 ? 0 : accepted / proposals,
+      descentSwaps,
       bestRestart: best.restart,
       wallMs: performance.now() - started,
     };

@@ -13,6 +13,8 @@ export interface SaParams {
   sweeps: number;
   /** Worker threads; 0 runs the chains in the calling thread. Default: available cores. */
   workers: number;
+  /** Finish every chain with a steepest swap descent (anneal.ts swapDescent). */
+  descent: boolean;
 }
 
 export const saDefaults: Omit<SaParams, 'workers'> = {
@@ -21,9 +23,14 @@ export const saDefaults: Omit<SaParams, 'workers'> = {
   betaFinal: 100,
   betaFactor: 1.1,
   sweeps: 1,
+  descent: true,
 };
 
-function num(params: Record<string, unknown>, key: keyof SaParams, fallback: number): number {
+function num(
+  params: Record<string, unknown>,
+  key: Exclude<keyof SaParams, 'descent'>,
+  fallback: number,
+): number {
   const v = params[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -44,7 +51,15 @@ export function resolveSaParams(params: Record<string, unknown>): SaParams {
     'betaFactor',
     'sweeps',
     'workers',
+    'descent',
   ]);
+  const descent = params['descent'] ?? saDefaults.descent;
+  if (typeof descent !== 'boolean') {
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `solver 'sa': parameter 'descent' must be true or false, got ${JSON.stringify(descent)}`,
+    );
+  }
   for (const key of Object.keys(params)) {
     if (!known.has(key) && key !== 'uses') {
       throw new ScalpelError(ErrorCode.RecipeSchema, `solver 'sa': unknown parameter '${key}'`, {
@@ -59,6 +74,7 @@ export function resolveSaParams(params: Record<string, unknown>): SaParams {
     betaFactor: num(params, 'betaFactor', saDefaults.betaFactor),
     sweeps: num(params, 'sweeps', saDefaults.sweeps),
     workers: num(params, 'workers', availableParallelism()),
+    descent,
   };
   const bad = (what: string): never => {
     throw new ScalpelError(ErrorCode.RecipeSchema, `solver 'sa': ${what}`, {

@@ -15,6 +15,7 @@ export interface RestartTask {
   readonly initial: Uint8Array;
   readonly betas: Float64Array;
   readonly sweeps: number;
+  readonly descent: boolean;
   /** xoshiro128** state of this chain. */
   readonly seedState: Int32Array;
 }
@@ -28,6 +29,7 @@ export interface RestartDone {
   readonly temperatures: number;
   readonly proposals: number;
   readonly accepted: number;
+  readonly descentSwaps: number;
 }
 
 export interface RestartFailed {

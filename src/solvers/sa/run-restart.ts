@@ -27,7 +27,7 @@ export class RestartRunner {
     const r = annealChain(
       this.problem,
       task.initial,
-      { betas: task.betas, sweeps: task.sweeps, seedState: task.seedState },
+      { betas: task.betas, sweeps: task.sweeps, seedState: task.seedState, descent: task.descent },
       this.kernel,
     );
     return {
@@ -39,6 +39,7 @@ export class RestartRunner {
       temperatures: r.temperatures,
       proposals: r.proposals,
       accepted: r.accepted,
+      descentSwaps: r.descentSwaps,
     };
   }
 }
