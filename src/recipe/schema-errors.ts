@@ -14,6 +14,17 @@ export interface SchemaErrorContext {
   /** Where the validated value sits in the recipe (e.g. ['stages', 'prune', 'with']). */
   readonly basePath: RecipePath;
   readonly overrides: readonly AppliedOverride[];
+  /** The schema validated against: an error inside a titled `oneOf` branch (the prune stage's "pruner 'wanda'") names that branch. */
+  readonly rootSchema?: unknown;
+}
+
+/** The `title` of the top-level `oneOf` branch an error lies in (`#/oneOf/<i>/…`), if any. */
+function branchTitle(schemaPath: string, root: unknown): string | undefined {
+  const m = /^#\/oneOf\/(\d+)\//.exec(schemaPath);
+  if (m === null || root === null || typeof root !== 'object') return undefined;
+  const branches = (root as { oneOf?: unknown }).oneOf;
+  const branch = Array.isArray(branches) ? (branches[Number(m[1])] as { title?: unknown } | undefined) : undefined;
+  return typeof branch?.title === 'string' ? branch.title : undefined;
 }
 
 /** One problem, ready to print. */
@@ -268,7 +279,11 @@ export function overrideFor(
 
 /** Turn a list of ajv errors into one ScalpelError (the most useful problem first). */
 export function schemaError(errors: readonly ErrorObject[], ctx: SchemaErrorContext): ScalpelError {
-  const problems = selectErrors(errors).map((e) => toProblem(e, ctx.basePath));
+  const problems = selectErrors(errors).map((e) => {
+    const p = toProblem(e, ctx.basePath);
+    const title = branchTitle(e.schemaPath, ctx.rootSchema);
+    return title === undefined ? p : { ...p, text: `${p.text} (${title})` };
+  });
   const located = problems.map((p) => ({ p, loc: ctx.yaml.locate(p.path, { key: p.atKey }) }));
   located.sort((a, b) => order(a.loc) - order(b.loc) || b.p.path.length - a.p.path.length);
   const render = ({ p }: { p: Problem }): string => {

@@ -133,6 +133,7 @@ export function validateStageParams(
       yaml,
       basePath: ['stages', stageId, 'with'],
       overrides,
+      rootSchema: validate.schema,
     });
   }
 }
