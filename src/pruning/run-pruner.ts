@@ -94,6 +94,7 @@ export async function runPruner(
         progress: (label, total) => ctx.progress(label, total),
         event: (type, data) => ctx.event(type, data),
         signal: ctx.signal,
+        registry: ctx.registry,
       });
     } catch (e) {
       if (e instanceof ScalpelError) throw e;

@@ -4,6 +4,7 @@ import baselines from '../../plugins/baselines/index.js';
 import example from '../../plugins/examples/soft-magnitude.js';
 import type { Pruner } from '../../src/plugin-api/pruner.js';
 import { describePrunerConformance } from './pruner-conformance.js';
+import { icbsPruner } from '../../src/icbs/pruner.js';
 
 function byName(name: string): Pruner {
   const p = baselines.pruners?.find((x) => x.name === name);
@@ -28,6 +29,10 @@ for (const p of example.pruners ?? []) {
   describePrunerConformance(p, { plugin: example.name ?? 'example', params: { temperature: 0.5 }, invalidParams: [{ temperature: 0 }] });
 }
 
-// iCBS: registration point. When src/icbs exports its Pruner, add it here, e.g.
-//   import { icbsPruner } from '../../src/icbs/icbs-pruner.js';
-//   describePrunerConformance(icbsPruner, { plugin: 'builtin', params: { steps: 5, ... } });
+// The built-in iCBS, with a small budget (a few steps on small blocks) so the suite stays quick.
+describePrunerConformance(icbsPruner as unknown as Pruner, {
+  plugin: 'builtin',
+  params: { steps: 4, blockSize: 32, k: 16, batchSize: 32, initSamples: 64, epochs: 1, solver: { uses: 'sa', restarts: 2 } },
+  density: 0.3,
+  invalidParams: [{ k: 'many' }, { hessian: 'diagonal' }],
+});

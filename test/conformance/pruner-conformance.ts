@@ -20,6 +20,7 @@ import { globalKeepCount, countKept } from '../../src/pruning/select-mask.js';
 import { parseRecipeYaml } from '../../src/recipe/parse-yaml.js';
 import { validateStageParams } from '../../src/recipe/schema-validation.js';
 import { pruneStage, type PruneStageParams } from '../../src/stages/prune.js';
+import { builtinSolvers } from '../../src/solvers/index.js';
 import { runStage } from '../helpers/stage-context.js';
 import { pruneFixture, type PruneFixture } from './fixture.js';
 
@@ -79,6 +80,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
       f = await pruneFixture();
       registry = new Registry();
       registry.registerStage(pruneStage as StageType, 'builtin');
+      for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin'); // iCBS solves QUBOs
       registry.registerAll({ pruners: [pruner] }, options.plugin);
       // The stage as a recipe sees it: validated against the schema built from the registry.
       stage = { ...pruneStage, schema: registry.paramsSchema('stage', 'prune') };
