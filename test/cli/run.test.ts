@@ -5,7 +5,8 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { Cache } from '../../src/engine/cache.js';
-import { tempDir } from '../helpers/paths.js';
+import { createHash } from 'node:crypto';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 import { counter, planCached, readJson, runCli, runDirOf, writeRecipe, type StageSpec } from './cli-helpers.js';
 
 // a ─▶ b ─▶ c        d (independent)
@@ -18,6 +19,49 @@ const chain: Record<string, StageSpec> = {
 
 const valueOf = (runDir: string, id: string): number =>
   readJson<{ value: number }>(join(runDir, 'artifacts', id, 'value.json')).value;
+
+/** The run record: every file present and parseable, hashes as planned, artifacts linked. */
+function checkRecord(runDir: string, hashes: Record<string, string>, cwd: string): void {
+  const lock = readJson<{
+    scalpel: string;
+    node: string;
+    seed: number;
+    backend: { name: string; versions: Record<string, string> };
+    dependencies: Record<string, string>;
+    recipe: { file: string; sha256: string };
+    nodes: Record<string, { uses: string; version: string; hash: string; status: string; durationMs: number }>;
+  }>(join(runDir, 'lock.json'));
+  const pkg = readJson<{ version: string; dependencies: Record<string, string> }>(join(repoRoot, 'package.json'));
+  assert.equal(lock.scalpel, pkg.version);
+  assert.equal(lock.node, process.version);
+  assert.equal(lock.seed, 7);
+  assert.equal(lock.backend.name, 'cpu');
+  assert.equal(lock.backend.versions['tfjs-core'], readJson<{ version: string }>(join(repoRoot, 'node_modules/@tensorflow/tfjs-core/package.json')).version);
+  for (const dep of Object.keys(pkg.dependencies)) assert.match(lock.dependencies[dep] ?? '', /^\d+\.\d+/, dep);
+  assert.equal(lock.recipe.sha256, createHash('sha256').update(readFileSync(lock.recipe.file)).digest('hex'));
+  for (const [id, hash] of Object.entries(hashes)) {
+    assert.equal(lock.nodes[id]?.hash, hash, `lock hash of ${id}`);
+    assert.equal(lock.nodes[id]?.uses, 'count');
+    assert.equal(lock.nodes[id]?.version, '1');
+  }
+  assert.deepEqual(readJson(join(runDir, 'metrics.json')), { a: { value: 1 }, b: { value: 3 }, c: { value: 13 }, d: { value: 100 } });
+  const resolved = YAML.parse(readFileSync(join(runDir, 'recipe.resolved.yaml'), 'utf8')) as { seed: number; stages: Record<string, { with: Record<string, unknown> }> };
+  assert.equal(resolved.seed, 7);
+  assert.deepEqual(resolved.stages['a']?.with, { value: 1, counter: 'counter.txt', sleepMs: 0 }, 'defaults filled in');
+  const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(events.every((e) => typeof e['timestamp'] === 'string' && typeof e['level'] === 'string'));
+  const counted = events.filter((e) => e['record'] === 'event' && e['message'] === 'counted');
+  assert.deepEqual(counted.map((e) => e['stageId']).sort(), ['a', 'b', 'c', 'd']);
+  assert.ok(events.some((e) => e['stageId'] === 'a' && e['message'] === 'counted' && e['record'] === undefined), 'ctx.log lines');
+  const summary = readJson<{ status: string; durationMs: number; nodes: { id: string; status: string }[] }>(join(runDir, 'summary.json'));
+  assert.equal(summary.status, 'ok');
+  assert.deepEqual(summary.nodes.map((n) => [n.id, n.status]), [['a', 'ran'], ['b', 'ran'], ['c', 'ran'], ['d', 'ran']]);
+  // artifacts/<id>/ are hard links to the cache entry's files.
+  const artifact = statSync(join(runDir, 'artifacts', 'c', 'value.json'));
+  const cached = statSync(join(cwd, '.scalpel', 'cache', hashes['c'] ?? '', 'out', 'value.json'));
+  assert.equal(artifact.ino, cached.ino);
+  assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('.tmp')), [], 'no temp files in the record');
+}
 
 describe('CLI run: caching', function () {
   this.timeout(60000);
@@ -37,6 +81,7 @@ describe('CLI run: caching', function () {
 
     const plan = await planCached([recipe], dir);
     assert.deepEqual(plan.cached, { a: true, b: true, c: true, d: true });
+    checkRecord(run1, plan.hashes, dir);
 
     const second = await runCli(['run', recipe], dir);
     assert.equal(second.code, 0, second.stderr);
