@@ -1,0 +1,79 @@
+// compare-table: the closing table of a comparison recipe (recipes/compare-one-shot.yaml). Each
+// row pairs a prune stage (method, achieved density, pruning time) with the evaluate stage of its
+// model (accuracy, loss); the table is logged and written as table.md and table.json.
+import { join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { defineStage } from '../plugin-api/plugin.js';
+import type { Artifact, StageContext, StageResult } from '../plugin-api/stage.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { readSchema } from '../util/schemas.js';
+
+export type CompareTableParams = {
+  rows: { label?: string; prune: string; eval: string }[];
+  title: string;
+};
+
+export interface CompareRow {
+  label: string;
+  method: string;
+  density: number | null;
+  accuracy: number | null;
+  loss: number | null;
+  timeSeconds: number | null;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const fmt = (v: number | null, digits: number, scale = 1, unit = ''): string => (v === null ? '—' : `${(v * scale).toFixed(digits)}${unit}`);
+
+/** The Markdown table (GitHub style). */
+export function renderMarkdown(title: string, rows: readonly CompareRow[]): string {
+  const lines = [
+    `## ${title}`,
+    '',
+    '| method | density | accuracy | loss | time |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.label} | ${fmt(r.density, 3)} | ${fmt(r.accuracy, 2, 100, '%')} | ${fmt(r.loss, 4)} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const compareTableStage = defineStage<CompareTableParams>({
+  name: 'compare-table',
+  version: '1',
+  description: 'Table of method, density, accuracy, loss and time over several prune + evaluate stages (Markdown and JSON)',
+  schema: readSchema('stages/compare-table.schema.json'),
+  output: 'metrics',
+  inputs: [{ kind: 'model', optional: true, multiple: true }, { kind: 'metrics', optional: true, multiple: true }],
+  async run(ctx: StageContext<CompareTableParams>): Promise<StageResult> {
+    const byId = new Map(ctx.inputs.map((a) => [a.stageId, a]));
+    const need = (id: string, field: string): Artifact => {
+      const a = byId.get(id);
+      if (a === undefined) {
+        throw new ScalpelError(ErrorCode.Graph, `stage '${ctx.stageId}': rows.${field} names '${id}', which is not in its \`needs\``, {
+          stageId: ctx.stageId,
+          hint: `add '${id}' to needs (inputs: ${[...byId.keys()].join(', ') || 'none'})`,
+        });
+      }
+      return a;
+    };
+    const rows: CompareRow[] = ctx.params.rows.map((r) => {
+      const p = need(r.prune, 'prune').metrics;
+      const e = need(r.eval, 'eval').metrics;
+      const method = typeof p.method === 'string' ? p.method : r.prune;
+      const ms = num(p.timeMs);
+      return {
+        label: r.label ?? method,
+        method,
+        density: num(p.density),
+        accuracy: num(e.accuracy),
+        loss: num(e.loss),
+        timeSeconds: ms === null ? null : ms / 1000,
+      };
+    });
+    const markdown = renderMarkdown(ctx.params.title, rows);
+    await writeFileAtomic(join(ctx.outDir, 'table.md'), markdown);
+    await writeJsonAtomic(join(ctx.outDir, 'table.json'), { title: ctx.params.title, rows });
+    ctx.log.info(`\n${markdown}`);
+    return { kind: 'metrics', manifest: { markdown: 'table.md', json: 'table.json' }, metrics: { rows } };
+  },
+});
