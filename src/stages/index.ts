@@ -6,8 +6,9 @@ import { finetuneStage } from './finetune.js';
 import { exportStage } from './export.js';
 import { calibrateStage } from './calibrate.js';
 import { pruneStage } from './prune.js';
+import { compareTableStage } from './compare-table.js';
 import { loadModelStage } from './load-model.js';
 import { loadDatasetStage } from './load-dataset.js';
 import { icbsStage } from './icbs.js';
 
-export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, loadModelStage, loadDatasetStage, icbsStage as unknown as StageType];
+export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, compareTableStage, loadModelStage, loadDatasetStage, icbsStage as unknown as StageType];
