@@ -128,16 +128,10 @@ export async function runStep(
       times.hessian = performance.now() - th;
     } else {
       const G = (grads as NonNullable<typeof grads>).blockGradients(block.indices);
-      try {
-        // Wait for G so gradient and Hessian times are told apart (tfjs runs lazily).
-        G.dataSync();
-        times.gradients = performance.now() - t0;
-        const th = performance.now();
-        curvature = params.hessian === 'fisher' ? fisherCurvature(G) : gradientMeanCurvature(G);
-        times.hessian = performance.now() - th;
-      } finally {
-        G.dispose();
-      }
+      times.gradients = performance.now() - t0;
+      const th = performance.now();
+      curvature = params.hessian === 'fisher' ? fisherCurvature(G) : gradientMeanCurvature(G);
+      times.hessian = performance.now() - th;
     }
 
     const tq = performance.now();

@@ -6,8 +6,9 @@
 //                  Dense layers of chain models only; for small blocks and tests)
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { GradientEngine, TensorBatch } from './per-sample-gradients.js';
+import type { BlockGradients, GradientEngine, TensorBatch } from './per-sample-gradients.js';
 import { meanCrossEntropyTwice } from './twice-differentiable.js';
+import { readTensor } from './read-tensor.js';
 
 export type HessianKind = 'fisher' | 'exact' | 'gradient-mean';
 
@@ -18,19 +19,30 @@ export interface BlockCurvature {
   readonly H: Float32Array;
 }
 
+/** Mean of the rows of G. */
+function rowMean(G: BlockGradients): Float32Array {
+  const { samples: N, entries: n, data } = G;
+  const acc = new Float64Array(n);
+  for (let s = 0; s < N; s++)
+    for (let b = 0; b < n; b++) acc[b] = (acc[b] as number) + (data[s * n + b] as number);
+  return Float32Array.from(acc, (v) => v / N);
+}
+
 /** Empirical Fisher: g = mean of the rows of G, H = GᵀG / N (G is N × n). */
-export function fisherCurvature(G: tf.Tensor2D): BlockCurvature {
-  const N = G.shape[0];
-  return tf.tidy(() => {
-    const H = tf.div(tf.matMul(G, G, true, false), N);
-    const g = tf.mean(G, 0);
-    return { g: g.dataSync() as Float32Array, H: H.dataSync() as Float32Array };
-  });
+export function fisherCurvature(G: BlockGradients): BlockCurvature {
+  const { samples: N, entries: n, data } = G;
+  // Gᵀ built on the host: tfjs-wasm's matMul is fast only without transpose flags.
+  const T = new Float32Array(n * N);
+  for (let s = 0; s < N; s++) for (let b = 0; b < n; b++) T[b * N + s] = data[s * n + b] as number;
+  const H = readTensor(() =>
+    tf.div(tf.matMul(tf.tensor2d(T, [n, N]), tf.tensor2d(data, [N, n])), N),
+  );
+  return { g: rowMean(G), H };
 }
 
 /** Rank-one g gᵀ with g the mean of the rows of G. */
-export function gradientMeanCurvature(G: tf.Tensor2D): BlockCurvature {
-  const g = tf.tidy(() => tf.mean(G, 0).dataSync() as Float32Array);
+export function gradientMeanCurvature(G: BlockGradients): BlockCurvature {
+  const g = rowMean(G);
   const n = g.length;
   const H = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -95,36 +107,25 @@ export function exactCurvature(
       return meanCrossEntropyTwice(logits, batch.labels);
     };
     const gradF = tf.grad(loss);
-    return tf.tidy(() => {
-      const beta0 = tf.zeros([n]);
-      const g = gradF(beta0).dataSync() as Float32Array;
+    const beta0 = tf.zeros([n]);
+    try {
+      const g = readTensor(() => gradF(beta0));
       const H = new Float32Array(n * n);
       for (let b = 0; b < n; b++) {
-        const unit = tf.reshape(tf.oneHot(tf.tensor1d([b], 'int32'), n), [n]);
-        const column = tf.grad((beta: tf.Tensor) => tf.sum(tf.mul(gradF(beta), unit)) as tf.Scalar)(
-          beta0,
-        );
-        H.set(column.dataSync(), b * n); // row b of a symmetric matrix
-        tf.dispose([unit, column]);
+        // Row b of the (symmetric) Hessian: ∂/∂β of (∂L/∂β)_b.
+        const row = readTensor(() => {
+          const unit = tf.reshape(tf.oneHot(tf.tensor1d([b], 'int32'), n), [n]);
+          return tf.grad((beta: tf.Tensor) => tf.sum(tf.mul(gradF(beta), unit)) as tf.Scalar)(
+            beta0,
+          );
+        });
+        H.set(row, b * n);
       }
       return { g, H };
-    });
+    } finally {
+      beta0.dispose();
+    }
   } finally {
     tf.dispose([At, Bt]);
-  }
-}
-
-/** Curvature of the kind asked for. `G` (N × n per-sample gradients) is needed for fisher and gradient-mean. */
-export function blockCurvature(
-  kind: HessianKind,
-  G: () => tf.Tensor2D,
-  exact: () => BlockCurvature,
-): BlockCurvature {
-  if (kind === 'exact') return exact();
-  const g = G();
-  try {
-    return kind === 'fisher' ? fisherCurvature(g) : gradientMeanCurvature(g);
-  } finally {
-    g.dispose();
   }
 }

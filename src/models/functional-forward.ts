@@ -17,6 +17,29 @@ export interface ForwardHooks {
   readonly recordInputs?: ReadonlySet<string>;
   /** Return logits: skip a softmax applied by the last Dense layer. */
   readonly headLogits?: boolean;
+  /**
+   * Gradients flow to layer INPUTS only (for the ε pass of per-sample gradients): every Dense
+   * layer then propagates dy·Wᵀ with an explicitly transposed kernel — tfjs-wasm's matMul is many
+   * times slower with a transpose flag, which its own MatMul gradient uses. Kernels and biases
+   * get no gradient through such a pass.
+   */
+  readonly inputGradientsOnly?: boolean;
+}
+
+/** a·W (+ bias) whose gradient w.r.t. `a` is dy·Wᵀ with Wᵀ materialised; W and bias are constants. */
+function matMulInputGrad(
+  a: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor | undefined,
+): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor2D;
+    return {
+      value: tf.fused.matMul({ a: x, b: kernel, ...(bias !== undefined ? { bias } : {}) }),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(kernel)),
+    };
+  });
+  return op(a) as tf.Tensor2D;
 }
 
 export interface ForwardResult {
@@ -143,6 +166,7 @@ export class ChainForward {
         parts = { ...parts, activation: undefined };
       }
       const hooked =
+        hooks.inputGradientsOnly === true ||
         hooks.perturb?.has(layer.name) === true ||
         hooks.kernels?.has(layer.name) === true ||
         (layer === last && hooks.headLogits === true);
@@ -162,11 +186,15 @@ export class ChainForward {
     // Same arithmetic as tfjs-layers' Dense (K.dot): rank > 2 inputs are flattened to rows.
     const rows = a.rank === 2 ? (a as tf.Tensor2D) : (tf.reshape(a, [-1, inDim]) as tf.Tensor2D);
     // Activations tfjs-layers fuses get the bias fused too (as Dense does); others add it after.
-    let z: tf.Tensor = tf.fused.matMul({
-      a: rows,
-      b: kernel as tf.Tensor2D,
-      ...(parts.bias !== undefined && parts.fusedBias ? { bias: parts.bias } : {}),
-    });
+    const fusedBias = parts.bias !== undefined && parts.fusedBias ? parts.bias : undefined;
+    let z: tf.Tensor =
+      hooks.inputGradientsOnly === true
+        ? matMulInputGrad(rows, kernel as tf.Tensor2D, fusedBias)
+        : tf.fused.matMul({
+            a: rows,
+            b: kernel as tf.Tensor2D,
+            ...(fusedBias !== undefined ? { bias: fusedBias } : {}),
+          });
     if (parts.bias !== undefined && !parts.fusedBias)
       z = tf.add(z, tf.reshape(parts.bias, [1, outDim]));
     if (a.rank !== 2) z = tf.reshape(z, [...a.shape.slice(0, -1), outDim]);

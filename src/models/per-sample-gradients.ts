@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ChainForward } from './functional-forward.js';
+import { readTensor } from './read-tensor.js';
 import { type OutputKind, outputKindOf, perSampleLoss } from './loss.js';
 
 type Layer = tfl.LayersModel['layers'][number];
@@ -20,6 +21,16 @@ export interface TensorBatch {
   readonly labels: tf.Tensor1D;
 }
 
+/** Per-sample gradients of the block entries: G (N × n), row-major float32. */
+export interface BlockGradients {
+  /** N */
+  readonly samples: number;
+  /** n */
+  readonly entries: number;
+  /** G[s·n + b] = ∂L_s/∂W[block[b]]. */
+  readonly data: Float32Array;
+}
+
 /** Gradient information of one layer for one batch. Dispose when done. */
 export interface LayerBatchGradients {
   readonly layer: string;
@@ -27,8 +38,8 @@ export interface LayerBatchGradients {
   readonly method: 'outer' | 'per-sample';
   /** Number of samples N. */
   readonly samples: number;
-  /** G [N, n]: G[s, b] = ∂L_s/∂W[block[b]] (flat kernel index). The caller disposes it. */
-  blockGradients(block: Int32Array): tf.Tensor2D;
+  /** G for the flat kernel indices `block`. */
+  blockGradients(block: Int32Array): BlockGradients;
   /** ∂(mean_s L_s)/∂W over the whole kernel, flat [fanIn·units] (gradient selection scores). */
   meanGradient(): Float32Array;
   dispose(): void;
@@ -43,6 +54,7 @@ function kernelVariable(layer: Layer): tf.Variable {
 /** Outer-product gradients of one Dense layer: rows a [R, in] and e [R, out], R = N·P. */
 class OuterGradients implements LayerBatchGradients {
   readonly method = 'outer';
+  private host: { a: Float32Array; e: Float32Array } | undefined;
   constructor(
     readonly layer: string,
     readonly samples: number,
@@ -50,29 +62,35 @@ class OuterGradients implements LayerBatchGradients {
     private readonly e: tf.Tensor2D,
   ) {}
 
-  blockGradients(block: Int32Array): tf.Tensor2D {
+  blockGradients(block: Int32Array): BlockGradients {
+    // Formed on the host: N·P·n products, far cheaper than any tensor gather (and no transposes,
+    // which the wasm matMul handles slowly).
+    this.host ??= { a: this.a.dataSync() as Float32Array, e: this.e.dataSync() as Float32Array };
+    const { a, e } = this.host;
+    const inDim = this.a.shape[1];
     const units = this.e.shape[1];
-    const rows = this.a.shape[0];
-    const positions = rows / this.samples;
-    const inIdx = new Int32Array(block.length);
-    const outIdx = new Int32Array(block.length);
-    for (let b = 0; b < block.length; b++) {
+    const positions = this.a.shape[0] / this.samples;
+    const n = block.length;
+    const G = new Float32Array(this.samples * n);
+    for (let b = 0; b < n; b++) {
       const j = block[b] as number;
-      inIdx[b] = Math.floor(j / units);
-      outIdx[b] = j - (inIdx[b] as number) * units;
+      const i = Math.floor(j / units);
+      const o = j - i * units;
+      for (let s = 0; s < this.samples; s++) {
+        let v = 0;
+        for (let t = 0; t < positions; t++) {
+          const r = s * positions + t;
+          v += (a[r * inDim + i] as number) * (e[r * units + o] as number);
+        }
+        G[s * n + b] = v;
+      }
     }
-    return tf.tidy(() => {
-      const cols = tf.mul(tf.gather(this.a, inIdx, 1), tf.gather(this.e, outIdx, 1)) as tf.Tensor2D;
-      if (positions === 1) return cols;
-      return tf.sum(tf.reshape(cols, [this.samples, positions, block.length]), 1) as tf.Tensor2D;
-    });
+    return { samples: this.samples, entries: n, data: G };
   }
 
   meanGradient(): Float32Array {
-    return tf.tidy(() => {
-      const g = tf.div(tf.matMul(this.a, this.e, true, false), this.samples);
-      return g.dataSync() as Float32Array;
-    });
+    // aᵀe / N with an explicit transpose: tfjs-wasm's matMul is slow with transposeA.
+    return readTensor(() => tf.div(tf.matMul(tf.transpose(this.a), this.e), this.samples));
   }
 
   dispose(): void {
@@ -94,38 +112,32 @@ class PerSampleGradients implements LayerBatchGradients {
     this.samples = batch.labels.shape[0];
   }
 
-  blockGradients(block: Int32Array): tf.Tensor2D {
-    const idx = tf.tensor1d(block, 'int32');
-    const rows: tf.Tensor[] = [];
-    try {
-      for (let s = 0; s < this.samples; s++) {
-        rows.push(
-          tf.tidy(() => {
-            const xs = tf.slice(this.batch.x, s, 1);
-            const ls = tf.slice(this.batch.labels, s, 1);
-            const { grads } = tf.variableGrads(() => this.lossOf(xs, ls), [this.kernel]);
-            const gk = grads[this.kernel.name];
-            if (gk === undefined) throw new Error(`no gradient for the kernel of '${this.layer}'`);
-            return tf.gather(tf.reshape(gk, [-1]), idx);
-          }),
-        );
-      }
-      return tf.stack(rows) as tf.Tensor2D;
-    } finally {
-      idx.dispose();
-      for (const r of rows) r.dispose();
+  blockGradients(block: Int32Array): BlockGradients {
+    const n = block.length;
+    const G = new Float32Array(this.samples * n);
+    for (let s = 0; s < this.samples; s++) {
+      const full = readTensor(() => {
+        const xs = tf.slice(this.batch.x, s, 1);
+        const ls = tf.slice(this.batch.labels, s, 1);
+        const { grads } = tf.variableGrads(() => this.lossOf(xs, ls), [this.kernel]);
+        const gk = grads[this.kernel.name];
+        if (gk === undefined) throw new Error(`no gradient for the kernel of '${this.layer}'`);
+        return gk;
+      });
+      for (let b = 0; b < n; b++) G[s * n + b] = full[block[b] as number] as number;
     }
+    return { samples: this.samples, entries: n, data: G };
   }
 
   meanGradient(): Float32Array {
-    return tf.tidy(() => {
+    return readTensor(() => {
       const { grads } = tf.variableGrads(
         () => tf.div(this.lossOf(this.batch.x, this.batch.labels), this.samples) as tf.Scalar,
         [this.kernel],
       );
       const gk = grads[this.kernel.name];
       if (gk === undefined) throw new Error(`no gradient for the kernel of '${this.layer}'`);
-      return Float32Array.from(gk.dataSync() as Float32Array);
+      return gk;
     });
   }
 
@@ -175,7 +187,11 @@ export class GradientEngine {
         const epsilons = outer.map((name) => tf.zeros(this.preActivationShape(name, batch.x)));
         const f = (...eps: tf.Tensor[]): tf.Scalar => {
           const perturb = new Map(outer.map((name, i) => [name, eps[i] as tf.Tensor]));
-          const run = chain.run(batch.x, { perturb, recordInputs: record });
+          const run = chain.run(batch.x, {
+            perturb,
+            recordInputs: record,
+            inputGradientsOnly: true,
+          });
           // tf.grads disposes the forward's intermediates; keep the layer inputs (disposed below).
           for (const [k, v] of run.inputs) kept.set(k, tf.keep(v));
           return tf.sum(perSampleLoss(run.output, batch.labels, this.outputKind)) as tf.Scalar;

@@ -135,7 +135,6 @@ describe('icbs: block Hessians', () => {
     const G = grads.get('linear2')!.blockGradients(block);
     const fisher = fisherCurvature(G);
     const rank1 = gradientMeanCurvature(G);
-    G.dispose();
     grads.get('linear2')!.dispose();
     // Reference rows: one backward pass per sample through model.apply, block entries gathered.
     const kind = outputKindOf(model);

@@ -136,8 +136,8 @@ describe('icbs: per-sample gradients', () => {
       // A block of every 3rd kernel entry, in scrambled order.
       const block = Int32Array.from({ length: Math.floor(size / 3) }, (_, b) => (b * 7 * 3) % size);
       const G = lg.blockGradients(block);
-      assert.deepEqual(G.shape, [24, block.length]);
-      const g = G.dataSync();
+      assert.deepEqual([G.samples, G.entries], [24, block.length]);
+      const g = G.data;
       const ref = referencePerSample(model, name, x, labels);
       const scale = Math.max(...ref.map(maxAbs));
       for (let s = 0; s < 24; s++) {
@@ -160,7 +160,6 @@ describe('icbs: per-sample gradients', () => {
       const full = lg.meanGradient();
       for (let j = 0; j < size; j++)
         assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * bscale + 1e-7);
-      G.dispose();
     }
     for (const lg of grads.values()) lg.dispose();
     assert.equal(tf.memory().numTensors, before, 'no tensors leak');
@@ -189,7 +188,7 @@ function convFallback(): void {
     assert.equal(grads.get('conv1')!.method, 'per-sample');
     assert.equal(grads.get('head')!.method, 'outer');
     const block = Int32Array.from([0, 5, 17, 35, 20]);
-    const G = grads.get('conv1')!.blockGradients(block).dataSync();
+    const G = grads.get('conv1')!.blockGradients(block).data;
     const ref = referencePerSample(model, 'conv1', x, labels);
     const scale = Math.max(...ref.map(maxAbs));
     for (let s = 0; s < 8; s++) {

@@ -1,0 +1,168 @@
+// Benchmark of one iCBS step on the bundled garment classifier (784-512-512-10, density 0.1,
+// the authors' settings: batch 200, block 1024, k 512, fisher, sa with 10 restarts), broken into
+// its parts: gradients (forward + backward + the block's columns of G), Hessian (GᵀG), QUBO
+// construction (+ scaling) and solve. Bar (issue #4): median ≤ 0.5 s per step on this machine.
+//
+// Run: `npm run build && node dist/bench/icbs-step.js [steps]`. Writes bench/results/icbs-step.json.
+// Model: SCALPEL_BENCH_MODEL or assets/garment-classifier/model.json.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/models/backend.js';
+import { loadLayersModelFromFile } from '../src/models/model-files.js';
+import { listPrunableLayers, readKernel, writeKernel } from '../src/models/prunable-layers.js';
+import { GradientEngine } from '../src/models/per-sample-gradients.js';
+import { datasetSources } from '../src/data/sources/index.js';
+import { prepareDataset } from '../src/data/prepare.js';
+import { loadDatasetDefaults, type LoadDatasetOptions } from '../src/data/options.js';
+import { MalformedRecords } from '../src/data/malformed.js';
+import { BatchCursor } from '../src/data/batches.js';
+import { sa } from '../src/solvers/index.js';
+import { initLayer } from '../src/icbs/init-mask.js';
+import { icbsDefaults } from '../src/icbs/params.js';
+import { runStep, type StepRecord } from '../src/icbs/step.js';
+import { gatherForModel } from '../src/icbs/batch-input.js';
+import { epochSchedule, stepsPerLayer } from '../src/icbs/schedule.js';
+import { Rng, deriveSeed } from '../src/util/rng.js';
+import { packageRoot } from '../src/util/package-root.js';
+
+const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+function median(v: number[]): number {
+  const a = [...v].sort((x, y) => x - y);
+  return a.length === 0
+    ? 0
+    : ((a[(a.length - 1) >> 1] as number) + (a[a.length >> 1] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const steps = Number(process.argv[2] ?? 30);
+  const warmup = 3;
+  const backend = await initBackend('wasm');
+  const modelPath =
+    process.env.SCALPEL_BENCH_MODEL ??
+    join(packageRoot, 'assets', 'garment-classifier', 'model.json');
+  const model = await loadLayersModelFromFile(modelPath);
+
+  const opts = {
+    ...loadDatasetDefaults,
+    source: 'fashion-mnist',
+    normalize: { mean: 0.5, std: 0.5 },
+  } as LoadDatasetOptions;
+  const raw = await datasetSources['fashion-mnist'].load(opts, {
+    resolvePath: (p) => p,
+    log: quiet,
+    progress: () => ({ tick: () => {}, update: () => {}, done: () => {} }),
+    malformed: new MalformedRecords(false),
+  });
+  const { dataset } = prepareDataset(raw, opts, new Rng(43).fork('load-dataset'));
+  const train = dataset.splits.get('train');
+  if (train === undefined) throw new Error('no train split');
+
+  const params = icbsDefaults;
+  const rng = new Rng(43);
+  const states = listPrunableLayers(model).map((info) => {
+    const s = initLayer(
+      { info, weights: readKernel(model, info.name), density: 0.1 },
+      params,
+      { inputNorms: new Map(), meanGradients: new Map(), source: '' },
+      rng.fork(info.name),
+    );
+    writeKernel(model, s.name, s.weights);
+    return s;
+  });
+  const engine = new GradientEngine(model);
+  const { uses: _uses, ...solverParams } = params.solver;
+  const env = {
+    model,
+    engine,
+    params,
+    solver: sa,
+    solverParams,
+    signal: new AbortController().signal,
+    log: quiet,
+  };
+  const cursor = new BatchCursor(train, { batchSize: params.batchSize });
+  const order = epochSchedule(
+    stepsPerLayer(
+      states.map((s) => s.size),
+      params.steps,
+      1,
+    ),
+    rng.fork('schedule'),
+  );
+  const records: StepRecord[] = [];
+  const selRng = rng.fork('selection');
+  for (let t = 0; t < steps + warmup; t++) {
+    const state = states[order[t % order.length] as number];
+    if (state === undefined) throw new Error('schedule');
+    const batch = gatherForModel(model, train, cursor.nextIndices(), dataset.numClasses);
+    const rec = await runStep(
+      env,
+      state,
+      batch,
+      { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
+      selRng,
+    );
+    tf.dispose([batch.x, batch.labels]);
+    if (t >= warmup) records.push(rec);
+    process.stdout.write(
+      `step ${t + 1} ${rec.layer} n=${rec.blockSize} k=${rec.k} total ${rec.timeMs.total.toFixed(0)} ms ` +
+        `(grad ${rec.timeMs.gradients.toFixed(0)}, H ${rec.timeMs.hessian.toFixed(0)}, qubo ${rec.timeMs.qubo.toFixed(0)}, solve ${rec.timeMs.solve.toFixed(0)}) dL ${rec.predictedDeltaL.toExponential(2)}\n`,
+    );
+  }
+  await sa.close?.();
+  const parts = ['gradients', 'hessian', 'qubo', 'solve', 'total'] as const;
+  const byLayer: Record<string, Record<string, number>> = {};
+  for (const s of states) {
+    const mine = records.filter((r) => r.layer === s.name);
+    if (mine.length === 0) continue;
+    byLayer[s.name] = Object.fromEntries([
+      ['steps', mine.length],
+      ...parts.map((p) => [`${p}Ms`, median(mine.map((r) => r.timeMs[p]))]),
+    ]);
+  }
+  const medianTotal = median(records.map((r) => r.timeMs.total));
+  const result = {
+    benchmark: 'icbs-step',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      parallelism: availableParallelism(),
+      model: cpus()[0]?.model ?? '',
+    },
+    backend: backend.name,
+    model: modelPath,
+    settings: {
+      density: 0.1,
+      batchSize: params.batchSize,
+      blockSize: params.blockSize,
+      k: params.k,
+      hessian: params.hessian,
+      solver: params.solver,
+    },
+    steps: records.length,
+    warmup,
+    medianMs: Object.fromEntries(parts.map((p) => [p, median(records.map((r) => r.timeMs[p]))])),
+    byLayer,
+    bar: { medianStepMs: 500, met: medianTotal <= 500 },
+  };
+  const dir = join(packageRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'icbs-step.json');
+  writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+  console.log(
+    JSON.stringify(result.medianMs),
+    result.bar.met ? 'bar met' : 'BAR MISSED',
+    '→',
+    file,
+  );
+  model.dispose();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

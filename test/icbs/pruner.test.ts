@@ -1,0 +1,160 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readKernel } from '../../src/models/prunable-layers.js';
+import { keepCount } from '../../src/pruning/select-mask.js';
+import { icbsPruner } from '../../src/icbs/pruner.js';
+import type { QuboSolver } from '../../src/plugin-api/solver.js';
+import type { RegistryView } from '../../src/plugin-api/registry-view.js';
+import { ErrorCode, ScalpelError } from '../../src/errors.js';
+import { repoRoot } from '../helpers/paths.js';
+import { mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+import { pruneArgs, type RecordedEvent } from './prune-args.js';
+
+const small = {
+  blockSize: 32,
+  k: 12,
+  steps: 9,
+  epochs: 2,
+  batchSize: 32,
+  solver: { uses: 'sa', restarts: 2, workers: 0 },
+};
+
+describe('icbs: the pruner', () => {
+  before(useWasm);
+
+  it('is deterministic, keeps exact densities, restores the model and records steps and the curve', async function () {
+    this.timeout(60000);
+    const data = teacherDataset([20], 4);
+    const run = async (seed: number, events: RecordedEvent[]) => {
+      const model = mlp();
+      trainSteps(model, data.splits.get('train')!, 5);
+      const before = ['linear1', 'linear2', 'linear3'].map((n) => readKernel(model, n));
+      const args = pruneArgs(
+        model,
+        data,
+        { ...small, evaluateEvery: 6, evaluateOn: { split: 'test', samples: 100 } },
+        { seed, events, density: 0.25 },
+      );
+      const result = await icbsPruner.prune(args);
+      ['linear1', 'linear2', 'linear3'].forEach((n, i) =>
+        assert.deepEqual(readKernel(model, n), before[i], `${n} restored`),
+      );
+      model.dispose();
+      return { result, layers: args.layers };
+    };
+    const eventsA: RecordedEvent[] = [];
+    const a = await run(5, eventsA);
+    const b = await run(5, []);
+    const c = await run(6, []);
+    for (const l of a.layers) {
+      const name = l.info.name;
+      const mask = a.result.masks.get(name)!;
+      assert.deepEqual(mask, b.result.masks.get(name), `${name}: same seed → identical mask`);
+      let kept = 0;
+      for (const v of mask) kept += v;
+      assert.equal(kept, keepCount(0.25, mask.length), `${name}: exact density`);
+    }
+    const differs = a.layers.some(
+      (l) =>
+        !a.result.masks
+          .get(l.info.name)!
+          .every((v, j) => v === c.result.masks.get(l.info.name)![j]),
+    );
+    assert.ok(differs, 'another seed gives another run');
+
+    const steps = eventsA.filter((e) => e.type === 'icbs.step');
+    assert.equal(steps.length, 18);
+    for (const e of steps) {
+      for (const key of [
+        'layer',
+        'blockSize',
+        'k',
+        'predictedDeltaL',
+        'energyBefore',
+        'energyAfter',
+        'changed',
+        'timeMs',
+      ]) {
+        assert.ok(key in e.data, `step event has ${key}`);
+      }
+    }
+    const perLayer = new Map<string, number>();
+    for (const e of steps)
+      perLayer.set(e.data.layer as string, (perLayer.get(e.data.layer as string) ?? 0) + 1);
+    assert.deepEqual(
+      [...perLayer.keys()].sort(),
+      ['linear1', 'linear2', 'linear3'],
+      'every layer gets steps',
+    );
+    const info = a.result.info?.icbs as {
+      curve: { step: number; accuracy: number }[];
+      steps: number;
+      layers: Record<string, { density: number }>;
+    };
+    assert.deepEqual(
+      info.curve.map((p) => p.step),
+      [0, 6, 12, 18],
+    );
+    assert.equal(info.steps, 18);
+    for (const [name, l] of Object.entries(info.layers)) {
+      const size = a.layers.find((x) => x.info.name === name)!.weights.length;
+      assert.equal(l.density, keepCount(0.25, size) / size);
+    }
+  });
+
+  it('fails loudly when the solver returns the wrong number of ones', async function () {
+    this.timeout(30000);
+    const data = teacherDataset([20], 4);
+    const model = mlp();
+    const broken: QuboSolver = {
+      name: 'broken',
+      description: 'returns k + 1 ones',
+      schema: { type: 'object', properties: {}, additionalProperties: false },
+      async solve(problem) {
+        const x = new Uint8Array(problem.n);
+        x.fill(1, 0, Math.min(problem.n, problem.k + 1));
+        return { x, energy: 0 };
+      },
+    };
+    const registry = { solver: () => broken } as unknown as RegistryView;
+    const args = { ...pruneArgs(model, data, { ...small, solver: { uses: 'broken' } }), registry };
+    await assert.rejects(
+      icbsPruner.prune(args),
+      (e: unknown) =>
+        e instanceof ScalpelError &&
+        e.code === ErrorCode.Internal &&
+        /exactly k ones|ones for a block/.test(e.message),
+    );
+    model.dispose();
+  });
+
+  it('rejects invalid solver parameters with the solver schema', async () => {
+    const data = teacherDataset([20], 4);
+    const model = mlp();
+    const args = pruneArgs(model, data, { ...small, solver: { uses: 'sa', restart: 3 } });
+    await assert.rejects(
+      icbsPruner.prune(args),
+      (e: unknown) =>
+        e instanceof ScalpelError && e.code === ErrorCode.RecipeSchema && /restart/.test(e.message),
+    );
+    model.dispose();
+  });
+
+  it('the icbs stage schema is the prune common parameters plus the pruner schema', () => {
+    const read = (p: string) => JSON.parse(readFileSync(join(repoRoot, 'schemas', p), 'utf8'));
+    const stage = read('stages/icbs.schema.json');
+    const own = read('pruners/icbs.schema.json');
+    const common = read('stages/prune.common.schema.json');
+    const { method: _m, ...commonProps } = common.properties;
+    assert.deepEqual(
+      Object.keys(stage.properties).sort(),
+      [...Object.keys(commonProps), ...Object.keys(own.properties)].sort(),
+    );
+    for (const [k, v] of Object.entries(own.properties))
+      assert.deepEqual(stage.properties[k], v, `property ${k}`);
+    assert.equal(stage.properties.density.default, 0.1);
+    for (const [k, v] of Object.entries(own.properties) as [string, { description?: string }][])
+      assert.ok(v.description, `${k} has a description`);
+  });
+});
