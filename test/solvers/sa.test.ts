@@ -1,6 +1,10 @@
 // The `sa` solver end to end: optimality on small instances, cardinality, determinism,
 // independence from the number of workers, edge cases.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildRoot } from '../helpers/paths.js';
 import { Rng } from '../../src/util/rng.js';
 import { SaSolver } from '../../src/solvers/sa/index.js';
 import { ScalpelError } from '../../src/errors.js';
@@ -111,6 +115,19 @@ describe('sa solver', function () {
     );
     assert.equal(ones(zero.x), 4);
     assert.equal(zero.energy, 0);
+  });
+
+  it('idle worker threads do not keep a process alive (no close() needed for a CLI run to exit)', () => {
+    const url = pathToFileURL(join(buildRoot, 'src', 'solvers', 'index.js')).href;
+    const script = `import { sa } from ${JSON.stringify(url)};
+      const n = 30, Q = new Float32Array(n * n).map((_, i) => Math.sin(i));
+      const r = await sa.solve({ n, k: 10, Q }, { workers: 2, restarts: 4 }, { seed: 1 });
+      console.log(r.x.reduce((s, v) => s + v, 0));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 15000,
+      encoding: 'utf8',
+    });
+    assert.equal(out.trim(), '10');
   });
 
   it('rejects invalid parameters and inconsistent problems with clear errors', async () => {

@@ -259,12 +259,14 @@ export function annealChain(
 }
 
 /**
- * Steepest descent over swaps: while some swap (one at a, zero at b) lowers the energy, apply the
- * one that lowers it most (ties: lowest a, then lowest b). Ends in a state no single swap can
- * improve. An annealing chain stops once a whole sweep of n random proposals accepts nothing,
- * which usually happens before such a local minimum is reached (a sweep samples n of the
- * k·(n−k) swaps); this finishes the job. Modifies `x`; returns the number of swaps and the
- * (summed) energy change.
+ * Local descent over swaps, to a state that no single swap (one at a, zero at b) improves.
+ * Passes over the variables in index order: for each one a, find the zero b whose swap lowers
+ * the energy most (ties: lowest b) and make that swap if it lowers the energy; stop after a pass
+ * without a swap. (A full steepest descent would scan all k·(n−k) pairs per swap; this needs a
+ * couple of such scans in all.) An annealing chain stops once a whole sweep of n random proposals
+ * accepts nothing, which usually happens before such a local minimum is reached (a sweep samples
+ * n of the k·(n−k) swaps); this finishes the job. Modifies `x`; returns the number of swaps and
+ * their summed energy change.
  */
 export function swapDescent(
   p: SymmetricQubo,
@@ -275,51 +277,45 @@ export function swapDescent(
   const f = localFields(p, x, kernel.f);
   let swaps = 0;
   let deltaE = 0;
-  const onesList = new Int32Array(n);
-  const zerosList = new Int32Array(n);
-  // gain[z] = Q_bb + f_b of the z-th zero b: the part of ΔE that depends on b alone.
-  const gain = new Float64Array(n);
-  for (;;) {
-    let no = 0;
-    let nz = 0;
-    for (let i = 0; i < n; i++) {
-      if (x[i] === 1) onesList[no++] = i;
-      else {
-        gain[nz] = (diag[i] as number) + (f[i] as number);
-        zerosList[nz++] = i;
-      }
-    }
-    let best = 0;
-    let bestA = -1;
-    let bestB = -1;
-    for (let oi = 0; oi < no; oi++) {
-      const a = onesList[oi] as number;
+  const zeros = new Int32Array(n);
+  let nz = 0;
+  for (let i = 0; i < n; i++) if (x[i] === 0) zeros[nz++] = i;
+  if (nz === 0 || nz === n) return { swaps, deltaE };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let a = 0; a < n; a++) {
+      if (x[a] !== 1) continue;
       const row = a * n;
       const base = (diag[a] as number) - (f[a] as number);
+      let best = 0;
+      let bestZ = -1;
       for (let zi = 0; zi < nz; zi++) {
-        const b = zerosList[zi] as number;
-        const dE = base + (gain[zi] as number) - (S[row + b] as number);
-        if (dE < best) {
+        const b = zeros[zi] as number;
+        const dE = base + (diag[b] as number) + (f[b] as number) - (S[row + b] as number);
+        if (dE < best || (dE === best && bestZ >= 0 && b < (zeros[bestZ] as number))) {
           best = dE;
-          bestA = a;
-          bestB = b;
+          bestZ = zi;
         }
       }
+      if (bestZ < 0) continue;
+      const b = zeros[bestZ] as number;
+      // Only a decrease larger than the round-off of its terms counts: no cycling between
+      // states of equal energy.
+      const scale =
+        Math.abs(f[a] as number) +
+        Math.abs(f[b] as number) +
+        Math.abs(diag[a] as number) +
+        Math.abs(diag[b] as number) +
+        Math.abs(S[row + b] as number);
+      if (best > -1e-12 * (1 + scale)) continue;
+      x[a] = 0;
+      x[b] = 1;
+      zeros[bestZ] = a;
+      kernel.update(a, b);
+      swaps++;
+      deltaE += best;
+      changed = true;
     }
-    if (bestA < 0) return { swaps, deltaE };
-    // Only a decrease larger than the round-off of its terms counts: no cycling between states
-    // of equal energy.
-    const scale =
-      Math.abs(f[bestA] as number) +
-      Math.abs(f[bestB] as number) +
-      Math.abs(diag[bestA] as number) +
-      Math.abs(diag[bestB] as number) +
-      Math.abs(S[bestA * n + bestB] as number);
-    if (best > -1e-12 * (1 + scale)) return { swaps, deltaE };
-    x[bestA] = 0;
-    x[bestB] = 1;
-    kernel.update(bestA, bestB);
-    swaps++;
-    deltaE += best;
   }
+  return { swaps, deltaE };
 }

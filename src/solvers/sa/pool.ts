@@ -56,7 +56,9 @@ export class SaWorkerPool {
   }
 
   private start(index: number): PoolWorker {
-    const worker = new Worker(workerUrl, { workerData: { slot: index } });
+    // The parent's --input-type (node -e scripts) would make the worker's own module fail.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(workerUrl, { workerData: { slot: index }, execArgv });
     worker.unref();
     const pw: PoolWorker = { index, worker, current: undefined };
     worker.on('message', (reply: WorkerReply) => {
