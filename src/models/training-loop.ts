@@ -10,6 +10,7 @@ import { maskTensors, reapplyMasks } from './kernel-variables.js';
 import { meanLoss, type OutputKind } from './loss.js';
 import { evaluateSamples } from './metrics.js';
 import { batchTensors, type Samples } from './samples.js';
+import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -64,6 +65,7 @@ export interface TrainLoopOptions {
 
 /** Train in place; returns the per-epoch curve. */
 export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
+  installFastTransposedMatMul();
   const chain = layerChain(o.model);
   if (chain === undefined) {
     throw new ScalpelError(ErrorCode.Stage, `${o.where}: the model is not a single chain of layers; scalpel trains sequential models only`, {

@@ -11,6 +11,7 @@ import { meanLoss, outputKindOf } from '../models/loss.js';
 import { readModelArtifact } from '../models/model-artifact.js';
 import { batchTensors, selectSamples, sliceSamples } from '../models/samples.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
+import { installFastTransposedMatMul } from '../models/wasm-transposed-matmul.js';
 import type { LayerCalibration } from '../plugin-api/calibration.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -50,6 +51,7 @@ export const calibrateStage = defineStage<CalibrateParams>({
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
   async run(ctx: StageContext<CalibrateParams>): Promise<StageResult> {
     const p = ctx.params;
+    installFastTransposedMatMul();
     const { model, layers } = await readModelArtifact(ctx.input('model'));
     try {
       const dataset = await loadDatasetInput(ctx);
