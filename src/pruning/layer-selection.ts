@@ -43,15 +43,18 @@ export function compilePattern(pattern: string, where = 'layers'): Matcher {
       // 'g' and 'y' make test() stateful; they mean nothing for a name match.
       re = new RegExp(m[1] ?? '', (m[2] ?? '').replace(/[gy]/g, ''));
     } catch (e) {
-      throw new ScalpelError(ErrorCode.RecipeSchema, `${where}: '${pattern}' is not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`, {
-        hint: 'write a glob such as "dense_*", or a regular expression between slashes such as "/^dense_[0-9]+$/"',
-      });
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `${where}: '${pattern}' is not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`,
+        {
+          hint: 'write a glob such as "dense_*", or a regular expression between slashes such as "/^dense_[0-9]+$/"',
+        },
+      );
     }
     return (name) => re.test(name);
   }
   const glob = picomatch(pattern, { dot: true });
   return (name) => glob(name); // one argument: picomatch's second one means something else
-
 }
 
 function describeLayers(layers: readonly PrunableLayerInfo[]): string {
@@ -75,10 +78,13 @@ export function selectLayers(
   const stageOpt = ctx.stageId !== undefined ? { stageId: ctx.stageId } : {};
   const names = available.map((l) => l.name);
   const warnUnmatched = (kind: string, pattern: string, pool: readonly string[]): void => {
-    ctx.log?.warn(`${path}.${kind}: '${pattern}' matches no ${kind === 'density' ? 'selected ' : ''}layer`, {
-      pattern,
-      layers: pool,
-    });
+    ctx.log?.warn(
+      `${path}.${kind}: '${pattern}' matches no ${kind === 'density' ? 'selected ' : ''}layer`,
+      {
+        pattern,
+        layers: pool,
+      },
+    );
   };
 
   const included = new Set<string>();
@@ -113,7 +119,12 @@ export function selectLayers(
   for (const [p, d] of overrides) {
     const match = compilePattern(p, `${path}.density`);
     const hits = selected.filter((l) => match(l.name));
-    if (hits.length === 0) warnUnmatched('density', p, selected.map((l) => l.name));
+    if (hits.length === 0)
+      warnUnmatched(
+        'density',
+        p,
+        selected.map((l) => l.name),
+      );
     for (const h of hits) density.set(h.name, d);
   }
   return selected.map((info) => ({ info, density: density.get(info.name) ?? defaultDensity }));

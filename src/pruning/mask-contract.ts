@@ -5,7 +5,13 @@
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Mask } from '../plugin-api/layers.js';
 import type { LayerToPrune, PruneResult } from '../plugin-api/pruner.js';
-import { countKept, globalKeepCount, keepCount, type Granularity, type NMPattern } from './select-mask.js';
+import {
+  countKept,
+  globalKeepCount,
+  keepCount,
+  type Granularity,
+  type NMPattern,
+} from './select-mask.js';
 
 /** Which exact-density rule the masks must follow (see select-mask.ts for the rules). */
 export interface MaskRule {
@@ -52,7 +58,12 @@ function rowCount(mask: Mask, units: number, i: number): number {
 }
 
 /** Why a mask misses the layer's exact density under every per-layer rule, or undefined if it meets one. */
-export function densityViolation(mask: Mask, fanIn: number, units: number, density: number): string | undefined {
+export function densityViolation(
+  mask: Mask,
+  fanIn: number,
+  units: number,
+  density: number,
+): string | undefined {
   const kept = countKept(mask);
   const size = fanIn * units;
   const layerRule = keepCount(density, size);
@@ -60,7 +71,8 @@ export function densityViolation(mask: Mask, fanIn: number, units: number, densi
   const perOut = keepCount(density, fanIn);
   if (kept === perOut * units) {
     let uniform = true;
-    for (let o = 0; o < units && uniform; o++) uniform = columnCount(mask, fanIn, units, o) === perOut;
+    for (let o = 0; o < units && uniform; o++)
+      uniform = columnCount(mask, fanIn, units, o) === perOut;
     if (uniform) return undefined;
   }
   const perIn = keepCount(density, units);
@@ -76,7 +88,12 @@ export function densityViolation(mask: Mask, fanIn: number, units: number, densi
 }
 
 /** Why a mask breaks the N:M pattern (first offending group), or undefined. */
-export function patternViolation(mask: Mask, fanIn: number, units: number, pattern: NMPattern): string | undefined {
+export function patternViolation(
+  mask: Mask,
+  fanIn: number,
+  units: number,
+  pattern: NMPattern,
+): string | undefined {
   if (fanIn % pattern.of !== 0) return `fan-in ${fanIn} is not a multiple of ${pattern.of}`;
   for (let o = 0; o < units; o++) {
     for (let g = 0; g < fanIn; g += pattern.of) {
@@ -98,24 +115,37 @@ export function checkPruneResult(
   reconstructsWeights: boolean,
   who: ContractParty,
 ): CheckedResult {
-  if (result === null || typeof result !== 'object') throw broken(who, `prune() returned ${String(result)}, not { masks }`);
+  if (result === null || typeof result !== 'object')
+    throw broken(who, `prune() returned ${String(result)}, not { masks }`);
   const r = result as Partial<PruneResult>;
-  if (!(r.masks instanceof Map)) throw broken(who, '`masks` must be a Map from layer name to Uint8Array');
+  if (!(r.masks instanceof Map))
+    throw broken(who, '`masks` must be a Map from layer name to Uint8Array');
   const expected = new Set(layers.map((l) => l.info.name));
   for (const name of r.masks.keys()) {
-    if (!expected.has(name)) throw broken(who, `returned a mask for '${name}', which is not a selected layer`, name);
+    if (!expected.has(name))
+      throw broken(who, `returned a mask for '${name}', which is not a selected layer`, name);
   }
   for (const layer of layers) {
     const { name, fanIn, units, paramCount } = layer.info;
     const mask: unknown = r.masks.get(name);
     if (mask === undefined) throw broken(who, `no mask for selected layer '${name}'`, name);
-    if (!(mask instanceof Uint8Array)) throw broken(who, `the mask of '${name}' is not a Uint8Array`, name);
+    if (!(mask instanceof Uint8Array))
+      throw broken(who, `the mask of '${name}' is not a Uint8Array`, name);
     if (mask.length !== paramCount) {
-      throw broken(who, `the mask of '${name}' has ${mask.length} entries, the kernel ${paramCount}`, name);
+      throw broken(
+        who,
+        `the mask of '${name}' has ${mask.length} entries, the kernel ${paramCount}`,
+        name,
+      );
     }
     for (let j = 0; j < mask.length; j++) {
       const v = mask[j];
-      if (v !== 0 && v !== 1) throw broken(who, `the mask of '${name}' has the value ${v} at ${j} (masks hold 0 or 1)`, name);
+      if (v !== 0 && v !== 1)
+        throw broken(
+          who,
+          `the mask of '${name}' has the value ${v} at ${j} (masks hold 0 or 1)`,
+          name,
+        );
     }
     const violation =
       rule.pattern !== undefined
@@ -126,9 +156,15 @@ export function checkPruneResult(
     if (violation !== undefined) throw broken(who, `the mask of '${name}' ${violation}`, name);
   }
   if (rule.pattern === undefined && rule.granularity === 'global') {
-    const kept = layers.reduce((a, l) => a + countKept(r.masks?.get(l.info.name) ?? new Uint8Array(0)), 0);
-    const want = globalKeepCount(layers.map((l) => ({ density: l.density, size: l.info.paramCount })));
-    if (kept !== want) throw broken(who, `the masks keep ${kept} weights in total, global density requires ${want}`);
+    const kept = layers.reduce(
+      (a, l) => a + countKept(r.masks?.get(l.info.name) ?? new Uint8Array(0)),
+      0,
+    );
+    const want = globalKeepCount(
+      layers.map((l) => ({ density: l.density, size: l.info.paramCount })),
+    );
+    if (kept !== want)
+      throw broken(who, `the masks keep ${kept} weights in total, global density requires ${want}`);
   }
 
   let weights: Map<string, Float32Array> | undefined;
@@ -136,16 +172,23 @@ export function checkPruneResult(
     if (!reconstructsWeights) {
       throw broken(who, 'returned `weights` but does not declare `reconstructsWeights: true`');
     }
-    if (!(r.weights instanceof Map)) throw broken(who, '`weights` must be a Map from layer name to Float32Array');
+    if (!(r.weights instanceof Map))
+      throw broken(who, '`weights` must be a Map from layer name to Float32Array');
     weights = r.weights;
     for (const [name, w] of weights) {
       const layer = layers.find((l) => l.info.name === name);
-      if (layer === undefined) throw broken(who, `returned weights for '${name}', which is not a selected layer`, name);
+      if (layer === undefined)
+        throw broken(who, `returned weights for '${name}', which is not a selected layer`, name);
       if (!(w instanceof Float32Array) || w.length !== layer.info.paramCount) {
-        throw broken(who, `the weights of '${name}' must be a Float32Array of ${layer.info.paramCount} values`, name);
+        throw broken(
+          who,
+          `the weights of '${name}' must be a Float32Array of ${layer.info.paramCount} values`,
+          name,
+        );
       }
       for (let j = 0; j < w.length; j++) {
-        if (!Number.isFinite(w[j])) throw broken(who, `the weights of '${name}' hold ${w[j]} at ${j}`, name);
+        if (!Number.isFinite(w[j]))
+          throw broken(who, `the weights of '${name}' hold ${w[j]} at ${j}`, name);
       }
     }
   }

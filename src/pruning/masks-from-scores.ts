@@ -2,7 +2,13 @@
 // threshold per layer, per output unit, per input row, or one across all layers) or N:M pattern.
 import type { Mask } from '../plugin-api/layers.js';
 import type { LayerToPrune } from '../plugin-api/pruner.js';
-import { selectGlobalMasks, selectMask, type Granularity, type NMPattern, type Scores } from './select-mask.js';
+import {
+  selectGlobalMasks,
+  selectMask,
+  type Granularity,
+  type NMPattern,
+  type Scores,
+} from './select-mask.js';
 
 export interface ScoreSelection {
   /** Default 'layer'. */
@@ -19,7 +25,9 @@ export function masksFromScores(
 ): Map<string, Mask> {
   const granularity = selection.granularity ?? 'layer';
   if (selection.pattern === undefined && granularity === 'global') {
-    return selectGlobalMasks(layers.map((l) => ({ name: l.info.name, scores: score(l), density: l.density })));
+    return selectGlobalMasks(
+      layers.map((l) => ({ name: l.info.name, scores: score(l), density: l.density })),
+    );
   }
   const masks = new Map<string, Mask>();
   for (const l of layers) {

@@ -27,7 +27,10 @@ function rebaseRefs(value: unknown, prefix: string): unknown {
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${prefix}${v.slice(1)}` : rebaseRefs(v, prefix);
+    out[k] =
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/')
+        ? `${prefix}${v.slice(1)}`
+        : rebaseRefs(v, prefix);
   }
   return out;
 }
@@ -37,7 +40,16 @@ export function pruneBranch(pruner: PrunerSchemaSource, index: number): JsonSche
   const common = readSchema('stages/prune.common.schema.json');
   const commonProps = common.properties as Record<string, JsonSchema>;
   const own = rebaseRefs(pruner.schema, `#/oneOf/${index}`) as Record<string, unknown>;
-  const { $id: _id, $schema: _schema, title: _title, properties, required, additionalProperties: _ap, type: _type, ...rest } = own;
+  const {
+    $id: _id,
+    $schema: _schema,
+    title: _title,
+    properties,
+    required,
+    additionalProperties: _ap,
+    type: _type,
+    ...rest
+  } = own;
   const ownProps = isObject(properties) ? properties : {};
   for (const key of commonPruneParams) {
     if (key in ownProps) {
@@ -51,7 +63,9 @@ export function pruneBranch(pruner: PrunerSchemaSource, index: number): JsonSche
       );
     }
   }
-  const ownRequired = Array.isArray(required) ? required.filter((r): r is string => typeof r === 'string') : [];
+  const ownRequired = Array.isArray(required)
+    ? required.filter((r): r is string => typeof r === 'string')
+    : [];
   const branch: JsonSchema = {
     ...rest,
     title: `pruner '${pruner.name}'`,
@@ -67,7 +81,10 @@ export function pruneBranch(pruner: PrunerSchemaSource, index: number): JsonSche
   // `density` is required unless the pruner takes an N:M `pattern`, which implies it.
   if ('pattern' in ownProps) {
     const existing = Array.isArray(rest.allOf) ? rest.allOf : [];
-    branch.allOf = [...existing, { if: { not: { required: ['pattern'] } }, then: { required: ['density'] } }];
+    branch.allOf = [
+      ...existing,
+      { if: { not: { required: ['pattern'] } }, then: { required: ['density'] } },
+    ];
   } else {
     (branch.required as string[]).push('density');
   }
@@ -82,7 +99,13 @@ export function buildPruneSchema(pruners: readonly PrunerSchemaSource[]): JsonSc
   if (pruners.length === 0) {
     // The common shape only (the stage type's static `schema`): pruner parameters are unknown
     // here, so other keys pass; the registry validates recipes against the full schema.
-    return { description, type: 'object', properties: common.properties, required: ['method'], additionalProperties: true };
+    return {
+      description,
+      type: 'object',
+      properties: common.properties,
+      required: ['method'],
+      additionalProperties: true,
+    };
   }
   return {
     description,
@@ -104,7 +127,10 @@ export function prunerParams(params: Readonly<Record<string, unknown>>): Record<
 }
 
 /** Names of the pruners as a `Pruner` list would give them (helper for registries). */
-export function schemaSources(pruners: readonly Pruner[], originOf?: (name: string) => string): PrunerSchemaSource[] {
+export function schemaSources(
+  pruners: readonly Pruner[],
+  originOf?: (name: string) => string,
+): PrunerSchemaSource[] {
   return pruners.map((p) => ({
     name: p.name,
     schema: p.schema,

@@ -42,27 +42,45 @@ export function resolvePruneTarget(
   const layers = (isObject(params.layers) ? params.layers : {}) as LayerSelectionSpec;
   const pattern = ruleOverride?.pattern ?? patternOf(params);
   const g = ruleOverride?.granularity ?? params.granularity;
-  const granularity = typeof g === 'string' && (granularities as readonly string[]).includes(g) ? (g as Granularity) : undefined;
-  const rule: MaskRule = { ...(granularity !== undefined ? { granularity } : {}), ...(pattern !== undefined ? { pattern } : {}) };
+  const granularity =
+    typeof g === 'string' && (granularities as readonly string[]).includes(g)
+      ? (g as Granularity)
+      : undefined;
+  const rule: MaskRule = {
+    ...(granularity !== undefined ? { granularity } : {}),
+    ...(pattern !== undefined ? { pattern } : {}),
+  };
   const given = typeof params.density === 'number' ? params.density : undefined;
 
   if (pattern !== undefined) {
     const implied = pattern.keep / pattern.of;
     if (given !== undefined && Math.abs(given - implied) > 1e-12) {
-      throw fail('density', `density ${given} contradicts pattern ${pattern.keep}:${pattern.of} (density ${implied})`,
-        `remove density (the pattern implies ${implied}) or set it to ${implied}`);
+      throw fail(
+        'density',
+        `density ${given} contradicts pattern ${pattern.keep}:${pattern.of} (density ${implied})`,
+        `remove density (the pattern implies ${implied}) or set it to ${implied}`,
+      );
     }
     if (Object.keys(layers.density ?? {}).length > 0) {
-      throw fail('layers.density', 'per-layer densities cannot be combined with an N:M pattern',
-        'remove layers.density, or prune those layers in a separate stage');
+      throw fail(
+        'layers.density',
+        'per-layer densities cannot be combined with an N:M pattern',
+        'remove layers.density, or prune those layers in a separate stage',
+      );
     }
     return { density: implied, layers, rule };
   }
   if (given === undefined) {
-    throw fail('density', 'missing density', 'add e.g. `density: 0.1` (the fraction of weights to keep)');
+    throw fail(
+      'density',
+      'missing density',
+      'add e.g. `density: 0.1` (the fraction of weights to keep)',
+    );
   }
   if (granularity === 'global' && Object.keys(layers.density ?? {}).length > 0) {
-    ctx.log.info('global granularity: per-layer densities only set each layer\'s share of the total budget');
+    ctx.log.info(
+      "global granularity: per-layer densities only set each layer's share of the total budget",
+    );
   }
   return { density: given, layers, rule };
 }

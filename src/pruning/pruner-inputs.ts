@@ -29,7 +29,14 @@ export function neededStats(needs: CalibrationNeeds | undefined): (keyof Calibra
   return (Object.keys(statWords) as (keyof CalibrationNeeds)[]).filter((k) => needs[k] === true);
 }
 
-function single(ctx: StageContext<unknown>, kind: ArtifactKind, pruner: Pruner, plugin: string, why: string, add: string): Artifact {
+function single(
+  ctx: StageContext<unknown>,
+  kind: ArtifactKind,
+  pruner: Pruner,
+  plugin: string,
+  why: string,
+  add: string,
+): Artifact {
   const found = ctx.inputsOfKind(kind);
   if (found.length === 1) return found[0] as Artifact;
   const ids = found.map((a) => `'${a.stageId}'`).join(', ');
@@ -51,7 +58,14 @@ export async function loadPrunerInputs(
   pruner: Pruner,
   plugin: string,
 ): Promise<PrunerInputs> {
-  const model = single(ctx, 'model', pruner, plugin, 'a model', 'add the stage that loads or trains the model (e.g. a `load-model` stage) to `needs`');
+  const model = single(
+    ctx,
+    'model',
+    pruner,
+    plugin,
+    'a model',
+    'add the stage that loads or trains the model (e.g. a `load-model` stage) to `needs`',
+  );
   const stats = neededStats(pruner.calibration);
   let calibration: CalibrationData | undefined;
   let calibrationStage = '';
@@ -62,14 +76,21 @@ export async function loadPrunerInputs(
       pruner,
       plugin,
       `calibration statistics (${stats.map((s) => statWords[s]).join(', ')})`,
-      'add a `calibrate` stage (uses: calibrate, needs: [<model>, <dataset>]) and list it in this stage\'s `needs`',
+      "add a `calibrate` stage (uses: calibrate, needs: [<model>, <dataset>]) and list it in this stage's `needs`",
     );
     calibrationStage = art.stageId;
     calibration = await readCalibrationArtifact(art);
   }
   let dataset: Dataset | undefined;
   if (pruner.requiresDataset === true) {
-    const art = single(ctx, 'dataset', pruner, plugin, 'the training data', 'add the `load-dataset` stage to `needs`');
+    const art = single(
+      ctx,
+      'dataset',
+      pruner,
+      plugin,
+      'the training data',
+      'add the `load-dataset` stage to `needs`',
+    );
     dataset = await readDatasetArtifact(art);
   }
   return {

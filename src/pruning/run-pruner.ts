@@ -98,18 +98,32 @@ export async function runPruner(
       });
     } catch (e) {
       if (e instanceof ScalpelError) throw e;
-      throw asScalpelError(e, ErrorCode.Stage, `pruner '${pruner.name}' (plugin '${plugin}') failed`, {
-        stageId: ctx.stageId,
-        plugin,
-      });
+      throw asScalpelError(
+        e,
+        ErrorCode.Stage,
+        `pruner '${pruner.name}' (plugin '${plugin}') failed`,
+        {
+          stageId: ctx.stageId,
+          plugin,
+        },
+      );
     }
     const timeMs = performance.now() - started;
     const leaked = tf.memory().numTensors - tensorsBefore;
     if (leaked > 0) {
-      ctx.log.warn(`pruner '${pruner.name}' (plugin '${plugin}') left ${leaked} tfjs tensor(s) undisposed`, { leaked });
+      ctx.log.warn(
+        `pruner '${pruner.name}' (plugin '${plugin}') left ${leaked} tfjs tensor(s) undisposed`,
+        { leaked },
+      );
     }
 
-    const checked = checkPruneResult(result, layers, target.rule, pruner.reconstructsWeights === true, who);
+    const checked = checkPruneResult(
+      result,
+      layers,
+      target.rule,
+      pruner.reconstructsWeights === true,
+      who,
+    );
     const selectedNames = new Set(selected.map((s) => s.info.name));
     for (const l of available) {
       const now = readKernel(model, l.name);
@@ -155,7 +169,8 @@ export async function runPruner(
       `${pruner.name}: kept ${(100 * density).toFixed(2)}% of ${size.toLocaleString('en-US')} weights in ${layers.length} layer(s) (${(timeMs / 1000).toFixed(2)} s)`,
     );
     const info = (result as { info?: unknown }).info;
-    const infoObject = info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : {};
+    const infoObject =
+      info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : {};
     return {
       kind: 'model',
       manifest: { ...manifest, pruning: { method: pruner.name, version: pruner.version, plugin } },

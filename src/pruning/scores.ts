@@ -6,7 +6,10 @@ import type { Rng } from '../util/rng.js';
 
 function checkSameLength(what: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
   if (a.length !== b.length) {
-    throw new ScalpelError(ErrorCode.Internal, `${what}: weights have ${a.length} entries, the other operand ${b.length}`);
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `${what}: weights have ${a.length} entries, the other operand ${b.length}`,
+    );
   }
 }
 
@@ -21,7 +24,11 @@ export function magnitudeScores(weights: Float32Array): Float32Array {
  * |W[i,o]| · ‖X_i‖₂ — Wanda (Sun et al. 2023, arXiv:2306.11695): the weight magnitude times the
  * L2 norm of its input feature over all calibration rows. `inputNorms` has length fanIn.
  */
-export function wandaScores(weights: Float32Array, inputNorms: ArrayLike<number>, units: number): Float32Array {
+export function wandaScores(
+  weights: Float32Array,
+  inputNorms: ArrayLike<number>,
+  units: number,
+): Float32Array {
   const fanIn = inputNorms.length;
   if (fanIn * units !== weights.length) {
     throw new ScalpelError(
@@ -39,10 +46,14 @@ export function wandaScores(weights: Float32Array, inputNorms: ArrayLike<number>
 }
 
 /** |w ⊙ ḡ| — first-order Taylor importance with the calibration mean gradient ḡ. */
-export function gradientScores(weights: Float32Array, meanGradient: ArrayLike<number>): Float32Array {
+export function gradientScores(
+  weights: Float32Array,
+  meanGradient: ArrayLike<number>,
+): Float32Array {
   checkSameLength('gradientScores', weights, meanGradient);
   const s = new Float32Array(weights.length);
-  for (let j = 0; j < weights.length; j++) s[j] = Math.abs((weights[j] ?? 0) * (meanGradient[j] ?? 0));
+  for (let j = 0; j < weights.length; j++)
+    s[j] = Math.abs((weights[j] ?? 0) * (meanGradient[j] ?? 0));
   return s;
 }
 

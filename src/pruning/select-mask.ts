@@ -112,9 +112,13 @@ function checkShape(scores: Scores, shape: KernelShape, label: string | undefine
 export function checkPatternFits(pattern: NMPattern, fanIn: number, label?: string): void {
   const { keep, of } = pattern;
   if (!Number.isInteger(keep) || !Number.isInteger(of) || of < 1 || keep < 0 || keep > of) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, `pattern { keep: ${keep}, of: ${of} } is invalid`, {
-      hint: 'use whole numbers with 0 ≤ keep ≤ of, e.g. { keep: 2, of: 4 }',
-    });
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `pattern { keep: ${keep}, of: ${of} } is invalid`,
+      {
+        hint: 'use whole numbers with 0 ≤ keep ≤ of, e.g. { keep: 2, of: 4 }',
+      },
+    );
   }
   if (fanIn % of !== 0) {
     throw new ScalpelError(
@@ -129,7 +133,12 @@ export function checkPatternFits(pattern: NMPattern, fanIn: number, label?: stri
 }
 
 /** N:M mask: every output unit keeps exactly `keep` of each `of` consecutive input rows. */
-export function selectPatternMask(scores: Scores, shape: KernelShape, pattern: NMPattern, label?: string): Mask {
+export function selectPatternMask(
+  scores: Scores,
+  shape: KernelShape,
+  pattern: NMPattern,
+  label?: string,
+): Mask {
   checkShape(scores, shape, label);
   checkPatternFits(pattern, shape.fanIn, label);
   const { fanIn, units } = shape;
@@ -171,7 +180,15 @@ export function selectMask(scores: Scores, shape: KernelShape, spec: MaskSpec): 
 /** Keep exactly the `k` highest scores of the whole array (ties → lower index). */
 export function selectTopK(scores: Scores, k: number): Mask {
   const mask = new Uint8Array(scores.length);
-  keepTopK(scores, 0, 1, scores.length, Math.max(0, Math.min(scores.length, Math.floor(k))), mask, new Scratch());
+  keepTopK(
+    scores,
+    0,
+    1,
+    scores.length,
+    Math.max(0, Math.min(scores.length, Math.floor(k))),
+    mask,
+    new Scratch(),
+  );
   return mask;
 }
 

@@ -23,7 +23,8 @@ export interface CompareRow {
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const fmt = (v: number | null, digits: number, scale = 1, unit = ''): string => (v === null ? '—' : `${(v * scale).toFixed(digits)}${unit}`);
+const fmt = (v: number | null, digits: number, scale = 1, unit = ''): string =>
+  v === null ? '—' : `${(v * scale).toFixed(digits)}${unit}`;
 
 /** The Markdown table (GitHub style). */
 export function renderMarkdown(title: string, rows: readonly CompareRow[]): string {
@@ -32,7 +33,10 @@ export function renderMarkdown(title: string, rows: readonly CompareRow[]): stri
     '',
     '| method | density | accuracy | loss | time |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.label} | ${fmt(r.density, 3)} | ${fmt(r.accuracy, 2, 100, '%')} | ${fmt(r.loss, 4)} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.label} | ${fmt(r.density, 3)} | ${fmt(r.accuracy, 2, 100, '%')} | ${fmt(r.loss, 4)} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -40,19 +44,27 @@ export function renderMarkdown(title: string, rows: readonly CompareRow[]): stri
 export const compareTableStage = defineStage<CompareTableParams>({
   name: 'compare-table',
   version: '1',
-  description: 'Table of method, density, accuracy, loss and time over several prune + evaluate stages (Markdown and JSON)',
+  description:
+    'Table of method, density, accuracy, loss and time over several prune + evaluate stages (Markdown and JSON)',
   schema: readSchema('stages/compare-table.schema.json'),
   output: 'metrics',
-  inputs: [{ kind: 'model', optional: true, multiple: true }, { kind: 'metrics', optional: true, multiple: true }],
+  inputs: [
+    { kind: 'model', optional: true, multiple: true },
+    { kind: 'metrics', optional: true, multiple: true },
+  ],
   async run(ctx: StageContext<CompareTableParams>): Promise<StageResult> {
     const byId = new Map(ctx.inputs.map((a) => [a.stageId, a]));
     const need = (id: string, field: string): Artifact => {
       const a = byId.get(id);
       if (a === undefined) {
-        throw new ScalpelError(ErrorCode.Graph, `stage '${ctx.stageId}': rows.${field} names '${id}', which is not in its \`needs\``, {
-          stageId: ctx.stageId,
-          hint: `add '${id}' to needs (inputs: ${[...byId.keys()].join(', ') || 'none'})`,
-        });
+        throw new ScalpelError(
+          ErrorCode.Graph,
+          `stage '${ctx.stageId}': rows.${field} names '${id}', which is not in its \`needs\``,
+          {
+            stageId: ctx.stageId,
+            hint: `add '${id}' to needs (inputs: ${[...byId.keys()].join(', ') || 'none'})`,
+          },
+        );
       }
       return a;
     };
@@ -74,6 +86,10 @@ export const compareTableStage = defineStage<CompareTableParams>({
     await writeFileAtomic(join(ctx.outDir, 'table.md'), markdown);
     await writeJsonAtomic(join(ctx.outDir, 'table.json'), { title: ctx.params.title, rows });
     ctx.log.info(`\n${markdown}`);
-    return { kind: 'metrics', manifest: { markdown: 'table.md', json: 'table.json' }, metrics: { rows } };
+    return {
+      kind: 'metrics',
+      manifest: { markdown: 'table.md', json: 'table.json' },
+      metrics: { rows },
+    };
   },
 });

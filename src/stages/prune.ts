@@ -14,32 +14,47 @@ export type PruneStageParams = Record<string, unknown> & { method: string };
 
 /** The pruners a registry holds, in name order, with their plugin names. */
 function registeredPruners(registry: RegistryView): { pruner: Pruner; origin: string }[] {
-  return registry.prunerNames().map((name) => ({ pruner: registry.pruner(name), origin: registry.originOf('pruner', name) }));
+  return registry
+    .prunerNames()
+    .map((name) => ({ pruner: registry.pruner(name), origin: registry.originOf('pruner', name) }));
 }
 
 /** The `with` schema of `uses: prune` for the pruners in `registry`. */
 export function pruneSchemaFor(registry: RegistryView): JsonSchema {
   return buildPruneSchema(
-    registeredPruners(registry).map(({ pruner, origin }) => ({ name: pruner.name, schema: pruner.schema, origin })),
+    registeredPruners(registry).map(({ pruner, origin }) => ({
+      name: pruner.name,
+      schema: pruner.schema,
+      origin,
+    })),
   );
 }
 
 export const pruneStage: StageType<PruneStageParams> = {
   name: 'prune',
   version: '1',
-  description: 'Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin\'s',
+  description:
+    "Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin's",
   schema: buildPruneSchema([]),
   schemaFor: pruneSchemaFor,
   output: 'model',
-  inputs: [{ kind: 'model' }, { kind: 'calibration', optional: true }, { kind: 'dataset', optional: true }],
+  inputs: [
+    { kind: 'model' },
+    { kind: 'calibration', optional: true },
+    { kind: 'dataset', optional: true },
+  ],
   async run(ctx: StageContext<PruneStageParams>): Promise<StageResult> {
     const method = ctx.params.method;
     if (!ctx.registry.prunerNames().includes(method)) {
       // Normally caught by schema validation; reached when a caller skips it.
-      throw new ScalpelError(ErrorCode.UnknownName, `stage '${ctx.stageId}': unknown pruner '${method}'`, {
-        stageId: ctx.stageId,
-        hint: `registered pruners: ${ctx.registry.prunerNames().join(', ') || 'none'}`,
-      });
+      throw new ScalpelError(
+        ErrorCode.UnknownName,
+        `stage '${ctx.stageId}': unknown pruner '${method}'`,
+        {
+          stageId: ctx.stageId,
+          hint: `registered pruners: ${ctx.registry.prunerNames().join(', ') || 'none'}`,
+        },
+      );
     }
     return runPruner(ctx.registry.pruner(method), ctx);
   },

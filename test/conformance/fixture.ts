@@ -66,9 +66,17 @@ async function build(): Promise<PruneFixture> {
   const modelDir = tempDir('scalpel-fixture-model-');
   const manifest = await writeModelArtifact(modelDir, model);
   model.dispose();
-  const modelArtifact = artifactFrom('model', modelDir, { stageId: 'model', stageType: 'load-model', manifest });
+  const modelArtifact = artifactFrom('model', modelDir, {
+    stageId: 'model',
+    stageType: 'load-model',
+    manifest,
+  });
 
-  const cal = await runStage(calibrateStage, { samples: 128, gram: true }, { inputs: [modelArtifact, data.artifact], stageId: 'calib', seed: 5 });
+  const cal = await runStage(
+    calibrateStage,
+    { samples: 128, gram: true },
+    { inputs: [modelArtifact, data.artifact], stageId: 'calib', seed: 5 },
+  );
   return {
     model: modelArtifact,
     dataset: data.artifact,

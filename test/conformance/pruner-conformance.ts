@@ -48,7 +48,11 @@ interface ModelState {
 async function kernelsOf(artifact: Artifact | string): Promise<ModelState> {
   const { model, masks, layers } = await readModelArtifact(artifact);
   try {
-    return { kernels: new Map(layers.map((l) => [l.name, readKernel(model, l.name)])), masks, layers: new Map(layers.map((l) => [l.name, l])) };
+    return {
+      kernels: new Map(layers.map((l) => [l.name, readKernel(model, l.name)])),
+      masks,
+      layers: new Map(layers.map((l) => [l.name, l])),
+    };
   } finally {
     model.dispose();
   }
@@ -92,7 +96,10 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
 
     const inputsFor = (): Artifact[] => [
       f.model,
-      ...(pruner.calibration !== undefined && Object.values(pruner.calibration).some((v) => v === true) ? [f.calibration] : []),
+      ...(pruner.calibration !== undefined &&
+      Object.values(pruner.calibration).some((v) => v === true)
+        ? [f.calibration]
+        : []),
       ...(pruner.requiresDataset === true ? [f.dataset] : []),
     ];
     const withParams = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -125,24 +132,37 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
       assert.equal(first.result.kind, 'model');
     });
 
-    it(pattern !== undefined ? `keeps the exact pattern ${pattern.keep}:${pattern.of}` : 'keeps the exact density in every selected layer', () => {
-      assert.ok(result, 'the stage ran');
-      const selected = [...original.keys()].filter((n) => n !== excluded);
-      if (params.granularity === 'global' && pattern === undefined) {
-        const kept = selected.reduce((a, n) => a + countKept(result.masks.get(n) ?? new Uint8Array(0)), 0);
-        const want = globalKeepCount(selected.map((n) => ({ density, size: original.get(n)?.length ?? 0 })));
-        assert.equal(kept, want);
-        return;
-      }
-      for (const name of selected) {
-        const mask = result.masks.get(name);
-        const info = infos.get(name);
-        assert.ok(mask && info, `a mask for ${name}`);
-        const { fanIn, units } = info;
-        const violation = pattern !== undefined ? patternViolation(mask, fanIn, units, pattern) : densityViolation(mask, fanIn, units, density);
-        assert.equal(violation, undefined, `${name}: ${violation}`);
-      }
-    });
+    it(
+      pattern !== undefined
+        ? `keeps the exact pattern ${pattern.keep}:${pattern.of}`
+        : 'keeps the exact density in every selected layer',
+      () => {
+        assert.ok(result, 'the stage ran');
+        const selected = [...original.keys()].filter((n) => n !== excluded);
+        if (params.granularity === 'global' && pattern === undefined) {
+          const kept = selected.reduce(
+            (a, n) => a + countKept(result.masks.get(n) ?? new Uint8Array(0)),
+            0,
+          );
+          const want = globalKeepCount(
+            selected.map((n) => ({ density, size: original.get(n)?.length ?? 0 })),
+          );
+          assert.equal(kept, want);
+          return;
+        }
+        for (const name of selected) {
+          const mask = result.masks.get(name);
+          const info = infos.get(name);
+          assert.ok(mask && info, `a mask for ${name}`);
+          const { fanIn, units } = info;
+          const violation =
+            pattern !== undefined
+              ? patternViolation(mask, fanIn, units, pattern)
+              : densityViolation(mask, fanIn, units, density);
+          assert.equal(violation, undefined, `${name}: ${violation}`);
+        }
+      },
+    );
 
     it('applies binary masks: pruned weights are exactly 0, kept weights are the originals (unless it reconstructs)', () => {
       assert.ok(result, 'the stage ran');
@@ -153,7 +173,8 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
         for (let j = 0; j < mask.length; j++) {
           assert.ok(mask[j] === 0 || mask[j] === 1, `${name}[${j}] mask ${mask[j]}`);
           if (mask[j] === 0) assert.ok(Object.is(w[j], 0), `${name}[${j}] pruned but ${w[j]}`);
-          else if (pruner.reconstructsWeights !== true) assert.equal(w[j], w0[j], `${name}[${j}] kept but changed`);
+          else if (pruner.reconstructsWeights !== true)
+            assert.equal(w[j], w0[j], `${name}[${j}] kept but changed`);
         }
       }
     });
@@ -181,7 +202,10 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
 
     for (const bad of options.invalidParams ?? [{ notAParameterOfAnyPruner: 1 }]) {
       it(`rejects invalid parameters ${JSON.stringify(bad)} by schema, naming the pruner`, () => {
-        const yaml = parseRecipeYaml('conformance.yaml', 'version: 1\nstages:\n  prune:\n    uses: prune\n');
+        const yaml = parseRecipeYaml(
+          'conformance.yaml',
+          'version: 1\nstages:\n  prune:\n    uses: prune\n',
+        );
         const doc = { uses: 'prune', needs: [], with: withParams(bad) };
         assert.throws(
           () => validateStageParams(registry, 'prune', doc, yaml, []),

@@ -25,7 +25,10 @@ function parseArgs(argv: string[]): { spec: string; options: Omit<ConformanceOpt
     else if (spec === undefined) spec = a;
     else throw new Error(`unexpected argument '${a}'`);
   }
-  if (spec === undefined) throw new Error('usage: npm run test:plugin -- path/to/plugin.js [--params JSON] [--density D] [--invalid JSON]…');
+  if (spec === undefined)
+    throw new Error(
+      'usage: npm run test:plugin -- path/to/plugin.js [--params JSON] [--density D] [--invalid JSON]…',
+    );
   return {
     spec,
     options: {
@@ -44,7 +47,8 @@ async function main(): Promise<void> {
   if (pruners.length === 0) throw new Error(`${resolve(file)} exports no pruners`);
   const mocha = new Mocha({ timeout: 120000 });
   mocha.suite.emit('pre-require', globalThis, file, mocha);
-  for (const p of pruners) describePrunerConformance(p, { ...options, plugin: plugin.name ?? spec });
+  for (const p of pruners)
+    describePrunerConformance(p, { ...options, plugin: plugin.name ?? spec });
   mocha.run((failures) => {
     process.exitCode = failures > 0 ? 1 : 0;
   });

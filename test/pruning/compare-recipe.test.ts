@@ -14,7 +14,14 @@ describe('recipes/compare-one-shot.yaml', function () {
   it('validates; every method shares one calibration; pruner defaults are filled in', async () => {
     const { recipe } = await validateRecipe(file);
     const prunes = recipe.stages.filter((s) => s.uses === 'prune');
-    assert.deepEqual(prunes.map((s) => s.params.method).sort(), ['gradient', 'icbs', 'magnitude', 'random', 'sparsegpt', 'wanda']);
+    assert.deepEqual(prunes.map((s) => s.params.method).sort(), [
+      'gradient',
+      'icbs',
+      'magnitude',
+      'random',
+      'sparsegpt',
+      'wanda',
+    ]);
     assert.ok(prunes.every((s) => s.params.density === 0.1));
     assert.equal(recipe.stages.filter((s) => s.uses === 'calibrate').length, 1);
     const sg = prunes.find((s) => s.params.method === 'sparsegpt');
@@ -24,10 +31,16 @@ describe('recipes/compare-one-shot.yaml', function () {
   });
 
   it('an invalid pruner parameter names the pruner and the line', async () => {
-    await assert.rejects(validateRecipe(file, { set: ['stages.prune-wanda.with.granularity=global'] }), (e: unknown) => {
-      assert.ok(isScalpelError(e));
-      assert.match(e.format(), /compare-one-shot\.yaml:\d+:\d+: E_RECIPE_SCHEMA: stages\.prune-wanda\.with\.granularity: .*\(pruner 'wanda'\)/);
-      return true;
-    });
+    await assert.rejects(
+      validateRecipe(file, { set: ['stages.prune-wanda.with.granularity=global'] }),
+      (e: unknown) => {
+        assert.ok(isScalpelError(e));
+        assert.match(
+          e.format(),
+          /compare-one-shot\.yaml:\d+:\d+: E_RECIPE_SCHEMA: stages\.prune-wanda\.with\.granularity: .*\(pruner 'wanda'\)/,
+        );
+        return true;
+      },
+    );
   });
 });

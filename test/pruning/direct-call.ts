@@ -19,7 +19,11 @@ export const quietLog: Logger & { warnings: string[] } = {
 };
 
 /** Copies of the kernels of `names` in the model artifact, at `density`. */
-export async function layersOf(model: Artifact, names: readonly string[], density: number): Promise<LayerToPrune[]> {
+export async function layersOf(
+  model: Artifact,
+  names: readonly string[],
+  density: number,
+): Promise<LayerToPrune[]> {
   const loaded = await readModelArtifact(model);
   try {
     return names.map((name) => {

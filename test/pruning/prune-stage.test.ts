@@ -15,13 +15,20 @@ const keepAll: Pruner = {
   name: 'bad',
   version: '1',
   description: 'test',
-  schema: { type: 'object', additionalProperties: false, properties: { how: { enum: ['count', 'value', 'write', 'fine'] } } },
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { how: { enum: ['count', 'value', 'write', 'fine'] } },
+  },
   async prune({ layers, params, model }) {
-    const masks = new Map(layers.map((l) => [l.info.name, new Uint8Array(l.weights.length).fill(1)]));
+    const masks = new Map(
+      layers.map((l) => [l.info.name, new Uint8Array(l.weights.length).fill(1)]),
+    );
     const first = layers[0];
     if (first === undefined) return { masks };
     if (params.how === 'value') (masks.get(first.info.name) as Uint8Array)[0] = 2;
-    if (params.how === 'write') writeKernel(model, first.info.name, new Float32Array(first.weights.length));
+    if (params.how === 'write')
+      writeKernel(model, first.info.name, new Float32Array(first.weights.length));
     if (params.how !== 'count') {
       // Otherwise a correct density: keep exactly the first round(d·n) weights.
       for (const l of layers) {
@@ -53,7 +60,10 @@ describe('prune stage checks', function () {
     await assert.rejects(runStage(stage, params, { inputs: [f.model], registry }), (e: unknown) => {
       assert.ok(isScalpelError(e));
       assert.equal(e.code, 'E_GRAPH');
-      assert.match(e.message, /pruner 'wanda' \(plugin 'test-plugin'\) needs calibration statistics \(input norms\)/);
+      assert.match(
+        e.message,
+        /pruner 'wanda' \(plugin 'test-plugin'\) needs calibration statistics \(input norms\)/,
+      );
       assert.match(e.hint ?? '', /calibrate/);
       return true;
     });
@@ -65,18 +75,33 @@ describe('prune stage checks', function () {
     ['write', /changed the weights of layer 'hidden1'/],
   ] as const) {
     it(`rejects a pruner that breaks the contract (${how}), naming the plugin`, async () => {
-      await assert.rejects(runStage(stage, { method: 'bad', density: 0.2, how }, { inputs: [f.model], registry }), (e: unknown) => {
-        assert.ok(isScalpelError(e));
-        assert.equal(e.code, 'E_STAGE');
-        assert.match(e.message, /pruner 'bad' \(plugin 'test-plugin'\) broke the pruner contract/);
-        assert.match(e.message, pattern);
-        return true;
-      });
+      await assert.rejects(
+        runStage(stage, { method: 'bad', density: 0.2, how }, { inputs: [f.model], registry }),
+        (e: unknown) => {
+          assert.ok(isScalpelError(e));
+          assert.equal(e.code, 'E_STAGE');
+          assert.match(
+            e.message,
+            /pruner 'bad' \(plugin 'test-plugin'\) broke the pruner contract/,
+          );
+          assert.match(e.message, pattern);
+          return true;
+        },
+      );
     });
   }
 
   it('records per-layer densities and the method in the metrics', async () => {
-    const { result } = await runStage(stage, { method: 'bad', density: 0.2, how: 'fine', layers: { include: ['hidden*'], density: { hidden2: 0.5 } } }, { inputs: [f.model], registry });
+    const { result } = await runStage(
+      stage,
+      {
+        method: 'bad',
+        density: 0.2,
+        how: 'fine',
+        layers: { include: ['hidden*'], density: { hidden2: 0.5 } },
+      },
+      { inputs: [f.model], registry },
+    );
     const layers = result.metrics?.layers as Record<string, { kept: number; size: number }>;
     assert.deepEqual(Object.keys(layers), ['hidden1', 'hidden2']);
     assert.equal(layers.hidden1?.kept, Math.floor(0.2 * 784 * 64 + 0.5));

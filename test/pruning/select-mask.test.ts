@@ -17,7 +17,12 @@ function randomScores(rng: Rng, n: number, levels: number): Float32Array {
 }
 
 /** Keep the `k` best of `indices` by (score desc, index asc): the definition, written plainly. */
-function bruteKeep(scores: ArrayLike<number>, indices: number[], k: number, mask: Uint8Array): void {
+function bruteKeep(
+  scores: ArrayLike<number>,
+  indices: number[],
+  k: number,
+  mask: Uint8Array,
+): void {
   const order = [...indices].sort((a, b) => {
     const sa = scores[a] ?? 0;
     const sb = scores[b] ?? 0;
@@ -63,7 +68,10 @@ describe('select-mask', () => {
             const col = range(shape.fanIn).map((i) => i * shape.units + o);
             bruteKeep(scores, col, keepCount(density, shape.fanIn), perOut);
           }
-          assert.deepEqual(selectMask(scores, shape, { density, granularity: 'per-output' }), perOut);
+          assert.deepEqual(
+            selectMask(scores, shape, { density, granularity: 'per-output' }),
+            perOut,
+          );
 
           const perIn = new Uint8Array(n);
           for (let i = 0; i < shape.fanIn; i++) {
@@ -93,12 +101,19 @@ describe('select-mask', () => {
         for (let g = 0; g < shape.fanIn; g += of) {
           const group = range(of).map((t) => (g + t) * shape.units + o);
           bruteKeep(scores, group, keep, expected);
-          assert.equal(group.reduce((a, j) => a + (mask[j] ?? 0), 0), keep);
+          assert.equal(
+            group.reduce((a, j) => a + (mask[j] ?? 0), 0),
+            keep,
+          );
         }
       }
       assert.deepEqual(mask, expected);
     }
-    assert.throws(() => selectPatternMask(new Float32Array(10 * 2), { fanIn: 10, units: 2 }, { keep: 2, of: 4 }), /divisible by 4/);
+    assert.throws(
+      () =>
+        selectPatternMask(new Float32Array(10 * 2), { fanIn: 10, units: 2 }, { keep: 2, of: 4 }),
+      /divisible by 4/,
+    );
   });
 
   it('global keeps round(Σ d·size) over all layers with one threshold', () => {
@@ -120,6 +135,9 @@ describe('select-mask', () => {
 
   it('NaN scores are pruned first', () => {
     const s = Float32Array.from([Number.NaN, 1, -5, Number.NaN]);
-    assert.deepEqual(selectMask(s, { fanIn: 4, units: 1 }, { density: 0.5 }), Uint8Array.from([0, 1, 1, 0]));
+    assert.deepEqual(
+      selectMask(s, { fanIn: 4, units: 1 }, { density: 0.5 }),
+      Uint8Array.from([0, 1, 1, 0]),
+    );
   });
 });

@@ -25,7 +25,8 @@ function gramOf(x: Matrix): Float64Array {
     for (let i = 0; i < n; i++) {
       const xi = x.data[r * n + i] as number;
       if (xi === 0) continue;
-      for (let j = 0; j < n; j++) g[i * n + j] = (g[i * n + j] as number) + xi * (x.data[r * n + j] as number);
+      for (let j = 0; j < n; j++)
+        g[i * n + j] = (g[i * n + j] as number) + xi * (x.data[r * n + j] as number);
     }
   }
   return g;
@@ -38,8 +39,11 @@ function invert(a: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) inv[i * n + i] = 1;
   for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c] as number) > Math.abs(m[p * n + c] as number)) p = r;
-    for (const t of [m, inv]) for (let k = 0; k < n; k++) [t[c * n + k], t[p * n + k]] = [t[p * n + k] as number, t[c * n + k] as number];
+    for (let r = c + 1; r < n; r++)
+      if (Math.abs(m[r * n + c] as number) > Math.abs(m[p * n + c] as number)) p = r;
+    for (const t of [m, inv])
+      for (let k = 0; k < n; k++)
+        [t[c * n + k], t[p * n + k]] = [t[p * n + k] as number, t[c * n + k] as number];
     const d = m[c * n + c] as number;
     for (let k = 0; k < n; k++) {
       m[c * n + k] = (m[c * n + k] as number) / d;
@@ -65,8 +69,15 @@ function invert(a: Float64Array, n: number): Float64Array {
  * reached — which does not depend on the weights, so it is computed up front.
  */
 function referenceObs(
-  w0: Float32Array, n: number, m: number, gram: ArrayLike<number>, rows: number,
-  density: number, percdamp: number, blocksize: number, pattern?: NMPattern,
+  w0: Float32Array,
+  n: number,
+  m: number,
+  gram: ArrayLike<number>,
+  rows: number,
+  density: number,
+  percdamp: number,
+  blocksize: number,
+  pattern?: NMPattern,
 ): { mask: Uint8Array; weights: Float64Array } {
   const h = new Float64Array(n * n);
   for (let k = 0; k < n * n; k++) h[k] = ((gram[k] as number) * 2) / rows;
@@ -84,7 +95,10 @@ function referenceObs(
     const d = hinv[j * n + j] as number;
     const col = Array.from({ length: n }, (_, r) => hinv[r * n + j] as number);
     const row = Array.from({ length: n }, (_, c) => hinv[j * n + c] as number);
-    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) hinv[r * n + c] = (hinv[r * n + c] as number) - ((col[r] as number) * (row[c] as number)) / d;
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < n; c++)
+        hinv[r * n + c] =
+          (hinv[r * n + c] as number) - ((col[r] as number) * (row[c] as number)) / d;
   };
   const dseq = new Float64Array(n);
   const tmp = invert(h, n);
@@ -102,12 +116,20 @@ function referenceObs(
     if (pattern === undefined && j % blocksize === 0) {
       const end = Math.min(j + blocksize, n);
       const idx = Array.from({ length: (end - j) * m }, (_, t) => j * m + t);
-      keepBest(idx, keepCount(density, end * m) - keepCount(density, j * m), (k) => (w[k] as number) ** 2 / (dseq[Math.floor(k / m)] as number));
+      keepBest(
+        idx,
+        keepCount(density, end * m) - keepCount(density, j * m),
+        (k) => (w[k] as number) ** 2 / (dseq[Math.floor(k / m)] as number),
+      );
     }
     if (pattern !== undefined && j % pattern.of === 0) {
       for (let o = 0; o < m; o++) {
         const idx = Array.from({ length: pattern.of }, (_, t) => (j + t) * m + o);
-        keepBest(idx, pattern.keep, (k) => (w[k] as number) ** 2 / (dseq[Math.floor(k / m)] as number));
+        keepBest(
+          idx,
+          pattern.keep,
+          (k) => (w[k] as number) ** 2 / (dseq[Math.floor(k / m)] as number),
+        );
       }
     }
     const d = hinv[j * n + j] as number;
@@ -115,7 +137,8 @@ function referenceObs(
       const v = w[j * m + o] as number;
       const q = mask[j * m + o] === 1 ? v : 0;
       const e = (v - q) / d;
-      for (let k = j + 1; k < n; k++) w[k * m + o] = (w[k * m + o] as number) - e * (hinv[j * n + k] as number);
+      for (let k = j + 1; k < n; k++)
+        w[k * m + o] = (w[k * m + o] as number) - e * (hinv[j * n + k] as number);
       w[j * m + o] = q;
     }
     eliminate(hinv, j);
@@ -132,14 +155,18 @@ async function calibrationInputs(f: PruneFixture): Promise<Map<string, Matrix>> 
   const x0: Matrix = { rows: rows.length, cols: 784, data: new Float64Array(rows.length * 784) };
   rows.forEach((s, r) => x0.data.set(split.x.subarray(s * 784, (s + 1) * 784), r * 784));
   const { model } = await readModelArtifact(f.model);
-  const [k1, b1] = model.getLayer('hidden1').getWeights().map((t) => t.dataSync() as Float32Array);
+  const [k1, b1] = model
+    .getLayer('hidden1')
+    .getWeights()
+    .map((t) => t.dataSync() as Float32Array);
   model.dispose();
   assert.ok(k1 && b1);
   const x1: Matrix = { rows: x0.rows, cols: 64, data: new Float64Array(x0.rows * 64) };
   for (let r = 0; r < x0.rows; r++) {
     for (let o = 0; o < 64; o++) {
       let z = b1[o] as number;
-      for (let i = 0; i < 784; i++) z += (x0.data[r * 784 + i] as number) * (k1[i * 64 + o] as number);
+      for (let i = 0; i < 784; i++)
+        z += (x0.data[r * 784 + i] as number) * (k1[i * 64 + o] as number);
       x1.data[r * 64 + o] = Math.max(0, z);
     }
   }
@@ -150,12 +177,20 @@ async function calibrationInputs(f: PruneFixture): Promise<Map<string, Matrix>> 
 }
 
 /** ‖XW − XŴ‖² in float64. */
-function reconstructionError(x: Matrix, w: ArrayLike<number>, wHat: ArrayLike<number>, units: number): number {
+function reconstructionError(
+  x: Matrix,
+  w: ArrayLike<number>,
+  wHat: ArrayLike<number>,
+  units: number,
+): number {
   let sum = 0;
   for (let r = 0; r < x.rows; r++) {
     for (let o = 0; o < units; o++) {
       let d = 0;
-      for (let i = 0; i < x.cols; i++) d += (x.data[r * x.cols + i] as number) * ((w[i * units + o] as number) - (wHat[i * units + o] as number));
+      for (let i = 0; i < x.cols; i++)
+        d +=
+          (x.data[r * x.cols + i] as number) *
+          ((w[i * units + o] as number) - (wHat[i * units + o] as number));
       sum += d * d;
     }
   }
@@ -188,7 +223,12 @@ describe('sparsegpt', function () {
       const mine = gramOf(x);
       const theirs = f.calibrationData.layers.get(name)?.gram;
       assert.ok(theirs);
-      for (let k = 0; k < mine.length; k += 97) assert.ok(Math.abs((theirs[k] as number) - (mine[k] as number)) <= 1e-3 * (1 + Math.abs(mine[k] as number)), `${name} ${k}`);
+      for (let k = 0; k < mine.length; k += 97)
+        assert.ok(
+          Math.abs((theirs[k] as number) - (mine[k] as number)) <=
+            1e-3 * (1 + Math.abs(mine[k] as number)),
+          `${name} ${k}`,
+        );
     }
   });
 
@@ -197,7 +237,8 @@ describe('sparsegpt', function () {
     const h = gramOf(inputs.get('hidden2') as Matrix);
     let mean = 0;
     for (let i = 0; i < n; i++) mean += (h[i * n + i] as number) / n;
-    for (let i = 0; i < n; i++) h[i * n + i] = (h[i * n + i] as number) + 0.01 * mean + (h[i * n + i] === 0 ? 1 : 0);
+    for (let i = 0; i < n; i++)
+      h[i * n + i] = (h[i * n + i] as number) + 0.01 * mean + (h[i * n + i] === 0 ? 1 : 0);
     const u = upperCholeskyOfInverse(h, n);
     assert.ok(u);
     for (let i = 0; i < n; i++) {
@@ -225,13 +266,40 @@ describe('sparsegpt', function () {
       assert.ok(cal?.gram);
       const { fanIn: n, units: m } = layer.info;
       const args = { density: layer.density, percdamp: 0.01, blocksize: 16 };
-      const got = sparsegptLayer({ name: 'hidden2', weights: layer.weights, fanIn: n, units: m, gram: cal.gram, rows: cal.rows, ...args, ...(pattern ? { pattern } : {}) });
-      const ref = referenceObs(layer.weights, n, m, cal.gram, cal.rows, args.density, args.percdamp, args.blocksize, pattern);
+      const got = sparsegptLayer({
+        name: 'hidden2',
+        weights: layer.weights,
+        fanIn: n,
+        units: m,
+        gram: cal.gram,
+        rows: cal.rows,
+        ...args,
+        ...(pattern ? { pattern } : {}),
+      });
+      const ref = referenceObs(
+        layer.weights,
+        n,
+        m,
+        cal.gram,
+        cal.rows,
+        args.density,
+        args.percdamp,
+        args.blocksize,
+        pattern,
+      );
       assert.deepEqual(got.mask, ref.mask);
       let scale = 0;
       for (const v of ref.weights) scale = Math.max(scale, Math.abs(v));
-      for (let k = 0; k < n * m; k++) assert.ok(Math.abs((got.weights[k] as number) - (ref.weights[k] as number)) <= 1e-4 * scale, `weight ${k}`);
-      assert.notDeepEqual(Array.from(got.weights), Array.from(masked(layer.weights, got.mask)), 'weights were reconstructed, not only masked');
+      for (let k = 0; k < n * m; k++)
+        assert.ok(
+          Math.abs((got.weights[k] as number) - (ref.weights[k] as number)) <= 1e-4 * scale,
+          `weight ${k}`,
+        );
+      assert.notDeepEqual(
+        Array.from(got.weights),
+        Array.from(masked(layer.weights, got.mask)),
+        'weights were reconstructed, not only masked',
+      );
     });
   }
 
@@ -240,15 +308,48 @@ describe('sparsegpt', function () {
       const density = setting.pattern ? 0.5 : (setting.density as number);
       const layers = await layersOf(f.model, ['hidden1', 'hidden2'], density);
       const extra = setting.pattern ? { pattern: setting.pattern } : {};
-      const sgpt = await callPruner(sparsegptPruner, f.model, layers, { percdamp: 0.01, blocksize: 128, ...extra }, f.calibrationData);
-      const wanda = await callPruner(wandaPruner, f.model, layers, { granularity: 'per-output', ...extra }, f.calibrationData);
-      const mag = await callPruner(magnitudePruner, f.model, layers, { granularity: 'layer', ...extra });
+      const sgpt = await callPruner(
+        sparsegptPruner,
+        f.model,
+        layers,
+        { percdamp: 0.01, blocksize: 128, ...extra },
+        f.calibrationData,
+      );
+      const wanda = await callPruner(
+        wandaPruner,
+        f.model,
+        layers,
+        { granularity: 'per-output', ...extra },
+        f.calibrationData,
+      );
+      const mag = await callPruner(magnitudePruner, f.model, layers, {
+        granularity: 'layer',
+        ...extra,
+      });
       for (const l of layers) {
         const x = inputs.get(l.info.name) as Matrix;
-        const eS = reconstructionError(x, l.weights, sgpt.weights?.get(l.info.name) ?? [], l.info.units);
-        const eW = reconstructionError(x, l.weights, masked(l.weights, wanda.masks.get(l.info.name)), l.info.units);
-        const eM = reconstructionError(x, l.weights, masked(l.weights, mag.masks.get(l.info.name)), l.info.units);
-        assert.ok(eS < eW && eS < eM, `${l.info.name}: sparsegpt ${eS}, wanda ${eW}, magnitude ${eM}`);
+        const eS = reconstructionError(
+          x,
+          l.weights,
+          sgpt.weights?.get(l.info.name) ?? [],
+          l.info.units,
+        );
+        const eW = reconstructionError(
+          x,
+          l.weights,
+          masked(l.weights, wanda.masks.get(l.info.name)),
+          l.info.units,
+        );
+        const eM = reconstructionError(
+          x,
+          l.weights,
+          masked(l.weights, mag.masks.get(l.info.name)),
+          l.info.units,
+        );
+        assert.ok(
+          eS < eW && eS < eM,
+          `${l.info.name}: sparsegpt ${eS}, wanda ${eW}, magnitude ${eM}`,
+        );
       }
     });
   }
@@ -257,7 +358,17 @@ describe('sparsegpt', function () {
     const rng = new Rng(4);
     const x = randomMatrix(rng, 50, 12);
     const w = Float32Array.from({ length: 12 * 5 }, () => rng.normal());
-    const r = sparsegptLayer({ name: 't', weights: w, fanIn: 12, units: 5, gram: gramOf(x), rows: 50, density: 1, percdamp: 0.01, blocksize: 4 });
+    const r = sparsegptLayer({
+      name: 't',
+      weights: w,
+      fanIn: 12,
+      units: 5,
+      gram: gramOf(x),
+      rows: 50,
+      density: 1,
+      percdamp: 0.01,
+      blocksize: 4,
+    });
     assert.deepEqual(r.mask, new Uint8Array(60).fill(1));
     assert.deepEqual(r.weights, w);
   });
@@ -267,22 +378,49 @@ describe('sparsegpt', function () {
     const x = randomMatrix(rng, 40, 8);
     for (let r = 0; r < 40; r++) x.data[r * 8 + 3] = 0;
     const w = Float32Array.from({ length: 8 * 4 }, () => rng.normal());
-    const r = sparsegptLayer({ name: 't', weights: w, fanIn: 8, units: 4, gram: gramOf(x), rows: 40, density: 0.75, percdamp: 0.01, blocksize: 8 });
+    const r = sparsegptLayer({
+      name: 't',
+      weights: w,
+      fanIn: 8,
+      units: 4,
+      gram: gramOf(x),
+      rows: 40,
+      density: 0.75,
+      percdamp: 0.01,
+      blocksize: 8,
+    });
     assert.equal(r.deadInputs, 1);
     for (let o = 0; o < 4; o++) {
       assert.equal(r.mask[3 * 4 + o], 0);
       assert.equal(r.weights[3 * 4 + o], 0);
     }
-    assert.equal(r.mask.reduce((a, b) => a + b, 0), 24);
+    assert.equal(
+      r.mask.reduce((a, b) => a + b, 0),
+      24,
+    );
   });
 
   it('raises dampening (and says so) when the Cholesky factorisation fails', () => {
     quietLog.warnings.length = 0;
     const gram = Float64Array.from([1, 3, 3, 1]); // indefinite (eigenvalues 4, −2): fails until damping exceeds 2
-    const r = sparsegptLayer({ name: 'bad', weights: Float32Array.from([1, 2, 3, 4]), fanIn: 2, units: 2, gram, rows: 2, density: 0.5, percdamp: 0, blocksize: 2, log: quietLog });
+    const r = sparsegptLayer({
+      name: 'bad',
+      weights: Float32Array.from([1, 2, 3, 4]),
+      fanIn: 2,
+      units: 2,
+      gram,
+      rows: 2,
+      density: 0.5,
+      percdamp: 0,
+      blocksize: 2,
+      log: quietLog,
+    });
     assert.equal(r.percdamp, 10);
     assert.equal(quietLog.warnings.length, 6);
-    assert.match(quietLog.warnings[0] ?? '', /Cholesky factorisation failed for layer 'bad' with percdamp 0; retrying with 0.0001/);
+    assert.match(
+      quietLog.warnings[0] ?? '',
+      /Cholesky factorisation failed for layer 'bad' with percdamp 0; retrying with 0.0001/,
+    );
   });
 
   // CPU time of this process, not wall time: the test machine is shared, and wall time measures
@@ -290,7 +428,11 @@ describe('sparsegpt', function () {
   it('784×512 and 512×512 layers take under 2 s (CPU) each', () => {
     const rng = new Rng(6);
     const split = f.train;
-    const x784: Matrix = { rows: 256, cols: 784, data: Float64Array.from(split.x.subarray(0, 256 * 784)) };
+    const x784: Matrix = {
+      rows: 256,
+      cols: 784,
+      data: Float64Array.from(split.x.subarray(0, 256 * 784)),
+    };
     const x512 = randomMatrix(rng, 600, 512);
     for (const [x, units] of [
       [x784, 512],
@@ -300,11 +442,26 @@ describe('sparsegpt', function () {
       const w = Float32Array.from({ length: x.cols * units }, () => rng.normal() * 0.05);
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const r = sparsegptLayer({ name: 'big', weights: w, fanIn: x.cols, units, gram, rows: x.rows, density: 0.3, percdamp: 0.01, blocksize: 128 });
+      const r = sparsegptLayer({
+        name: 'big',
+        weights: w,
+        fanIn: x.cols,
+        units,
+        gram,
+        rows: x.rows,
+        density: 0.3,
+        percdamp: 0.01,
+        blocksize: 128,
+      });
       const used = process.cpuUsage(cpu0);
       const ms = (used.user + used.system) / 1000;
-      console.log(`      sparsegpt ${x.cols}×${units}: ${ms.toFixed(0)} ms CPU, ${(performance.now() - t0).toFixed(0)} ms wall`);
-      assert.equal(r.mask.reduce((a, b) => a + b, 0), keepCount(0.3, x.cols * units));
+      console.log(
+        `      sparsegpt ${x.cols}×${units}: ${ms.toFixed(0)} ms CPU, ${(performance.now() - t0).toFixed(0)} ms wall`,
+      );
+      assert.equal(
+        r.mask.reduce((a, b) => a + b, 0),
+        keepCount(0.3, x.cols * units),
+      );
       assert.ok(ms < 2000, `${x.cols}×${units} took ${ms} ms`);
     }
   });

@@ -28,12 +28,21 @@ function imageNorms(f: PruneFixture): Float64Array {
 }
 
 /** Brute force: per output unit, inputs sorted by (score desc, index asc); keep the first k. */
-function bruteWanda(w: Float32Array, norms: ArrayLike<number>, fanIn: number, units: number, density: number): Uint8Array {
+function bruteWanda(
+  w: Float32Array,
+  norms: ArrayLike<number>,
+  fanIn: number,
+  units: number,
+  density: number,
+): Uint8Array {
   const mask = new Uint8Array(w.length);
   const k = keepCount(density, fanIn);
   for (let o = 0; o < units; o++) {
-    const score = (i: number): number => Math.fround(Math.abs(w[i * units + o] as number) * Math.fround(norms[i] as number));
-    const order = Array.from({ length: fanIn }, (_, i) => i).sort((a, b) => score(b) - score(a) || a - b);
+    const score = (i: number): number =>
+      Math.fround(Math.abs(w[i * units + o] as number) * Math.fround(norms[i] as number));
+    const order = Array.from({ length: fanIn }, (_, i) => i).sort(
+      (a, b) => score(b) - score(a) || a - b,
+    );
     for (const i of order.slice(0, k)) mask[i * units + o] = 1;
   }
   return mask;
@@ -50,13 +59,23 @@ describe('wanda (real layers)', function () {
     const mine = imageNorms(f);
     const theirs = f.calibrationData.layers.get('hidden1')?.inputNorms;
     assert.ok(theirs);
-    for (let i = 0; i < 784; i++) assert.ok(Math.abs((theirs[i] as number) - (mine[i] as number)) <= 1e-4 * (1 + (mine[i] as number)), `norm ${i}`);
+    for (let i = 0; i < 784; i++)
+      assert.ok(
+        Math.abs((theirs[i] as number) - (mine[i] as number)) <= 1e-4 * (1 + (mine[i] as number)),
+        `norm ${i}`,
+      );
   });
 
   for (const density of [0.1, 0.3, 0.55]) {
     it(`mask equals a brute-force per-output sort (density ${density})`, async () => {
       const layers = await layersOf(f.model, ['hidden1', 'hidden2'], density);
-      const r = await callPruner(wandaPruner, f.model, layers, { granularity: 'per-output' }, f.calibrationData);
+      const r = await callPruner(
+        wandaPruner,
+        f.model,
+        layers,
+        { granularity: 'per-output' },
+        f.calibrationData,
+      );
       for (const l of layers) {
         const norms = f.calibrationData.layers.get(l.info.name)?.inputNorms;
         assert.ok(norms);
@@ -73,11 +92,23 @@ describe('wanda (real layers)', function () {
     const layers = await layersOf(f.model, ['hidden1', 'hidden2', 'output'], 0.3);
     const flat: CalibrationData = {
       ...f.calibrationData,
-      layers: new Map(layers.map((l) => [l.info.name, { rows: 128, inputNorms: new Float32Array(l.info.fanIn).fill(3.7) }])),
+      layers: new Map(
+        layers.map((l) => [
+          l.info.name,
+          { rows: 128, inputNorms: new Float32Array(l.info.fanIn).fill(3.7) },
+        ]),
+      ),
     };
-    const wanda = await callPruner(wandaPruner, f.model, layers, { granularity: 'per-output' }, flat);
+    const wanda = await callPruner(
+      wandaPruner,
+      f.model,
+      layers,
+      { granularity: 'per-output' },
+      flat,
+    );
     const mag = await callPruner(magnitudePruner, f.model, layers, { granularity: 'per-output' });
-    for (const l of layers) assert.deepEqual(wanda.masks.get(l.info.name), mag.masks.get(l.info.name), l.info.name);
+    for (const l of layers)
+      assert.deepEqual(wanda.masks.get(l.info.name), mag.masks.get(l.info.name), l.info.name);
   });
 
   for (const [keep, of] of [
@@ -86,7 +117,13 @@ describe('wanda (real layers)', function () {
   ] as const) {
     it(`N:M ${keep}:${of} keeps exactly ${keep} in every group, the best by wanda score`, async () => {
       const layers = await layersOf(f.model, ['hidden1', 'hidden2', 'output'], keep / of);
-      const r = await callPruner(wandaPruner, f.model, layers, { granularity: 'per-output', pattern: { keep, of } }, f.calibrationData);
+      const r = await callPruner(
+        wandaPruner,
+        f.model,
+        layers,
+        { granularity: 'per-output', pattern: { keep, of } },
+        f.calibrationData,
+      );
       for (const l of layers) {
         const mask = r.masks.get(l.info.name);
         const norms = f.calibrationData.layers.get(l.info.name)?.inputNorms;
@@ -97,10 +134,16 @@ describe('wanda (real layers)', function () {
             const group = Array.from({ length: of }, (_, t) => g + t);
             const kept: number[] = group.filter((i) => mask[i * units + o] === 1);
             assert.equal(kept.length, keep, `${l.info.name} unit ${o} group ${g}`);
-            const score = (i: number): number => Math.abs(l.weights[i * units + o] as number) * (norms[i] as number);
+            const score = (i: number): number =>
+              Math.abs(l.weights[i * units + o] as number) * (norms[i] as number);
             const minKept = Math.min(...kept.map(score));
-            const maxPruned = Math.max(...group.filter((i) => mask[i * units + o] === 0).map(score));
-            assert.ok(minKept >= maxPruned * (1 - 1e-6), `${l.info.name} unit ${o} group ${g}: kept ${minKept} < pruned ${maxPruned}`);
+            const maxPruned = Math.max(
+              ...group.filter((i) => mask[i * units + o] === 0).map(score),
+            );
+            assert.ok(
+              minKept >= maxPruned * (1 - 1e-6),
+              `${l.info.name} unit ${o} group ${g}: kept ${minKept} < pruned ${maxPruned}`,
+            );
           }
         }
       }
