@@ -16,9 +16,9 @@ import {
   createSharedMemory,
   sharedLayout,
   sharedS,
-  wasmFieldKernel,
+  WasmChainRunner,
 } from '../../src/solvers/sa/wasm-kernel.js';
-import { fieldUpdateWasmBase64 } from '../../src/solvers/sa/wasm/field-update-wasm.js';
+import { annealWasmBase64 } from '../../src/solvers/sa/wasm/anneal-wasm.js';
 import { repoRoot } from '../helpers/paths.js';
 import { naiveEnergy, randomQ, randomState } from './helpers.js';
 
@@ -57,7 +57,7 @@ describe('sa kernel', () => {
     const p = symmetricQubo(Q, n, sharedS(memory, layout));
     const x = randomState(n, 15, rng);
     const js = jsFieldKernel(p);
-    const wasm = wasmFieldKernel(memory, layout, 1, p);
+    const wasm = new WasmChainRunner(memory, layout, 1, p).kernel;
     localFields(p, x, js.f);
     localFields(p, x, wasm.f);
     for (let step = 0; step < 500; step++) {
@@ -76,26 +76,39 @@ describe('sa kernel', () => {
       assert.ok(Math.abs((js.f[i] as number) - (fresh[i] as number)) < 1e-9);
   });
 
-  it('whole chains are bit-identical with the JS and the wasm kernel', () => {
+  it('whole chains are bit-identical in JS (annealChain) and WebAssembly (anneal.wat), for many settings', () => {
     const rng = new Rng(3);
-    const n = 30;
-    const Q = randomQ(n, rng);
-    const layout = sharedLayout(n, 1);
-    const memory = createSharedMemory(layout);
-    const p = symmetricQubo(Q, n, sharedS(memory, layout));
-    const initial = randomState(n, 11, rng);
-    const opts = {
-      betas: betaSchedule({ betaInitial: 0.001, betaFinal: 100, betaFactor: 1.1 }),
-      sweeps: 2,
-      seedState: Int32Array.from([5, 6, 7, 8]),
-      descent: true,
-    };
-    const a = annealChain(p, initial, opts, jsFieldKernel(p));
-    const b = annealChain(p, initial, opts, wasmFieldKernel(memory, layout, 0, p));
-    assert.deepEqual(a, b);
-    assert.ok(a.accepted > 0);
-    // the tracked energy is that of the returned state
-    assert.ok(Math.abs(a.trackedEnergy - naiveEnergy(Q, n, a.x)) < 1e-6);
+    const cases = [
+      { n: 30, k: 11, sweeps: 2, descent: true },
+      { n: 37, k: 30, sweeps: 1, descent: false },
+      { n: 64, k: 5, sweeps: 1, descent: true },
+      { n: 17, k: 16, sweeps: 3, descent: false },
+    ];
+    for (const c of cases) {
+      const Q = randomQ(c.n, rng, c.n % 2 === 1);
+      const betas = betaSchedule({ betaInitial: 0.001, betaFinal: 100, betaFactor: 1.1 });
+      const layout = sharedLayout(c.n, 2, betas.length);
+      const memory = createSharedMemory(layout);
+      const p = symmetricQubo(Q, c.n, sharedS(memory, layout));
+      const initial = randomState(c.n, c.k, rng);
+      const opts = {
+        betas,
+        sweeps: c.sweeps,
+        seedState: Int32Array.from([5, -6, 7, c.n]),
+        descent: c.descent,
+      };
+      const js = annealChain(p, initial, opts, jsFieldKernel(p));
+      const runner = new WasmChainRunner(memory, layout, 1, p);
+      const wasm = runner.run(initial, opts);
+      assert.deepEqual(wasm, js, JSON.stringify(c));
+      // the runner can be reused for the next chain of the same problem
+      assert.deepEqual(runner.run(initial, opts), js);
+      assert.ok(js.accepted > 0);
+      assert.ok(
+        Math.abs(js.trackedEnergy - naiveEnergy(Q, c.n, js.x)) < 1e-6,
+        'tracked energy is that of x',
+      );
+    }
   });
 
   it('β schedule: 0.001 × 1.1^t while ≤ 100 (121 temperatures); an exact landing on βfinal is included', () => {
@@ -115,16 +128,14 @@ describe('sa kernel', () => {
     );
   });
 
-  it('the committed wasm bytes are the compilation of field-update.wat', async () => {
+  it('the committed wasm bytes are the compilation of anneal.wat', async () => {
     const dir = join(repoRoot, 'src', 'solvers', 'sa', 'wasm');
     const gen = (await import(join(dir, 'generate.mjs'))) as {
-      compileFieldUpdateWat(path: string): Promise<Uint8Array>;
+      compileWat(path: string): Promise<Uint8Array>;
     };
-    const bytes = await gen.compileFieldUpdateWat(join(dir, 'field-update.wat'));
-    assert.equal(Buffer.from(bytes).toString('base64'), fieldUpdateWasmBase64);
-    assert.ok(
-      readFileSync(join(dir, 'field-update-wasm.ts'), 'utf8').includes(fieldUpdateWasmBase64),
-    );
+    const bytes = await gen.compileWat(join(dir, 'anneal.wat'));
+    assert.equal(Buffer.from(bytes).toString('base64'), annealWasmBase64);
+    assert.ok(readFileSync(join(dir, 'anneal-wasm.ts'), 'utf8').includes(annealWasmBase64));
   });
 });
 

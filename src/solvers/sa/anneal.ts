@@ -74,7 +74,7 @@ export function swapDelta(p: SymmetricQubo, f: Float64Array, a: number, b: numbe
 /** f = S x in float64 (into `f` when given, e.g. a view on WebAssembly memory). */
 export function localFields(
   p: SymmetricQubo,
-  x: Uint8Array,
+  x: Uint8Array<ArrayBufferLike>,
   f: Float64Array<ArrayBufferLike> = new Float64Array(p.n),
 ): Float64Array<ArrayBufferLike> {
   const { n, S } = p;
@@ -115,7 +115,26 @@ export function jsFieldKernel(p: SymmetricQubo, f = new Float64Array(p.n)): Fiel
   };
 }
 
-/** Runs one chain from `initial` (not modified). */
+/** xᵀQx from the fields: Σ_i x_i (Q_ii + ½(f_i − 2Q_ii)) (the chains' starting energy). */
+export function chainEnergy(
+  f: Float64Array<ArrayBufferLike>,
+  diag: Float64Array,
+  x: Uint8Array<ArrayBufferLike>,
+  n: number,
+): number {
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    if (x[i] === 1) {
+      energy += 0.5 * ((f[i] as number) - 2 * (diag[i] as number)) + (diag[i] as number);
+    }
+  }
+  return energy;
+}
+
+/**
+ * Runs one chain from `initial` (not modified). This is the reference implementation; the
+ * workers run the bit-identical WebAssembly version (wasm/anneal.wat via wasm-kernel.ts).
+ */
 export function annealChain(
   p: SymmetricQubo,
   initial: Uint8Array,
@@ -144,11 +163,7 @@ export function annealChain(
     }
   }
 
-  let energy = 0;
-  for (let i = 0; i < n; i++) {
-    if (x[i] === 1)
-      energy += 0.5 * ((f[i] as number) - 2 * (diag[i] as number)) + (diag[i] as number);
-  }
+  let energy = chainEnergy(f, diag, x, n);
   // The best state is tracked lazily: `atBest` says the current state is the best so far, and
   // it is copied into `best` only when the chain is about to leave it without improving.
   let bestEnergy = energy;

@@ -73,10 +73,10 @@ export class SaSolver implements QuboSolver {
     }
 
     const slots = Math.max(1, p.workers);
-    const layout = sharedLayout(n, slots);
+    const betas = betaSchedule(p);
+    const layout = sharedLayout(n, slots, betas.length);
     const memory = createSharedMemory(layout);
     const sym = symmetricQubo(Q, n, sharedS(memory, layout));
-    const betas = betaSchedule(p);
     const jobId = nextJobId++;
     const task = (restart: number): RestartTask => ({
       type: 'run',
