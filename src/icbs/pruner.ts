@@ -2,7 +2,7 @@
 // `uses: prune` with `method: icbs`, with the same parameters.
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
 import type { Pruner, PruneArgs, PruneResult } from '../plugin-api/pruner.js';
-import { readSchema } from '../util/schemas.js';
+import { icbsPrunerSchema } from './schema.js';
 import { type IcbsParams, withDefaults } from './params.js';
 import { runIcbs } from './run-icbs.js';
 import { resolveSolver } from './solver-choice.js';
@@ -25,7 +25,7 @@ export const icbsPruner: Pruner<IcbsParams> = {
   description:
     'iterative Combinatorial Brain Surgeon: improve a one-shot mask by solving block QUBOs (fisher Hessian, simulated annealing)',
   get schema() {
-    return readSchema('pruners/icbs.schema.json');
+    return icbsPrunerSchema();
   },
   requiresDataset: true,
   async prune(args: PruneArgs<IcbsParams>): Promise<PruneResult> {

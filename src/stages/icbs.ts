@@ -8,7 +8,7 @@ import type { Pruner } from '../plugin-api/pruner.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { runPruner } from '../pruning/run-pruner.js';
-import { readSchema } from '../util/schemas.js';
+import { icbsStageSchema } from '../icbs/schema.js';
 
 export const icbsStage = defineStage<Record<string, unknown>>({
   name: 'icbs',
@@ -16,7 +16,7 @@ export const icbsStage = defineStage<Record<string, unknown>>({
   description:
     'Prune with iCBS (iterative Combinatorial Brain Surgeon): block QUBOs over a one-shot initial mask',
   get schema() {
-    return readSchema('stages/icbs.schema.json');
+    return icbsStageSchema();
   },
   output: 'model',
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],

@@ -8,6 +8,8 @@ import type { QuboSolver } from '../../src/plugin-api/solver.js';
 import type { RegistryView } from '../../src/plugin-api/registry-view.js';
 import { ErrorCode, ScalpelError } from '../../src/errors.js';
 import { repoRoot } from '../helpers/paths.js';
+import { icbsPrunerSchema, icbsStageSchema } from '../../src/icbs/schema.js';
+import { compileSchema } from '../../src/recipe/ajv-instance.js';
 import { mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 import { pruneArgs, type RecordedEvent } from './prune-args.js';
 
@@ -139,6 +141,20 @@ describe('icbs: the pruner', () => {
         e instanceof ScalpelError && e.code === ErrorCode.RecipeSchema && /restart/.test(e.message),
     );
     model.dispose();
+  });
+
+  it('the composed schemas check built-in solver parameters (typos are recipe errors)', () => {
+    for (const schema of [icbsPrunerSchema(), icbsStageSchema()]) {
+      const validate = compileSchema(schema);
+      assert.equal(validate({ solver: { uses: 'sa', restarts: 3 } }), true);
+      assert.equal(validate({ solver: { uses: 'sa', restart: 3 } }), false);
+      assert.equal(validate({ solver: { uses: 'external' } }), false, 'external needs a command');
+      assert.equal(
+        validate({ solver: { uses: 'a-plugin-solver', anything: 1 } }),
+        true,
+        'plugin solvers are checked at run time',
+      );
+    }
   });
 
   it('the icbs stage schema is the prune common parameters plus the pruner schema', () => {
