@@ -16,14 +16,25 @@ import { exitCodeOf, formatError } from './report-error.js';
 
 function buildProgram(): Command {
   const program = new Command('scalpel')
-    .description('Declarative, reproducible pruning pipelines for TensorFlow.js models (iCBS built in)')
+    .description(
+      'Declarative, reproducible pruning pipelines for TensorFlow.js models (iCBS built in)',
+    )
     .version(scalpelVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 a stage failed, 2 invalid input (recipe, flags, files), 130 interrupted.',
     );
-  for (const cmd of [validateCommand(), planCommand(), runCommand(), stagesCommand(), sweepCommand(), compareCommand(), reportCommand()]) program.addCommand(cmd);
+  for (const cmd of [
+    validateCommand(),
+    planCommand(),
+    runCommand(),
+    stagesCommand(),
+    sweepCommand(),
+    compareCommand(),
+    reportCommand(),
+  ])
+    program.addCommand(cmd);
   // Commander would call process.exit itself; we want our exit codes (2 for usage errors).
   const override = (c: Command): void => {
     c.exitOverride();
@@ -47,7 +58,10 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander has printed the message (or the help/version) already.
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+      const ok =
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help';
       exitAfterFlush(ok ? ExitCode.ok : ExitCode.invalidInput);
       return;
     }

@@ -18,7 +18,8 @@ export function positiveInt(value: string): number {
 
 export function backendChoice(value: string): BackendChoice {
   const found = backendChoices.find((b) => b === value);
-  if (found === undefined) throw new InvalidArgumentError(`expected one of ${backendChoices.join(', ')}, got '${value}'`);
+  if (found === undefined)
+    throw new InvalidArgumentError(`expected one of ${backendChoices.join(', ')}, got '${value}'`);
   return found;
 }
 

@@ -16,7 +16,10 @@ function detail(n: RunSummary['nodes'][number]): string {
 export function renderSummary(s: RunSummary, opts: { debug: boolean; cwd?: string }): string {
   const rows = [['stage', 'uses', 'status', 'time', 'detail']];
   for (const n of s.nodes) {
-    const time = n.status === 'ran' || n.status === 'failed' || n.status === 'interrupted' ? formatDuration(n.durationMs) : '';
+    const time =
+      n.status === 'ran' || n.status === 'failed' || n.status === 'interrupted'
+        ? formatDuration(n.durationMs)
+        : '';
     rows.push([n.id, n.uses, n.status, time, detail(n)]);
   }
   const counts = (['ran', 'cached', 'failed', 'skipped', 'interrupted'] as const)

@@ -6,16 +6,23 @@ function width(s: string): number {
 }
 
 /** Render rows (first row = header) as aligned text lines. */
-export function renderTable(rows: readonly (readonly string[])[], opts: { indent?: string } = {}): string {
+export function renderTable(
+  rows: readonly (readonly string[])[],
+  opts: { indent?: string } = {},
+): string {
   const cols = Math.max(0, ...rows.map((r) => r.length));
-  const widths = Array.from({ length: cols }, (_, c) => Math.max(0, ...rows.map((r) => width(r[c] ?? ''))));
+  const widths = Array.from({ length: cols }, (_, c) =>
+    Math.max(0, ...rows.map((r) => width(r[c] ?? ''))),
+  );
   const indent = opts.indent ?? '';
   return rows
     .map((r) =>
       (
         indent +
         r
-          .map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat((widths[c] ?? 0) - width(cell))))
+          .map((cell, c) =>
+            c === r.length - 1 ? cell : cell + ' '.repeat((widths[c] ?? 0) - width(cell)),
+          )
           .join('  ')
       ).trimEnd(),
     )

@@ -107,9 +107,13 @@ function listFiles(dir: string, prefix = ''): { path: string; size: number }[] {
     if (st.isDirectory()) out.push(...listFiles(abs, rel));
     else if (st.isFile()) out.push({ path: rel, size: st.size });
     else {
-      throw new ScalpelError(ErrorCode.Io, `stage output '${rel}' is not a regular file or directory`, {
-        hint: 'stages must write plain files into ctx.outDir (no symlinks, sockets or pipes)',
-      });
+      throw new ScalpelError(
+        ErrorCode.Io,
+        `stage output '${rel}' is not a regular file or directory`,
+        {
+          hint: 'stages must write plain files into ctx.outDir (no symlinks, sockets or pipes)',
+        },
+      );
     }
   }
   return out;
@@ -188,7 +192,8 @@ export class Cache {
 
   /** A fresh private directory for building the entry of `hash`. */
   begin(hash: string): PendingEntry {
-    if (!HASH_RE.test(hash)) throw new ScalpelError(ErrorCode.Internal, `not a node hash: '${hash}'`);
+    if (!HASH_RE.test(hash))
+      throw new ScalpelError(ErrorCode.Internal, `not a node hash: '${hash}'`);
     mkdirSync(this.tmpDir, { recursive: true });
     const tmpDir = join(this.tmpDir, `${hash}-${process.pid}-${randomBytes(6).toString('hex')}`);
     const outDir = join(tmpDir, OUT_DIR);
@@ -243,7 +248,10 @@ export class Cache {
         }
         // Move the old (or invalid) entry aside atomically, then retry; another process may do
         // the same at the same moment, hence the loop.
-        const aside = join(this.tmpDir, `${p.hash}-${process.pid}-${randomBytes(6).toString('hex')}-old`);
+        const aside = join(
+          this.tmpDir,
+          `${p.hash}-${process.pid}-${randomBytes(6).toString('hex')}-old`,
+        );
         try {
           renameSync(final, aside);
         } catch (e2) {

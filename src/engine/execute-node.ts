@@ -47,25 +47,41 @@ function jsonObject(v: unknown, what: string, node: ExecNode): Record<string, un
   try {
     copy = JSON.parse(JSON.stringify(v)) as unknown;
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Stage, `stage '${node.stage.id}' returned a ${what} that is not JSON: ${String(e)}`, {
-      stageId: node.stage.id,
-    });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `stage '${node.stage.id}' returned a ${what} that is not JSON: ${String(e)}`,
+      {
+        stageId: node.stage.id,
+      },
+    );
   }
   if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) {
-    throw new ScalpelError(ErrorCode.Stage, `stage '${node.stage.id}' returned a ${what} that is not an object`, {
-      stageId: node.stage.id,
-    });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `stage '${node.stage.id}' returned a ${what} that is not an object`,
+      {
+        stageId: node.stage.id,
+      },
+    );
   }
   return copy as Record<string, unknown>;
 }
 
 function checkResult(result: unknown, node: ExecNode): StageResult {
   const type = node.stage.type;
-  if (result === null || typeof result !== 'object' || typeof (result as StageResult).kind !== 'string') {
-    throw new ScalpelError(ErrorCode.Stage, `stage '${node.stage.id}' (${type.name}) returned no { kind } result`, {
-      stageId: node.stage.id,
-      hint: 'run(ctx) must resolve to { kind, manifest?, metrics? }',
-    });
+  if (
+    result === null ||
+    typeof result !== 'object' ||
+    typeof (result as StageResult).kind !== 'string'
+  ) {
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `stage '${node.stage.id}' (${type.name}) returned no { kind } result`,
+      {
+        stageId: node.stage.id,
+        hint: 'run(ctx) must resolve to { kind, manifest?, metrics? }',
+      },
+    );
   }
   const r = result as StageResult;
   if (r.kind !== type.output) {
@@ -92,10 +108,12 @@ export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecRes
   const backend = await env.ensureBackend();
   const inputs = node.inputs.map((h) => {
     const a = env.artifacts.get(h);
-    if (a === undefined) throw new ScalpelError(ErrorCode.Internal, `input ${h} of '${id}' is not available`);
+    if (a === undefined)
+      throw new ScalpelError(ErrorCode.Internal, `input ${h} of '${id}' is not available`);
     return a;
   });
   const pending = env.cache.begin(node.key);
+  log.debug(`hash ${node.key}: not cached, building in ${pending.tmpDir}`);
   const ctx = createStageContext({
     stageId: id,
     stageType: node.stage.uses,
@@ -116,7 +134,9 @@ export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecRes
   try {
     const raw: unknown = await node.stage.type.run(ctx);
     if (env.signal.aborted) {
-      throw new ScalpelError(ErrorCode.Interrupted, `stage '${id}' was interrupted`, { stageId: id });
+      throw new ScalpelError(ErrorCode.Interrupted, `stage '${id}' was interrupted`, {
+        stageId: id,
+      });
     }
     const result = checkResult(raw, node);
     const finishedAt = new Date();

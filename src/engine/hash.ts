@@ -42,7 +42,10 @@ export function hashInput(m: HashMaterial): string {
     throw new ScalpelError(
       ErrorCode.Internal,
       `cannot hash the parameters of a '${m.stageType}' stage: ${e instanceof Error ? e.message : String(e)}`,
-      { hint: 'parameters and fingerprints must be plain JSON (no NaN, Infinity or cycles)', cause: e },
+      {
+        hint: 'parameters and fingerprints must be plain JSON (no NaN, Infinity or cycles)',
+        cause: e,
+      },
     );
   }
   if (text === undefined) {

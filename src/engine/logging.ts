@@ -112,7 +112,13 @@ export class RunLogging {
 
   /** A structured event (ctx.event): events.jsonl only. */
   event(stageId: string | undefined, type: string, data: Record<string, unknown>): void {
-    this.logger.log({ level: 'info', message: type, record: 'event', ...(stageId !== undefined ? { stageId } : {}), data });
+    this.logger.log({
+      level: 'info',
+      message: type,
+      record: 'event',
+      ...(stageId !== undefined ? { stageId } : {}),
+      data,
+    });
   }
 
   /** A throttled progress record: events.jsonl only. */

@@ -4,7 +4,12 @@
 // that compute the same thing (within a recipe, or across the trials of a sweep) run once.
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
-import type { BackendChoice, LoadRecipeOptions, ResolvedRecipe, ResolvedStage } from '../recipe/types.js';
+import type {
+  BackendChoice,
+  LoadRecipeOptions,
+  ResolvedRecipe,
+  ResolvedStage,
+} from '../recipe/types.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { resolveBackendName } from '../models/backend.js';
 import { Cache, resolveCacheRoot } from './cache.js';
@@ -112,12 +117,17 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
           resolvePath: (p: string) => resolveRecipePath(recipeDir, p),
         });
       } catch (e) {
-        throw wrapStageError(e, { stageId: stage.id, stageType: `${stage.uses} fingerprint`, plugin });
+        throw wrapStageError(e, {
+          stageId: stage.id,
+          stageType: `${stage.uses} fingerprint`,
+          plugin,
+        });
       }
     }
     const inputs = stage.needs.map((id) => {
       const h = hashes.get(id);
-      if (h === undefined) throw new ScalpelError(ErrorCode.Internal, `plan: '${id}' not hashed before '${stage.id}'`);
+      if (h === undefined)
+        throw new ScalpelError(ErrorCode.Internal, `plan: '${id}' not hashed before '${stage.id}'`);
       return h;
     });
     const seed = stageSeed(stage.params, recipe.seed);
@@ -137,7 +147,16 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
     }
     hashes.set(stage.id, hash);
     const cached = opts.noCache !== true && cache.lookup(hash) !== undefined;
-    nodes.push({ id: stage.id, uses: stage.uses, version: type.version, hash, needs: [...stage.needs], cached, seed, plugin });
+    nodes.push({
+      id: stage.id,
+      uses: stage.uses,
+      version: type.version,
+      hash,
+      needs: [...stage.needs],
+      cached,
+      seed,
+      plugin,
+    });
     const existing = exec.get(hash);
     if (existing !== undefined) existing.stageIds.push(stage.id);
     else {
@@ -158,6 +177,9 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
 }
 
 /** `planRecipe(recipe | file, opts)`: the library form of `scalpel plan`. */
-export async function planRecipe(recipe: ResolvedRecipe | string, opts: PlanOptions = {}): Promise<Plan> {
+export async function planRecipe(
+  recipe: ResolvedRecipe | string,
+  opts: PlanOptions = {},
+): Promise<Plan> {
   return planResolved(await resolveRecipeArg(recipe, opts), opts);
 }

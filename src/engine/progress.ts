@@ -51,7 +51,8 @@ export function progressLine(
   info?: ProgressInfo,
 ): string {
   const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-  const eta = done > 0 && done < total ? ` ETA ${formatDuration((elapsedMs * (total - done)) / done)}` : '';
+  const eta =
+    done > 0 && done < total ? ` ETA ${formatDuration((elapsedMs * (total - done)) / done)}` : '';
   const extra = formatInfo(info);
   return `${name}: ${done}/${total} (${pct}%)${eta}${extra !== '' ? ' ' + extra : ''}`;
 }
@@ -77,7 +78,9 @@ export class ProgressSink {
     let lastEvent = 0;
     let finished = false;
     const useBar = this.opts.console && terminal.isTTY;
-    const handle = useBar ? terminal.createBar(total, { stage: stageId, label, info: '' }) : undefined;
+    const handle = useBar
+      ? terminal.createBar(total, { stage: stageId, label, info: '' })
+      : undefined;
 
     const emit = (force: boolean): void => {
       const now = Date.now();
@@ -88,7 +91,13 @@ export class ProgressSink {
       }
       if (force || now - lastEvent >= eventEvery) {
         lastEvent = now;
-        record(stageId, { label, done, total, elapsedMs: now - started, ...(info !== undefined ? { info } : {}) });
+        record(stageId, {
+          label,
+          done,
+          total,
+          elapsedMs: now - started,
+          ...(info !== undefined ? { info } : {}),
+        });
       }
     };
 

@@ -2,7 +2,16 @@
 // metrics.json, summary.json, events.jsonl and artifacts/<stageId>/ (hard links into the cache,
 // copies where links are impossible). Record files are written atomically; an artifacts folder
 // is assembled under a temp name and renamed, so nothing in the record is ever half-written.
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
@@ -21,7 +30,12 @@ function isEmptyDir(dir: string): boolean {
 }
 
 /** Create the run directory: `out` if given (must be new or empty), else a fresh one under runsDir. */
-export function createRunDir(opts: { out?: string | undefined; runsDir: string; name: string; now: Date }): string {
+export function createRunDir(opts: {
+  out?: string | undefined;
+  runsDir: string;
+  name: string;
+  now: Date;
+}): string {
   if (opts.out !== undefined) {
     const dir = resolve(opts.out);
     if (existsSync(dir) && !isEmptyDir(dir)) {
@@ -51,7 +65,10 @@ export function dependencyVersions(): Record<string, string> {
     dependencies?: Record<string, string>;
     optionalDependencies?: Record<string, string>;
   };
-  const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
+  const names = [
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.optionalDependencies ?? {}),
+  ];
   const out: Record<string, string> = {};
   for (const name of names.sort()) {
     for (let dir = packageRoot; ; dir = dirname(dir)) {

@@ -9,7 +9,13 @@ import { initBackend } from '../models/backend.js';
 import { scalpelVersion } from '../util/package-root.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging, type Verbosity } from './logging.js';
-import { planResolved, resolveRecipeArg, type ExecNode, type Plan, type PlanOptions } from './plan.js';
+import {
+  planResolved,
+  resolveRecipeArg,
+  type ExecNode,
+  type Plan,
+  type PlanOptions,
+} from './plan.js';
 import { ProgressSink } from './progress.js';
 import { RunRecord, createRunDir, dependencyVersions, sha256File } from './run-record.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
@@ -69,7 +75,13 @@ function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSumm
   return plan.nodes.map((n) => {
     const o = byKey.get(n.hash);
     const status: NodeStatus = o?.status ?? 'skipped';
-    const s: RunNodeSummary = { id: n.id, uses: n.uses, hash: n.hash, status, durationMs: o?.durationMs ?? 0 };
+    const s: RunNodeSummary = {
+      id: n.id,
+      uses: n.uses,
+      hash: n.hash,
+      status,
+      durationMs: o?.durationMs ?? 0,
+    };
     if (o?.error !== undefined) {
       const error =
         o.error instanceof ScalpelError
@@ -78,7 +90,10 @@ function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSumm
       return { ...s, error };
     }
     if (o?.skipped !== undefined) {
-      const because = o.skipped.reason === 'failed' ? (idOfKey.get(o.skipped.key) ?? o.skipped.key) : 'interrupted';
+      const because =
+        o.skipped.reason === 'failed'
+          ? (idOfKey.get(o.skipped.key) ?? o.skipped.key)
+          : 'interrupted';
       return { ...s, skippedBecause: because };
     }
     return s;
@@ -111,7 +126,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const record = new RunRecord(dir);
   record.writeYaml('recipe.resolved.yaml', recipe.resolved);
   const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({ terminal, verbosity: verbosity(opts), eventsFile: record.eventsFile });
+  const logging = new RunLogging({
+    terminal,
+    verbosity: verbosity(opts),
+    eventsFile: record.eventsFile,
+  });
   const progress = new ProgressSink({
     terminal,
     console: verbosity(opts) !== 'quiet',
@@ -123,7 +142,10 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   if (opts.signal?.aborted === true) controller.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  let backendInfo: { name: string; versions: Record<string, string> } = { name: plan.backend, versions: {} };
+  let backendInfo: { name: string; versions: Record<string, string> } = {
+    name: plan.backend,
+    versions: {},
+  };
   let backendInit: Promise<string> | undefined;
   const ensureBackend = (): Promise<string> => {
     backendInit ??= initBackend(plan.backendChoice).then((info) => {
@@ -141,10 +163,14 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   try {
     log.info(`run ${recipe.name} → ${dir}`);
     const removed = plan.cache.cleanStale();
-    if (removed > 0) log.info(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`);
+    if (removed > 0)
+      log.info(
+        `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
+      );
     // Initialise the backend up front when something will run, so a missing backend is one
     // clear error instead of a failure in every stage.
-    if (plan.nodes.some((n) => !n.cached) || overwrite) await ensureBackend();
+    if (!controller.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
+      await ensureBackend();
     outcomes = await schedule<ExecNode>(plan.exec, {
       jobs: opts.jobs ?? 1,
       signal: controller.signal,
@@ -167,7 +193,10 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
         if (o.status === 'failed') {
           // One line here; the summary prints the error in full (with its hint).
           const e = o.error;
-          log.error(`failed: ${e instanceof ScalpelError ? `${e.code}: ${e.message}` : String(e)}`, { stageId: id });
+          log.error(
+            `failed: ${e instanceof ScalpelError ? `${e.code}: ${e.message}` : String(e)}`,
+            { stageId: id },
+          );
         } else if (o.status === 'interrupted') log.warn('interrupted', { stageId: id });
         else if (o.status === 'skipped' && o.skipped?.reason === 'failed') {
           log.warn(`skipped: needs a stage that failed`, { stageId: id });
@@ -183,7 +212,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
 
   const finished = new Date();
   const nodes = nodeSummaries(plan, outcomes);
-  const status: RunStatus = fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
+  const status: RunStatus =
+    fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
   const summary: RunSummary = {
     status,
     exitCode: exitCodeOf[status],
@@ -215,9 +245,10 @@ function writeRecordFiles(
   const byId = new Map(summary.nodes.map((n) => [n.id, n]));
   const metrics: Record<string, unknown> = {};
   for (const n of plan.exec) {
-    const entry = outcomes.get(n.key)?.status === 'ran' || outcomes.get(n.key)?.status === 'cached'
-      ? plan.cache.lookup(n.key)
-      : undefined;
+    const entry =
+      outcomes.get(n.key)?.status === 'ran' || outcomes.get(n.key)?.status === 'cached'
+        ? plan.cache.lookup(n.key)
+        : undefined;
     if (entry !== undefined) for (const id of n.stageIds) metrics[id] = entry.meta.metrics;
   }
   record.writeJson('metrics.json', metrics);
@@ -271,8 +302,14 @@ function errorJson(e: unknown): { code: string; message: string; hint?: string }
 }
 
 /** `runRecipe(recipe | file, opts)`: the library form of `scalpel run`. */
-export async function runRecipe(recipe: ResolvedRecipe | string, opts: RunOptions = {}): Promise<RunSummary> {
+export async function runRecipe(
+  recipe: ResolvedRecipe | string,
+  opts: RunOptions = {},
+): Promise<RunSummary> {
   const resolved = await resolveRecipeArg(recipe, opts);
-  const plan = await planResolved(resolved, { ...opts, noCache: opts.noCache === true || opts.force === true });
+  const plan = await planResolved(resolved, {
+    ...opts,
+    noCache: opts.noCache === true || opts.force === true,
+  });
   return runPlan(plan, opts);
 }

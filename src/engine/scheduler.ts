@@ -23,7 +23,8 @@ export interface NodeOutcome {
   /** What the node threw (status 'failed' or 'interrupted'). */
   readonly error?: unknown;
   /** Why a node was skipped: the failed node at the root of it, or the interruption. */
-  readonly skipped?: { readonly reason: 'failed'; readonly key: string } | { readonly reason: 'interrupted' };
+  readonly skipped?:
+    { readonly reason: 'failed'; readonly key: string } | { readonly reason: 'interrupted' };
 }
 
 export interface ScheduleOptions<N extends SchedulerNode> {
@@ -42,12 +43,14 @@ export interface ScheduleOptions<N extends SchedulerNode> {
 function checkGraph<N extends SchedulerNode>(nodes: readonly N[]): Map<string, N> {
   const byKey = new Map<string, N>();
   for (const n of nodes) {
-    if (byKey.has(n.key)) throw new ScalpelError(ErrorCode.Internal, `scheduler: duplicate node key ${n.key}`);
+    if (byKey.has(n.key))
+      throw new ScalpelError(ErrorCode.Internal, `scheduler: duplicate node key ${n.key}`);
     byKey.set(n.key, n);
   }
   for (const n of nodes) {
     for (const k of n.needs) {
-      if (!byKey.has(k)) throw new ScalpelError(ErrorCode.Internal, `scheduler: node ${n.key} needs unknown ${k}`);
+      if (!byKey.has(k))
+        throw new ScalpelError(ErrorCode.Internal, `scheduler: node ${n.key} needs unknown ${k}`);
     }
   }
   // Kahn's algorithm: a cycle would otherwise wait forever (recipes are checked earlier; this
@@ -69,7 +72,8 @@ function checkGraph<N extends SchedulerNode>(nodes: readonly N[]): Map<string, N
       if (left === 0) ready.push(u);
     }
   }
-  if (seen !== nodes.length) throw new ScalpelError(ErrorCode.Internal, 'scheduler: the node graph has a cycle');
+  if (seen !== nodes.length)
+    throw new ScalpelError(ErrorCode.Internal, 'scheduler: the node graph has a cycle');
   return byKey;
 }
 
@@ -196,7 +200,10 @@ export async function schedule<N extends SchedulerNode>(
               status: 'interrupted',
               startedAt,
               durationMs: Date.now() - startedAt,
-              error: new ScalpelError(ErrorCode.Interrupted, 'did not stop within the grace period'),
+              error: new ScalpelError(
+                ErrorCode.Interrupted,
+                'did not stop within the grace period',
+              ),
             });
           }
         }

@@ -72,7 +72,8 @@ export function createStageContext(init: StageContextInit): StageContext {
     recipeDir: init.recipeDir,
     resolvePath: (p: string) => resolveRecipePath(init.recipeDir, p),
     log: init.logging.forStage(stageId),
-    progress: (label: string, total: number): Progress => init.progress.create(stageId, label, total),
+    progress: (label: string, total: number): Progress =>
+      init.progress.create(stageId, label, total),
     event: (type: string, data: Record<string, unknown>) => init.logging.event(stageId, type, data),
     signal: init.signal,
     backend: init.backend,
@@ -104,12 +105,17 @@ export function wrapStageError(e: unknown, c: StageErrorContext): ScalpelError {
   }
   // Worded so that format() finds "stage 'x', plugin 'p'" in it and does not repeat it.
   const from = c.plugin !== undefined ? `, plugin '${c.plugin}'` : '';
-  return asScalpelError(e, ErrorCode.Stage, `stage '${c.stageId}'${from} (uses: ${c.stageType}) failed`, {
-    stageId: c.stageId,
-    ...(c.plugin !== undefined ? { plugin: c.plugin } : {}),
-    hint:
-      c.plugin !== undefined
-        ? `this is an error in plugin '${c.plugin}' or in its parameters; run with --debug for the stack trace`
-        : 'check the stage parameters; run with --debug for the stack trace',
-  });
+  return asScalpelError(
+    e,
+    ErrorCode.Stage,
+    `stage '${c.stageId}'${from} (uses: ${c.stageType}) failed`,
+    {
+      stageId: c.stageId,
+      ...(c.plugin !== undefined ? { plugin: c.plugin } : {}),
+      hint:
+        c.plugin !== undefined
+          ? `this is an error in plugin '${c.plugin}' or in its parameters; run with --debug for the stack trace`
+          : 'check the stage parameters; run with --debug for the stack trace',
+    },
+  );
 }

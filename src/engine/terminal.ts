@@ -22,12 +22,16 @@ export class Terminal {
   }
 
   /** A new bar (TTY only); `release` removes it and stops the MultiBar when none is left. */
-  createBar(total: number, payload: Record<string, string>): { bar: cliProgress.SingleBar; release(): void } {
+  createBar(
+    total: number,
+    payload: Record<string, string>,
+  ): { bar: cliProgress.SingleBar; release(): void } {
     if (this.bars === undefined) {
       this.bars = new cliProgress.MultiBar(
         {
           stream: this.stream,
-          format: ' {stage} {label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted} {info}',
+          format:
+            ' {stage} {label} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted} {info}',
           hideCursor: true,
           clearOnComplete: true,
           stopOnComplete: false,

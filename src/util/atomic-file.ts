@@ -7,7 +7,10 @@ import { basename, dirname, join } from 'node:path';
 
 /** Write `data` to `path` atomically (temp file + fsync + rename). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+  );
   const fd = openSync(tmp, 'wx');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -39,7 +39,12 @@ describe('CLI validate: bad recipes (test/fixtures/bad-recipes)', function () {
   const cases = badRecipeCases();
   const outcomes = new Map<string, Outcome>();
   // Also run with --debug: one per kind of failure (YAML, graph, plugin import, --set).
-  const debugCases = new Set(['malformed-yaml', 'cycle', 'plugin-throws-at-import', 'bad-set-path']);
+  const debugCases = new Set([
+    'malformed-yaml',
+    'cycle',
+    'plugin-throws-at-import',
+    'bad-set-path',
+  ]);
   let batch: CliResult | undefined;
 
   before(async function () {
@@ -49,7 +54,9 @@ describe('CLI validate: bad recipes (test/fixtures/bad-recipes)', function () {
     });
     for (const o of all) outcomes.set(o.c.name, o);
     const runnable = all.filter((o) => o.file !== undefined);
-    const together = runnable.filter((o) => o.c.expected.set === undefined && !debugCases.has(o.c.name));
+    const together = runnable.filter(
+      (o) => o.c.expected.set === undefined && !debugCases.has(o.c.name),
+    );
     const alone = runnable.filter((o) => !together.includes(o));
 
     const jobs: (() => Promise<void>)[] = [
@@ -59,7 +66,11 @@ describe('CLI validate: bad recipes (test/fixtures/bad-recipes)', function () {
         for (const o of together) o.text = byFile.get(o.file ?? '');
       },
       ...alone.map((o) => async () => {
-        const args = ['validate', o.file ?? '', ...(o.c.expected.set ?? []).flatMap((s) => ['--set', s])];
+        const args = [
+          'validate',
+          o.file ?? '',
+          ...(o.c.expected.set ?? []).flatMap((s) => ['--set', s]),
+        ];
         const r = await runCli(args, tmpdir());
         o.text = r.stderr;
         o.ownCode = r.code;
@@ -71,7 +82,11 @@ describe('CLI validate: bad recipes (test/fixtures/bad-recipes)', function () {
 
   it('covers at least 20 mistakes; the combined validate exits 2 and accepts none', () => {
     assert.ok(cases.length >= 20, `${cases.length} cases`);
-    for (const name of debugCases) assert.ok(cases.some((c) => c.name === name), `case ${name} exists`);
+    for (const name of debugCases)
+      assert.ok(
+        cases.some((c) => c.name === name),
+        `case ${name} exists`,
+      );
     assert.ok(batch);
     assert.equal(batch.code, 2, batch.stderr);
     assert.equal(batch.stdout, '', 'no recipe reported valid');
@@ -87,7 +102,8 @@ describe('CLI validate: bad recipes (test/fixtures/bad-recipes)', function () {
       if (o.ownCode !== undefined) assert.equal(o.ownCode, 2, `exit code; stderr:\n${text}`);
       assert.ok(text.includes(`${c.expected.code}: `), text);
       assert.ok(text.includes(c.expected.message), `message fragment missing:\n${text}`);
-      if (c.expected.hint !== undefined) assert.ok(text.includes(c.expected.hint), `hint missing:\n${text}`);
+      if (c.expected.hint !== undefined)
+        assert.ok(text.includes(c.expected.hint), `hint missing:\n${text}`);
       if (c.expected.line !== null) {
         const where = `${o.file}:${c.expected.line}:${c.expected.col ?? ''}`;
         assert.ok(text.startsWith(where), `expected to start with ${where}:\n${text}`);

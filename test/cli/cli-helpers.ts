@@ -20,7 +20,11 @@ export interface Spawned {
 }
 
 /** Start `node <cli> ...args` in `cwd` (its own cache and runs/ live there). */
-export function startCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Spawned {
+export function startCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Spawned {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd,
     env: { ...process.env, SCALPEL_CACHE_DIR: '', FORCE_COLOR: '0', ...env },
@@ -36,12 +40,20 @@ export function startCli(args: readonly string[], cwd: string, env: NodeJS.Proce
   return { child, done };
 }
 
-export function runCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return startCli(args, cwd, env).done;
 }
 
 /** Run async jobs with at most `limit` at a time, keeping result order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -79,7 +91,11 @@ export function writeRecipe(
 /** Lines of the counter file: one stage id per stage execution. */
 export function counter(dir: string, file = 'counter.txt'): string[] {
   const p = join(dir, file);
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return existsSync(p)
+    ? readFileSync(p, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 export function readJson<T = unknown>(path: string): T {
@@ -91,7 +107,10 @@ export interface PlanJson {
 }
 
 /** `scalpel plan --json` → { id: cached }. */
-export async function planCached(args: readonly string[], cwd: string): Promise<{ cached: Record<string, boolean>; hashes: Record<string, string> }> {
+export async function planCached(
+  args: readonly string[],
+  cwd: string,
+): Promise<{ cached: Record<string, boolean>; hashes: Record<string, string> }> {
   const r = await runCli(['plan', ...args, '--json'], cwd);
   if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}`);
   const plan = JSON.parse(r.stdout) as PlanJson;
@@ -104,13 +123,18 @@ export async function planCached(args: readonly string[], cwd: string): Promise<
 /** The run directory named on the summary's last line ("record: <dir>"). */
 export function runDirOf(r: CliResult, cwd: string): string {
   const m = /record: (.+)$/m.exec(r.stdout);
-  if (m === null || m[1] === undefined) throw new Error(`no run dir in output:\n${r.stdout}\n${r.stderr}`);
+  if (m === null || m[1] === undefined)
+    throw new Error(`no run dir in output:\n${r.stdout}\n${r.stderr}`);
   const d = m[1].trim();
   return d.startsWith('/') ? d : join(cwd, d);
 }
 
 /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const t0 = Date.now();
   while (!predicate()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

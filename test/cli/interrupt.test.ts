@@ -5,7 +5,16 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cache } from '../../src/engine/cache.js';
 import { tempDir } from '../helpers/paths.js';
-import { counter, readJson, runCli, runDirOf, startCli, waitFor, writeRecipe, type StageSpec } from './cli-helpers.js';
+import {
+  counter,
+  readJson,
+  runCli,
+  runDirOf,
+  startCli,
+  waitFor,
+  writeRecipe,
+  type StageSpec,
+} from './cli-helpers.js';
 
 // a ─▶ slow ─▶ c
 const stages: Record<string, StageSpec> = {
@@ -21,7 +30,8 @@ function assertCacheClean(cache: Cache): void {
 }
 
 const slowStarted = (dir: string) => (): boolean =>
-  existsSync(join(dir, 'timings.jsonl')) && readFileSync(join(dir, 'timings.jsonl'), 'utf8').includes('"slow"');
+  existsSync(join(dir, 'timings.jsonl')) &&
+  readFileSync(join(dir, 'timings.jsonl'), 'utf8').includes('"slow"');
 
 describe('CLI run: interruption', function () {
   this.timeout(60000);
@@ -41,7 +51,11 @@ describe('CLI run: interruption', function () {
     const killed = await run.done;
     assert.equal(killed.signal, 'SIGKILL');
 
-    assert.deepEqual(cache.list(), readdirSync(cache.entriesDir), 'only complete entries under cache/');
+    assert.deepEqual(
+      cache.list(),
+      readdirSync(cache.entriesDir),
+      'only complete entries under cache/',
+    );
     assert.equal(cache.list().length, 1, 'just the entry of a');
     const leftovers = readdirSync(cache.tmpDir);
     assert.equal(leftovers.length, 1, 'the killed stage left its temp dir');
@@ -49,7 +63,11 @@ describe('CLI run: interruption', function () {
 
     const rerun = await runCli(['run', recipe], dir);
     assert.equal(rerun.code, 0, rerun.stderr);
-    assert.deepEqual(counter(dir), ['a', 'slow', 'slow', 'c'], 'a came from the cache, slow ran again');
+    assert.deepEqual(
+      counter(dir),
+      ['a', 'slow', 'slow', 'c'],
+      'a came from the cache, slow ran again',
+    );
     assert.match(rerun.stderr, /removed 1 unfinished cache entry/);
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'the stale temp dir was cleaned up');
     assert.equal(cache.list().length, 3);
@@ -75,7 +93,9 @@ describe('CLI run: interruption', function () {
     assert.match(r.stdout, /c\s+count\s+skipped\s+not started: run interrupted/);
 
     const runDir = runDirOf(r, dir);
-    const summary = readJson<{ status: string; nodes: { id: string; status: string }[] }>(join(runDir, 'summary.json'));
+    const summary = readJson<{ status: string; nodes: { id: string; status: string }[] }>(
+      join(runDir, 'summary.json'),
+    );
     assert.equal(summary.status, 'interrupted');
     assert.deepEqual(
       summary.nodes.map((n) => [n.id, n.status]),
@@ -85,9 +105,15 @@ describe('CLI run: interruption', function () {
         ['c', 'skipped'],
       ],
     );
-    const lock = readJson<{ nodes: Record<string, { status: string; hash: string }> }>(join(runDir, 'lock.json'));
+    const lock = readJson<{ nodes: Record<string, { status: string; hash: string }> }>(
+      join(runDir, 'lock.json'),
+    );
     assert.equal(lock.nodes['slow']?.status, 'interrupted');
-    assert.equal(cache.lookup(lock.nodes['slow']?.hash ?? ''), undefined, 'no entry for the unfinished stage');
+    assert.equal(
+      cache.lookup(lock.nodes['slow']?.hash ?? ''),
+      undefined,
+      'no entry for the unfinished stage',
+    );
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'its temp dir was removed');
     assertCacheClean(cache);
     assert.deepEqual(counter(dir), ['a', 'slow']);

@@ -7,7 +7,15 @@ import YAML from 'yaml';
 import { Cache } from '../../src/engine/cache.js';
 import { createHash } from 'node:crypto';
 import { repoRoot, tempDir } from '../helpers/paths.js';
-import { counter, planCached, readJson, runCli, runDirOf, writeRecipe, type StageSpec } from './cli-helpers.js';
+import {
+  counter,
+  planCached,
+  readJson,
+  runCli,
+  runDirOf,
+  writeRecipe,
+  type StageSpec,
+} from './cli-helpers.js';
 
 // a ─▶ b ─▶ c        d (independent)
 const chain: Record<string, StageSpec> = {
@@ -29,38 +37,89 @@ function checkRecord(runDir: string, hashes: Record<string, string>, cwd: string
     backend: { name: string; versions: Record<string, string> };
     dependencies: Record<string, string>;
     recipe: { file: string; sha256: string };
-    nodes: Record<string, { uses: string; version: string; hash: string; status: string; durationMs: number }>;
+    nodes: Record<
+      string,
+      { uses: string; version: string; hash: string; status: string; durationMs: number }
+    >;
   }>(join(runDir, 'lock.json'));
-  const pkg = readJson<{ version: string; dependencies: Record<string, string> }>(join(repoRoot, 'package.json'));
+  const pkg = readJson<{ version: string; dependencies: Record<string, string> }>(
+    join(repoRoot, 'package.json'),
+  );
   assert.equal(lock.scalpel, pkg.version);
   assert.equal(lock.node, process.version);
   assert.equal(lock.seed, 7);
   assert.equal(lock.backend.name, 'cpu');
-  assert.equal(lock.backend.versions['tfjs-core'], readJson<{ version: string }>(join(repoRoot, 'node_modules/@tensorflow/tfjs-core/package.json')).version);
-  for (const dep of Object.keys(pkg.dependencies)) assert.match(lock.dependencies[dep] ?? '', /^\d+\.\d+/, dep);
-  assert.equal(lock.recipe.sha256, createHash('sha256').update(readFileSync(lock.recipe.file)).digest('hex'));
+  assert.equal(
+    lock.backend.versions['tfjs-core'],
+    readJson<{ version: string }>(join(repoRoot, 'node_modules/@tensorflow/tfjs-core/package.json'))
+      .version,
+  );
+  for (const dep of Object.keys(pkg.dependencies))
+    assert.match(lock.dependencies[dep] ?? '', /^\d+\.\d+/, dep);
+  assert.equal(
+    lock.recipe.sha256,
+    createHash('sha256').update(readFileSync(lock.recipe.file)).digest('hex'),
+  );
   for (const [id, hash] of Object.entries(hashes)) {
     assert.equal(lock.nodes[id]?.hash, hash, `lock hash of ${id}`);
     assert.equal(lock.nodes[id]?.uses, 'count');
     assert.equal(lock.nodes[id]?.version, '1');
   }
-  assert.deepEqual(readJson(join(runDir, 'metrics.json')), { a: { value: 1 }, b: { value: 3 }, c: { value: 13 }, d: { value: 100 } });
-  const resolved = YAML.parse(readFileSync(join(runDir, 'recipe.resolved.yaml'), 'utf8')) as { seed: number; stages: Record<string, { with: Record<string, unknown> }> };
+  assert.deepEqual(readJson(join(runDir, 'metrics.json')), {
+    a: { value: 1 },
+    b: { value: 3 },
+    c: { value: 13 },
+    d: { value: 100 },
+  });
+  const resolved = YAML.parse(readFileSync(join(runDir, 'recipe.resolved.yaml'), 'utf8')) as {
+    seed: number;
+    stages: Record<string, { with: Record<string, unknown> }>;
+  };
   assert.equal(resolved.seed, 7);
-  assert.deepEqual(resolved.stages['a']?.with, { value: 1, counter: 'counter.txt', sleepMs: 0 }, 'defaults filled in');
-  const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.ok(events.every((e) => typeof e['timestamp'] === 'string' && typeof e['level'] === 'string'));
+  assert.deepEqual(
+    resolved.stages['a']?.with,
+    { value: 1, counter: 'counter.txt', sleepMs: 0 },
+    'defaults filled in',
+  );
+  const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    events.every((e) => typeof e['timestamp'] === 'string' && typeof e['level'] === 'string'),
+  );
   const counted = events.filter((e) => e['record'] === 'event' && e['message'] === 'counted');
   assert.deepEqual(counted.map((e) => e['stageId']).sort(), ['a', 'b', 'c', 'd']);
-  assert.ok(events.some((e) => e['stageId'] === 'a' && e['message'] === 'counted' && e['record'] === undefined), 'ctx.log lines');
-  const summary = readJson<{ status: string; durationMs: number; nodes: { id: string; status: string }[] }>(join(runDir, 'summary.json'));
+  assert.ok(
+    events.some(
+      (e) => e['stageId'] === 'a' && e['message'] === 'counted' && e['record'] === undefined,
+    ),
+    'ctx.log lines',
+  );
+  const summary = readJson<{
+    status: string;
+    durationMs: number;
+    nodes: { id: string; status: string }[];
+  }>(join(runDir, 'summary.json'));
   assert.equal(summary.status, 'ok');
-  assert.deepEqual(summary.nodes.map((n) => [n.id, n.status]), [['a', 'ran'], ['b', 'ran'], ['c', 'ran'], ['d', 'ran']]);
+  assert.deepEqual(
+    summary.nodes.map((n) => [n.id, n.status]),
+    [
+      ['a', 'ran'],
+      ['b', 'ran'],
+      ['c', 'ran'],
+      ['d', 'ran'],
+    ],
+  );
   // artifacts/<id>/ are hard links to the cache entry's files.
   const artifact = statSync(join(runDir, 'artifacts', 'c', 'value.json'));
   const cached = statSync(join(cwd, '.scalpel', 'cache', hashes['c'] ?? '', 'out', 'value.json'));
   assert.equal(artifact.ino, cached.ino);
-  assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('.tmp')), [], 'no temp files in the record');
+  assert.deepEqual(
+    readdirSync(runDir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temp files in the record',
+  );
 }
 
 describe('CLI run: caching', function () {
@@ -90,8 +149,13 @@ describe('CLI run: caching', function () {
     const run2 = runDirOf(second, dir);
     assert.notEqual(run2, run1);
     assert.equal(valueOf(run2, 'c'), 13, 'artifacts of cached stages are in the new record');
-    const summary = readJson<{ nodes: { id: string; status: string }[] }>(join(run2, 'summary.json'));
-    assert.deepEqual(summary.nodes.map((n) => n.status), ['cached', 'cached', 'cached', 'cached']);
+    const summary = readJson<{ nodes: { id: string; status: string }[] }>(
+      join(run2, 'summary.json'),
+    );
+    assert.deepEqual(
+      summary.nodes.map((n) => n.status),
+      ['cached', 'cached', 'cached', 'cached'],
+    );
   });
 
   it('a --set change reruns exactly the stages downstream of it', async () => {
@@ -103,7 +167,9 @@ describe('CLI run: caching', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(counter(dir).slice(before), ['b', 'c']);
     assert.equal(valueOf(runDirOf(r, dir), 'c'), 16); // 10 + (5 + 1)
-    const resolved = YAML.parse(readFileSync(join(runDirOf(r, dir), 'recipe.resolved.yaml'), 'utf8')) as {
+    const resolved = YAML.parse(
+      readFileSync(join(runDirOf(r, dir), 'recipe.resolved.yaml'), 'utf8'),
+    ) as {
       stages: Record<string, { with: Record<string, unknown> }>;
     };
     assert.equal(resolved.stages['b']?.with['value'], 5, 'the override is in the recorded recipe');
@@ -169,7 +235,12 @@ describe('CLI run: failures', function () {
     const runDir = runDirOf(r, dir);
     const summary = readJson<{
       status: string;
-      nodes: { id: string; status: string; error?: { code: string; message: string }; skippedBecause?: string }[];
+      nodes: {
+        id: string;
+        status: string;
+        error?: { code: string; message: string };
+        skippedBecause?: string;
+      }[];
     }>(join(runDir, 'summary.json'));
     assert.equal(summary.status, 'failed');
     const byId = Object.fromEntries(summary.nodes.map((n) => [n.id, n]));
@@ -181,10 +252,16 @@ describe('CLI run: failures', function () {
     assert.equal(byId['side']?.status, 'ran');
     assert.ok(!existsSync(join(runDir, 'artifacts', 'bad')));
 
-    const lock = readJson<{ nodes: Record<string, { status: string; hash: string }> }>(join(runDir, 'lock.json'));
+    const lock = readJson<{ nodes: Record<string, { status: string; hash: string }> }>(
+      join(runDir, 'lock.json'),
+    );
     assert.equal(lock.nodes['bad']?.status, 'failed');
     const cache = new Cache(join(dir, '.scalpel'));
-    assert.equal(cache.lookup(lock.nodes['bad']?.hash ?? ''), undefined, 'no cache entry for the failed stage');
+    assert.equal(
+      cache.lookup(lock.nodes['bad']?.hash ?? ''),
+      undefined,
+      'no cache entry for the failed stage',
+    );
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'its temp dir was removed');
 
     const debug = await runCli(['run', recipe, '--debug'], dir);

@@ -24,11 +24,22 @@ describe('CLI stages and help', function () {
 
     const list = await runCli(['stages', '--recipe', recipe, '--json'], dir);
     assert.equal(list.code, 0, list.stderr);
-    const entries = JSON.parse(list.stdout) as { kind: string; name: string; origin: string; params: { name: string }[] }[];
+    const entries = JSON.parse(list.stdout) as {
+      kind: string;
+      name: string;
+      origin: string;
+      params: { name: string }[];
+    }[];
     const count = entries.find((e) => e.name === 'count');
     assert.equal(count?.origin, 'engine-test');
-    assert.deepEqual(count?.params.map((p) => p.name), ['value', 'counter', 'sleepMs', 'seed']);
-    assert.ok(entries.some((e) => e.origin === 'builtin'), 'built-ins are listed too');
+    assert.deepEqual(
+      count?.params.map((p) => p.name),
+      ['value', 'counter', 'sleepMs', 'seed'],
+    );
+    assert.ok(
+      entries.some((e) => e.origin === 'builtin'),
+      'built-ins are listed too',
+    );
 
     const typo = await runCli(['stages', 'cuont', '--recipe', recipe], dir);
     assert.equal(typo.code, 2);

@@ -15,7 +15,11 @@ const info: EntryInfo = {
   stageVersion: '1',
   manifest: { file: 'value.json' },
   metrics: { value: 3 },
-  timings: { startedAt: '2024-01-01T00:00:00.000Z', finishedAt: '2024-01-01T00:00:01.000Z', durationMs: 1000 },
+  timings: {
+    startedAt: '2024-01-01T00:00:00.000Z',
+    finishedAt: '2024-01-01T00:00:01.000Z',
+    durationMs: 1000,
+  },
 };
 
 function fill(cache: Cache, hash: string, content = 'v1'): ReturnType<Cache['begin']> {
@@ -38,7 +42,10 @@ describe('cache', () => {
   it('resolves its root from --cache-dir, then SCALPEL_CACHE_DIR, then <cwd>/.scalpel', () => {
     assert.equal(resolveCacheRoot({ cwd: '/w', env: {} }), '/w/.scalpel');
     assert.equal(resolveCacheRoot({ cwd: '/w', env: { SCALPEL_CACHE_DIR: 'c' } }), '/w/c');
-    assert.equal(resolveCacheRoot({ cwd: '/w', cacheDir: '/x', env: { SCALPEL_CACHE_DIR: 'c' } }), '/x');
+    assert.equal(
+      resolveCacheRoot({ cwd: '/w', cacheDir: '/x', env: { SCALPEL_CACHE_DIR: 'c' } }),
+      '/x',
+    );
   });
 
   it('round-trips an entry with its files and metadata', () => {
@@ -113,7 +120,9 @@ describe('cache', () => {
   });
 
   it('removes temp dirs of dead processes only', () => {
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     const deadPid = Number(dead.stdout);
     const h = hashOf('f');
     mkdirSync(cache.tmpDir, { recursive: true });
@@ -152,7 +161,9 @@ describe('cache', () => {
     const runs = [0, 1, 2, 3].map(
       () =>
         new Promise<number | null>((res) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
           child.on('exit', (code) => res(code));
         }),
     );
@@ -162,7 +173,11 @@ describe('cache', () => {
       assert.ok(e, 'a valid entry exists');
       const tag = String(e.meta.manifest['tag']);
       for (let f = 0; f < 5; f++) {
-        assert.equal(readFileSync(join(e.outDir, `f${f}`), 'utf8'), tag.repeat(f + 1), 'files from one writer only');
+        assert.equal(
+          readFileSync(join(e.outDir, `f${f}`), 'utf8'),
+          tag.repeat(f + 1),
+          'files from one writer only',
+        );
       }
     }
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'no temp dirs left');

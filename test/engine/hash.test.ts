@@ -42,7 +42,11 @@ describe('node hash', () => {
       fc.property(fc.jsonValue(), fc.jsonValue(), (params, fingerprint) => {
         const p = { p: params };
         const a = nodeHash({ ...base, params: p, fingerprint });
-        const b = nodeHash({ ...base, params: reversedKeys(p) as Record<string, unknown>, fingerprint: reversedKeys(fingerprint) });
+        const b = nodeHash({
+          ...base,
+          params: reversedKeys(p) as Record<string, unknown>,
+          fingerprint: reversedKeys(fingerprint),
+        });
         return a === b;
       }),
       { numRuns: 200 },
@@ -71,12 +75,20 @@ describe('node hash', () => {
 
   it('changes for any single param change (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.jsonValue(), (params, key, value) => {
-        fc.pre(JSON.stringify(params[key]) !== JSON.stringify(value) && !(key in params && params[key] === undefined));
-        const changed = { ...params, [key]: value };
-        fc.pre(JSON.stringify(changed) !== JSON.stringify(params));
-        return nodeHash({ ...base, params }) !== nodeHash({ ...base, params: changed });
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.string(),
+        fc.jsonValue(),
+        (params, key, value) => {
+          fc.pre(
+            JSON.stringify(params[key]) !== JSON.stringify(value) &&
+              !(key in params && params[key] === undefined),
+          );
+          const changed = { ...params, [key]: value };
+          fc.pre(JSON.stringify(changed) !== JSON.stringify(params));
+          return nodeHash({ ...base, params }) !== nodeHash({ ...base, params: changed });
+        },
+      ),
       { numRuns: 200 },
     );
   });

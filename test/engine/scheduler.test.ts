@@ -6,8 +6,6 @@ interface N extends SchedulerNode {
   fail?: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** An executor that records start/end times and the peak number of nodes in flight. */
 function recorder(opts: { signal?: AbortSignal; ignoreAbort?: boolean } = {}) {
   const events: { key: string; start: number; end: number }[] = [];
@@ -77,7 +75,14 @@ describe('scheduler', () => {
     const r = recorder();
     const out = await schedule(nodes, { jobs: 2, execute: r.execute });
     const status = Object.fromEntries([...out].map(([k, o]) => [k, o.status]));
-    assert.deepEqual(status, { a: 'failed', b: 'skipped', c: 'skipped', x: 'ran', y: 'ran', z: 'skipped' });
+    assert.deepEqual(status, {
+      a: 'failed',
+      b: 'skipped',
+      c: 'skipped',
+      x: 'ran',
+      y: 'ran',
+      z: 'skipped',
+    });
     assert.deepEqual(out.get('c')?.skipped, { reason: 'failed', key: 'a' });
     assert.deepEqual(out.get('z')?.skipped, { reason: 'failed', key: 'a' });
     assert.match(String(out.get('a')?.error), /a failed/);
@@ -134,7 +139,10 @@ describe('scheduler', () => {
 
   it('rejects graphs it cannot run (unknown needs, cycles, duplicate keys)', async () => {
     const exec = async (): Promise<'ran'> => 'ran';
-    await assert.rejects(schedule([{ key: 'a', needs: ['zz'] }], { jobs: 1, execute: exec }), /unknown/);
+    await assert.rejects(
+      schedule([{ key: 'a', needs: ['zz'] }], { jobs: 1, execute: exec }),
+      /unknown/,
+    );
     await assert.rejects(
       schedule(
         [

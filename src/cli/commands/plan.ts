@@ -20,14 +20,27 @@ export function planJson(plan: Plan): Record<string, unknown> {
     name: plan.recipe.name,
     backend: plan.backend,
     cache: plan.cache.root,
-    nodes: plan.nodes.map((n) => ({ id: n.id, uses: n.uses, version: n.version, hash: n.hash, needs: n.needs, cached: n.cached })),
+    nodes: plan.nodes.map((n) => ({
+      id: n.id,
+      uses: n.uses,
+      version: n.version,
+      hash: n.hash,
+      needs: n.needs,
+      cached: n.cached,
+    })),
   };
 }
 
 export function renderPlan(plan: Plan): string {
   const rows = [['id', 'uses', 'hash', 'status', 'needs']];
   for (const n of plan.nodes) {
-    rows.push([n.id, n.uses, shortHash(n.hash), n.cached ? 'cached' : 'will run', n.needs.length > 0 ? n.needs.join(', ') : '-']);
+    rows.push([
+      n.id,
+      n.uses,
+      shortHash(n.hash),
+      n.cached ? 'cached' : 'will run',
+      n.needs.length > 0 ? n.needs.join(', ') : '-',
+    ]);
   }
   const toRun = plan.nodes.filter((n) => !n.cached).length;
   return [
@@ -44,8 +57,17 @@ export function planCommand(): Command {
   return withDebug(new Command('plan'))
     .description('show the stage graph: each stage, its node hash and whether it is cached')
     .argument('<recipe>', 'recipe file (YAML)')
-    .option('--set <path=value>', 'override a field, value parsed as YAML (repeatable)', collect, [])
-    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option(
+      '--set <path=value>',
+      'override a field, value parsed as YAML (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--backend <backend>',
+      'override the recipe backend: auto, tensorflow, wasm or cpu',
+      backendChoice,
+    )
     .option('--no-cache', 'plan as if nothing were cached')
     .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
     .option('--json', 'print the plan as JSON')
@@ -57,6 +79,8 @@ export function planCommand(): Command {
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
         ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
       });
-      process.stdout.write((opts.json === true ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan)) + '\n');
+      process.stdout.write(
+        (opts.json === true ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan)) + '\n',
+      );
     });
 }

@@ -25,7 +25,9 @@ function interruptOnSignals(controller: AbortController): () => void {
   const handler = (signal: NodeJS.Signals): void => {
     count++;
     if (count === 1) {
-      process.stderr.write(`\n${signal}: stopping — waiting for running stages (press Ctrl-C again to quit now)\n`);
+      process.stderr.write(
+        `\n${signal}: stopping — waiting for running stages (press Ctrl-C again to quit now)\n`,
+      );
       controller.abort();
     } else {
       process.exit(ExitCode.interrupted);
@@ -41,14 +43,25 @@ function interruptOnSignals(controller: AbortController): () => void {
 
 export function runCommand(): Command {
   return withDebug(new Command('run'))
-    .description('run a recipe: stages in dependency order, cached results reused, a run record written')
+    .description(
+      'run a recipe: stages in dependency order, cached results reused, a run record written',
+    )
     .argument('<recipe>', 'recipe file (YAML)')
-    .option('--set <path=value>', 'override a field, value parsed as YAML (repeatable)', collect, [])
+    .option(
+      '--set <path=value>',
+      'override a field, value parsed as YAML (repeatable)',
+      collect,
+      [],
+    )
     .option('-j, --jobs <n>', 'stages running at once', positiveInt, 1)
     .option('--no-cache', 'recompute every stage (and replace its cache entry)')
     .option('--force', 'same as --no-cache')
     .option('--out <dir>', 'run record directory (default runs/<name>-<YYYYMMDD-HHMMSS>)')
-    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option(
+      '--backend <backend>',
+      'override the recipe backend: auto, tensorflow, wasm or cpu',
+      backendChoice,
+    )
     .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
     .option('-q, --quiet', 'print only warnings and errors (and the summary)')
     .option('-v, --verbose', 'print debug messages')

@@ -46,7 +46,11 @@ function renderList(registry: Registry): string {
     else {
       out.push(
         renderTable(
-          entries.map((e) => [e.name, `${e.origin}${versionOf(e) !== undefined ? ` v${versionOf(e)}` : ''}`, e.value.description]),
+          entries.map((e) => [
+            e.name,
+            `${e.origin}${versionOf(e) !== undefined ? ` v${versionOf(e)}` : ''}`,
+            e.value.description,
+          ]),
           { indent: '  ' },
         ),
       );
@@ -60,11 +64,17 @@ function renderList(registry: Registry): string {
 function renderOne(e: RegistryEntry): string {
   const word = e.kind === 'stage' ? 'stage type' : e.kind;
   const version = versionOf(e) !== undefined ? `, version ${versionOf(e)}` : '';
-  const lines = [`${e.name} — ${word} from ${e.origin === 'builtin' ? 'scalpel' : `plugin '${e.origin}'`}${version}`, `  ${e.value.description}`];
+  const lines = [
+    `${e.name} — ${word} from ${e.origin === 'builtin' ? 'scalpel' : `plugin '${e.origin}'`}${version}`,
+    `  ${e.value.description}`,
+  ];
   if (e.kind === 'stage') {
     const s = e.value as RegistryEntry<'stage'>['value'];
     const inputs = (s.inputs ?? [])
-      .map((i) => `${i.kind}${i.optional === true || i.multiple === true ? ` (${[i.optional === true ? 'optional' : '', i.multiple === true ? 'several' : ''].filter((x) => x !== '').join(', ')})` : ''}`)
+      .map(
+        (i) =>
+          `${i.kind}${i.optional === true || i.multiple === true ? ` (${[i.optional === true ? 'optional' : '', i.multiple === true ? 'several' : ''].filter((x) => x !== '').join(', ')})` : ''}`,
+      )
       .join(', ');
     lines.push(`  output: ${s.output}${inputs !== '' ? ` · inputs: ${inputs}` : ''}`);
   }
@@ -75,7 +85,12 @@ function renderOne(e: RegistryEntry): string {
       renderTable(
         [
           ['name', 'type', 'default', 'description'],
-          ...params.map((p) => [p.name, p.type, p.default ?? (p.required ? '(required)' : '-'), p.description]),
+          ...params.map((p) => [
+            p.name,
+            p.type,
+            p.default ?? (p.required ? '(required)' : '-'),
+            p.description,
+          ]),
         ],
         { indent: '  ' },
       ),
@@ -85,12 +100,18 @@ function renderOne(e: RegistryEntry): string {
 }
 
 function findEntries(registry: Registry, name: string): RegistryEntry[] {
-  const found = kinds.filter(({ kind }) => registry.has(kind, name)).map(({ kind }) => registry.entry(kind, name));
+  const found = kinds
+    .filter(({ kind }) => registry.has(kind, name))
+    .map(({ kind }) => registry.entry(kind, name));
   if (found.length === 0) {
     const all = kinds.flatMap(({ kind }) => registry.entries(kind).map((e) => e.name));
-    throw new ScalpelError(ErrorCode.UnknownName, `no stage type, pruner or solver is called '${name}'`, {
-      hint: suggestionHint(name, all, 'name'),
-    });
+    throw new ScalpelError(
+      ErrorCode.UnknownName,
+      `no stage type, pruner or solver is called '${name}'`,
+      {
+        hint: suggestionHint(name, all, 'name'),
+      },
+    );
   }
   return found;
 }
@@ -104,9 +125,14 @@ export function stagesCommand(): Command {
     .action(async (name: string | undefined, opts: StagesOpts) => {
       const { builtinRegistry } = await import('../../engine/builtins.js');
       const { loadRecipe } = await import('../../recipe/load-recipe.js');
-      const registry = opts.recipe !== undefined ? (await loadRecipe(opts.recipe)).registry : await builtinRegistry();
+      const registry =
+        opts.recipe !== undefined
+          ? (await loadRecipe(opts.recipe)).registry
+          : await builtinRegistry();
       const entries =
-        name !== undefined ? findEntries(registry, name) : kinds.flatMap(({ kind }) => registry.entries(kind));
+        name !== undefined
+          ? findEntries(registry, name)
+          : kinds.flatMap(({ kind }) => registry.entries(kind));
       let text: string;
       if (opts.json === true) text = JSON.stringify(entries.map(entryJson), null, 2);
       else if (name !== undefined) text = entries.map(renderOne).join('\n\n');

@@ -16,12 +16,24 @@ export function validateCommand(): Command {
   return withDebug(new Command('validate'))
     .description('check recipes (YAML, schemas, plugins, stage graph) without running anything')
     .argument('<recipes...>', 'recipe files (YAML)')
-    .option('--set <path=value>', 'override a field, value parsed as YAML (repeatable; applies to every recipe)', collect, [])
-    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option(
+      '--set <path=value>',
+      'override a field, value parsed as YAML (repeatable; applies to every recipe)',
+      collect,
+      [],
+    )
+    .option(
+      '--backend <backend>',
+      'override the recipe backend: auto, tensorflow, wasm or cpu',
+      backendChoice,
+    )
     .action(async (files: string[], opts: ValidateOpts) => {
       // Loaded on demand so `--help` and usage errors do not pay for tfjs and the registry.
       const { validateRecipe } = await import('../../recipe/load-recipe.js');
-      const options = { set: opts.set, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) };
+      const options = {
+        set: opts.set,
+        ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      };
       if (files.length === 1 && files[0] !== undefined) {
         // One recipe: its error propagates and is printed (and mapped to an exit code) by main.
         process.stdout.write(describeValid(files[0], await validateRecipe(files[0], options)));
@@ -43,7 +55,13 @@ export function validateCommand(): Command {
 
 function describeValid(
   file: string,
-  { recipe, dag }: { recipe: { name: string; plugins: readonly string[] }; dag: { order: readonly { id: string }[] } },
+  {
+    recipe,
+    dag,
+  }: {
+    recipe: { name: string; plugins: readonly string[] };
+    dag: { order: readonly { id: string }[] };
+  },
 ): string {
   const n = dag.order.length;
   const plugins = recipe.plugins.length > 0 ? `; plugins: ${recipe.plugins.join(', ')}` : '';
