@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { isScalpelError } from '../../src/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { readDatasetArtifact } from '../../src/data/dataset-artifact.js';
@@ -118,6 +121,10 @@ describe('calibrate stage', function () {
     assert.equal(cal2.layers.get('linear1')?.gram, undefined);
     assert.ok(cal2.layers.get('linear2')?.gram);
     assert.equal(cal2.layers.get('linear1')?.meanGradient, undefined);
+    // A truncated statistics file is a clear data error, not garbage numbers.
+    const file = join(again.ctx.outDir, 'layer1.norms.f32');
+    await fs.truncate(file, 8);
+    await assert.rejects(readCalibrationArtifact(again.artifact), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /layer1\.norms\.f32/.test(e.message) && e.hint !== undefined);
     const other = await readCalibrationArtifact((await runStage(calibrateStage, { samples }, { inputs: [input, data], seed: 4 })).artifact);
     assert.notDeepEqual(other.sampleIds, cal.sampleIds);
     model.dispose();

@@ -10,6 +10,7 @@ import { loadSparseModel } from '../../src/models/sparse-format.js';
 import { exportStage } from '../../src/stages/export.js';
 import type { SparsityManifest } from '../../src/models/sparsity-manifest.js';
 import { Rng } from '../../src/util/rng.js';
+import { isScalpelError } from '../../src/errors.js';
 import { artifactFrom, runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
 import { initBackend } from '../../src/models/backend.js';
@@ -97,6 +98,10 @@ describe('export stage', function () {
       assert.deepEqual(readBack.get('linear2'), m2);
     }
     assert.equal(await fs.readFile(join(target, 'README.md'), 'utf8'), 'hand-written');
+    // A corrupt sparse.bin is reported as such.
+    const bin = await fs.readFile(join(target, 'sparse.bin'));
+    await fs.writeFile(join(r.ctx.outDir, 'sparse.bin'), bin.subarray(0, 100));
+    await assert.rejects(loadSparseModel(r.ctx.outDir), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated/.test(e.message));
     assert.notEqual(await fs.readFile(join(target, 'sparse.bin'), 'utf8'), 'stale file from an earlier export');
 
     const manifest = JSON.parse(await fs.readFile(join(target, 'sparsity.json'), 'utf8')) as SparsityManifest;

@@ -61,6 +61,33 @@ describe('train stage', function () {
     assert.ok((await testAccuracy(r.artifact, data)) > acc0 + 0.2);
   });
 
+  it('trains a conv net with max pooling and dropout on wasm (Conv2D kernel gradients via im2col), reproducibly', async () => {
+    const conv = {
+      model: {
+        input: [784],
+        layers: [
+          { type: 'reshape', targetShape: [28, 28, 1] },
+          { type: 'conv2d', filters: 4, kernelSize: 5, strides: 2, activation: 'relu', name: 'conv1' },
+          { type: 'maxpool', poolSize: 2 },
+          { type: 'flatten' },
+          { type: 'dropout', rate: 0.25 },
+          { type: 'dense', units: 10, name: 'head' },
+        ],
+      },
+      epochs: 2,
+      batchSize: 50,
+      samples: 500,
+      learningRate: 0.01,
+    };
+    const before = tf.memory().numTensors;
+    const a = await runStage(trainStage, conv, { inputs: [data], seed: 2 });
+    assert.equal(tf.memory().numTensors, before);
+    const b = await runStage(trainStage, conv, { inputs: [data], seed: 2 });
+    const wa = await fs.readFile(join(a.ctx.outDir, 'weights.bin'));
+    assert.ok(wa.equals(await fs.readFile(join(b.ctx.outDir, 'weights.bin'))), 'dropout noise must come from the seed');
+    assert.ok((await testAccuracy(a.artifact, data)) > 0.4);
+  });
+
   it('rejects a model whose input does not fit the data, naming the stage', async () => {
     const bad = { ...params, model: { input: [28, 28, 1], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] } };
     await assert.rejects(
