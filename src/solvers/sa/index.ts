@@ -53,6 +53,7 @@ export class SaSolver implements QuboSolver {
     const started = performance.now();
     checkProblem(problem, this.name);
     const p = resolveSaParams(params);
+    ctx.signal?.throwIfAborted();
     const { n, k, Q } = problem;
     const initial = initialState(problem);
     const base = { restarts: p.restarts, workers: p.workers };
@@ -127,6 +128,7 @@ export class SaSolver implements QuboSolver {
       try {
         await Promise.all(runs);
       } catch (e) {
+        if (e instanceof ScalpelError) throw e;
         throw new ScalpelError(
           ErrorCode.Internal,
           `solver 'sa': a worker thread failed: ${e instanceof Error ? e.message : String(e)}`,
@@ -134,6 +136,8 @@ export class SaSolver implements QuboSolver {
         );
       }
     }
+    // Restarts already queued finish (each takes well under a second); then honour an abort.
+    ctx.signal?.throwIfAborted();
     if (best === undefined)
       throw new ScalpelError(ErrorCode.Internal, "solver 'sa': no restart finished");
     const stats = {
