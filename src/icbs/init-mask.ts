@@ -4,7 +4,8 @@
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { LayerToPrune } from '../plugin-api/pruner.js';
 import { gradientScores, magnitudeScores, randomScores, wandaScores } from '../pruning/scores.js';
-import { selectMask } from '../pruning/select-mask.js';
+import { keepCount, selectMask } from '../pruning/select-mask.js';
+import { topKBy } from './top-k.js';
 import type { Rng } from '../util/rng.js';
 import { LayerState } from './layer-state.js';
 import type { InitStatistics } from './init-statistics.js';
@@ -78,6 +79,28 @@ export function tabuCapacity(free: number, tabuFraction: number, blockSize: numb
   return free - capacity < blockSize ? 0 : capacity;
 }
 
+/**
+ * Make the mask keep exactly `target` weights: per-output / per-input masks round per unit, so
+ * their layer total can differ from the layer's exact count by up to half a weight per unit.
+ * iCBS steps preserve only the layer total (blocks span units), so the total is set to the
+ * layer's exact count here, keeping the best-scored pruned / pruning the worst-scored kept weights.
+ */
+export function matchLayerCount(keep: Uint8Array, scores: ScoreArray, target: number): void {
+  let kept = 0;
+  for (let j = 0; j < keep.length; j++) kept += keep[j] as number;
+  if (kept === target) return;
+  const want = kept < target ? 0 : 1;
+  const pool: number[] = [];
+  for (let j = 0; j < keep.length; j++) if (keep[j] === want) pool.push(j);
+  const flip = topKBy(
+    Int32Array.from(pool),
+    scores,
+    Math.abs(target - kept),
+    kept < target ? 1 : -1,
+  );
+  for (const j of flip) keep[j] = kept < target ? 1 : 0;
+}
+
 /** Initial mask, fixing and tabu of one layer. */
 export function initLayer(
   layer: LayerToPrune,
@@ -91,6 +114,7 @@ export function initLayer(
     granularity: params.init.granularity,
     label: layer.info.name,
   });
+  matchLayerCount(keep, scores, keepCount(layer.density, keep.length));
   const state = new LayerState(layer, keep, scores);
   applyFixing(state, scores, params.fix.prune, params.fix.keep);
   state.tabu = new TabuList(
