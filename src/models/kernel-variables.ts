@@ -7,24 +7,37 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 /** The kernel variable of layer `name` (same rule as prunable-layers.ts: the weight named kernel). */
 export function kernelVariable(model: tfl.LayersModel, name: string): tf.Variable {
   const layer = model.layers.find((l) => l.name === name);
-  const weight = layer?.weights.find((w) => /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name));
+  const weight = layer?.weights.find(
+    (w) => /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name),
+  );
   if (layer === undefined || weight === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `the model has no prunable layer '${name}' with a kernel`, {
-      layer: name,
-      hint: 'the masks do not belong to this model: re-run the stage that produced them on this model',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `the model has no prunable layer '${name}' with a kernel`,
+      {
+        layer: name,
+        hint: 'the masks do not belong to this model: re-run the stage that produced them on this model',
+      },
+    );
   }
   return weight.read() as tf.Variable;
 }
 
 /** Mask tensors (bool, kernel-shaped) for in-graph re-masking. Caller disposes. */
-export function maskTensors(model: tfl.LayersModel, masks: ReadonlyMap<string, Uint8Array>): Map<tf.Variable, tf.Tensor> {
+export function maskTensors(
+  model: tfl.LayersModel,
+  masks: ReadonlyMap<string, Uint8Array>,
+): Map<tf.Variable, tf.Tensor> {
   const out = new Map<tf.Variable, tf.Tensor>();
   for (const [name, mask] of masks) {
     const v = kernelVariable(model, name);
     if (v.size !== mask.length) {
       for (const t of out.values()) t.dispose();
-      throw new ScalpelError(ErrorCode.Data, `mask of '${name}' has ${mask.length} entries, its kernel ${v.size}`, { layer: name, hint: 'the masks do not belong to this model' });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `mask of '${name}' has ${mask.length} entries, its kernel ${v.size}`,
+        { layer: name, hint: 'the masks do not belong to this model' },
+      );
     }
     out.set(v, tf.tensor(mask, v.shape, 'bool'));
   }

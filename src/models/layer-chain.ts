@@ -18,7 +18,11 @@ export function layerChain(model: tfl.LayersModel): Layer[] | undefined {
     if (layer.inboundNodes.length !== 1) return undefined;
     const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
     if (previous === undefined) {
-      if (inbound.length > 1 || (inbound.length === 1 && inbound[0]?.getClassName() !== 'InputLayer')) return undefined;
+      if (
+        inbound.length > 1 ||
+        (inbound.length === 1 && inbound[0]?.getClassName() !== 'InputLayer')
+      )
+        return undefined;
     } else if (inbound.length !== 1 || inbound[0] !== previous) {
       return undefined;
     }
@@ -36,7 +40,11 @@ export interface ChainForwardOptions {
 }
 
 /** Forward pass through a chain of layers (call inside tf.tidy or a gradient function). */
-export function chainForward(chain: readonly Layer[], x: tf.Tensor, opts: ChainForwardOptions = {}): tf.Tensor {
+export function chainForward(
+  chain: readonly Layer[],
+  x: tf.Tensor,
+  opts: ChainForwardOptions = {},
+): tf.Tensor {
   let h = x;
   for (const layer of chain) {
     opts.onLayerInput?.(layer, h);
@@ -48,7 +56,10 @@ export function chainForward(chain: readonly Layer[], x: tf.Tensor, opts: ChainF
       }
       continue;
     }
-    h = layer.getClassName() === 'Conv2D' && needsConvViaMatMul() ? conv2dViaMatMul(layer, h) : (layer.apply(h, { training: opts.training === true }) as tf.Tensor);
+    h =
+      layer.getClassName() === 'Conv2D' && needsConvViaMatMul()
+        ? conv2dViaMatMul(layer, h)
+        : (layer.apply(h, { training: opts.training === true }) as tf.Tensor);
   }
   return h;
 }
@@ -68,16 +79,25 @@ function conv2dViaMatMul(layer: Layer, x: tf.Tensor): tf.Tensor {
   const config = layer.getConfig() as Conv2dConfig & { activation?: string };
   const kernel = layer.weights.find((w) => /kernel/.test(w.originalName))?.read();
   const bias = layer.weights.find((w) => /bias/.test(w.originalName))?.read();
-  if (kernel === undefined || config.dataFormat === 'channelsFirst') return layer.apply(x) as tf.Tensor;
+  if (kernel === undefined || config.dataFormat === 'channelsFirst')
+    return layer.apply(x) as tf.Tensor;
   const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
   const patches = im2col(x as tf.Tensor4D, kh, kw, config);
   let z: tf.Tensor = tf.matMul(patches, tf.reshape(kernel, [kh * kw * cin, cout]));
   if (bias !== undefined) z = tf.add(z, bias);
   const [n, h, w] = x.shape as [number, number, number, number];
-  const [sh, sw] = typeof config.strides === 'number' ? [config.strides, config.strides] : [config.strides?.[0] ?? 1, config.strides?.[1] ?? 1];
-  const [dh, dw] = typeof config.dilationRate === 'number' ? [config.dilationRate, config.dilationRate] : [config.dilationRate?.[0] ?? 1, config.dilationRate?.[1] ?? 1];
-  const outH = config.padding === 'same' ? Math.ceil(h / sh) : Math.floor((h - ((kh - 1) * dh + 1)) / sh) + 1;
-  const outW = config.padding === 'same' ? Math.ceil(w / sw) : Math.floor((w - ((kw - 1) * dw + 1)) / sw) + 1;
+  const [sh, sw] =
+    typeof config.strides === 'number'
+      ? [config.strides, config.strides]
+      : [config.strides?.[0] ?? 1, config.strides?.[1] ?? 1];
+  const [dh, dw] =
+    typeof config.dilationRate === 'number'
+      ? [config.dilationRate, config.dilationRate]
+      : [config.dilationRate?.[0] ?? 1, config.dilationRate?.[1] ?? 1];
+  const outH =
+    config.padding === 'same' ? Math.ceil(h / sh) : Math.floor((h - ((kh - 1) * dh + 1)) / sh) + 1;
+  const outW =
+    config.padding === 'same' ? Math.ceil(w / sw) : Math.floor((w - ((kw - 1) * dw + 1)) / sw) + 1;
   z = tf.reshape(z, [n, outH, outW, cout]);
   const activation = config.activation ?? 'linear';
   if (activation === 'linear') return z;

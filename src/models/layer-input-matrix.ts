@@ -19,11 +19,15 @@ const pair = (v: number | number[] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0] ?? d, v[1] ?? v[0] ?? d];
 
 /** Whether `layerInputMatrix` handles this layer (and why not, if it does not). */
-export function inputMatrixSupport(layer: Layer, info: PrunableLayerInfo): { ok: true } | { ok: false; reason: string } {
+export function inputMatrixSupport(
+  layer: Layer,
+  info: PrunableLayerInfo,
+): { ok: true } | { ok: false; reason: string } {
   if (info.kind === 'dense') return { ok: true };
   if (info.kind === 'conv2d') {
     const c = layer.getConfig() as Conv2dConfig;
-    if (c.dataFormat === 'channelsFirst') return { ok: false, reason: 'channelsFirst Conv2D is not supported' };
+    if (c.dataFormat === 'channelsFirst')
+      return { ok: false, reason: 'channelsFirst Conv2D is not supported' };
     return { ok: true };
   }
   return { ok: false, reason: `${info.kind} layers are not supported by calibrate yet` };
@@ -46,7 +50,12 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: Conv2dCon
       outW = Math.ceil(w / sw);
       const padH = Math.max((outH - 1) * sh + effH - h, 0);
       const padW = Math.max((outW - 1) * sw + effW - w, 0);
-      input = tf.pad(x, [[0, 0], [padH >> 1, padH - (padH >> 1)], [padW >> 1, padW - (padW >> 1)], [0, 0]]);
+      input = tf.pad(x, [
+        [0, 0],
+        [padH >> 1, padH - (padH >> 1)],
+        [padW >> 1, padW - (padW >> 1)],
+        [0, 0],
+      ]);
     } else {
       outH = Math.floor((h - effH) / sh) + 1;
       outW = Math.floor((w - effW) / sw) + 1;
@@ -55,7 +64,12 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: Conv2dCon
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         parts.push(
-          tf.stridedSlice(input, [0, i * dh, j * dw, 0], [n, i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1, c], [1, sh, sw, 1]) as tf.Tensor4D,
+          tf.stridedSlice(
+            input,
+            [0, i * dh, j * dw, 0],
+            [n, i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1, c],
+            [1, sh, sw, 1],
+          ) as tf.Tensor4D,
         );
       }
     }
@@ -64,7 +78,11 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: Conv2dCon
 }
 
 /** X [rows, fanIn] for a supported layer given its input tensor. */
-export function layerInputMatrix(layer: Layer, info: PrunableLayerInfo, input: tf.Tensor): tf.Tensor2D {
+export function layerInputMatrix(
+  layer: Layer,
+  info: PrunableLayerInfo,
+  input: tf.Tensor,
+): tf.Tensor2D {
   return tf.tidy(() => {
     if (info.kind === 'conv2d') {
       const [kh, kw] = [info.kernelShape[0] ?? 1, info.kernelShape[1] ?? 1];

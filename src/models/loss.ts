@@ -32,7 +32,11 @@ export function logProbabilities(outputs: tf.Tensor, kind: OutputKind): tf.Tenso
  * Cross-entropy of every sample: −log p(label), shape [batch]. `labels` are int32 class indices.
  * Differentiable w.r.t. `outputs` (used inside tf.grads by finetune, calibrate and the pruners).
  */
-export function perSampleLoss(outputs: tf.Tensor, labels: tf.Tensor1D, kind: OutputKind = 'logits'): tf.Tensor1D {
+export function perSampleLoss(
+  outputs: tf.Tensor,
+  labels: tf.Tensor1D,
+  kind: OutputKind = 'logits',
+): tf.Tensor1D {
   return tf.tidy(() => {
     const logp = logProbabilities(outputs, kind);
     const classes = logp.shape[1];
@@ -42,6 +46,10 @@ export function perSampleLoss(outputs: tf.Tensor, labels: tf.Tensor1D, kind: Out
 }
 
 /** Mean of perSampleLoss (scalar). */
-export function meanLoss(outputs: tf.Tensor, labels: tf.Tensor1D, kind: OutputKind = 'logits'): tf.Scalar {
+export function meanLoss(
+  outputs: tf.Tensor,
+  labels: tf.Tensor1D,
+  kind: OutputKind = 'logits',
+): tf.Scalar {
   return tf.tidy(() => tf.mean(perSampleLoss(outputs, labels, kind)) as tf.Scalar);
 }

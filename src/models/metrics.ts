@@ -75,7 +75,13 @@ export function measureSparsity(model: tfl.LayersModel): SparsityMetrics {
     const w = readKernel(model, info.name);
     let zeros = 0;
     for (let i = 0; i < w.length; i++) if (w[i] === 0) zeros++;
-    return { name: info.name, shape: [...info.kernelShape], params: w.length, zeros, sparsity: w.length === 0 ? 0 : zeros / w.length };
+    return {
+      name: info.name,
+      shape: [...info.kernelShape],
+      params: w.length,
+      zeros,
+      sparsity: w.length === 0 ? 0 : zeros / w.length,
+    };
   });
   const params = layers.reduce((a, l) => a + l.params, 0);
   const zeros = layers.reduce((a, l) => a + l.zeros, 0);
@@ -86,7 +92,11 @@ export function measureSparsity(model: tfl.LayersModel): SparsityMetrics {
     total += values.length;
     for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
   }
-  return { layers, prunable: { params, zeros, sparsity: params === 0 ? 0 : zeros / params }, params: { total, nonZero } };
+  return {
+    layers,
+    prunable: { params, zeros, sparsity: params === 0 ? 0 : zeros / params },
+    params: { total, nonZero },
+  };
 }
 
 /** Median of a non-empty list. */

@@ -25,11 +25,21 @@ export interface ModelSize {
 /** Sizes of `<dir>/model.json` and the weight files its manifest lists. */
 export async function modelSizeOnDisk(dir: string, modelJson = 'model.json'): Promise<ModelSize> {
   const jsonPath = join(dir, modelJson);
-  const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
+  const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as {
+    weightsManifest?: { paths: string[] }[];
+  };
   const paths = (json.weightsManifest ?? []).flatMap((g) => g.paths);
   const parts = await Promise.all(paths.map((p) => fs.readFile(join(dir, p))));
   const weightsData = Buffer.concat(parts);
-  const weights = { bytes: weightsData.length, gzipBytes: gzipSync(weightsData, { level: 9 }).length };
+  const weights = {
+    bytes: weightsData.length,
+    gzipBytes: gzipSync(weightsData, { level: 9 }).length,
+  };
   const mj = await fileSize(jsonPath);
-  return { modelJson: mj, weights, bytes: mj.bytes + weights.bytes, gzipBytes: mj.gzipBytes + weights.gzipBytes };
+  return {
+    modelJson: mj,
+    weights,
+    bytes: mj.bytes + weights.bytes,
+    gzipBytes: mj.gzipBytes + weights.gzipBytes,
+  };
 }

@@ -6,7 +6,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 
-type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'softmax' | 'softplus' | 'swish' | 'gelu';
+type Activation =
+  | 'linear'
+  | 'relu'
+  | 'relu6'
+  | 'elu'
+  | 'selu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'softmax'
+  | 'softplus'
+  | 'swish'
+  | 'gelu';
 
 export type LayerSpec =
   | { type: 'dense'; units: number; activation?: Activation; useBias?: boolean; name?: string }
@@ -20,7 +31,13 @@ export type LayerSpec =
       useBias?: boolean;
       name?: string;
     }
-  | { type: 'maxpool'; poolSize?: number | [number, number]; strides?: number | [number, number]; padding?: 'valid' | 'same'; name?: string }
+  | {
+      type: 'maxpool';
+      poolSize?: number | [number, number];
+      strides?: number | [number, number];
+      padding?: 'valid' | 'same';
+      name?: string;
+    }
   | { type: 'flatten'; name?: string }
   | { type: 'reshape'; targetShape: number[]; name?: string }
   | { type: 'dropout'; rate: number; name?: string }
@@ -35,17 +52,30 @@ export interface ModelSpec {
 /** Build the (uncompiled) model. `where` names the stage for error messages. */
 export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Sequential {
   if (spec.layers.length === 0) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, `${where}: model.layers is empty`, { hint: 'list at least one layer, e.g. { type: dense, units: 10 }' });
+    throw new ScalpelError(ErrorCode.RecipeSchema, `${where}: model.layers is empty`, {
+      hint: 'list at least one layer, e.g. { type: dense, units: 10 }',
+    });
   }
   const model = tfl.sequential();
   spec.layers.forEach((layer, i) => {
     const seed = rng.fork(`layer-${i}`).nextUint32();
     const kernelInitializer = tfl.initializers.glorotUniform({ seed });
-    const common = { ...(layer.name !== undefined ? { name: layer.name } : {}), ...(i === 0 ? { inputShape: spec.input } : {}) };
+    const common = {
+      ...(layer.name !== undefined ? { name: layer.name } : {}),
+      ...(i === 0 ? { inputShape: spec.input } : {}),
+    };
     try {
       switch (layer.type) {
         case 'dense':
-          model.add(tfl.layers.dense({ ...common, units: layer.units, activation: layer.activation ?? 'linear', useBias: layer.useBias ?? true, kernelInitializer }));
+          model.add(
+            tfl.layers.dense({
+              ...common,
+              units: layer.units,
+              activation: layer.activation ?? 'linear',
+              useBias: layer.useBias ?? true,
+              kernelInitializer,
+            }),
+          );
           break;
         case 'conv2d':
           model.add(
@@ -62,7 +92,14 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Sequen
           );
           break;
         case 'maxpool':
-          model.add(tfl.layers.maxPooling2d({ ...common, poolSize: layer.poolSize ?? 2, ...(layer.strides !== undefined ? { strides: layer.strides } : {}), padding: layer.padding ?? 'valid' }));
+          model.add(
+            tfl.layers.maxPooling2d({
+              ...common,
+              poolSize: layer.poolSize ?? 2,
+              ...(layer.strides !== undefined ? { strides: layer.strides } : {}),
+              padding: layer.padding ?? 'valid',
+            }),
+          );
           break;
         case 'flatten':
           model.add(tfl.layers.flatten(common));
@@ -80,10 +117,14 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Sequen
       }
     } catch (e) {
       model.dispose();
-      throw new ScalpelError(ErrorCode.RecipeSchema, `${where}: cannot add with.model.layers[${i}] (${layer.type}${layer.name !== undefined ? ` '${layer.name}'` : ''}): ${(e as Error).message}`, {
-        hint: 'check the layer parameters and that its input shape fits (conv2d/maxpool need [h, w, c] inputs; use reshape)',
-        cause: e,
-      });
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `${where}: cannot add with.model.layers[${i}] (${layer.type}${layer.name !== undefined ? ` '${layer.name}'` : ''}): ${(e as Error).message}`,
+        {
+          hint: 'check the layer parameters and that its input shape fits (conv2d/maxpool need [h, w, c] inputs; use reshape)',
+          cause: e,
+        },
+      );
     }
   });
   return model;

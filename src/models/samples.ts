@@ -44,7 +44,13 @@ export function sliceSamples(s: Samples, start: number, end: number): Samples {
 }
 
 /** Tensors of one batch: x [n, ...sampleShape] float32 and y [n] int32. Caller disposes. */
-export function batchTensors(s: Samples, rows: ArrayLike<number> | undefined): { x: tf.Tensor; y: tf.Tensor1D } {
+export function batchTensors(
+  s: Samples,
+  rows: ArrayLike<number> | undefined,
+): { x: tf.Tensor; y: tf.Tensor1D } {
   const b = rows === undefined ? s : selectSamples(s, rows);
-  return { x: tf.tensor(b.x, [b.count, ...b.sampleShape], 'float32'), y: tf.tensor1d(b.y, 'int32') };
+  return {
+    x: tf.tensor(b.x, [b.count, ...b.sampleShape], 'float32'),
+    y: tf.tensor1d(b.y, 'int32'),
+  };
 }

@@ -41,9 +41,13 @@ export interface SparseModelJson {
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-function encodeWeight(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): { encoding: 'bitmask' | 'dense'; data: Uint8Array; stored: number } {
+function encodeWeight(
+  spec: tf.io.WeightsManifestEntry,
+  bytes: Uint8Array,
+): { encoding: 'bitmask' | 'dense'; data: Uint8Array; stored: number } {
   const n = spec.shape.reduce((a, b) => a * b, 1);
-  if (spec.dtype !== 'float32' || spec.quantization !== undefined) return { encoding: 'dense', data: bytes, stored: n };
+  if (spec.dtype !== 'float32' || spec.quantization !== undefined)
+    return { encoding: 'dense', data: bytes, stored: n };
   const bits = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
   let stored = 0;
   for (let i = 0; i < n; i++) if (bits[i] !== 0) stored++;
@@ -65,30 +69,44 @@ function encodeWeight(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): { en
 function decodeWeight(entry: SparseWeightEntry, bin: Uint8Array): Uint8Array {
   const n = entry.spec.shape.reduce((a, b) => a * b, 1);
   const chunk = bin.subarray(entry.offset, entry.offset + entry.byteLength);
-  if (chunk.length !== entry.byteLength) throw new Error(`sparse.bin is truncated at weight '${entry.spec.name}'`);
+  if (chunk.length !== entry.byteLength)
+    throw new Error(`sparse.bin is truncated at weight '${entry.spec.name}'`);
   if (entry.encoding === 'dense') return chunk;
   const maskBytes = align4(Math.ceil(n / 8));
-  if (entry.byteLength !== maskBytes + 4 * entry.stored) throw new Error(`weight '${entry.spec.name}': ${entry.byteLength} bytes do not fit ${entry.stored} values`);
+  if (entry.byteLength !== maskBytes + 4 * entry.stored)
+    throw new Error(
+      `weight '${entry.spec.name}': ${entry.byteLength} bytes do not fit ${entry.stored} values`,
+    );
   const values = new Uint32Array(chunk.slice(maskBytes).buffer);
   const out = new Uint32Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     if (((chunk[i >> 3] as number) >> (i & 7)) & 1) {
-      if (k >= entry.stored) throw new Error(`weight '${entry.spec.name}': the bitmask has more bits set than stored values`);
+      if (k >= entry.stored)
+        throw new Error(
+          `weight '${entry.spec.name}': the bitmask has more bits set than stored values`,
+        );
       out[i] = values[k++] as number;
     }
   }
-  if (k !== entry.stored) throw new Error(`weight '${entry.spec.name}': ${k} bits set for ${entry.stored} stored values`);
+  if (k !== entry.stored)
+    throw new Error(`weight '${entry.spec.name}': ${k} bits set for ${entry.stored} stored values`);
   return new Uint8Array(out.buffer);
 }
 
 /** Bytes of each weight (in spec order) from a tfjs weight buffer. */
-function splitWeightData(specs: readonly tf.io.WeightsManifestEntry[], data: Uint8Array): Uint8Array[] {
+function splitWeightData(
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: Uint8Array,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let off = 0;
   for (const spec of specs) {
     if (spec.quantization !== undefined || (spec.dtype !== 'float32' && spec.dtype !== 'int32')) {
-      throw new ScalpelError(ErrorCode.Data, `the sparse format supports float32/int32 weights; '${spec.name}' is ${spec.quantization?.dtype ?? spec.dtype}`);
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `the sparse format supports float32/int32 weights; '${spec.name}' is ${spec.quantization?.dtype ?? spec.dtype}`,
+      );
     }
     const bytes = 4 * spec.shape.reduce((a, b) => a * b, 1);
     out.push(data.slice(off, off + bytes));
@@ -98,32 +116,53 @@ function splitWeightData(specs: readonly tf.io.WeightsManifestEntry[], data: Uin
 }
 
 /** Write `model` in the sparse format into `dir` (sparse.json + sparse.bin, each atomic). */
-export async function writeSparseModel(model: tfl.LayersModel, dir: string): Promise<SparseModelJson> {
+export async function writeSparseModel(
+  model: tfl.LayersModel,
+  dir: string,
+): Promise<SparseModelJson> {
   let result: SparseModelJson | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const specs = artifacts.weightSpecs ?? [];
       const wd = artifacts.weightData;
-      const data = new Uint8Array(wd === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(Array.isArray(wd) ? wd : [wd]));
+      const data = new Uint8Array(
+        wd === undefined
+          ? new ArrayBuffer(0)
+          : tf.io.concatenateArrayBuffers(Array.isArray(wd) ? wd : [wd]),
+      );
       const parts = splitWeightData(specs, data);
       const weights: SparseWeightEntry[] = [];
       const chunks: Uint8Array[] = [];
       let offset = 0;
       specs.forEach((spec, i) => {
         const enc = encodeWeight(spec, parts[i] as Uint8Array);
-        weights.push({ spec, encoding: enc.encoding, offset, byteLength: enc.data.length, stored: enc.stored });
+        weights.push({
+          spec,
+          encoding: enc.encoding,
+          offset,
+          byteLength: enc.data.length,
+          stored: enc.stored,
+        });
         chunks.push(enc.data);
         offset = align4(offset + enc.data.length);
       });
       const bin = new Uint8Array(offset);
       weights.forEach((w, i) => bin.set(chunks[i] as Uint8Array, w.offset));
-      result = { format: SPARSE_FORMAT, version: 1, bitOrder: 'lsb-first', byteOrder: 'little-endian', modelTopology: artifacts.modelTopology, weights };
+      result = {
+        format: SPARSE_FORMAT,
+        version: 1,
+        bitOrder: 'lsb-first',
+        byteOrder: 'little-endian',
+        modelTopology: artifacts.modelTopology,
+        weights,
+      };
       await writeFileAtomic(join(dir, 'sparse.bin'), bin);
       await writeJsonAtomic(join(dir, 'sparse.json'), result);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
-  if (result === undefined) throw new ScalpelError(ErrorCode.Internal, 'tfjs did not call the save handler');
+  if (result === undefined)
+    throw new ScalpelError(ErrorCode.Internal, 'tfjs did not call the save handler');
   return result;
 }
 
@@ -136,19 +175,30 @@ export async function loadSparseModel(dir: string): Promise<tfl.LayersModel> {
     json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as SparseModelJson;
     bin = new Uint8Array(await fs.readFile(join(dir, 'sparse.bin')));
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Io, `cannot read the sparse model in ${dir}: ${(e as Error).message}`, {
-      hint: 'point loadSparseModel at a directory written by the export stage with sparse: true',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      `cannot read the sparse model in ${dir}: ${(e as Error).message}`,
+      {
+        hint: 'point loadSparseModel at a directory written by the export stage with sparse: true',
+        cause: e,
+      },
+    );
   }
   if (json.format !== SPARSE_FORMAT || json.version !== 1) {
-    throw new ScalpelError(ErrorCode.Data, `${jsonPath} is not a scalpel sparse model (format ${String(json.format)} v${String(json.version)})`, { location: { file: jsonPath } });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${jsonPath} is not a scalpel sparse model (format ${String(json.format)} v${String(json.version)})`,
+      { location: { file: jsonPath } },
+    );
   }
   let parts: Uint8Array[];
   try {
     parts = json.weights.map((w) => decodeWeight(w, bin));
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `${jsonPath}: ${(e as Error).message}`, { location: { file: jsonPath }, hint: 'the files are corrupt or do not belong together; re-export' });
+    throw new ScalpelError(ErrorCode.Data, `${jsonPath}: ${(e as Error).message}`, {
+      location: { file: jsonPath },
+      hint: 'the files are corrupt or do not belong together; re-export',
+    });
   }
   const total = parts.reduce((a, p) => a + p.length, 0);
   const weightData = new Uint8Array(total);

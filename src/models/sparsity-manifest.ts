@@ -29,7 +29,12 @@ export interface SparsityManifest {
 }
 
 /** Largest number of non-zeros in any group of `m` consecutive inputs of one output (kernel [fanIn, units]). */
-export function maxNonZerosPerGroup(w: Float32Array, fanIn: number, units: number, m: number): number {
+export function maxNonZerosPerGroup(
+  w: Float32Array,
+  fanIn: number,
+  units: number,
+  m: number,
+): number {
   let worst = 0;
   for (let g = 0; g < fanIn; g += m) {
     for (let o = 0; o < units; o++) {
@@ -42,7 +47,11 @@ export function maxNonZerosPerGroup(w: Float32Array, fanIn: number, units: numbe
 }
 
 /** The tightest N:M pattern every group satisfies (smallest N/M, then smallest M), if any. */
-export function detectNmPattern(w: Float32Array, fanIn: number, units: number): NmPattern | undefined {
+export function detectNmPattern(
+  w: Float32Array,
+  fanIn: number,
+  units: number,
+): NmPattern | undefined {
   let best: NmPattern | undefined;
   for (const m of [2, 4, 8, 16]) {
     if (fanIn % m !== 0) continue;
@@ -53,13 +62,23 @@ export function detectNmPattern(w: Float32Array, fanIn: number, units: number): 
   return best;
 }
 
-export function sparsityManifest(model: tfl.LayersModel, masks: ReadonlyMap<string, Uint8Array>): SparsityManifest {
+export function sparsityManifest(
+  model: tfl.LayersModel,
+  masks: ReadonlyMap<string, Uint8Array>,
+): SparsityManifest {
   const layers = listPrunableLayers(model).map((info): LayerSparsityEntry => {
     const w = readKernel(model, info.name);
     let nonZero = 0;
     for (let i = 0; i < w.length; i++) if (w[i] !== 0) nonZero++;
     const mask = masks.get(info.name);
-    const entry: LayerSparsityEntry = { name: info.name, kind: info.kind, shape: [...info.kernelShape], params: w.length, nonZero, density: w.length === 0 ? 1 : nonZero / w.length };
+    const entry: LayerSparsityEntry = {
+      name: info.name,
+      kind: info.kind,
+      shape: [...info.kernelShape],
+      params: w.length,
+      nonZero,
+      density: w.length === 0 ? 1 : nonZero / w.length,
+    };
     if (mask !== undefined) {
       let kept = 0;
       for (let i = 0; i < mask.length; i++) kept += mask[i] as number;
@@ -71,5 +90,10 @@ export function sparsityManifest(model: tfl.LayersModel, masks: ReadonlyMap<stri
   });
   const params = layers.reduce((a, l) => a + l.params, 0);
   const nonZero = layers.reduce((a, l) => a + l.nonZero, 0);
-  return { format: 'scalpel-sparsity', version: 1, layers, total: { params, nonZero, density: params === 0 ? 1 : nonZero / params } };
+  return {
+    format: 'scalpel-sparsity',
+    version: 1,
+    layers,
+    total: { params, nonZero, density: params === 0 ? 1 : nonZero / params },
+  };
 }

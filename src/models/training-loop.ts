@@ -26,7 +26,9 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'adam':
       return tf.train.adam(spec.learningRate);
     case 'sgd':
-      return (spec.momentum ?? 0) > 0 ? tf.train.momentum(spec.learningRate, spec.momentum ?? 0) : tf.train.sgd(spec.learningRate);
+      return (spec.momentum ?? 0) > 0
+        ? tf.train.momentum(spec.learningRate, spec.momentum ?? 0)
+        : tf.train.sgd(spec.learningRate);
     case 'rmsprop':
       return tf.train.rmsprop(spec.learningRate, 0.9, spec.momentum ?? 0);
   }
@@ -68,17 +70,24 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
   installFastTransposedMatMul();
   const chain = layerChain(o.model);
   if (chain === undefined) {
-    throw new ScalpelError(ErrorCode.Stage, `${o.where}: the model is not a single chain of layers; scalpel trains sequential models only`, {
-      hint: 'export the model as a Sequential/linear functional Keras model',
-    });
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `${o.where}: the model is not a single chain of layers; scalpel trains sequential models only`,
+      {
+        hint: 'export the model as a Sequential/linear functional Keras model',
+      },
+    );
   }
   if (o.train.count === 0) {
-    throw new ScalpelError(ErrorCode.Data, `${o.where}: no training samples`, { hint: 'check the dataset split and validationSplit' });
+    throw new ScalpelError(ErrorCode.Data, `${o.where}: no training samples`, {
+      hint: 'check the dataset split and validationSplit',
+    });
   }
   const shuffleRng = o.rng.fork('shuffle');
   const dropoutRng = o.rng.fork('dropout');
   const variables = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const masks = o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
+  const masks =
+    o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
   const curve: EpochRecord[] = [];
   let step = 0;
   try {
@@ -103,14 +112,18 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
           variables,
         );
         if (masks !== undefined) reapplyMasks(masks);
-        const batchLoss = cost === null ? NaN : (await cost.data())[0] ?? NaN;
+        const batchLoss = cost === null ? NaN : ((await cost.data())[0] ?? NaN);
         correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
         lossSum += batchLoss * rows.length;
         tf.dispose([batch.x, batch.y, cost ?? [], acc.hits ?? []]);
         if (!Number.isFinite(batchLoss)) {
-          throw new ScalpelError(ErrorCode.Stage, `${o.where}: the training loss became ${batchLoss} in epoch ${epoch}`, {
-            hint: 'lower the learning rate, or check that the data is normalised',
-          });
+          throw new ScalpelError(
+            ErrorCode.Stage,
+            `${o.where}: the training loss became ${batchLoss} in epoch ${epoch}`,
+            {
+              hint: 'lower the learning rate, or check that the data is normalised',
+            },
+          );
         }
         step++;
         o.onStep?.(step, batchLoss);
@@ -124,7 +137,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
         seconds: (performance.now() - started) / 1000,
       };
       if (o.validation !== undefined && o.validation.count > 0) {
-        const v = evaluateSamples(o.model, o.validation, { batchSize: 1000, outputKind: o.outputKind });
+        const v = evaluateSamples(o.model, o.validation, {
+          batchSize: 1000,
+          outputKind: o.outputKind,
+        });
         record.valLoss = v.loss;
         record.valAccuracy = v.accuracy;
       }

@@ -28,7 +28,11 @@ export function installFastTransposedMatMul(): void {
     const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
       const r = t.shape.length;
       const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-      const out = transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo;
+      const out = transpose.kernelFunc({
+        inputs: { x: t },
+        backend,
+        attrs: { perm },
+      }) as tf.TensorInfo;
       temps.push(out);
       return out;
     };

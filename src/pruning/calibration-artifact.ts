@@ -37,24 +37,40 @@ export interface CalibrationManifest extends Record<string, unknown> {
 }
 
 function checkEndianness(): void {
-  if (endianness() !== 'LE') throw new ScalpelError(ErrorCode.Internal, 'calibration artifacts are little-endian; this machine is big-endian');
+  if (endianness() !== 'LE')
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      'calibration artifacts are little-endian; this machine is big-endian',
+    );
 }
 
-const bytes = (a: Float32Array | Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytes = (a: Float32Array | Float64Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Write `data` into `dir`; returns the manifest (= calibration.json). */
-export async function writeCalibrationArtifact(dir: string, data: CalibrationData): Promise<CalibrationManifest> {
+export async function writeCalibrationArtifact(
+  dir: string,
+  data: CalibrationData,
+): Promise<CalibrationManifest> {
   checkEndianness();
   await fs.mkdir(dir, { recursive: true });
   const layers: LayerEntry[] = [];
   let i = 0;
   for (const [name, cal] of data.layers) {
     const entry: LayerEntry = { name, rows: cal.rows };
-    const put = async (key: 'inputNorms' | 'gram' | 'meanGradient', ext: string, a: Float32Array | Float64Array | undefined): Promise<void> => {
+    const put = async (
+      key: 'inputNorms' | 'gram' | 'meanGradient',
+      ext: string,
+      a: Float32Array | Float64Array | undefined,
+    ): Promise<void> => {
       if (a === undefined) return;
       const file = `layer${i}.${ext}`;
       await writeFileAtomic(join(dir, file), bytes(a));
-      entry[key] = { file, dtype: a instanceof Float64Array ? 'float64' : 'float32', length: a.length };
+      entry[key] = {
+        file,
+        dtype: a instanceof Float64Array ? 'float64' : 'float32',
+        length: a.length,
+      };
     };
     await put('inputNorms', 'norms.f32', cal.inputNorms);
     await put('gram', 'gram.f64', cal.gram);
@@ -81,15 +97,23 @@ async function readStat(dir: string, s: StatFile): Promise<Float32Array | Float6
   try {
     buf = await fs.readFile(path);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `calibration file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      hint: 'the calibration artifact is incomplete; rerun the calibrate stage with --force',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `calibration file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      {
+        hint: 'the calibration artifact is incomplete; rerun the calibrate stage with --force',
+        cause: e,
+      },
+    );
   }
   if (buf.length !== s.length * width) {
-    throw new ScalpelError(ErrorCode.Data, `calibration file ${path} holds ${buf.length} bytes, calibration.json describes ${s.length * width}`, {
-      hint: 'the calibration artifact is corrupt; rerun the calibrate stage with --force',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `calibration file ${path} holds ${buf.length} bytes, calibration.json describes ${s.length * width}`,
+      {
+        hint: 'the calibration artifact is corrupt; rerun the calibrate stage with --force',
+      },
+    );
   }
   const copy = new Uint8Array(buf.length);
   copy.set(buf);
@@ -97,7 +121,9 @@ async function readStat(dir: string, s: StatFile): Promise<Float32Array | Float6
 }
 
 /** Read a calibration artifact (or the directory holding one). */
-export async function readCalibrationArtifact(artifact: Pick<Artifact, 'dir'> | string): Promise<CalibrationData> {
+export async function readCalibrationArtifact(
+  artifact: Pick<Artifact, 'dir'> | string,
+): Promise<CalibrationData> {
   checkEndianness();
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const jsonPath = join(dir, 'calibration.json');
@@ -111,14 +137,18 @@ export async function readCalibrationArtifact(artifact: Pick<Artifact, 'dir'> | 
     });
   }
   if (m.format !== CALIBRATION_FORMAT || m.version !== 1) {
-    throw new ScalpelError(ErrorCode.Data, `${jsonPath} is not a scalpel calibration artifact`, { location: { file: jsonPath } });
+    throw new ScalpelError(ErrorCode.Data, `${jsonPath} is not a scalpel calibration artifact`, {
+      location: { file: jsonPath },
+    });
   }
   const layers = new Map<string, LayerCalibration>();
   for (const e of m.layers) {
     const cal: LayerCalibration = { rows: e.rows };
-    if (e.inputNorms !== undefined) cal.inputNorms = (await readStat(dir, e.inputNorms)) as Float32Array;
+    if (e.inputNorms !== undefined)
+      cal.inputNorms = (await readStat(dir, e.inputNorms)) as Float32Array;
     if (e.gram !== undefined) cal.gram = (await readStat(dir, e.gram)) as Float64Array;
-    if (e.meanGradient !== undefined) cal.meanGradient = (await readStat(dir, e.meanGradient)) as Float32Array;
+    if (e.meanGradient !== undefined)
+      cal.meanGradient = (await readStat(dir, e.meanGradient)) as Float32Array;
     layers.set(e.name, cal);
   }
   return { samples: m.samples, sampleIds: m.sampleIds, split: m.split, layers };

@@ -45,7 +45,8 @@ function addInto(acc: Float64Array, values: ArrayLike<number>, weight = 1): void
 export const calibrateStage = defineStage<CalibrateParams>({
   name: 'calibrate',
   version: '1',
-  description: 'Per-layer input norms, XᵀX and mean gradients over calibration samples (for wanda, sparsegpt, gradient pruners)',
+  description:
+    'Per-layer input norms, XᵀX and mean gradients over calibration samples (for wanda, sparsegpt, gradient pruners)',
   schema: readSchema('stages/calibrate.schema.json'),
   output: 'calibration',
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
@@ -60,10 +61,17 @@ export const calibrateStage = defineStage<CalibrateParams>({
       checkLabels(ctx, model, dataset.numClasses);
       const chain = layerChain(model);
       if (chain === undefined) {
-        throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}': the model is not a single chain of layers; calibrate supports sequential models`, { stageId: ctx.stageId });
+        throw new ScalpelError(
+          ErrorCode.Stage,
+          `stage '${ctx.stageId}': the model is not a single chain of layers; calibrate supports sequential models`,
+          { stageId: ctx.stageId },
+        );
       }
       const count = Math.min(p.samples, split.count);
-      if (count < p.samples) ctx.log.warn(`split '${p.split}' has only ${split.count} samples; calibrating on all of them`);
+      if (count < p.samples)
+        ctx.log.warn(
+          `split '${p.split}' has only ${split.count} samples; calibrating on all of them`,
+        );
       const rows = ctx.rng.fork('calibration-samples').permutation(split.count).subarray(0, count);
       const samples = selectSamples(split, rows);
 
@@ -71,7 +79,10 @@ export const calibrateStage = defineStage<CalibrateParams>({
       const skipped: Record<string, string> = {};
       for (const info of layers) {
         const layer = chain.find((l) => l.name === info.name);
-        const support = layer === undefined ? { ok: false as const, reason: 'not in the layer chain' } : inputMatrixSupport(layer, info);
+        const support =
+          layer === undefined
+            ? { ok: false as const, reason: 'not in the layer chain' }
+            : inputMatrixSupport(layer, info);
         if (!support.ok) {
           skipped[info.name] = support.reason;
           ctx.log.warn(`layer '${info.name}': ${support.reason}; no calibration statistics for it`);
@@ -79,7 +90,8 @@ export const calibrateStage = defineStage<CalibrateParams>({
         }
         const acc: Accumulator = { info, rows: 0 };
         if (p.inputNorms) acc.sq = new Float64Array(info.fanIn);
-        if (p.gram || info.fanIn <= p.gramMaxFanIn) acc.gram = new Float64Array(info.fanIn * info.fanIn);
+        if (p.gram || info.fanIn <= p.gramMaxFanIn)
+          acc.gram = new Float64Array(info.fanIn * info.fanIn);
         if (p.meanGradient) acc.grad = new Float64Array(info.paramCount);
         accs.set(info.name, acc);
       }
@@ -101,7 +113,9 @@ export const calibrateStage = defineStage<CalibrateParams>({
                 stats.set(layer.name, {
                   rows: X.shape[0],
                   ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
-                  ...(acc.gram !== undefined ? { gram: tf.keep(tf.matMul(X, X, true, false)) } : {}),
+                  ...(acc.gram !== undefined
+                    ? { gram: tf.keep(tf.matMul(X, X, true, false)) }
+                    : {}),
                 });
               },
             });
@@ -110,17 +124,26 @@ export const calibrateStage = defineStage<CalibrateParams>({
             const acc = accs.get(name) as Accumulator;
             acc.rows += s.rows;
             if (s.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, await s.sq.data());
-            if (s.gram !== undefined && acc.gram !== undefined) addInto(acc.gram, await s.gram.data());
+            if (s.gram !== undefined && acc.gram !== undefined)
+              addInto(acc.gram, await s.gram.data());
             tf.dispose([s.sq ?? [], s.gram ?? []]);
           }
           // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
           const withGrad = [...accs.values()].filter((a) => a.grad !== undefined);
           if (withGrad.length > 0) {
             const vars = withGrad.map((a) => kernelVariable(model, a.info.name));
-            const { value, grads } = tf.variableGrads(() => meanLoss(chainForward(chain, x), y, kind), vars);
+            const { value, grads } = tf.variableGrads(
+              () => meanLoss(chainForward(chain, x), y, kind),
+              vars,
+            );
             for (let i = 0; i < withGrad.length; i++) {
               const g = grads[(vars[i] as tf.Variable).name];
-              if (g !== undefined) addInto((withGrad[i] as Accumulator).grad as Float64Array, await g.data(), part.count / count);
+              if (g !== undefined)
+                addInto(
+                  (withGrad[i] as Accumulator).grad as Float64Array,
+                  await g.data(),
+                  part.count / count,
+                );
             }
             tf.dispose([value, ...Object.values(grads)]);
           }
@@ -140,15 +163,28 @@ export const calibrateStage = defineStage<CalibrateParams>({
         out.set(name, cal);
       }
       const sampleIds = Array.from(samples.ids);
-      const manifest = await writeCalibrationArtifact(ctx.outDir, { samples: count, sampleIds, split: p.split, layers: out });
-      ctx.log.info(`${ctx.stageId}: ${count} samples from '${p.split}', ${out.size} layers (${[...accs.values()].map((a) => `${a.info.name}: ${[a.sq ? 'norms' : '', a.gram ? 'gram' : '', a.grad ? 'grad' : ''].filter(Boolean).join('+')}`).join(', ')})`);
+      const manifest = await writeCalibrationArtifact(ctx.outDir, {
+        samples: count,
+        sampleIds,
+        split: p.split,
+        layers: out,
+      });
+      ctx.log.info(
+        `${ctx.stageId}: ${count} samples from '${p.split}', ${out.size} layers (${[...accs.values()].map((a) => `${a.info.name}: ${[a.sq ? 'norms' : '', a.gram ? 'gram' : '', a.grad ? 'grad' : ''].filter(Boolean).join('+')}`).join(', ')})`,
+      );
       return {
         kind: 'calibration',
         manifest,
         metrics: {
           samples: count,
           split: p.split,
-          layers: [...accs.values()].map((a) => ({ name: a.info.name, rows: a.rows, inputNorms: a.sq !== undefined, gram: a.gram !== undefined, meanGradient: a.grad !== undefined })),
+          layers: [...accs.values()].map((a) => ({
+            name: a.info.name,
+            rows: a.rows,
+            inputNorms: a.sq !== undefined,
+            gram: a.gram !== undefined,
+            meanGradient: a.grad !== undefined,
+          })),
           ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
         },
       };

@@ -50,13 +50,19 @@ export const evaluateStage = defineStage<EvaluateParams>({
         checkModelInput(ctx, model, samples.sampleShape);
         if (want.has('accuracy') || want.has('loss')) {
           checkLabels(ctx, model, dataset.numClasses);
-          const q = evaluateSamples(model, samples, { batchSize: p.batchSize, outputKind: outputKindOf(model), topK: p.topK });
+          const q = evaluateSamples(model, samples, {
+            batchSize: p.batchSize,
+            outputKind: outputKindOf(model),
+            topK: p.topK,
+          });
           metrics.split = p.split;
           metrics.samples = q.count;
           if (want.has('accuracy')) {
             metrics.accuracy = q.accuracy;
             if (q.topK !== undefined) metrics[`top${q.topK.k}Accuracy`] = q.topK.accuracy;
-            summary.push(`accuracy ${pct(q.accuracy)}${q.topK !== undefined ? ` (top-${q.topK.k} ${pct(q.topK.accuracy)})` : ''} on ${q.count} ${p.split} samples`);
+            summary.push(
+              `accuracy ${pct(q.accuracy)}${q.topK !== undefined ? ` (top-${q.topK.k} ${pct(q.topK.accuracy)})` : ''} on ${q.count} ${p.split} samples`,
+            );
           }
           if (want.has('loss')) {
             metrics.loss = q.loss;
@@ -64,16 +70,34 @@ export const evaluateStage = defineStage<EvaluateParams>({
           }
         }
         if (want.has('latency')) {
-          const lat = await measureLatency(model, samples, { batch: p.latencyBatch, runs: p.latencyRuns, warmup: p.warmup });
-          metrics.latency = { medianMs: lat.medianMs, batch: lat.batch, runs: lat.runs, backend: ctx.backend };
-          summary.push(`latency ${lat.medianMs.toFixed(2)} ms per batch of ${lat.batch} (${ctx.backend})`);
+          const lat = await measureLatency(model, samples, {
+            batch: p.latencyBatch,
+            runs: p.latencyRuns,
+            warmup: p.warmup,
+          });
+          metrics.latency = {
+            medianMs: lat.medianMs,
+            batch: lat.batch,
+            runs: lat.runs,
+            backend: ctx.backend,
+          };
+          summary.push(
+            `latency ${lat.medianMs.toFixed(2)} ms per batch of ${lat.batch} (${ctx.backend})`,
+          );
         }
       }
       if (want.has('sparsity')) {
         const s = measureSparsity(model);
-        metrics.sparsity = { total: s.prunable.sparsity, prunableParams: s.prunable.params, zeros: s.prunable.zeros, layers: s.layers };
+        metrics.sparsity = {
+          total: s.prunable.sparsity,
+          prunableParams: s.prunable.params,
+          zeros: s.prunable.zeros,
+          layers: s.layers,
+        };
         metrics.params = { ...s.params, masked: masks.size > 0 };
-        summary.push(`sparsity ${pct(s.prunable.sparsity)} (${s.layers.map((l) => `${l.name} ${pct(l.sparsity)}`).join(', ')}), ${s.params.nonZero}/${s.params.total} non-zero parameters`);
+        summary.push(
+          `sparsity ${pct(s.prunable.sparsity)} (${s.layers.map((l) => `${l.name} ${pct(l.sparsity)}`).join(', ')}), ${s.params.nonZero}/${s.params.total} non-zero parameters`,
+        );
       }
       if (want.has('size')) {
         const size = await modelSizeOnDisk(artifact.dir);

@@ -26,7 +26,10 @@ export type ExportParams = {
 
 async function sizeOf(dir: string, files: string[]): Promise<FileSize> {
   const sizes = await Promise.all(files.map((f) => fileSize(join(dir, f))));
-  return { bytes: sizes.reduce((a, s) => a + s.bytes, 0), gzipBytes: sizes.reduce((a, s) => a + s.gzipBytes, 0) };
+  return {
+    bytes: sizes.reduce((a, s) => a + s.bytes, 0),
+    gzipBytes: sizes.reduce((a, s) => a + s.gzipBytes, 0),
+  };
 }
 
 const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
@@ -34,7 +37,8 @@ const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 export const exportStage = defineStage<ExportParams>({
   name: 'export',
   version: '1',
-  description: 'Export a model: tfjs LayersModel, bit-packed masks, sparsity.json, optional compact sparse format',
+  description:
+    'Export a model: tfjs LayersModel, bit-packed masks, sparsity.json, optional compact sparse format',
   schema: readSchema('stages/export.schema.json'),
   output: 'export',
   inputs: [{ kind: 'model' }, { kind: 'metrics', optional: true }],
@@ -42,10 +46,14 @@ export const exportStage = defineStage<ExportParams>({
     const p = ctx.params;
     const metricInputs = ctx.inputsOfKind('metrics');
     if (metricInputs.length > 1) {
-      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' got ${metricInputs.length} metrics inputs (${metricInputs.map((m) => m.stageId).join(', ')}); it can bundle one`, {
-        stageId: ctx.stageId,
-        hint: 'keep a single evaluate stage in needs',
-      });
+      throw new ScalpelError(
+        ErrorCode.Stage,
+        `stage '${ctx.stageId}' got ${metricInputs.length} metrics inputs (${metricInputs.map((m) => m.stageId).join(', ')}); it can bundle one`,
+        {
+          stageId: ctx.stageId,
+          hint: 'keep a single evaluate stage in needs',
+        },
+      );
     }
     const { model, masks, layers } = await readModelArtifact(ctx.input('model'));
     const files: string[] = [];
@@ -76,7 +84,12 @@ export const exportStage = defineStage<ExportParams>({
       await writeJsonAtomic(join(ctx.outDir, 'metrics.json'), metricsInput.metrics);
       files.push('metrics.json');
     }
-    const report = { files: [...files, 'export.json'], sizes, density: sparsity.total.density, layers: sparsity.layers };
+    const report = {
+      files: [...files, 'export.json'],
+      sizes,
+      density: sparsity.total.density,
+      layers: sparsity.layers,
+    };
     await writeJsonAtomic(join(ctx.outDir, 'export.json'), report);
     let publishedTo: string | undefined;
     if (p.to !== undefined) {
@@ -84,7 +97,9 @@ export const exportStage = defineStage<ExportParams>({
       await publishDir(ctx.outDir, publishedTo, exportFileNames, ctx.stageId);
       ctx.log.info(`exported to ${publishedTo}`);
     }
-    const line = Object.entries(sizes).map(([f, s]) => `${f} ${kb(s.bytes)} (gzip ${kb(s.gzipBytes)})`).join(', ');
+    const line = Object.entries(sizes)
+      .map(([f, s]) => `${f} ${kb(s.bytes)} (gzip ${kb(s.gzipBytes)})`)
+      .join(', ');
     ctx.log.info(`${ctx.stageId}: density ${(100 * sparsity.total.density).toFixed(2)}%; ${line}`);
     return {
       kind: 'export',

@@ -22,11 +22,20 @@ export const finetuneStage = defineStage<TrainingParams>({
       let source = 'artifact';
       if (masks.size === 0) {
         source = 'zeros';
-        masks = new Map(listPrunableLayers(model).map((l) => [l.name, Uint8Array.from(readKernel(model, l.name), (w) => (w === 0 ? 0 : 1))]));
+        masks = new Map(
+          listPrunableLayers(model).map((l) => [
+            l.name,
+            Uint8Array.from(readKernel(model, l.name), (w) => (w === 0 ? 0 : 1)),
+          ]),
+        );
         ctx.log.info('the input model has no masks: keeping its existing exact zeros at zero');
       }
       const metrics = await runTraining(ctx, model, masks);
-      const manifest = await writeModelArtifact(ctx.outDir, model, source === 'artifact' ? masks : undefined);
+      const manifest = await writeModelArtifact(
+        ctx.outDir,
+        model,
+        source === 'artifact' ? masks : undefined,
+      );
       return { kind: 'model', manifest, metrics: { ...metrics, masks: source } };
     } finally {
       model.dispose();

@@ -10,11 +10,27 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 
 /** Every file name the export stage may write. */
 export const exportFileNames: readonly string[] = [
-  'model.json', 'weights.bin', 'masks.json', 'masks.bin', 'sparsity.json', 'sparse.json', 'sparse.bin', 'metrics.json', 'export.json',
+  'model.json',
+  'weights.bin',
+  'masks.json',
+  'masks.bin',
+  'sparsity.json',
+  'sparse.json',
+  'sparse.bin',
+  'metrics.json',
+  'export.json',
 ];
 
-export async function publishDir(fromDir: string, target: string, ownNames: readonly string[], stageId: string): Promise<void> {
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+export async function publishDir(
+  fromDir: string,
+  target: string,
+  ownNames: readonly string[],
+  stageId: string,
+): Promise<void> {
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
     await fs.mkdir(dirname(target), { recursive: true });
     await fs.cp(fromDir, tmp, { recursive: true });
@@ -24,21 +40,30 @@ export async function publishDir(fromDir: string, target: string, ownNames: read
       return;
     }
     if (!stat.isDirectory()) {
-      throw new ScalpelError(ErrorCode.Io, `stage '${stageId}': export target ${target} exists and is not a directory`, {
-        stageId,
-        hint: 'choose another `to:` path or remove that file',
-      });
+      throw new ScalpelError(
+        ErrorCode.Io,
+        `stage '${stageId}': export target ${target} exists and is not a directory`,
+        {
+          stageId,
+          hint: 'choose another `to:` path or remove that file',
+        },
+      );
     }
     const produced = new Set(await fs.readdir(tmp));
     for (const name of produced) await fs.rename(join(tmp, name), join(target, name));
-    for (const name of ownNames) if (!produced.has(name)) await fs.rm(join(target, name), { force: true });
+    for (const name of ownNames)
+      if (!produced.has(name)) await fs.rm(join(target, name), { force: true });
   } catch (e) {
     if (e instanceof ScalpelError) throw e;
-    throw new ScalpelError(ErrorCode.Io, `stage '${stageId}': cannot write the export to ${target}: ${(e as Error).message}`, {
-      stageId,
-      hint: 'check that the directory is writable',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      `stage '${stageId}': cannot write the export to ${target}: ${(e as Error).message}`,
+      {
+        stageId,
+        hint: 'check that the directory is writable',
+        cause: e,
+      },
+    );
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

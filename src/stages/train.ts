@@ -42,9 +42,16 @@ export async function runTraining(
   const held = Math.floor(all.count * p.validationSplit);
   const train = sliceSamples(all, 0, all.count - held);
   const validation = held > 0 ? sliceSamples(all, all.count - held, all.count) : undefined;
-  const optimizer = createOptimizer({ name: p.optimizer, learningRate: p.learningRate, momentum: p.momentum });
+  const optimizer = createOptimizer({
+    name: p.optimizer,
+    learningRate: p.learningRate,
+    momentum: p.momentum,
+  });
   const stepsPerEpoch = Math.ceil(train.count / p.batchSize);
-  const bar = ctx.progress(`${ctx.stageId}: ${p.epochs} epochs × ${stepsPerEpoch} steps`, p.epochs * stepsPerEpoch);
+  const bar = ctx.progress(
+    `${ctx.stageId}: ${p.epochs} epochs × ${stepsPerEpoch} steps`,
+    p.epochs * stepsPerEpoch,
+  );
   try {
     const curve = await trainLoop({
       model,
@@ -60,8 +67,13 @@ export async function runTraining(
       where: `stage '${ctx.stageId}'`,
       onStep: (_step, loss) => bar.tick(1, { loss: Number(loss.toFixed(4)) }),
       onEpoch: (r) => {
-        const val = r.valAccuracy !== undefined ? `, val loss ${r.valLoss?.toFixed(4)}, val acc ${(100 * r.valAccuracy).toFixed(2)}%` : '';
-        ctx.log.info(`epoch ${r.epoch}/${p.epochs}: loss ${r.loss.toFixed(4)}, acc ${(100 * r.accuracy).toFixed(2)}%${val} (${r.seconds.toFixed(1)} s)`);
+        const val =
+          r.valAccuracy !== undefined
+            ? `, val loss ${r.valLoss?.toFixed(4)}, val acc ${(100 * r.valAccuracy).toFixed(2)}%`
+            : '';
+        ctx.log.info(
+          `epoch ${r.epoch}/${p.epochs}: loss ${r.loss.toFixed(4)}, acc ${(100 * r.accuracy).toFixed(2)}%${val} (${r.seconds.toFixed(1)} s)`,
+        );
         ctx.event('epoch', { ...r });
       },
     });
@@ -89,21 +101,31 @@ export const trainStage = defineStage<TrainParams>({
   async run(ctx: StageContext<TrainParams>): Promise<StageResult> {
     const inputs = ctx.inputsOfKind('model');
     if (inputs.length > 1) {
-      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' got ${inputs.length} model inputs; it trains one`, { stageId: ctx.stageId });
+      throw new ScalpelError(
+        ErrorCode.Stage,
+        `stage '${ctx.stageId}' got ${inputs.length} model inputs; it trains one`,
+        { stageId: ctx.stageId },
+      );
     }
     const given = inputs[0];
     if (given !== undefined && ctx.params.model !== undefined) {
-      throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' has both a model input (${given.stageId}) and with.model`, {
-        stageId: ctx.stageId,
-        hint: 'remove with.model to continue training the input model, or remove the model stage from needs',
-      });
+      throw new ScalpelError(
+        ErrorCode.Stage,
+        `stage '${ctx.stageId}' has both a model input (${given.stageId}) and with.model`,
+        {
+          stageId: ctx.stageId,
+          hint: 'remove with.model to continue training the input model, or remove the model stage from needs',
+        },
+      );
     }
     let model: tfl.LayersModel;
     if (given !== undefined) {
       const loaded = await readModelArtifact(given);
       model = loaded.model;
       if (loaded.masks.size > 0) {
-        ctx.log.warn(`the input model carries pruning masks; train ignores them (pruned weights will grow back) — use the finetune stage to keep them`);
+        ctx.log.warn(
+          `the input model carries pruning masks; train ignores them (pruned weights will grow back) — use the finetune stage to keep them`,
+        );
       }
     } else if (ctx.params.model !== undefined) {
       model = buildModel(ctx.params.model, ctx.rng.fork('init'), `stage '${ctx.stageId}'`);

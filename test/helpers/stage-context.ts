@@ -7,7 +7,15 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ErrorCode, ScalpelError } from '../../src/errors.js';
 import { Rng } from '../../src/util/rng.js';
-import type { Artifact, ArtifactKind, Logger, Progress, StageContext, StageResult, StageType } from '../../src/plugin-api/stage.js';
+import type {
+  Artifact,
+  ArtifactKind,
+  Logger,
+  Progress,
+  StageContext,
+  StageResult,
+  StageType,
+} from '../../src/plugin-api/stage.js';
 import type { RegistryView } from '../../src/plugin-api/registry-view.js';
 import { tempDir } from './paths.js';
 
@@ -42,7 +50,13 @@ export interface StageContextOptions {
 export function artifactFrom(
   kind: ArtifactKind,
   dir: string,
-  opts: { stageId?: string; stageType?: string; manifest?: Record<string, unknown>; metrics?: Record<string, unknown>; hash?: string } = {},
+  opts: {
+    stageId?: string;
+    stageType?: string;
+    manifest?: Record<string, unknown>;
+    metrics?: Record<string, unknown>;
+    hash?: string;
+  } = {},
 ): Artifact {
   return {
     stageId: opts.stageId ?? kind,
@@ -87,8 +101,13 @@ export function resolveParams<P>(stage: StageType<P>, params: Record<string, unk
   const validate = ajv.compile(stage.schema);
   const copy = structuredClone(params);
   if (!validate(copy)) {
-    const detail = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
-    throw new ScalpelError(ErrorCode.RecipeSchema, `params of stage type '${stage.name}' are invalid: ${detail}`);
+    const detail = (validate.errors ?? [])
+      .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`)
+      .join('; ');
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `params of stage type '${stage.name}' are invalid: ${detail}`,
+    );
   }
   return copy as P;
 }
@@ -115,7 +134,12 @@ export function makeStageContext<P>(
     (message: string, meta?: Record<string, unknown>): void => {
       logged.push(meta === undefined ? { level, message } : { level, message, meta });
     };
-  const log: Logger = { error: logAt('error'), warn: logAt('warn'), info: logAt('info'), debug: logAt('debug') };
+  const log: Logger = {
+    error: logAt('error'),
+    warn: logAt('warn'),
+    info: logAt('info'),
+    debug: logAt('debug'),
+  };
   const inputsOfKind = (kind: ArtifactKind): Artifact[] => inputs.filter((a) => a.kind === kind);
   return {
     stageId,
@@ -125,7 +149,11 @@ export function makeStageContext<P>(
     input(kind) {
       const found = inputsOfKind(kind);
       if (found.length !== 1) {
-        throw new ScalpelError(ErrorCode.Stage, `stage '${stageId}' needs exactly one input of kind '${kind}', got ${found.length}`, { stageId });
+        throw new ScalpelError(
+          ErrorCode.Stage,
+          `stage '${stageId}' needs exactly one input of kind '${kind}', got ${found.length}`,
+          { stageId },
+        );
       }
       return found[0] as Artifact;
     },

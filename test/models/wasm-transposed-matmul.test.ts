@@ -5,12 +5,23 @@ import { installFastTransposedMatMul } from '../../src/models/wasm-transposed-ma
 import { Rng } from '../../src/util/rng.js';
 
 /** C = op(A)·op(B) in float64 from row-major arrays. */
-function matMul64(a: Float32Array, b: Float32Array, m: number, k: number, n: number, ta: boolean, tb: boolean): Float64Array {
+function matMul64(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? (a[p * m + i] as number) : (a[i * k + p] as number)) * (tb ? (b[j * k + p] as number) : (b[p * n + j] as number));
+      for (let p = 0; p < k; p++)
+        s +=
+          (ta ? (a[p * m + i] as number) : (a[i * k + p] as number)) *
+          (tb ? (b[j * k + p] as number) : (b[p * n + j] as number));
       c[i * n + j] = s;
     }
   }
@@ -26,7 +37,12 @@ describe('wasm BatchMatMul with transposed operands', () => {
   it('equals a float64 product for every transpose combination, batched too, without leaking', () => {
     const rng = new Rng(2);
     const [m, k, n] = [7, 13, 5];
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const a = Float32Array.from({ length: m * k }, () => rng.normal());
       const b = Float32Array.from({ length: k * n }, () => rng.normal());
       const before = tf.memory().numTensors;
@@ -36,7 +52,11 @@ describe('wasm BatchMatMul with transposed operands', () => {
       const expected = matMul64(a, b, m, k, n, ta, tb);
       const got = c.dataSync();
       assert.deepEqual(c.shape, [m, n]);
-      for (let i = 0; i < expected.length; i++) assert.ok(Math.abs((got[i] as number) - (expected[i] as number)) < 1e-4, `ta=${ta} tb=${tb} [${i}]`);
+      for (let i = 0; i < expected.length; i++)
+        assert.ok(
+          Math.abs((got[i] as number) - (expected[i] as number)) < 1e-4,
+          `ta=${ta} tb=${tb} [${i}]`,
+        );
       tf.dispose([at, bt, c]);
       assert.equal(tf.memory().numTensors, before);
     }

@@ -23,13 +23,23 @@ function rowsOf(split: DatasetSplit, ids: readonly number[]): Float64Array[] {
   });
 }
 
-function weights(model: tfl.LayersModel, layer: string): { w: Float32Array; b: Float32Array; fout: number } {
+function weights(
+  model: tfl.LayersModel,
+  layer: string,
+): { w: Float32Array; b: Float32Array; fout: number } {
   const l = model.getLayer(layer);
   const [k, b] = l.getWeights();
-  return { w: k?.dataSync() as Float32Array, b: b?.dataSync() as Float32Array, fout: k?.shape[k.shape.length - 1] as number };
+  return {
+    w: k?.dataSync() as Float32Array,
+    b: b?.dataSync() as Float32Array,
+    fout: k?.shape[k.shape.length - 1] as number,
+  };
 }
 
-function normsAndGram(X: Float64Array[], fanIn: number): { norms: Float64Array; gram: Float64Array } {
+function normsAndGram(
+  X: Float64Array[],
+  fanIn: number,
+): { norms: Float64Array; gram: Float64Array } {
   const norms = new Float64Array(fanIn);
   const gram = new Float64Array(fanIn * fanIn);
   for (const x of X) {
@@ -37,16 +47,23 @@ function normsAndGram(X: Float64Array[], fanIn: number): { norms: Float64Array; 
       const xi = x[i] as number;
       norms[i] = (norms[i] as number) + xi * xi;
       if (xi === 0) continue;
-      for (let j = 0; j < fanIn; j++) gram[i * fanIn + j] = (gram[i * fanIn + j] as number) + xi * (x[j] as number);
+      for (let j = 0; j < fanIn; j++)
+        gram[i * fanIn + j] = (gram[i * fanIn + j] as number) + xi * (x[j] as number);
     }
   }
   return { norms: norms.map(Math.sqrt), gram };
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  what: string,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i] as number));
+  for (let i = 0; i < expected.length; i++)
+    scale = Math.max(scale, Math.abs(expected[i] as number));
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs((actual[i] as number) - (expected[i] as number));
     assert.ok(d <= rel * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (scale ${scale})`);
@@ -65,12 +82,22 @@ describe('calibrate stage', function () {
   });
 
   it('Dense: norms and XᵀX equal float64 from the recorded samples; mean gradient equals an independent tf.grad', async () => {
-    const model = makeModel({ input: [784], layers: [{ type: 'dense', units: 16, activation: 'relu', name: 'linear1' }, { type: 'dense', units: 10, name: 'linear2' }] });
+    const model = makeModel({
+      input: [784],
+      layers: [
+        { type: 'dense', units: 16, activation: 'relu', name: 'linear1' },
+        { type: 'dense', units: 10, name: 'linear2' },
+      ],
+    });
     const input = await modelArtifact(model);
     const samples = 40;
     const before = tf.memory().numTensors;
     // batchSize 16 splits the 40 samples unevenly: the statistics must not depend on it.
-    const r = await runStage(calibrateStage, { samples, batchSize: 16 }, { inputs: [input, data], seed: 3 });
+    const r = await runStage(
+      calibrateStage,
+      { samples, batchSize: 16 },
+      { inputs: [input, data], seed: 3 },
+    );
     assert.equal(tf.memory().numTensors, before, 'calibrate leaked tensors');
     const cal = await readCalibrationArtifact(r.artifact);
     assert.equal(cal.samples, samples);
@@ -88,7 +115,10 @@ describe('calibrate stage', function () {
       }
       return h;
     });
-    for (const [name, X, fanIn] of [['linear1', X1, 784], ['linear2', X2, 16]] as const) {
+    for (const [name, X, fanIn] of [
+      ['linear1', X1, 784],
+      ['linear2', X2, 16],
+    ] as const) {
       const c = cal.layers.get(name);
       assert.ok(c?.inputNorms && c.gram && c.meanGradient, `${name} statistics missing`);
       assert.equal(c.rows, samples);
@@ -106,16 +136,36 @@ describe('calibrate stage', function () {
       const b1 = tf.tensor1d(l1.b);
       const b2 = tf.tensor1d(l2.b);
       const loss = (w1: tf.Tensor, w2: tf.Tensor): tf.Scalar =>
-        tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor2D), b1)), w2 as tf.Tensor2D), b2)) as tf.Scalar;
+        tf.losses.softmaxCrossEntropy(
+          y,
+          tf.add(
+            tf.matMul(tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor2D), b1)), w2 as tf.Tensor2D),
+            b2,
+          ),
+        ) as tf.Scalar;
       const grads = tf.grads((w1: tf.Tensor, w2: tf.Tensor) => loss(w1, w2));
       return grads([tf.tensor2d(l1.w, [784, 16]), tf.tensor2d(l2.w, [16, 10])]);
     });
-    assertClose(cal.layers.get('linear1')?.meanGradient ?? [], g1?.dataSync() ?? [], 1e-4, 'linear1 grad');
-    assertClose(cal.layers.get('linear2')?.meanGradient ?? [], g2?.dataSync() ?? [], 1e-4, 'linear2 grad');
+    assertClose(
+      cal.layers.get('linear1')?.meanGradient ?? [],
+      g1?.dataSync() ?? [],
+      1e-4,
+      'linear1 grad',
+    );
+    assertClose(
+      cal.layers.get('linear2')?.meanGradient ?? [],
+      g2?.dataSync() ?? [],
+      1e-4,
+      'linear2 grad',
+    );
     tf.dispose([g1 ?? [], g2 ?? []]);
 
     // Same seed, same samples; other seed, other samples; gram off above gramMaxFanIn.
-    const again = await runStage(calibrateStage, { samples, gramMaxFanIn: 100, meanGradient: false }, { inputs: [input, data], seed: 3 });
+    const again = await runStage(
+      calibrateStage,
+      { samples, gramMaxFanIn: 100, meanGradient: false },
+      { inputs: [input, data], seed: 3 },
+    );
     const cal2 = await readCalibrationArtifact(again.artifact);
     assert.deepEqual(cal2.sampleIds, cal.sampleIds);
     assert.equal(cal2.layers.get('linear1')?.gram, undefined);
@@ -124,8 +174,17 @@ describe('calibrate stage', function () {
     // A truncated statistics file is a clear data error, not garbage numbers.
     const file = join(again.ctx.outDir, 'layer1.norms.f32');
     await fs.truncate(file, 8);
-    await assert.rejects(readCalibrationArtifact(again.artifact), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /layer1\.norms\.f32/.test(e.message) && e.hint !== undefined);
-    const other = await readCalibrationArtifact((await runStage(calibrateStage, { samples }, { inputs: [input, data], seed: 4 })).artifact);
+    await assert.rejects(
+      readCalibrationArtifact(again.artifact),
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_DATA' &&
+        /layer1\.norms\.f32/.test(e.message) &&
+        e.hint !== undefined,
+    );
+    const other = await readCalibrationArtifact(
+      (await runStage(calibrateStage, { samples }, { inputs: [input, data], seed: 4 })).artifact,
+    );
     assert.notDeepEqual(other.sampleIds, cal.sampleIds);
     model.dispose();
   });
@@ -135,7 +194,15 @@ describe('calibrate stage', function () {
       input: [784],
       layers: [
         { type: 'reshape', targetShape: [28, 28, 1] },
-        { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'conv' },
+        {
+          type: 'conv2d',
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+          name: 'conv',
+        },
         { type: 'flatten' },
         { type: 'dense', units: 10, name: 'head' },
       ],
@@ -181,7 +248,8 @@ describe('calibrate stage', function () {
       for (let q = 0; q < P; q++) {
         for (let o = 0; o < 4; o++) {
           let a = conv.b[o] as number;
-          for (let k = 0; k < 9; k++) a += (patches[s * P + q]![k] as number) * (conv.w[k * 4 + o] as number);
+          for (let k = 0; k < 9; k++)
+            a += (patches[s * P + q]![k] as number) * (conv.w[k * 4 + o] as number);
           z[q * 4 + o] = a;
         }
       }
@@ -200,8 +268,10 @@ describe('calibrate stage', function () {
         for (let o = 0; o < 4; o++) {
           if ((z[q * 4 + o] as number) <= 0) continue;
           let da = 0;
-          for (let c = 0; c < 10; c++) da += (head.w[(q * 4 + o) * 10 + c] as number) * (dlogits[c] as number);
-          for (let k = 0; k < 9; k++) grad[k * 4 + o] = (grad[k * 4 + o] as number) + (patches[s * P + q]![k] as number) * da;
+          for (let c = 0; c < 10; c++)
+            da += (head.w[(q * 4 + o) * 10 + c] as number) * (dlogits[c] as number);
+          for (let k = 0; k < 9; k++)
+            grad[k * 4 + o] = (grad[k * 4 + o] as number) + (patches[s * P + q]![k] as number) * da;
         }
       }
     });

@@ -15,7 +15,12 @@ import { fashionSubset, makeModel, modelArtifact } from './fixtures.js';
 function logitsFloat64(model: tfl.LayersModel, x: Float32Array, n: number): Float64Array[] {
   const layers = model.layers.map((l) => {
     const [kernel, bias] = l.getWeights();
-    return { w: kernel?.dataSync() as Float32Array, b: bias?.dataSync() as Float32Array, shape: kernel?.shape as number[], relu: (l.getConfig() as { activation: string }).activation === 'relu' };
+    return {
+      w: kernel?.dataSync() as Float32Array,
+      b: bias?.dataSync() as Float32Array,
+      shape: kernel?.shape as number[],
+      relu: (l.getConfig() as { activation: string }).activation === 'relu',
+    };
   });
   const out: Float64Array[] = [];
   for (let s = 0; s < n; s++) {
@@ -72,10 +77,17 @@ describe('evaluate stage', function () {
     model.dispose();
 
     const before = tf.memory().numTensors;
-    const r = await runStage(evaluateStage, { samples: n, topK: 3, batchSize: 50, latencyRuns: 3 }, { inputs: [input, data] });
+    const r = await runStage(
+      evaluateStage,
+      { samples: n, topK: 3, batchSize: 50, latencyRuns: 3 },
+      { inputs: [input, data] },
+    );
     assert.equal(tf.memory().numTensors, before, 'evaluate leaked tensors');
     const m = r.result.metrics as {
-      samples: number; accuracy: number; top3Accuracy: number; loss: number;
+      samples: number;
+      accuracy: number;
+      top3Accuracy: number;
+      loss: number;
       sparsity: { total: number; layers: { name: string; zeros: number; params: number }[] };
       params: { total: number; nonZero: number };
       size: { bytes: number; gzipBytes: number };
@@ -84,19 +96,33 @@ describe('evaluate stage', function () {
     assert.equal(m.samples, n);
     assert.equal(m.accuracy, hits / n);
     assert.equal(m.top3Accuracy, hits3 / n);
-    assert.ok(Math.abs(m.loss - lossSum / n) < 1e-5 * (lossSum / n), `loss ${m.loss} vs float64 ${lossSum / n}`);
+    assert.ok(
+      Math.abs(m.loss - lossSum / n) < 1e-5 * (lossSum / n),
+      `loss ${m.loss} vs float64 ${lossSum / n}`,
+    );
 
     const zeros1 = Math.ceil((784 * 32) / 4);
-    assert.deepEqual(m.sparsity.layers.map((l) => [l.name, l.zeros, l.params]), [['linear1', zeros1, 784 * 32], ['linear2', 100, 320]]);
+    assert.deepEqual(
+      m.sparsity.layers.map((l) => [l.name, l.zeros, l.params]),
+      [
+        ['linear1', zeros1, 784 * 32],
+        ['linear2', 100, 320],
+      ],
+    );
     assert.equal(m.sparsity.total, (zeros1 + 100) / (784 * 32 + 320));
     assert.equal(m.params.total, 784 * 32 + 32 + 320 + 10);
     assert.equal(m.params.nonZero, 784 * 32 - zeros1 + 320 - 100); // biases are initialised to exactly 0
     const files = ['model.json', 'weights.bin'].map((f) => join(input.dir, f));
     const bytes = await Promise.all(files.map((f) => fs.readFile(f)));
     assert.equal(m.size.bytes, bytes[0]!.length + bytes[1]!.length);
-    assert.equal(m.size.gzipBytes, gzipSync(bytes[0]!, { level: 9 }).length + gzipSync(bytes[1]!, { level: 9 }).length);
+    assert.equal(
+      m.size.gzipBytes,
+      gzipSync(bytes[0]!, { level: 9 }).length + gzipSync(bytes[1]!, { level: 9 }).length,
+    );
     assert.ok(m.latency.medianMs > 0 && m.latency.batch === n);
-    const written = JSON.parse(await fs.readFile(join(r.ctx.outDir, 'metrics.json'), 'utf8')) as { accuracy: number };
+    const written = JSON.parse(await fs.readFile(join(r.ctx.outDir, 'metrics.json'), 'utf8')) as {
+      accuracy: number;
+    };
     assert.equal(written.accuracy, m.accuracy);
     assert.ok(r.ctx.logged.some((l) => l.level === 'info' && /accuracy .*%/.test(l.message)));
   });

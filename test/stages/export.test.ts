@@ -25,8 +25,13 @@ async function plainLoad(dir: string): Promise<tfl.LayersModel> {
   const group = json.weightsManifest[0];
   assert.ok(group !== undefined && group.paths.length === 1);
   const bin = await fs.readFile(join(dir, group.paths[0] as string));
-  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }));
+  const weightData = bin.buffer.slice(
+    bin.byteOffset,
+    bin.byteOffset + bin.byteLength,
+  ) as ArrayBuffer;
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
+  );
 }
 
 function weightBits(model: tfl.LayersModel): Uint32Array[] {
@@ -38,7 +43,9 @@ function twoOfFour(w: Float32Array, fanIn: number, units: number): Uint8Array {
   const mask = new Uint8Array(w.length);
   for (let g = 0; g < fanIn; g += 4) {
     for (let o = 0; o < units; o++) {
-      const idx = [0, 1, 2, 3].map((k) => (g + k) * units + o).sort((a, b) => Math.abs(w[b] as number) - Math.abs(w[a] as number));
+      const idx = [0, 1, 2, 3]
+        .map((k) => (g + k) * units + o)
+        .sort((a, b) => Math.abs(w[b] as number) - Math.abs(w[a] as number));
       mask[idx[0] as number] = 1;
       mask[idx[1] as number] = 1;
     }
@@ -57,7 +64,10 @@ describe('export stage', function () {
     const rng = new Rng(3);
     const m1 = Uint8Array.from({ length: 784 * 32 }, () => (rng.float() < 0.2 ? 1 : 0));
     const m2 = twoOfFour(readKernel(model, 'linear2'), 32, 10);
-    const masks = new Map([['linear1', m1], ['linear2', m2]]);
+    const masks = new Map([
+      ['linear1', m1],
+      ['linear2', m2],
+    ]);
     applyMasks(model, masks);
     // A kept weight of exactly −0.0 must survive the sparse format bit for bit.
     const w1 = readKernel(model, 'linear1');
@@ -73,7 +83,11 @@ describe('export stage', function () {
     await fs.writeFile(join(target, 'sparse.bin'), 'stale file from an earlier export');
 
     const before = tf.memory().numTensors;
-    const r = await runStage(exportStage, { sparse: true, to: 'out/exported' }, { inputs: [input], recipeDir });
+    const r = await runStage(
+      exportStage,
+      { sparse: true, to: 'out/exported' },
+      { inputs: [input], recipeDir },
+    );
     assert.equal(tf.memory().numTensors, before, 'export leaked tensors');
 
     for (const dir of [r.ctx.outDir, target]) {
@@ -101,10 +115,18 @@ describe('export stage', function () {
     // A corrupt sparse.bin is reported as such.
     const bin = await fs.readFile(join(target, 'sparse.bin'));
     await fs.writeFile(join(r.ctx.outDir, 'sparse.bin'), bin.subarray(0, 100));
-    await assert.rejects(loadSparseModel(r.ctx.outDir), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated/.test(e.message));
-    assert.notEqual(await fs.readFile(join(target, 'sparse.bin'), 'utf8'), 'stale file from an earlier export');
+    await assert.rejects(
+      loadSparseModel(r.ctx.outDir),
+      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated/.test(e.message),
+    );
+    assert.notEqual(
+      await fs.readFile(join(target, 'sparse.bin'), 'utf8'),
+      'stale file from an earlier export',
+    );
 
-    const manifest = JSON.parse(await fs.readFile(join(target, 'sparsity.json'), 'utf8')) as SparsityManifest;
+    const manifest = JSON.parse(
+      await fs.readFile(join(target, 'sparsity.json'), 'utf8'),
+    ) as SparsityManifest;
     const l1 = manifest.layers.find((l) => l.name === 'linear1');
     const l2 = manifest.layers.find((l) => l.name === 'linear2');
     const kept1 = m1.reduce((a, b) => a + b, 0);
@@ -114,13 +136,26 @@ describe('export stage', function () {
     assert.equal(l2?.density, 0.5);
     assert.equal(l1?.pattern, undefined);
 
-    const sizes = (r.result.metrics as { sizes: Record<string, { bytes: number; gzipBytes: number }> }).sizes;
-    const sparseBytes = (await fs.stat(join(target, 'sparse.bin'))).size + (await fs.stat(join(target, 'sparse.json'))).size;
+    const sizes = (
+      r.result.metrics as { sizes: Record<string, { bytes: number; gzipBytes: number }> }
+    ).sizes;
+    const sparseBytes =
+      (await fs.stat(join(target, 'sparse.bin'))).size +
+      (await fs.stat(join(target, 'sparse.json'))).size;
     assert.equal(sizes.sparse?.bytes, sparseBytes);
     const weights = await fs.readFile(join(target, 'weights.bin'));
-    assert.equal(sizes.tfjs?.bytes, weights.length + (await fs.stat(join(target, 'model.json'))).size);
-    assert.ok((sizes.sparse?.bytes ?? Infinity) < 0.5 * weights.length, 'the sparse format of a ~20% dense model is much smaller');
-    assert.ok((sizes.tfjs?.gzipBytes ?? 0) > 0 && (sizes.tfjs?.gzipBytes ?? 0) < gzipSync(weights).length + 5000);
+    assert.equal(
+      sizes.tfjs?.bytes,
+      weights.length + (await fs.stat(join(target, 'model.json'))).size,
+    );
+    assert.ok(
+      (sizes.sparse?.bytes ?? Infinity) < 0.5 * weights.length,
+      'the sparse format of a ~20% dense model is much smaller',
+    );
+    assert.ok(
+      (sizes.tfjs?.gzipBytes ?? 0) > 0 &&
+        (sizes.tfjs?.gzipBytes ?? 0) < gzipSync(weights).length + 5000,
+    );
     model.dispose();
   });
 
@@ -131,7 +166,15 @@ describe('export stage', function () {
     const metrics = artifactFrom('metrics', tempDir(), { metrics: { accuracy: 0.875 } });
     const r = await runStage(exportStage, {}, { inputs: [input, metrics] });
     const files = await fs.readdir(r.ctx.outDir);
-    assert.deepEqual(files.sort(), ['export.json', 'metrics.json', 'model.json', 'sparsity.json', 'weights.bin']);
-    assert.deepEqual(JSON.parse(await fs.readFile(join(r.ctx.outDir, 'metrics.json'), 'utf8')), { accuracy: 0.875 });
+    assert.deepEqual(files.sort(), [
+      'export.json',
+      'metrics.json',
+      'model.json',
+      'sparsity.json',
+      'weights.bin',
+    ]);
+    assert.deepEqual(JSON.parse(await fs.readFile(join(r.ctx.outDir, 'metrics.json'), 'utf8')), {
+      accuracy: 0.875,
+    });
   });
 });

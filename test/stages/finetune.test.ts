@@ -33,7 +33,11 @@ describe('finetune stage', function () {
 
     const tensors = tf.memory().numTensors;
     // 600 samples / batch 50 = 12 Adam steps.
-    const r = await runStage(finetuneStage, { epochs: 1, batchSize: 50, samples: 600, learningRate: 0.01 }, { inputs: [input, data] });
+    const r = await runStage(
+      finetuneStage,
+      { epochs: 1, batchSize: 50, samples: 600, learningRate: 0.01 },
+      { inputs: [input, data] },
+    );
     assert.equal(tf.memory().numTensors, tensors, 'finetune leaked tensors');
     assert.equal(r.ctx.progressLog[0]?.done, 12);
 
@@ -64,7 +68,11 @@ describe('finetune stage', function () {
     writeKernel(model, 'linear1', w);
     const input = await modelArtifact(model);
     model.dispose();
-    const r = await runStage(finetuneStage, { epochs: 1, batchSize: 100, samples: 300, learningRate: 0.01 }, { inputs: [input, data] });
+    const r = await runStage(
+      finetuneStage,
+      { epochs: 1, batchSize: 100, samples: 300, learningRate: 0.01 },
+      { inputs: [input, data] },
+    );
     const out = await readModelArtifact(r.artifact);
     const w1 = readKernel(out.model, 'linear1');
     for (let i = 0; i < w1.length; i += 3) assert.ok(Object.is(w1[i], 0));

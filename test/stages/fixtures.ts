@@ -17,7 +17,11 @@ let dataset: Promise<Artifact> | undefined;
 export function fashionSubset(): Promise<Artifact> {
   dataset ??= (async () => {
     await initBackend('wasm');
-    const { artifact } = await runStage(loadDatasetStage, { source: 'fashion-mnist', train: 2000, test: 500, normalize: { mean: 0.5, std: 0.5 } }, { seed: 1 });
+    const { artifact } = await runStage(
+      loadDatasetStage,
+      { source: 'fashion-mnist', train: 2000, test: 500, normalize: { mean: 0.5, std: 0.5 } },
+      { seed: 1 },
+    );
     return artifact;
   })();
   return dataset;
@@ -37,7 +41,10 @@ export function makeModel(spec: ModelSpec = smallMlp, seed = 7): tfl.Sequential 
 }
 
 /** Write `model` (and masks) as a model artifact in a fresh directory. */
-export async function modelArtifact(model: tfl.LayersModel, masks?: ReadonlyMap<string, Uint8Array>): Promise<Artifact> {
+export async function modelArtifact(
+  model: tfl.LayersModel,
+  masks?: ReadonlyMap<string, Uint8Array>,
+): Promise<Artifact> {
   const dir = join(tempDir('scalpel-model-'), 'model');
   const manifest = await writeModelArtifact(dir, model, masks);
   return artifactFrom('model', dir, { stageId: 'model', stageType: 'load-model', manifest });

@@ -44,7 +44,10 @@ describe('train stage', function () {
     assert.ok(acc > 0.6, `test accuracy ${acc} should be far above chance (0.1)`);
     const curve = (a.result.metrics as { curve: { loss: number; accuracy: number }[] }).curve;
     assert.equal(curve.length, 2);
-    assert.ok((curve[1]?.loss ?? Infinity) < (curve[0]?.loss ?? 0), 'loss should fall from epoch 1 to 2');
+    assert.ok(
+      (curve[1]?.loss ?? Infinity) < (curve[0]?.loss ?? 0),
+      'loss should fall from epoch 1 to 2',
+    );
     assert.equal(a.ctx.progressLog[0]?.done, 2 * Math.ceil(1000 / 64));
   });
 
@@ -53,8 +56,16 @@ describe('train stage', function () {
     const input = await modelArtifact(model);
     const acc0 = await testAccuracy(input, data);
     model.dispose();
-    const r = await runStage(trainStage, { epochs: 1, batchSize: 64, samples: 1000, validationSplit: 0.2 }, { inputs: [data, input] });
-    const m = r.result.metrics as { trainSamples: number; validationSamples: number; final: { valAccuracy?: number } };
+    const r = await runStage(
+      trainStage,
+      { epochs: 1, batchSize: 64, samples: 1000, validationSplit: 0.2 },
+      { inputs: [data, input] },
+    );
+    const m = r.result.metrics as {
+      trainSamples: number;
+      validationSamples: number;
+      final: { valAccuracy?: number };
+    };
     assert.equal(m.trainSamples, 800);
     assert.equal(m.validationSamples, 200);
     assert.ok(typeof m.final.valAccuracy === 'number');
@@ -67,7 +78,14 @@ describe('train stage', function () {
         input: [784],
         layers: [
           { type: 'reshape', targetShape: [28, 28, 1] },
-          { type: 'conv2d', filters: 4, kernelSize: 5, strides: 2, activation: 'relu', name: 'conv1' },
+          {
+            type: 'conv2d',
+            filters: 4,
+            kernelSize: 5,
+            strides: 2,
+            activation: 'relu',
+            name: 'conv1',
+          },
           { type: 'maxpool', poolSize: 2 },
           { type: 'flatten' },
           { type: 'dropout', rate: 0.25 },
@@ -84,15 +102,26 @@ describe('train stage', function () {
     assert.equal(tf.memory().numTensors, before);
     const b = await runStage(trainStage, conv, { inputs: [data], seed: 2 });
     const wa = await fs.readFile(join(a.ctx.outDir, 'weights.bin'));
-    assert.ok(wa.equals(await fs.readFile(join(b.ctx.outDir, 'weights.bin'))), 'dropout noise must come from the seed');
+    assert.ok(
+      wa.equals(await fs.readFile(join(b.ctx.outDir, 'weights.bin'))),
+      'dropout noise must come from the seed',
+    );
     assert.ok((await testAccuracy(a.artifact, data)) > 0.4);
   });
 
   it('rejects a model whose input does not fit the data, naming the stage', async () => {
-    const bad = { ...params, model: { input: [28, 28, 1], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] } };
+    const bad = {
+      ...params,
+      model: { input: [28, 28, 1], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] },
+    };
     await assert.rejects(
       runStage(trainStage, bad, { inputs: [data], stageId: 'fit' }),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_STAGE' && /fit/.test(e.message) && /\[28, 28, 1\]/.test(e.message) && e.hint !== undefined,
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_STAGE' &&
+        /fit/.test(e.message) &&
+        /\[28, 28, 1\]/.test(e.message) &&
+        e.hint !== undefined,
     );
   });
 });
