@@ -38,3 +38,9 @@ export type { NodeStatus } from './engine/scheduler.js';
 export { readDatasetArtifact, readDatasetManifest, writeDatasetArtifact, requireSplit, isPixelSplit, type DatasetManifest, type PixelSplit } from './data/dataset-artifact.js';
 export { BatchCursor, batchRanges, disposeBatch, gatherSamples, gatherToTensors, sliceSamples, sliceToTensors, type TensorBatch, type SampleBlock } from './data/batches.js';
 export type { Dataset, DatasetSplit } from './data/types.js';
+// iCBS: the built-in pruner, and the per-sample gradient / block curvature machinery it uses.
+export { icbsPruner } from './icbs/pruner.js';
+export { icbsDefaults, type IcbsParams } from './icbs/params.js';
+export { GradientEngine, type LayerBatchGradients, type BlockGradients } from './models/per-sample-gradients.js';
+export { ChainForward, type ForwardHooks } from './models/functional-forward.js';
+export { fisherCurvature, gradientMeanCurvature, exactCurvature, type BlockCurvature, type HessianKind } from './models/block-hessian.js';
