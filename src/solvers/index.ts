@@ -1,4 +1,8 @@
-// The built-in QUBO solvers (the registry adds plugins' solvers to these).
+// The built-in QUBO solvers (the registry adds plugins' solvers to these). Each minimises xᵀQx
+// over binary x with exactly k ones (src/plugin-api/solver.ts):
+//   sa          cardinality-constrained simulated annealing (sa/), restarts on worker threads
+//   exhaustive  all C(n, k) states, n ≤ 24 (tests, tiny blocks)
+//   external    a user command on a UBQP file (external/)
 import type { QuboSolver } from '../plugin-api/solver.js';
 import { exhaustive } from './exhaustive.js';
 import { external } from './external/index.js';
