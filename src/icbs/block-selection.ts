@@ -16,19 +16,20 @@ export interface Block {
 }
 
 /** Pruned and kept candidates (non-frozen, not tabu unless `ignoreTabu`), in increasing index order. */
-function candidates(
-  state: LayerState,
-  ignoreTabu: boolean,
-): { pruned: Int32Array; kept: Int32Array } {
-  const pruned: number[] = [];
-  const kept: number[] = [];
-  const tabu = state.tabu;
-  for (let j = 0; j < state.size; j++) {
-    if (state.frozen[j] === 1 || (!ignoreTabu && tabu.has(j))) continue;
-    if (state.pruned[j] === 1) pruned.push(j);
-    else kept.push(j);
+function candidates(state: LayerState, ignoreTabu: boolean): { pruned: Int32Array; kept: Int32Array } {
+  const { size, frozen, tabu } = state;
+  const isPruned = state.pruned;
+  const pruned = new Int32Array(size);
+  const kept = new Int32Array(size);
+  let np = 0;
+  let nk = 0;
+  const checkTabu = !ignoreTabu && tabu.enabled;
+  for (let j = 0; j < size; j++) {
+    if (frozen[j] === 1 || (checkTabu && tabu.has(j))) continue;
+    if (isPruned[j] === 1) pruned[np++] = j;
+    else kept[nk++] = j;
   }
-  return { pruned: Int32Array.from(pruned), kept: Int32Array.from(kept) };
+  return { pruned: pruned.subarray(0, np), kept: kept.subarray(0, nk) };
 }
 
 function firstOfShuffled(c: Int32Array, count: number, rng: Rng): Int32Array {

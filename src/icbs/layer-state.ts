@@ -51,11 +51,16 @@ export class LayerState {
     return this.w0.length;
   }
 
-  /** Non-frozen weights (the layer's search space). */
+  private free: number | undefined;
+
+  /** Non-frozen weights (the layer's search space). Call after fixing: the count is cached. */
   freeCount(): number {
-    let c = 0;
-    for (let j = 0; j < this.frozen.length; j++) if (this.frozen[j] === 0) c++;
-    return c;
+    if (this.free === undefined) {
+      let c = 0;
+      for (let j = 0; j < this.frozen.length; j++) if (this.frozen[j] === 0) c++;
+      this.free = c;
+    }
+    return this.free;
   }
 
   /**
