@@ -18,7 +18,10 @@ export class Rng {
 
   constructor(seed: number) {
     this.seed = seed | 0;
-    this.gen = xoroshiro128plus(this.seed);
+    // xoroshiro128+ seeded straight from a small integer starts with outputs that follow the
+    // seed closely; scramble the seed (sha256) and drop a few outputs so nearby seeds diverge.
+    this.gen = xoroshiro128plus(deriveSeed(this.seed, 'xoroshiro128plus'));
+    for (let i = 0; i < 8; i++) this.gen.next();
   }
 
   /** A new independent generator whose seed depends on this one's seed and `label`. */
