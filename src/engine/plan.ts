@@ -115,6 +115,7 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
         fingerprint = await type.fingerprint(stage.params, {
           recipeDir,
           resolvePath: (p: string) => resolveRecipePath(recipeDir, p),
+          registry: recipe.registry,
         });
       } catch (e) {
         throw wrapStageError(e, {

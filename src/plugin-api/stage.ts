@@ -89,6 +89,8 @@ export interface StageResult {
 export interface FingerprintContext {
   readonly recipeDir: string;
   resolvePath(p: string): string;
+  /** Registered entries, e.g. so a stage can hash the version of the pruner or solver it will run. */
+  readonly registry: RegistryView;
 }
 
 export interface StageType<P = Record<string, unknown>> {

@@ -18,6 +18,7 @@ export const icbsStage = defineStage<Record<string, unknown>>({
   get schema() {
     return icbsStageSchema();
   },
+  fingerprint: () => ({ pruner: 'icbs', version: icbsPruner.version }),
   output: 'model',
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
   async run(ctx: StageContext<Record<string, unknown>>): Promise<StageResult> {

@@ -37,6 +37,14 @@ export const pruneStage: StageType<PruneStageParams> = {
     "Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin's",
   schema: buildPruneSchema([]),
   schemaFor: pruneSchemaFor,
+  // The pruner's version and plugin are part of the node hash: upgrading a pruner reruns it.
+  fingerprint(params, ctx) {
+    return {
+      pruner: params.method,
+      version: ctx.registry.pruner(params.method).version,
+      origin: ctx.registry.originOf('pruner', params.method),
+    };
+  },
   output: 'model',
   inputs: [
     { kind: 'model' },

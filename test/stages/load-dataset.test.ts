@@ -13,6 +13,7 @@ import { loadDatasetStage } from '../../src/stages/load-dataset.js';
 import { Rng } from '../../src/util/rng.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
+import { Registry } from '../../src/engine/registry.js';
 
 const versionOf = (pkg: string): string =>
   (JSON.parse(readFileSync(createRequire(import.meta.url).resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
@@ -67,7 +68,7 @@ describe('load-dataset stage', () => {
   });
 
   it('fingerprints: file hashes for file sources, package name + version for npm sources', async () => {
-    const fctx = { recipeDir: dir, resolvePath: (p: string) => join(dir, p) };
+    const fctx = { recipeDir: dir, resolvePath: (p: string) => join(dir, p), registry: new Registry() };
     const csv = { ...loadDatasetDefaults, source: 'csv' as const, path: 'train.csv' };
     const a = (await loadDatasetStage.fingerprint?.(csv, fctx)) as Record<string, string>;
     assert.match(a.train ?? '', /^[0-9a-f]{64}$/);

@@ -13,6 +13,7 @@ import { saveLayersModelToDir } from '../../src/models/model-files.js';
 import { loadModelStage } from '../../src/stages/load-model.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
+import { Registry } from '../../src/engine/registry.js';
 
 function convNet(): tfl.LayersModel {
   const m = tfl.sequential();
@@ -63,7 +64,7 @@ describe('load-model stage', function () {
   it('the fingerprint covers model.json and every weight file', async () => {
     const d = tempDir();
     await saveLayersModelToDir(original, d);
-    const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p) };
+    const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p), registry: new Registry() };
     const fp = async (): Promise<string> => JSON.stringify(await loadModelStage.fingerprint?.({ path: 'model.json' }, fctx));
     const a = await fp();
     assert.match(a, /"weights":\{"weights\.bin":"[0-9a-f]{64}"\}/);
@@ -90,7 +91,7 @@ describe('load-model stage', function () {
     await fs.rm(join(d, 'weights.bin'));
     await assert.rejects(run(), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /weight file 'weights\.bin' .* cannot be read: ENOENT/.test(e.message));
     await assert.rejects(
-      Promise.resolve(loadModelStage.fingerprint?.({ path: 'model.json' }, { recipeDir: d, resolvePath: (p) => join(d, p) })),
+      Promise.resolve(loadModelStage.fingerprint?.({ path: 'model.json' }, { recipeDir: d, resolvePath: (p) => join(d, p), registry: new Registry() })),
       (e: unknown) => isScalpelError(e) && e.code === 'E_IO' && /file not found: .*weights\.bin/.test(e.message),
     );
 
