@@ -46,6 +46,8 @@ export interface StepRecord {
   blockSize: number;
   k: number;
   wholeLayer: boolean;
+  /** Tabu entries released early to fill this block. */
+  tabuEvicted: number;
   /** Predicted change of loss of the chosen decisions (γgᵀδ + ½δᵀHδ; 0 when unchanged). */
   predictedDeltaL: number;
   /** Unscaled QUBO energy xᵀQx of the current state and of the solver's answer. */
@@ -110,6 +112,7 @@ export async function runStep(
         blockSize: n,
         k,
         wholeLayer: block.wholeLayer,
+        tabuEvicted: block.evicted,
         predictedDeltaL: 0,
         energyBefore: 0,
         energyAfter: 0,
@@ -193,6 +196,7 @@ export async function runStep(
       blockSize: n,
       k,
       wholeLayer: block.wholeLayer,
+      tabuEvicted: block.evicted,
       predictedDeltaL: changed ? predictedDeltaL(qubo, x) : 0,
       energyBefore,
       energyAfter,

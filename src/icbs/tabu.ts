@@ -40,6 +40,25 @@ export class TabuList {
     }
   }
 
+  /** Entries in the FIFO (with repeats). */
+  get length(): number {
+    return this.size;
+  }
+
+  /**
+   * Remove the oldest entry early; returns its index and whether it is no longer tabu, or
+   * undefined when the list is empty.
+   */
+  evictOldest(): { index: number; released: boolean } | undefined {
+    if (this.size === 0) return undefined;
+    const tail = (this.head - this.size + this.capacity) % this.capacity;
+    const j = this.ring[tail] as number;
+    this.size--;
+    const left = (this.membership[j] as number) - 1;
+    this.membership[j] = left;
+    return { index: j, released: left === 0 };
+  }
+
   /** Number of distinct indices currently tabu. */
   count(): number {
     let c = 0;

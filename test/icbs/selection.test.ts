@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { topKBy } from '../../src/icbs/top-k.js';
 import { epochSchedule, stepsPerLayer } from '../../src/icbs/schedule.js';
 import { TabuList } from '../../src/icbs/tabu.js';
+import { LayerState } from '../../src/icbs/layer-state.js';
+import { selectBlock } from '../../src/icbs/block-selection.js';
+import { magnitudeScores } from '../../src/pruning/scores.js';
 import { tabuCapacity } from '../../src/icbs/init-mask.js';
 import { computeInitStatistics } from '../../src/icbs/init-statistics.js';
 import { icbsPruner } from '../../src/icbs/pruner.js';
@@ -68,6 +71,69 @@ describe('icbs: selection helpers', () => {
     assert.equal(t.count(), 3);
     assert.equal(tabuCapacity(2000, 0.4, 1024), 800);
     assert.equal(tabuCapacity(1500, 0.4, 1024), 0);
+  });
+});
+
+describe('icbs: block selection', () => {
+  function layerState(size: number, prunedCount: number): LayerState {
+    const rng = new Rng(8);
+    const weights = Float32Array.from({ length: size }, () => rng.normal());
+    const keep = new Uint8Array(size).fill(1);
+    for (let j = 0; j < prunedCount; j++) keep[(j * 7) % size] = 0;
+    const info = {
+      name: 'l',
+      kind: 'dense' as const,
+      kernelShape: [size / 4, 4],
+      fanIn: size / 4,
+      units: 4,
+      paramCount: size,
+    };
+    return new LayerState(
+      { info, weights, density: 1 - prunedCount / size },
+      keep,
+      magnitudeScores(weights),
+    );
+  }
+
+  it('takes the highest-scored pruned and lowest-scored kept candidates outside tabu and frozen sets', () => {
+    const s = layerState(400, 300);
+    for (let j = 0; j < 400; j += 5) s.frozen[j] = 1;
+    s.tabu = new TabuList(40, 400);
+    s.tabu.push(Int32Array.from({ length: 40 }, (_, t) => t * 3 + 1));
+    const scores = magnitudeScores(s.w0);
+    const b = selectBlock(s, scores, 40, 16, new Rng(1));
+    assert.equal(b.evicted, 0);
+    assert.equal(b.k, 16);
+    assert.equal(b.indices.length, 40);
+    const free = (j: number) => s.frozen[j] === 0 && !s.tabu.has(j);
+    const pruned = [...Array(400).keys()]
+      .filter((j) => free(j) && s.pruned[j] === 1)
+      .sort((a, c) => scores[c]! - scores[a]! || a - c);
+    const kept = [...Array(400).keys()]
+      .filter((j) => free(j) && s.pruned[j] === 0)
+      .sort((a, c) => scores[a]! - scores[c]! || a - c);
+    assert.deepEqual(
+      [...b.indices.subarray(0, 16)],
+      pruned.slice(0, 16).sort((a, c) => a - c),
+    );
+    assert.deepEqual(
+      [...b.indices.subarray(16)],
+      kept.slice(0, 24).sort((a, c) => a - c),
+    );
+  });
+
+  it('releases the oldest tabu entries when too few kept candidates are outside the list', () => {
+    const s = layerState(400, 360); // 40 kept
+    s.tabu = new TabuList(200, 400);
+    const keptIdx = [...Array(400).keys()].filter((j) => s.pruned[j] === 0);
+    s.tabu.push(Int32Array.from(keptIdx)); // every kept weight is tabu, oldest first
+    const b = selectBlock(s, magnitudeScores(s.w0), 48, 32, new Rng(1));
+    assert.equal(b.indices.length, 48);
+    assert.equal(b.k, 32);
+    assert.equal(b.evicted, 16, 'exactly enough entries released, oldest first');
+    for (const j of b.indices) assert.ok(!s.tabu.has(j), 'nothing still tabu is in the block');
+    for (const j of keptIdx.slice(0, 16)) assert.ok(!s.tabu.has(j));
+    for (const j of keptIdx.slice(16)) assert.ok(s.tabu.has(j));
   });
 });
 
