@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     return s;
   });
   const engine = new GradientEngine(model);
-  const { uses: _uses, ...solverParams } = params.solver;
+  const solverParams = Object.fromEntries(
+    Object.entries(params.solver).filter(([key]) => key !== 'uses'),
+  );
   const env = {
     model,
     engine,

@@ -165,7 +165,8 @@ export async function runIcbs(
           if (!rec.changed) unchanged++;
           for (const key of Object.keys(totals) as (keyof StepTimes)[])
             totals[key] += rec.timeMs[key];
-          const { solverStats: _s, ...event } = rec;
+          const event: Record<string, unknown> = { ...rec };
+          delete event.solverStats;
           args.event('icbs.step', event);
           progress.tick(1, { dL: Number(cumulativeDeltaL.toExponential(3)), layer: rec.layer });
           if (p.evaluateEvery > 0 && (step % p.evaluateEvery === 0 || step === total))

@@ -8,7 +8,9 @@ import { readSchema } from '../util/schemas.js';
 
 function solverBranches(): JsonSchema[] {
   return builtinSolvers.map((s) => {
-    const { $schema: _s, $id: _i, title: _t, ...rest } = s.schema as Record<string, unknown>;
+    const rest = Object.fromEntries(
+      Object.entries(s.schema).filter(([key]) => !['$schema', '$id', 'title'].includes(key)),
+    );
     const properties = (rest.properties ?? {}) as Record<string, unknown>;
     return {
       if: { properties: { uses: { const: s.name } } },
