@@ -63,7 +63,7 @@ async function benchBackend(
 
   const fwd = await timeIt(
     async () => {
-      const out = model.predict(x) as tf.Tensor;
+      const out = model.predict(x, { batchSize: batch }) as tf.Tensor;
       await out.data();
       out.dispose();
     },
@@ -116,7 +116,8 @@ async function benchBackend(
   });
   const inModel = await timeIt(
     async () => {
-      const c = dense.predict(a) as tf.Tensor;
+      // batchSize: predict() would otherwise cut the 1024 rows into 32 products of 32 rows.
+      const c = dense.predict(a, { batchSize: n }) as tf.Tensor;
       await c.data();
       c.dispose();
     },

@@ -29,7 +29,8 @@ export function evaluateSamples(
     const part = sliceSamples(samples, start, Math.min(start + opts.batchSize, samples.count));
     const [hit, hitK, losses] = tf.tidy(() => {
       const { x, y } = batchTensors(part, undefined);
-      const out = model.predict(x) as tf.Tensor2D;
+      // predict() would cut the batch into its default batchSize of 32: one call per batch instead.
+      const out = model.predict(x, { batchSize: part.count }) as tf.Tensor2D;
       const top1 = tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), y), 'int32'));
       let topk: tf.Tensor = tf.scalar(0, 'int32');
       if (k > 1) {
@@ -119,7 +120,7 @@ export async function measureLatency(
   try {
     for (let i = 0; i < opts.warmup + opts.runs; i++) {
       const t0 = performance.now();
-      const out = model.predict(x) as tf.Tensor;
+      const out = model.predict(x, { batchSize: n }) as tf.Tensor;
       await out.data(); // wait for the backend to finish, not just to enqueue
       const dt = performance.now() - t0;
       out.dispose();
