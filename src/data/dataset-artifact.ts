@@ -11,7 +11,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Artifact } from '../plugin-api/stage.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 import { decodePixels } from './feature-transform.js';
 import type { Dataset, DatasetSplit } from './types.js';
 
@@ -110,7 +110,7 @@ export async function writeDatasetArtifact(dir: string, dataset: Dataset): Promi
     ...(dataset.classNames !== undefined ? { classNames: [...dataset.classNames] } : {}),
     splits,
   };
-  await writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeJsonAtomic(join(dir, 'meta.json'), manifest);
   return manifest;
 }
 

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
 
 /** `20250131-235959` in local time. */
 export function timestamp(d: Date): string {
@@ -117,11 +117,11 @@ export class RunRecord {
   }
 
   writeJson(name: string, value: unknown): void {
-    writeFileAtomic(join(this.dir, name), JSON.stringify(value, null, 2) + '\n');
+    writeJsonAtomicSync(join(this.dir, name), value);
   }
 
   writeYaml(name: string, value: unknown): void {
-    writeFileAtomic(join(this.dir, name), YAML.stringify(value));
+    writeFileAtomicSync(join(this.dir, name), YAML.stringify(value));
   }
 
   /** Publish a stage's files as artifacts/<stageId>/. */

@@ -6,7 +6,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } f
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
 
 export const SWEEP_FORMAT = 1;
 
@@ -125,7 +125,7 @@ export class SweepRecord {
 
   /** Replace trials.jsonl by these records (resume keeps only finished trials). */
   resetTrials(records: readonly TrialRecord[]): void {
-    writeFileAtomic(this.trialsFile, records.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomicSync(this.trialsFile, records.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
   /** Append one record and fsync, so it survives a SIGKILL right after. */
@@ -142,11 +142,11 @@ export class SweepRecord {
   }
 
   writeJson(name: string, value: unknown): void {
-    writeFileAtomic(join(this.dir, name), JSON.stringify(value, null, 2) + '\n');
+    writeJsonAtomicSync(join(this.dir, name), value);
   }
 
   writeYaml(name: string, value: unknown): void {
-    writeFileAtomic(join(this.dir, name), YAML.stringify(value, { aliasDuplicateObjects: false }));
+    writeFileAtomicSync(join(this.dir, name), YAML.stringify(value, { aliasDuplicateObjects: false }));
   }
 
   /** results.json and results.csv: one row per trial, parameters and flattened metrics as columns. */
@@ -165,6 +165,6 @@ export class SweepRecord {
     const cell = (v: unknown): string | number | boolean =>
       v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
     const csv = stringify([columns, ...rows.map((row) => columns.map((c) => cell(row[c])))]);
-    writeFileAtomic(join(this.dir, 'results.csv'), csv);
+    writeFileAtomicSync(join(this.dir, 'results.csv'), csv);
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { CalibrationData, LayerCalibration } from '../plugin-api/calibration.js';
 import type { Artifact } from '../plugin-api/stage.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 
 export const CALIBRATION_FORMAT = 'scalpel-calibration';
 

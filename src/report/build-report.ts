@@ -4,7 +4,7 @@
 // not depend on; the SVGs open in any browser and convert with any tool.
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { writeFileAtomicSync } from '../util/atomic-file.js';
 import { scalpelVersion } from '../util/package-root.js';
 import { collectReportData, type ReportData } from './collect.js';
 import { compareTable, type CompareOptions, type CompareTable } from './compare.js';
@@ -47,7 +47,7 @@ export async function writeReport(dirs: readonly string[], opts: ReportOptions =
   mkdirSync(chartsDir, { recursive: true });
   const written = charts.map((c) => {
     const f = join(chartsDir, `${c.id}.svg`);
-    writeFileAtomic(f, `<?xml version="1.0" encoding="UTF-8"?>\n${c.svg}\n`);
+    writeFileAtomicSync(f, `<?xml version="1.0" encoding="UTF-8"?>\n${c.svg}\n`);
     return { id: c.id, file: f, expectedMarks: c.expectedMarks };
   });
   const title = opts.title ?? `scalpel report — ${data.sources.map((s) => s.name).join(', ')}`;
@@ -59,6 +59,6 @@ export async function writeReport(dirs: readonly string[], opts: ReportOptions =
     table,
     charts,
   });
-  writeFileAtomic(file, html);
+  writeFileAtomicSync(file, html);
   return { file, charts: written, table, data };
 }

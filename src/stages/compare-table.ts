@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { Artifact, StageContext, StageResult } from '../plugin-api/stage.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 
 export type CompareTableParams = {

@@ -8,7 +8,7 @@ import { outputKindOf } from '../models/loss.js';
 import { evaluateSamples, measureLatency, measureSparsity } from '../models/metrics.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
 

@@ -13,7 +13,7 @@ import { writeSparseModel } from '../models/sparse-format.js';
 import { sparsityManifest, type SparsityManifest } from '../models/sparsity-manifest.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 import { exportFileNames, publishDir } from './publish-dir.js';
 
