@@ -28,22 +28,20 @@ export function validateCommand(): Command {
       backendChoice,
     )
     .action(async (files: string[], opts: ValidateOpts) => {
-      // Loaded on demand so `--help` and usage errors do not pay for tfjs and the registry.
-      const { validateRecipe } = await import('../../recipe/load-recipe.js');
       const options = {
         set: opts.set,
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
       };
       if (files.length === 1 && files[0] !== undefined) {
         // One recipe: its error propagates and is printed (and mapped to an exit code) by main.
-        process.stdout.write(describeValid(files[0], await validateRecipe(files[0], options)));
+        process.stdout.write(await validateOne(files[0], options));
         return;
       }
       // Several: report each, exit with the most severe code.
       let exit: number = ExitCode.ok;
       for (const file of files) {
         try {
-          process.stdout.write(describeValid(file, await validateRecipe(file, options)));
+          process.stdout.write(await validateOne(file, options));
         } catch (e) {
           process.stderr.write(`${file}: invalid\n${formatError(e, opts.debug === true)}\n`);
           exit = Math.max(exit, exitCodeOf(e));
@@ -51,6 +49,23 @@ export function validateCommand(): Command {
       }
       process.exitCode = exit;
     });
+}
+
+/** Validate a recipe and, when it has a `sweep:` section, the sweep and every trial it expands to. */
+async function validateOne(
+  file: string,
+  options: { set: string[]; backend?: BackendChoice },
+): Promise<string> {
+  // Loaded on demand so `--help` and usage errors do not pay for tfjs and the registry.
+  const { validateRecipe } = await import('../../recipe/load-recipe.js');
+  const result = await validateRecipe(file, options);
+  let text = describeValid(file, result);
+  if (result.recipe.sweep !== undefined) {
+    const { loadSweep } = await import('../../recipe/sweep-load.js');
+    const sweep = await loadSweep(file, options);
+    text += `${file}: sweep valid — ${sweep.trials.length} trial${sweep.trials.length === 1 ? '' : 's'}\n`;
+  }
+  return text;
 }
 
 function describeValid(
