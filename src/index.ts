@@ -44,3 +44,10 @@ export { icbsDefaults, type IcbsParams } from './icbs/params.js';
 export { GradientEngine, type LayerBatchGradients, type BlockGradients } from './models/per-sample-gradients.js';
 export { ChainForward, type ForwardHooks } from './models/functional-forward.js';
 export { fisherCurvature, gradientMeanCurvature, exactCurvature, type BlockCurvature, type HessianKind } from './models/block-hessian.js';
+// Sweeps, comparisons and reports (what `scalpel sweep / compare / report` call).
+export { loadSweep } from './recipe/sweep-load.js';
+export { runSweep } from './engine/sweep-run.js';
+export { collectReportData } from './report/collect.js';
+export { compareTable } from './report/compare.js';
+export { formatCompare } from './report/format-compare.js';
+export { writeReport } from './report/build-report.js';
