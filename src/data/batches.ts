@@ -15,6 +15,15 @@ export interface SampleBlock {
   readonly ids: Int32Array;
 }
 
+/** A block that knows the shape of one sample (a DatasetSplit is one, and so is any part of it). */
+export interface Samples extends SampleBlock {
+  /** Shape of one sample, e.g. [784]. */
+  readonly sampleShape: readonly number[];
+}
+
+/** Samples with an optional name (a split's) for error messages. */
+type SampleSource = Samples & { readonly name?: string };
+
 export interface TensorBatch {
   readonly count: number;
   /** [count, ...sampleShape] float32 */
@@ -27,45 +36,50 @@ export interface TensorBatch {
   readonly ids: Int32Array;
 }
 
-function sampleSize(split: DatasetSplit): number {
-  return split.sampleShape.reduce((a, b) => a * b, 1);
+function sampleSize(s: Samples): number {
+  return s.sampleShape.reduce((a, b) => a * b, 1);
 }
 
-/** Samples [start, end) as views into the split's arrays (no copy). */
-export function sliceSamples(split: DatasetSplit, start: number, end: number): SampleBlock {
-  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= split.count)) {
-    throw new RangeError(`slice [${start}, ${end}) is outside split '${split.name}' of ${split.count} samples`);
+function outside(s: SampleSource): string {
+  return s.name !== undefined ? `split '${s.name}' of ${s.count} samples` : `the ${s.count} samples`;
+}
+
+/** Samples [start, end) as views into the source's arrays (no copy). */
+export function sliceSamples(s: SampleSource, start: number, end: number): Samples {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= s.count)) {
+    throw new RangeError(`slice [${start}, ${end}) is outside ${outside(s)}`);
   }
-  const size = sampleSize(split);
+  const size = sampleSize(s);
   return {
     count: end - start,
-    x: split.x.subarray(start * size, end * size),
-    y: split.y.subarray(start, end),
-    ids: split.ids.subarray(start, end),
+    sampleShape: s.sampleShape,
+    x: s.x.subarray(start * size, end * size),
+    y: s.y.subarray(start, end),
+    ids: s.ids.subarray(start, end),
   };
 }
 
 /** Copies of the samples at `indices` (in that order, repeats allowed). */
-export function gatherSamples(split: DatasetSplit, indices: ArrayLike<number>): SampleBlock {
-  const size = sampleSize(split);
+export function gatherSamples(s: SampleSource, indices: ArrayLike<number>): Samples {
+  const size = sampleSize(s);
   const n = indices.length;
   const x = new Float32Array(n * size);
   const y = new Int32Array(n);
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = indices[k] as number;
-    if (!(Number.isInteger(i) && i >= 0 && i < split.count)) {
-      throw new RangeError(`sample index ${i} is outside split '${split.name}' of ${split.count} samples`);
+    if (!(Number.isInteger(i) && i >= 0 && i < s.count)) {
+      throw new RangeError(`sample index ${i} is outside ${outside(s)}`);
     }
-    x.set(split.x.subarray(i * size, (i + 1) * size), k * size);
-    y[k] = split.y[i] as number;
-    ids[k] = split.ids[i] as number;
+    x.set(s.x.subarray(i * size, (i + 1) * size), k * size);
+    y[k] = s.y[i] as number;
+    ids[k] = s.ids[i] as number;
   }
-  return { count: n, x, y, ids };
+  return { count: n, sampleShape: s.sampleShape, x, y, ids };
 }
 
-/** Tensors for a block of samples of `sampleShape`; labels must lie in [0, numClasses). */
-export function blockToTensors(block: SampleBlock, sampleShape: readonly number[], numClasses: number): TensorBatch {
+/** Throws E_DATA naming the first sample whose label is outside [0, numClasses). */
+export function checkLabelRange(block: SampleBlock, numClasses: number): void {
   for (let k = 0; k < block.count; k++) {
     const c = block.y[k] as number;
     if (!(c >= 0 && c < numClasses)) {
@@ -74,6 +88,11 @@ export function blockToTensors(block: SampleBlock, sampleShape: readonly number[
       });
     }
   }
+}
+
+/** Tensors for a block of samples of `sampleShape`; labels must lie in [0, numClasses). */
+export function blockToTensors(block: SampleBlock, sampleShape: readonly number[], numClasses: number): TensorBatch {
+  checkLabelRange(block, numClasses);
   const [x, labels, oneHot] = tf.tidy(() => {
     const labels = tf.tensor1d(block.y, 'int32');
     return [tf.tensor(block.x, [block.count, ...sampleShape], 'float32'), labels, tf.cast(tf.oneHot(labels, numClasses), 'float32')];

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { DatasetSplit } from '../data/types.js';
-import { gatherSamples, sliceSamples, type SampleBlock } from '../data/batches.js';
+import { checkLabelRange, gatherSamples, sliceSamples, type SampleBlock } from '../data/batches.js';
 import type { TensorBatch } from '../models/per-sample-gradients.js';
 
 /** The model's per-sample input shape, checked against the split's sample size. */
@@ -23,25 +23,13 @@ export function modelSampleShape(model: tfl.LayersModel, split: DatasetSplit): n
   return shape;
 }
 
-function checkLabels(block: SampleBlock, numClasses: number): void {
-  for (let t = 0; t < block.count; t++) {
-    const c = block.y[t] as number;
-    if (!(c >= 0 && c < numClasses)) {
-      throw new ScalpelError(
-        ErrorCode.Data,
-        `sample id ${block.ids[t]} has label ${c}, outside [0, ${numClasses})`,
-      );
-    }
-  }
-}
-
 function toTensors(
   model: tfl.LayersModel,
   split: DatasetSplit,
   block: SampleBlock,
   numClasses: number,
 ): TensorBatch {
-  checkLabels(block, numClasses);
+  checkLabelRange(block, numClasses);
   const shape = modelSampleShape(model, split);
   return {
     x: tf.tensor(block.x, [block.count, ...shape], 'float32'),

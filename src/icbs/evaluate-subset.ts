@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetSplit } from '../data/types.js';
 import { evaluateSamples } from '../models/metrics.js';
 import type { OutputKind } from '../models/loss.js';
-import { sliceSamples, type Samples } from '../models/samples.js';
+import { sliceSamples, type Samples } from '../data/batches.js';
 import { modelSampleShape } from './batch-input.js';
 
 export interface CurvePoint {

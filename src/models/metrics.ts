@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { listPrunableLayers, readKernel } from './prunable-layers.js';
 import { perSampleLoss, type OutputKind } from './loss.js';
-import { batchTensors, sliceSamples, type Samples } from './samples.js';
+import { sliceSamples, type Samples } from '../data/batches.js';
+import { batchTensors } from './samples.js';
 
 export interface QualityMetrics {
   count: number;

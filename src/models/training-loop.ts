@@ -9,7 +9,8 @@ import { chainForward, layerChain } from './layer-chain.js';
 import { maskTensors, reapplyMasks } from './kernel-variables.js';
 import { meanLoss, type OutputKind } from './loss.js';
 import { evaluateSamples } from './metrics.js';
-import { batchTensors, type Samples } from './samples.js';
+import type { Samples } from '../data/batches.js';
+import { batchTensors } from './samples.js';
 import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';

@@ -9,7 +9,8 @@ import { chainForward, layerChain } from '../models/layer-chain.js';
 import { inputMatrixSupport, layerInputMatrix } from '../models/layer-input-matrix.js';
 import { meanLoss, outputKindOf } from '../models/loss.js';
 import { readModelArtifact } from '../models/model-artifact.js';
-import { batchTensors, selectSamples, sliceSamples } from '../models/samples.js';
+import { gatherSamples, sliceSamples } from '../data/batches.js';
+import { batchTensors } from '../models/samples.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
 import { installFastTransposedMatMul } from '../models/wasm-transposed-matmul.js';
 import type { LayerCalibration } from '../plugin-api/calibration.js';
@@ -73,7 +74,7 @@ export const calibrateStage = defineStage<CalibrateParams>({
           `split '${p.split}' has only ${split.count} samples; calibrating on all of them`,
         );
       const rows = ctx.rng.fork('calibration-samples').permutation(split.count).subarray(0, count);
-      const samples = selectSamples(split, rows);
+      const samples = gatherSamples(split, rows);
 
       const accs = new Map<string, Accumulator>();
       const skipped: Record<string, string> = {};

@@ -5,7 +5,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { readDatasetArtifact, requireSplit } from '../data/dataset-artifact.js';
 import type { Dataset } from '../data/types.js';
 import type { StageContext } from '../plugin-api/stage.js';
-import { sliceSamples, type Samples } from '../models/samples.js';
+import { sliceSamples, type Samples } from '../data/batches.js';
 
 export async function loadDatasetInput(ctx: StageContext<unknown>): Promise<Dataset> {
   return readDatasetArtifact(ctx.input('dataset'));

@@ -5,7 +5,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { buildModel, type ModelSpec } from '../models/model-spec.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
 import { outputKindOf } from '../models/loss.js';
-import { sliceSamples } from '../models/samples.js';
+import { sliceSamples } from '../data/batches.js';
 import { createOptimizer, trainLoop, type OptimizerName } from '../models/training-loop.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
