@@ -1,8 +1,8 @@
 // scalpel run <recipe>: run the pipeline, print the summary, exit 0 / 1 (a stage failed) / 130
 // (interrupted). Ctrl-C (or SIGTERM) aborts the run cleanly; a second one quits at once.
 import { Command } from 'commander';
-import { ExitCode } from '../../errors.js';
 import type { BackendChoice } from '../../recipe/types.js';
+import { interruptOnSignals } from '../interrupt.js';
 import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
 import { renderSummary } from '../print-summary.js';
 
@@ -17,28 +17,6 @@ interface RunOpts {
   quiet?: boolean;
   verbose?: boolean;
   debug?: boolean;
-}
-
-/** Abort on the first SIGINT/SIGTERM, exit on the second. Returns a function removing the handlers. */
-function interruptOnSignals(controller: AbortController): () => void {
-  let count = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
-      process.stderr.write(
-        `\n${signal}: stopping — waiting for running stages (press Ctrl-C again to quit now)\n`,
-      );
-      controller.abort();
-    } else {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }
 
 export function runCommand(): Command {
@@ -68,7 +46,10 @@ export function runCommand(): Command {
     .action(async (file: string, opts: RunOpts) => {
       const controller = new AbortController();
       const { runRecipe } = await import('../../engine/run.js');
-      const removeHandlers = interruptOnSignals(controller);
+      const removeHandlers = interruptOnSignals(
+        controller,
+        'stopping — waiting for running stages (press Ctrl-C again to quit now)',
+      );
       try {
         const summary = await runRecipe(file, {
           set: opts.set,

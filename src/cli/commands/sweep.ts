@@ -2,9 +2,9 @@
 // graph (shared stages once), record trials.jsonl and results. Running the same command after an
 // interruption resumes the unfinished sweep. Exit 0 / 1 (a trial failed) / 130 (interrupted).
 import { Command } from 'commander';
-import { ExitCode } from '../../errors.js';
 import { runSweep, type SweepSummary } from '../../engine/sweep-run.js';
 import type { BackendChoice } from '../../recipe/types.js';
+import { interruptOnSignals } from '../interrupt.js';
 import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
 
 interface SweepOpts {
@@ -18,26 +18,6 @@ interface SweepOpts {
   quiet?: boolean;
   verbose?: boolean;
   debug?: boolean;
-}
-
-/** First SIGINT/SIGTERM: stop scheduling and let running stages finish or abort; second: quit. */
-function interruptOnSignals(controller: AbortController): () => void {
-  let count = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
-      process.stderr.write(`\n${signal}: stopping the sweep — finished trials are kept; run the same command again to resume (Ctrl-C again quits now)\n`);
-      controller.abort();
-    } else {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }
 
 export function renderSweepSummary(s: SweepSummary): string {
@@ -70,7 +50,10 @@ export function sweepCommand(): Command {
     .option('-v, --verbose', 'print debug messages')
     .action(async (file: string, opts: SweepOpts) => {
       const controller = new AbortController();
-      const removeHandlers = interruptOnSignals(controller);
+      const removeHandlers = interruptOnSignals(
+        controller,
+        'stopping the sweep — finished trials are kept; run the same command again to resume (Ctrl-C again quits now)',
+      );
       try {
         const summary = await runSweep(file, {
           set: opts.set,
