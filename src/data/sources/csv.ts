@@ -5,12 +5,12 @@
 // a number (empty cells included), a pixel is not an integer 0–255, or the label is missing/unknown.
 import { parse } from 'csv-parse/sync';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import { sha256File } from '../file-hash.js';
-import { LabelEncoder } from '../labels.js';
+import type { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { SplitBuilder } from './split-builder.js';
-import { checkSameSampleSize, commonLength, readTextFile, textFileSplits } from './split-files.js';
-import type { DatasetSource, RawDataset, RawSplit, SourceEnv } from './types.js';
+import { commonLength, readTextFile } from './split-files.js';
+import { textFileSource } from './text-file-source.js';
+import type { DatasetSource, RawSplit, SourceEnv } from './types.js';
 import { checkFeatures } from './validate-record.js';
 
 interface CsvRow {
@@ -101,42 +101,4 @@ async function loadCsvSplit(
   return { split: builder.build(), size };
 }
 
-export const csvSource: DatasetSource = {
-  name: 'csv',
-
-  async load(opts: LoadDatasetOptions, env: SourceEnv): Promise<RawDataset> {
-    const files = textFileSplits(opts, (p) => env.resolvePath(p));
-    const encoder = new LabelEncoder({ classes: opts.classes, labelMap: opts.labelMap, numClasses: opts.numClasses });
-    const splits: RawSplit[] = [];
-    const sizes: { file: string; size: number }[] = [];
-    const progress = env.progress('reading csv', files.length);
-    try {
-      for (const [name, file] of files) {
-        env.signal?.throwIfAborted();
-        const r = await loadCsvSplit(name, file, opts, encoder, env);
-        splits.push(r.split);
-        sizes.push({ file, size: r.size });
-        progress.tick();
-      }
-    } finally {
-      progress.done();
-    }
-    const size = checkSameSampleSize(sizes);
-    return {
-      source: 'csv',
-      pixels: opts.pixels,
-      sampleSize: size,
-      nativeShape: [size],
-      origin: `${sizes[0]?.file ?? ''} (${size} feature columns)`,
-      ...(opts.classes !== undefined ? { classNames: opts.classes } : {}),
-      ...(encoder.declaredClasses !== undefined ? { numClasses: encoder.declaredClasses } : {}),
-      splits,
-    };
-  },
-
-  async fingerprint(opts, resolvePath): Promise<unknown> {
-    const out: Record<string, string> = {};
-    for (const [name, file] of textFileSplits(opts, resolvePath)) out[name] = await sha256File(file);
-    return out;
-  },
-};
+export const csvSource: DatasetSource = textFileSource('csv', 'feature columns', loadCsvSplit);

@@ -4,12 +4,12 @@
 // a JSON object with a features array, the array has the wrong length (`shape`, else the most
 // common length in the file), holds a non-number or (pixels) a value outside 0–255, or the label
 // is missing/unknown.
-import { sha256File } from '../file-hash.js';
-import { LabelEncoder } from '../labels.js';
+import type { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { SplitBuilder } from './split-builder.js';
-import { checkSameSampleSize, commonLength, readTextFile, textFileSplits } from './split-files.js';
-import type { DatasetSource, RawDataset, RawSplit, SourceEnv } from './types.js';
+import { commonLength, readTextFile } from './split-files.js';
+import { textFileSource } from './text-file-source.js';
+import type { DatasetSource, RawSplit, SourceEnv } from './types.js';
 import { checkFeatures } from './validate-record.js';
 
 interface ParsedLine {
@@ -78,42 +78,4 @@ async function loadJsonlSplit(
   return { split: builder.build(), size };
 }
 
-export const jsonlSource: DatasetSource = {
-  name: 'jsonl',
-
-  async load(opts: LoadDatasetOptions, env: SourceEnv): Promise<RawDataset> {
-    const files = textFileSplits(opts, (p) => env.resolvePath(p));
-    const encoder = new LabelEncoder({ classes: opts.classes, labelMap: opts.labelMap, numClasses: opts.numClasses });
-    const splits: RawSplit[] = [];
-    const sizes: { file: string; size: number }[] = [];
-    const progress = env.progress('reading jsonl', files.length);
-    try {
-      for (const [name, file] of files) {
-        env.signal?.throwIfAborted();
-        const r = await loadJsonlSplit(name, file, opts, encoder, env);
-        splits.push(r.split);
-        sizes.push({ file, size: r.size });
-        progress.tick();
-      }
-    } finally {
-      progress.done();
-    }
-    const size = checkSameSampleSize(sizes);
-    return {
-      source: 'jsonl',
-      pixels: opts.pixels,
-      sampleSize: size,
-      nativeShape: [size],
-      origin: `${sizes[0]?.file ?? ''} (${size} features per record)`,
-      ...(opts.classes !== undefined ? { classNames: opts.classes } : {}),
-      ...(encoder.declaredClasses !== undefined ? { numClasses: encoder.declaredClasses } : {}),
-      splits,
-    };
-  },
-
-  async fingerprint(opts, resolvePath): Promise<unknown> {
-    const out: Record<string, string> = {};
-    for (const [name, file] of textFileSplits(opts, resolvePath)) out[name] = await sha256File(file);
-    return out;
-  },
-};
+export const jsonlSource: DatasetSource = textFileSource('jsonl', 'features per record', loadJsonlSplit);
