@@ -133,7 +133,9 @@ export function chainEnergy(
 
 /**
  * Runs one chain from `initial` (not modified). This is the reference implementation; the
- * workers run the bit-identical WebAssembly version (wasm/anneal.wat via wasm-kernel.ts).
+ * workers run the bit-identical WebAssembly version (wasm/anneal.wat via wasm-kernel.ts). It is
+ * not called at run time: it is kept, deliberately close to WasmChain.run, as the independent
+ * JS version test/solvers/sa-kernel.test.ts checks the kernel against.
  */
 export function annealChain(
   p: SymmetricQubo,
