@@ -7,7 +7,6 @@ import { builtinStages } from '../stages/index.js';
 import { builtinSolvers } from '../solvers/index.js';
 import { icbsPruner } from '../icbs/pruner.js';
 import { Registry } from './registry.js';
-import type { Pruner } from '../plugin-api/pruner.js';
 import { loadPluginInto } from './plugin-loader.js';
 
 /**
@@ -25,7 +24,7 @@ export async function createBuiltinRegistry(): Promise<Registry> {
   const registry = new Registry();
   for (const stage of builtinStages) registry.registerStage(stage, 'builtin');
   for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin');
-  registry.registerPruner(icbsPruner as unknown as Pruner, 'builtin');
+  registry.registerPruner(icbsPruner, 'builtin');
   for (const rel of bundledPluginModules) {
     await loadPluginInto(registry, join(buildRoot, rel), buildRoot);
   }

@@ -13,7 +13,8 @@ export interface SolverSpec {
   readonly [param: string]: unknown;
 }
 
-export interface IcbsParams {
+// A type alias, not an interface: Pruner<P> needs P assignable to Record<string, unknown>.
+export type IcbsParams = {
   readonly init: { readonly method: InitMethod; readonly granularity: InitGranularity };
   /** Training samples used for the wanda / gradient statistics of init and selection. */
   readonly initSamples: number;
@@ -35,7 +36,7 @@ export interface IcbsParams {
   readonly evaluateOn: { readonly split: string; readonly samples: number };
   /** Split the step batches come from. */
   readonly trainSplit: string;
-}
+};
 
 /** The authors' settings (also the schema defaults). */
 export const icbsDefaults: IcbsParams = {

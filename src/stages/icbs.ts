@@ -4,7 +4,6 @@
 // runPruner loads the model and dataset, selects the layers, runs iCBS, checks and applies the
 // masks, and writes the pruned model with iCBS's record in the metrics.
 import { icbsPruner } from '../icbs/pruner.js';
-import type { Pruner } from '../plugin-api/pruner.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { runPruner } from '../pruning/run-pruner.js';
@@ -22,6 +21,6 @@ export const icbsStage = defineStage<Record<string, unknown>>({
   output: 'model',
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
   async run(ctx: StageContext<Record<string, unknown>>): Promise<StageResult> {
-    return runPruner(icbsPruner as unknown as Pruner, ctx, { origin: 'builtin' });
+    return runPruner(icbsPruner, ctx, { origin: 'builtin' });
   },
 });

@@ -49,7 +49,7 @@ for (const p of example.pruners ?? []) {
 }
 
 // The built-in iCBS, with a small budget (a few steps on small blocks) so the suite stays quick.
-describePrunerConformance(icbsPruner as unknown as Pruner, {
+describePrunerConformance(icbsPruner, {
   plugin: 'builtin',
   params: {
     steps: 4,

@@ -51,7 +51,7 @@ describe('prune stage checks', function () {
     f = await pruneFixture();
     registry = new Registry();
     registry.registerStage(pruneStage as StageType, 'builtin');
-    registry.registerAll({ pruners: [wandaPruner as unknown as Pruner, keepAll] }, 'test-plugin');
+    registry.registerAll({ pruners: [wandaPruner, keepAll] }, 'test-plugin');
     stage = { ...(pruneStage as StageType), schema: registry.paramsSchema('stage', 'prune') };
   });
 
