@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { version_wasm as wasmVersion } from '@tensorflow/tfjs-backend-wasm';
 import { version_layers as layersVersion } from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -95,6 +96,8 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     });
   }
   await tf.ready();
+  // Every stage (training, calibration, gradients) gets the fast transposed products on wasm.
+  if (name === 'wasm') installFastTransposedMatMul();
   current = { name, versions, ...(nativePackage !== undefined ? { nativePackage } : {}) };
   return current;
 }

@@ -11,7 +11,6 @@ import { meanLoss, type OutputKind } from './loss.js';
 import { evaluateSamples } from './metrics.js';
 import type { Samples } from '../data/batches.js';
 import { batchTensors } from './samples.js';
-import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -68,7 +67,6 @@ export interface TrainLoopOptions {
 
 /** Train in place; returns the per-epoch curve. */
 export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
-  installFastTransposedMatMul();
   const chain = layerChain(o.model);
   if (chain === undefined) {
     throw new ScalpelError(

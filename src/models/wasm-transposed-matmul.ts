@@ -3,7 +3,8 @@
 // for x·w, and 47 ms for an explicit Transpose followed by the plain product. Every backward pass
 // of a Dense layer needs two such products, so training ran ~8× slower than it should. This wraps
 // the wasm BatchMatMul kernel so that a transposed operand is transposed explicitly first (same
-// numbers: a transpose moves values, the product is the same XNNPACK kernel).
+// numbers: a transpose moves values, the product is the same XNNPACK kernel). initBackend('wasm')
+// installs it, so every stage gets it.
 import * as tf from '@tensorflow/tfjs-core';
 
 let installed = false;

@@ -12,7 +12,6 @@ import { readModelArtifact } from '../models/model-artifact.js';
 import { gatherSamples, sliceSamples } from '../data/batches.js';
 import { batchTensors } from '../models/samples.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
-import { installFastTransposedMatMul } from '../models/wasm-transposed-matmul.js';
 import type { LayerCalibration } from '../plugin-api/calibration.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -53,7 +52,6 @@ export const calibrateStage = defineStage<CalibrateParams>({
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
   async run(ctx: StageContext<CalibrateParams>): Promise<StageResult> {
     const p = ctx.params;
-    installFastTransposedMatMul();
     const { model, layers } = await readModelArtifact(ctx.input('model'));
     try {
       const dataset = await loadDatasetInput(ctx);
