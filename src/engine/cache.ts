@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { ArtifactKind } from '../plugin-api/stage.js';
 import { fsyncDir } from '../util/atomic-file.js';
+import { isAlive } from '../util/process-alive.js';
 
 export const ENTRY_FORMAT = 1;
 const ENTRY_FILE = 'entry.json';
@@ -87,16 +88,6 @@ export function resolveCacheRoot(opts: CacheRootOptions = {}): string {
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 const TMP_RE = /^([0-9a-f]{64})-(\d+)-([0-9a-f]+)(?:-old)?$/;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function listFiles(dir: string, prefix = ''): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];

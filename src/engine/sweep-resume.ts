@@ -5,16 +5,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { isAlive } from '../util/process-alive.js';
 import { SweepRecord, type SweepState } from './sweep-record.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** True when another live process is working on this sweep directory. */
 export function inUse(state: SweepState): boolean {
