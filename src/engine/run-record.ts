@@ -12,7 +12,7 @@ import {
   renameSync,
   rmSync,
 } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
@@ -82,10 +82,6 @@ export function dependencyVersions(): Record<string, string> {
     }
   }
   return out;
-}
-
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** Hard-link (or copy) every file of `src` into a new directory `dest`. */

@@ -17,7 +17,8 @@ import {
   type PlanOptions,
 } from './plan.js';
 import { ProgressSink } from './progress.js';
-import { RunRecord, createRunDir, dependencyVersions, sha256File } from './run-record.js';
+import { sha256FileSync } from '../util/file-hash.js';
+import { RunRecord, createRunDir, dependencyVersions } from './run-record.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
 import { Terminal } from './terminal.js';
 
@@ -260,7 +261,7 @@ function writeRecordFiles(
     backend: summary.backend,
     dependencies: dependencyVersions(),
     seed: recipe.seed,
-    recipe: { file: recipe.file, sha256: sha256File(recipe.file) },
+    recipe: { file: recipe.file, sha256: sha256FileSync(recipe.file) },
     cache: plan.cache.root,
     nodes: Object.fromEntries(
       plan.nodes.map((n) => [

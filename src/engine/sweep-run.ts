@@ -17,7 +17,8 @@ import { executeNode } from './execute-node.js';
 import { RunLogging, type Verbosity } from './logging.js';
 import type { ExecNode } from './plan.js';
 import { ProgressSink } from './progress.js';
-import { createRunDir, dependencyVersions, sha256File } from './run-record.js';
+import { sha256FileSync } from '../util/file-hash.js';
+import { createRunDir, dependencyVersions } from './run-record.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
 import { mergeTrials, planSweep, trialsByHash, type SweepGraph, type TrialPlan } from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
@@ -126,8 +127,8 @@ function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend:
     backend,
     dependencies: dependencyVersions(),
     seed: def.base.seed,
-    recipe: { file: def.recipeFile, sha256: sha256File(def.recipeFile) },
-    ...(def.file !== def.recipeFile ? { sweepFile: { file: def.file, sha256: sha256File(def.file) } } : {}),
+    recipe: { file: def.recipeFile, sha256: sha256FileSync(def.recipeFile) },
+    ...(def.file !== def.recipeFile ? { sweepFile: { file: def.file, sha256: sha256FileSync(def.file) } } : {}),
     fingerprint: graph.fingerprint,
     cache: cache.root,
     nodes,

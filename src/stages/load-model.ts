@@ -2,7 +2,7 @@
 // building it, copied into the stage's 'model' artifact, with its prunable layers reported.
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sha256File } from '../data/file-hash.js';
+import { sha256File } from '../util/file-hash.js';
 import { writeModelArtifact } from '../models/model-artifact.js';
 import { loadLayersModelFromFile } from '../models/model-files.js';
 import { defineStage } from '../plugin-api/plugin.js';

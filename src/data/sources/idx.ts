@@ -2,7 +2,7 @@
 // copy of MNIST, Fashion-MNIST or EMNIST in their original format (gzipped or not). Images of
 // uint8 are pixels; other IDX types are real-valued features. Ids are record indices in the files.
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import { sha256File } from '../file-hash.js';
+import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { idxNativeShape, loadIdxPair, type IdxSplit } from './idx-pair.js';

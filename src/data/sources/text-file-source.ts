@@ -2,7 +2,7 @@
 // the other with one label encoder (so class indices agree across splits), all splits checked to
 // have one sample size, and the files' hashes as the fingerprint. Each format supplies only how to
 // turn one file into a RawSplit.
-import { sha256File } from '../file-hash.js';
+import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { checkSameSampleSize, textFileSplits } from './split-files.js';
