@@ -192,7 +192,7 @@ function checkInputKinds(
   byId: Map<string, { stage: ResolvedStage; index: number }>,
 ): void {
   for (const s of recipe.stages) {
-    const inputs = s.type.inputs;
+    const inputs = s.type.inputsFor?.(s.params, recipe.registry) ?? s.type.inputs;
     if (inputs === undefined) continue;
     const provided = s.needs.map((n) => ({ id: n, kind: byId.get(n)?.stage.type.output ?? '' }));
     for (const input of inputs) {
@@ -201,16 +201,17 @@ function checkInputKinds(
       if (matching.length === 0 && input.optional !== true) {
         const offered = provided.length > 0 ? provided.map((p) => `${p.id} (${p.kind})`).join(', ') : 'none';
         const producers = recipe.stages.filter((o) => o.id !== s.id && o.type.output === input.kind).map((o) => o.id);
+        const why = input.reason !== undefined ? ` (${input.reason})` : '';
         throw new ScalpelError(
           ErrorCode.Graph,
-          `stage '${s.id}' (${s.uses}) needs an input of kind '${input.kind}', but none of its needs produces one (needs: ${offered})`,
+          `stage '${s.id}' (${s.uses}) needs an input of kind '${input.kind}'${why}, but none of its needs produces one (needs: ${offered})`,
           {
             location: where,
             stageId: s.id,
             hint:
               producers.length > 0
                 ? `add ${producers.map((p) => `'${p}'`).join(' or ')} to stages.${s.id}.needs`
-                : `add a stage that produces '${input.kind}' and list it in stages.${s.id}.needs`,
+                : `add a stage that produces '${input.kind}'${producedBy(recipe, input.kind)} and list it in stages.${s.id}.needs`,
           },
         );
       }
@@ -223,4 +224,10 @@ function checkInputKinds(
       }
     }
   }
+}
+
+/** " (uses: calibrate)": the registered stage types whose output is `kind`, for hints. */
+function producedBy(recipe: ResolvedRecipe, kind: string): string {
+  const types = recipe.registry.stageNames().filter((n) => recipe.registry.stage(n).output === kind);
+  return types.length > 0 ? ` (uses: ${types.join(' or ')})` : '';
 }

@@ -112,7 +112,19 @@ export interface StageType<P = Record<string, unknown>> {
   /** The artifact kind `run` returns. */
   readonly output: ArtifactKind;
   /** Inputs this stage expects; checked against `needs` before anything runs. */
-  readonly inputs?: readonly { kind: ArtifactKind; optional?: boolean; multiple?: boolean }[];
+  readonly inputs?: readonly {
+    kind: ArtifactKind;
+    optional?: boolean;
+    multiple?: boolean;
+    /** Why it is needed, for the error when `needs` lacks it (e.g. "pruner 'wanda' reads input norms"). */
+    reason?: string;
+  }[];
+  /**
+   * Optional: the inputs for these params, when they depend on them (the prune stage needs a
+   * calibration only for pruners that read one). Checked against `needs` when the recipe is
+   * validated, so the mistake is reported before anything runs. Default: `inputs`.
+   */
+  inputsFor?(params: P, registry: RegistryView): StageType<P>['inputs'];
   /**
    * Extra material for the node hash that params alone do not capture, e.g. the sha256 of files a
    * path points to, so editing a model file invalidates the cache.

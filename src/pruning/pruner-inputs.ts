@@ -17,7 +17,7 @@ export interface PrunerInputs {
   checkCalibrationCovers(layers: readonly string[]): void;
 }
 
-const statWords: Record<keyof CalibrationNeeds, string> = {
+export const statWords: Record<keyof CalibrationNeeds, string> = {
   inputNorms: 'input norms',
   gram: 'the input Gram matrix XᵀX',
   meanGradient: 'the mean gradient',

@@ -8,6 +8,7 @@ import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
 import type { StageContext, StageResult, StageType } from '../plugin-api/stage.js';
 import { buildPruneSchema } from '../pruning/prune-schema.js';
+import { neededStats, statWords } from '../pruning/pruner-inputs.js';
 import { runPruner } from '../pruning/run-pruner.js';
 
 export type PruneStageParams = Record<string, unknown> & { method: string };
@@ -51,6 +52,23 @@ export const pruneStage: StageType<PruneStageParams> = {
     { kind: 'calibration', optional: true },
     { kind: 'dataset', optional: true },
   ],
+  // What the chosen pruner declared it reads, so a missing calibrate or dataset stage in `needs`
+  // is a recipe error at validate time rather than a failure after the model has loaded.
+  inputsFor(params, registry) {
+    if (!registry.prunerNames().includes(params.method)) return pruneStage.inputs;
+    const pruner = registry.pruner(params.method);
+    const stats = neededStats(pruner.calibration);
+    const who = `pruner '${pruner.name}'`;
+    return [
+      { kind: 'model' },
+      stats.length > 0
+        ? { kind: 'calibration', reason: `${who} reads ${stats.map((k) => statWords[k]).join(', ')}` }
+        : { kind: 'calibration', optional: true },
+      pruner.requiresDataset === true
+        ? { kind: 'dataset', reason: `${who} reads the training data` }
+        : { kind: 'dataset', optional: true },
+    ];
+  },
   async run(ctx: StageContext<PruneStageParams>): Promise<StageResult> {
     const method = ctx.params.method;
     if (!ctx.registry.prunerNames().includes(method)) {

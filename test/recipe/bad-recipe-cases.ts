@@ -20,6 +20,8 @@ export interface ExpectedError {
   file?: string;
   /** Make a special file from recipe.yaml first: 'unreadable' (chmod 000) or 'fifo' (a named pipe). */
   prepare?: 'unreadable' | 'fifo';
+  /** Validate with scalpel's built-in stage types, pruners and solvers (default: none, plugins only). */
+  builtins?: boolean;
 }
 
 export interface BadRecipeCase {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { ScalpelError } from '../../src/errors.js';
 import { Registry } from '../../src/engine/registry.js';
+import { builtinRegistry } from '../../src/engine/builtins.js';
 import { badRecipeCases, prepareCase } from './bad-recipe-cases.js';
 
 describe('bad recipes (test/fixtures/bad-recipes)', function () {
@@ -25,7 +26,8 @@ describe('bad recipes (test/fixtures/bad-recipes)', function () {
       }
       let error: unknown;
       try {
-        await validateRecipe(prepared.file, { set: c.expected.set ?? [], registry: base });
+        const registry = c.expected.builtins === true ? await builtinRegistry() : base;
+        await validateRecipe(prepared.file, { set: c.expected.set ?? [], registry });
       } catch (e) {
         error = e;
       }
