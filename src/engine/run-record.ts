@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { packageRoot } from '../util/package-root.js';
+import { sha256FileSync } from '../util/file-hash.js';
+import { packageRoot, scalpelVersion } from '../util/package-root.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
 
 /** `20250131-235959` in local time. */
@@ -82,6 +83,24 @@ export function dependencyVersions(): Record<string, string> {
     }
   }
   return out;
+}
+
+/** The head of a run's or sweep's lock.json: what produced it, on what, from which recipe. */
+export function environmentLock(
+  backend: unknown,
+  seed: number,
+  recipeFile: string,
+): Record<string, unknown> {
+  return {
+    scalpel: scalpelVersion(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    backend,
+    dependencies: dependencyVersions(),
+    seed,
+    recipe: { file: recipeFile, sha256: sha256FileSync(recipeFile) },
+  };
 }
 
 /** Hard-link (or copy) every file of `src` into a new directory `dest`. */

@@ -6,7 +6,6 @@ import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js'
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
-import { scalpelVersion } from '../util/package-root.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging, type Verbosity } from './logging.js';
 import {
@@ -17,8 +16,7 @@ import {
   type PlanOptions,
 } from './plan.js';
 import { ProgressSink } from './progress.js';
-import { sha256FileSync } from '../util/file-hash.js';
-import { RunRecord, createRunDir, dependencyVersions } from './run-record.js';
+import { RunRecord, createRunDir, environmentLock } from './run-record.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
 import { Terminal } from './terminal.js';
 
@@ -254,14 +252,7 @@ function writeRecordFiles(
   }
   record.writeJson('metrics.json', metrics);
   record.writeJson('lock.json', {
-    scalpel: scalpelVersion(),
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    backend: summary.backend,
-    dependencies: dependencyVersions(),
-    seed: recipe.seed,
-    recipe: { file: recipe.file, sha256: sha256FileSync(recipe.file) },
+    ...environmentLock(summary.backend, recipe.seed, recipe.file),
     cache: plan.cache.root,
     nodes: Object.fromEntries(
       plan.nodes.map((n) => [

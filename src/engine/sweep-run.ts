@@ -11,14 +11,13 @@ import type { SweepDefinition } from '../recipe/sweep-types.js';
 import type { BackendChoice } from '../recipe/types.js';
 import { formatCombination } from '../recipe/sweep-spec.js';
 import { initBackend } from '../models/backend.js';
-import { scalpelVersion } from '../util/package-root.js';
 import { Cache, resolveCacheRoot } from './cache.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging, type Verbosity } from './logging.js';
 import type { ExecNode } from './plan.js';
 import { ProgressSink } from './progress.js';
 import { sha256FileSync } from '../util/file-hash.js';
-import { createRunDir, dependencyVersions } from './run-record.js';
+import { createRunDir, environmentLock } from './run-record.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
 import { mergeTrials, planSweep, trialsByHash, type SweepGraph, type TrialPlan } from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
@@ -120,14 +119,7 @@ function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend:
     }
   }
   return {
-    scalpel: scalpelVersion(),
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    backend,
-    dependencies: dependencyVersions(),
-    seed: def.base.seed,
-    recipe: { file: def.recipeFile, sha256: sha256FileSync(def.recipeFile) },
+    ...environmentLock(backend, def.base.seed, def.recipeFile),
     ...(def.file !== def.recipeFile ? { sweepFile: { file: def.file, sha256: sha256FileSync(def.file) } } : {}),
     fingerprint: graph.fingerprint,
     cache: cache.root,
