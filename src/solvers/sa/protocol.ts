@@ -1,4 +1,5 @@
 // Messages between the annealer's main side (pool.ts) and its worker threads (sa-worker.ts).
+import type { ChainResult } from './anneal.js';
 import type { SharedLayout, WasmMemory } from './wasm-kernel.js';
 
 /** One restart (one chain) of one solve call. */
@@ -20,16 +21,11 @@ export interface RestartTask {
   readonly seedState: Int32Array;
 }
 
-export interface RestartDone {
+/** A finished restart: its chain's result. */
+export interface RestartDone extends ChainResult {
   readonly type: 'done';
   readonly jobId: number;
   readonly restart: number;
-  readonly x: Uint8Array;
-  readonly trackedEnergy: number;
-  readonly temperatures: number;
-  readonly proposals: number;
-  readonly accepted: number;
-  readonly descentSwaps: number;
 }
 
 export interface RestartFailed {
