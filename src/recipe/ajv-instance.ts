@@ -29,6 +29,8 @@ export function createAjv(): Ajv {
     useDefaults: true,
     verbose: true,
     discriminator: true,
+    // `{ $data: '1/of' }`: a bound taken from a sibling field (N:M patterns: keep ≤ of).
+    $data: true,
   });
   ajv.addMetaSchema(draft07MetaSchema);
   return ajv;

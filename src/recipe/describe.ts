@@ -48,12 +48,20 @@ function num(schema: JsonSchema, key: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/** The numeric range of a schema as text: "≥ 1", "in (0, 1]", "≤ 100". */
+/** A bound: a number, or the name of the sibling field a `{ $data: '1/of' }` reference points at. */
+function bound(schema: JsonSchema, key: string): number | string | undefined {
+  const v = schema[key];
+  if (typeof v === 'number') return v;
+  const ref = v !== null && typeof v === 'object' ? (v as { $data?: unknown }).$data : undefined;
+  return typeof ref === 'string' ? ref.split('/').pop() : undefined;
+}
+
+/** The numeric range of a schema as text: "≥ 1", "in (0, 1]", "≤ 100", "in [0, of]". */
 function rangeText(schema: JsonSchema): string {
-  const min = num(schema, 'minimum');
-  const xmin = num(schema, 'exclusiveMinimum');
-  const max = num(schema, 'maximum');
-  const xmax = num(schema, 'exclusiveMaximum');
+  const min = bound(schema, 'minimum');
+  const xmin = bound(schema, 'exclusiveMinimum');
+  const max = bound(schema, 'maximum');
+  const xmax = bound(schema, 'exclusiveMaximum');
   const lo = min ?? xmin;
   const hi = max ?? xmax;
   if (lo !== undefined && hi !== undefined) {

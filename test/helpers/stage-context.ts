@@ -97,7 +97,7 @@ const emptyRegistry: RegistryView = {
 
 /** Validate `params` against the stage schema with defaults filled in (throws E_RECIPE_SCHEMA). */
 export function resolveParams<P>(stage: StageType<P>, params: Record<string, unknown>): P {
-  const ajv = new Ajv2020({ useDefaults: true, allErrors: true, strict: false });
+  const ajv = new Ajv2020({ useDefaults: true, allErrors: true, strict: false, $data: true });
   const validate = ajv.compile(stage.schema);
   const copy = structuredClone(params);
   if (!validate(copy)) {
