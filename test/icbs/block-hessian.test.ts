@@ -7,8 +7,14 @@ import {
   fisherCurvature,
   gradientMeanCurvature,
 } from '../../src/models/block-hessian.js';
-import { outputKindOf, perSampleLoss } from '../../src/models/loss.js';
-import { batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+import {
+  batchOf,
+  mlp,
+  referencePerSample,
+  teacherDataset,
+  trainSteps,
+  useWasm,
+} from './fixtures.js';
 
 interface DenseF64 {
   name: string;
@@ -137,26 +143,9 @@ describe('icbs: block Hessians', () => {
     const rank1 = gradientMeanCurvature(G);
     grads.get('linear2')!.dispose();
     // Reference rows: one backward pass per sample through model.apply, block entries gathered.
-    const kind = outputKindOf(model);
-    const kernel = model.getLayer('linear2').weights[0]!.read() as tf.Variable;
-    const rows: Float64Array[] = [];
-    for (let s = 0; s < N; s++) {
-      const full = tf.tidy(() => {
-        const { grads: gr } = tf.variableGrads(
-          () =>
-            tf.sum(
-              perSampleLoss(
-                model.apply(tf.slice(x, s, 1)) as tf.Tensor,
-                tf.slice(labels, s, 1),
-                kind,
-              ),
-            ) as tf.Scalar,
-          [kernel],
-        );
-        return gr[kernel.name]!.dataSync();
-      });
-      rows.push(Float64Array.from(block, (j) => full[j]!));
-    }
+    const rows = referencePerSample(model, 'linear2', x, labels).map((full) =>
+      Float64Array.from(block, (j) => full[j]!),
+    );
     const n = block.length;
     let scale = 0;
     for (let i = 0; i < n; i++)

@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/models/backend.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Dataset, DatasetSplit } from '../../src/data/types.js';
-import { outputKindOf, meanLoss } from '../../src/models/loss.js';
+import { outputKindOf, meanLoss, perSampleLoss } from '../../src/models/loss.js';
 
 export async function useWasm(): Promise<void> {
   await initBackend('wasm');
@@ -160,4 +160,33 @@ export function trainSteps(
   }
   x.dispose();
   labels.dispose();
+}
+
+/** Independent reference: ∂L_s/∂W of one sample by its own backward pass (model.apply). */
+export function referencePerSample(
+  model: tfl.LayersModel,
+  layer: string,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+): Float32Array[] {
+  const kind = outputKindOf(model);
+  const kernel = model
+    .getLayer(layer)
+    .weights.find((w) => /kernel/.test(w.originalName))
+    ?.read() as tf.Variable;
+  const out: Float32Array[] = [];
+  for (let s = 0; s < labels.shape[0]; s++) {
+    out.push(
+      tf.tidy(() => {
+        const xs = tf.slice(x, s, 1);
+        const ls = tf.slice(labels, s, 1);
+        const { grads } = tf.variableGrads(
+          () => tf.sum(perSampleLoss(model.apply(xs) as tf.Tensor, ls, kind)) as tf.Scalar,
+          [kernel],
+        );
+        return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
+      }),
+    );
+  }
+  return out;
 }

@@ -3,37 +3,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ChainForward } from '../../src/models/functional-forward.js';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
-import { outputKindOf, perSampleLoss, meanLoss } from '../../src/models/loss.js';
-import { batchOf, convNet, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
-
-/** Independent reference: ∂L_s/∂W of one sample by its own backward pass (model.apply). */
-function referencePerSample(
-  model: tfl.LayersModel,
-  layer: string,
-  x: tf.Tensor,
-  labels: tf.Tensor1D,
-): Float32Array[] {
-  const kind = outputKindOf(model);
-  const kernel = model
-    .getLayer(layer)
-    .weights.find((w) => /kernel/.test(w.originalName))
-    ?.read() as tf.Variable;
-  const out: Float32Array[] = [];
-  for (let s = 0; s < labels.shape[0]; s++) {
-    out.push(
-      tf.tidy(() => {
-        const xs = tf.slice(x, s, 1);
-        const ls = tf.slice(labels, s, 1);
-        const { grads } = tf.variableGrads(
-          () => tf.sum(perSampleLoss(model.apply(xs) as tf.Tensor, ls, kind)) as tf.Scalar,
-          [kernel],
-        );
-        return Float32Array.from((grads[kernel.name] as tf.Tensor).dataSync());
-      }),
-    );
-  }
-  return out;
-}
+import { outputKindOf, meanLoss } from '../../src/models/loss.js';
+import {
+  batchOf,
+  convNet,
+  mlp,
+  referencePerSample,
+  teacherDataset,
+  trainSteps,
+  useWasm,
+} from './fixtures.js';
 
 function batchGradient(
   model: tfl.LayersModel,

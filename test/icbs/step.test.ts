@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
-import { outputKindOf, perSampleLoss } from '../../src/models/loss.js';
 import { readKernel, writeKernel } from '../../src/models/prunable-layers.js';
 import { keepCount } from '../../src/pruning/select-mask.js';
 import { exhaustive, sa } from '../../src/solvers/index.js';
@@ -11,7 +10,14 @@ import type { LayerState } from '../../src/icbs/layer-state.js';
 import { withDefaults, type IcbsParams } from '../../src/icbs/params.js';
 import { runStep, type StepEnv } from '../../src/icbs/step.js';
 import { Rng } from '../../src/util/rng.js';
-import { batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+import {
+  batchOf,
+  mlp,
+  referencePerSample,
+  teacherDataset,
+  trainSteps,
+  useWasm,
+} from './fixtures.js';
 import { layersToPrune } from './prune-args.js';
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
@@ -146,26 +152,9 @@ describe('icbs: one step', () => {
     const n = block.length;
     const k = pruned.length;
     // Reference g and fisher H at the current weights, from per-sample backward passes (float64).
-    const kind = outputKindOf(model);
-    const kernelVar = model.getLayer('linear2').weights[0]!.read() as tf.Variable;
-    const rows: number[][] = [];
-    for (let i = 0; i < N; i++) {
-      const full = tf.tidy(() => {
-        const { grads } = tf.variableGrads(
-          () =>
-            tf.sum(
-              perSampleLoss(
-                model.apply(tf.slice(x, i, 1)) as tf.Tensor,
-                tf.slice(labels, i, 1),
-                kind,
-              ),
-            ) as tf.Scalar,
-          [kernelVar],
-        );
-        return grads[kernelVar.name]!.dataSync();
-      });
-      rows.push(block.map((j) => full[j]!));
-    }
+    const rows = referencePerSample(model, 'linear2', x, labels).map((full) =>
+      block.map((j) => full[j]!),
+    );
     const g = block.map((_, b) => rows.reduce((a, r) => a + r[b]!, 0) / N);
     const H = (a: number, b: number): number => rows.reduce((acc, r) => acc + r[a]! * r[b]!, 0) / N;
     const w0 = block.map((j) => s.w0[j]!);
