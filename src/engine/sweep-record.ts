@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
+import { isObject } from '../util/is-object.js';
 
 export const SWEEP_FORMAT = 1;
 
@@ -56,10 +57,6 @@ export interface SweepState {
   readonly pid: number;
   readonly createdAt: string;
   readonly updatedAt: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Parse trials.jsonl; a torn last line (process killed mid-write) is ignored. */

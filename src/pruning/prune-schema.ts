@@ -6,6 +6,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import { readSchema } from '../util/schemas.js';
+import { isObject } from '../util/is-object.js';
 
 /** Parameters the prune stage itself handles (pruners must not declare them). */
 export const commonPruneParams = ['method', 'density', 'layers', 'seed'] as const;
@@ -15,10 +16,6 @@ export interface PrunerSchemaSource {
   readonly schema: JsonSchema;
   /** Plugin the pruner came from, for errors. */
   readonly origin?: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Deep copy with local `$ref`s ('#/…') re-rooted under `prefix`, so they still resolve inside a branch. */

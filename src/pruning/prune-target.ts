@@ -7,6 +7,7 @@ import type { StageContext } from '../plugin-api/stage.js';
 import type { MaskRule } from './mask-contract.js';
 import type { LayerSelectionSpec } from './layer-selection.js';
 import type { Granularity, NMPattern } from './select-mask.js';
+import { isObject } from '../util/is-object.js';
 
 export interface PruneTarget {
   readonly density: number;
@@ -15,10 +16,6 @@ export interface PruneTarget {
 }
 
 const granularities: readonly Granularity[] = ['layer', 'per-output', 'per-input', 'global'];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** `pattern: { keep, of }` from params, if present. */
 export function patternOf(params: Readonly<Record<string, unknown>>): NMPattern | undefined {

@@ -10,6 +10,7 @@ import type { ParsedYaml } from './parse-yaml.js';
 import { overrideFor, schemaError } from './schema-errors.js';
 import { suggestionHint } from './suggest.js';
 import type { BackendChoice } from './types.js';
+import { isObject } from '../util/is-object.js';
 
 export const supportedRecipeVersion = 1;
 
@@ -38,10 +39,6 @@ function recipeSchemaValidator(): ValidateFunction {
   const v = recipeValidator ?? createAjv().compile(readSchema('recipe.schema.json'));
   recipeValidator = v;
   return v;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

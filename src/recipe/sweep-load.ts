@@ -15,14 +15,11 @@ import { checkRecipePath } from './sweep-paths.js';
 import { formatCombination, parseSweepSpec, sweepError } from './sweep-spec.js';
 import type { SweepDefinition, SweepSpec, Trial, TrialSpec } from './sweep-types.js';
 import type { LoadRecipeOptions, ResolvedRecipe } from './types.js';
+import { isObject } from '../util/is-object.js';
 
 export type LoadSweepOptions = LoadRecipeOptions;
 
 const sweepFileKeys = ['recipe', 'sweep', 'name', 'description', 'set'];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function readText(abs: string, given: string): string {
   try {

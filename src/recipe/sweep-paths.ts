@@ -4,6 +4,7 @@
 // and the closest key there.
 import type { JsonSchema } from '../plugin-api/schema.js';
 import type { ResolvedRecipe } from './types.js';
+import { isObject } from '../util/is-object.js';
 
 export type PathCheck =
   | { readonly ok: true; readonly value: unknown }
@@ -16,10 +17,6 @@ export type PathCheck =
       /** Keys available at `existing`. */
       readonly candidates: readonly string[];
     };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Walk `path` through plain JSON, matching keys that contain dots (longest first). */
 export function lookupPath(root: unknown, path: string): PathCheck {

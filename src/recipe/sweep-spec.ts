@@ -11,16 +11,13 @@ import type { PathSegment } from './recipe-path.js';
 import { schemaError } from './schema-errors.js';
 import { suggestionHint } from './suggest.js';
 import type { ParameterDomain, SweepMethod, SweepParameter, SweepSpec } from './sweep-types.js';
+import { isObject } from '../util/is-object.js';
 
 let validator: ValidateFunction | undefined;
 
 function sweepValidator(): ValidateFunction {
   validator ??= createAjv().compile(readSchema('sweep.schema.json'));
   return validator;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** A located E_SWEEP error. */

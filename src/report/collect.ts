@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { parseTrialsJsonl } from '../engine/sweep-record.js';
+import { isObject } from '../util/is-object.js';
 
 export interface StageInfo {
   readonly uses: string;
@@ -57,10 +58,6 @@ interface Unit {
   readonly seed: number;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly stages: ReadonlyMap<string, StageInfo>;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function readJson(file: string): unknown {
