@@ -12,6 +12,13 @@ import type { Terminal } from './terminal.js';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 
+/** The verbosity `--quiet` / `--verbose` ask for (verbose wins when both are given). */
+export function verbosityOf(opts: { quiet?: boolean; verbose?: boolean }): Verbosity {
+  if (opts.verbose === true) return 'verbose';
+  if (opts.quiet === true) return 'quiet';
+  return 'normal';
+}
+
 export interface RunLoggingOptions {
   readonly terminal: Terminal;
   readonly verbosity: Verbosity;

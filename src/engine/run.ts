@@ -7,7 +7,7 @@ import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
 import { executeNode } from './execute-node.js';
-import { RunLogging, type Verbosity } from './logging.js';
+import { RunLogging, verbosityOf } from './logging.js';
 import {
   planResolved,
   resolveRecipeArg,
@@ -61,12 +61,6 @@ export interface RunSummary {
   readonly durationMs: number;
   readonly backend: { name: string; versions: Record<string, string> };
   readonly nodes: readonly RunNodeSummary[];
-}
-
-function verbosity(opts: RunOptions): Verbosity {
-  if (opts.verbose === true) return 'verbose';
-  if (opts.quiet === true) return 'quiet';
-  return 'normal';
 }
 
 function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSummary[] {
@@ -127,12 +121,12 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const terminal = opts.terminal ?? new Terminal();
   const logging = new RunLogging({
     terminal,
-    verbosity: verbosity(opts),
+    verbosity: verbosityOf(opts),
     eventsFile: record.eventsFile,
   });
   const progress = new ProgressSink({
     terminal,
-    console: verbosity(opts) !== 'quiet',
+    console: verbosityOf(opts) !== 'quiet',
     record: (stageId, data) => logging.progress(stageId, data),
   });
   const log = logging.logger;

@@ -13,7 +13,7 @@ import { formatCombination } from '../recipe/sweep-spec.js';
 import { initBackend } from '../models/backend.js';
 import { Cache, resolveCacheRoot } from './cache.js';
 import { executeNode } from './execute-node.js';
-import { RunLogging, type Verbosity } from './logging.js';
+import { RunLogging, verbosityOf } from './logging.js';
 import type { ExecNode } from './plan.js';
 import { ProgressSink } from './progress.js';
 import { sha256FileSync } from '../util/file-hash.js';
@@ -56,10 +56,6 @@ export interface SweepSummary {
   readonly trials: { total: number; ok: number; failed: number; unfinished: number; alreadyDone: number };
   readonly nodes: { total: number; ran: number; cached: number; failed: number; skipped: number };
   readonly durationMs: number;
-}
-
-function verbosity(opts: SweepRunOptions): Verbosity {
-  return opts.verbose === true ? 'verbose' : opts.quiet === true ? 'quiet' : 'normal';
 }
 
 function errorJson(e: unknown): { code: string; message: string; hint?: string; stageId?: string } {
@@ -221,9 +217,9 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
   record.writeYaml('sweep.resolved.yaml', resolvedDoc(def));
 
   const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({ terminal, verbosity: verbosity(opts), eventsFile: record.eventsFile });
+  const logging = new RunLogging({ terminal, verbosity: verbosityOf(opts), eventsFile: record.eventsFile });
   const log = logging.logger;
-  const progress = new ProgressSink({ terminal, console: verbosity(opts) !== 'quiet', record: (id, data) => logging.progress(id, data) });
+  const progress = new ProgressSink({ terminal, console: verbosityOf(opts) !== 'quiet', record: (id, data) => logging.progress(id, data) });
   const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
   let backendInfo: { name: string; versions: Record<string, string> } = { name: graph.trials[0]?.plan.backend ?? backendChoice, versions: {} };
   let backendInit: Promise<string> | undefined;
@@ -282,7 +278,7 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
       cacheDir,
       hash: node.key,
       overwrite,
-      verbosity: verbosity(opts),
+      verbosity: verbosityOf(opts),
       eventsFile: record.eventsFile,
     });
   };
