@@ -3,13 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { isKernelWeight } from './prunable-layers.js';
 
-/** The kernel variable of layer `name` (same rule as prunable-layers.ts: the weight named kernel). */
+/** The kernel variable of layer `name` (the weight isKernelWeight picks). */
 export function kernelVariable(model: tfl.LayersModel, name: string): tf.Variable {
   const layer = model.layers.find((l) => l.name === name);
-  const weight = layer?.weights.find(
-    (w) => /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name),
-  );
+  const weight = layer?.weights.find(isKernelWeight);
   if (layer === undefined || weight === undefined) {
     throw new ScalpelError(
       ErrorCode.Data,

@@ -14,9 +14,13 @@ const kindByClass: Record<string, PrunableLayerKind> = {
 
 type Layer = tfl.LayersModel['layers'][number];
 
+/** The rule for "this weight is the layer's kernel" (the one pruned). */
+export function isKernelWeight(w: { readonly originalName: string; readonly name: string }): boolean {
+  return /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name);
+}
+
 function kernelIndex(layer: Layer): number {
-  const i = layer.weights.findIndex((w) => /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name));
-  return i;
+  return layer.weights.findIndex(isKernelWeight);
 }
 
 /** Prunable layers (those with a kernel of a supported kind), in model order. */
