@@ -2,7 +2,7 @@
 // `uses: prune` with `method: icbs`, with the same parameters.
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
 import type { Pruner, PruneArgs, PruneResult } from '../plugin-api/pruner.js';
-import { icbsPrunerSchema } from './schema.js';
+import { icbsPrunerSchema, icbsPrunerSchemaFor } from './schema.js';
 import { type IcbsParams, withDefaults } from './params.js';
 import { runIcbs } from './run-icbs.js';
 import { resolveSolver } from './solver-choice.js';
@@ -27,6 +27,7 @@ export const icbsPruner: Pruner<IcbsParams> = {
   get schema() {
     return icbsPrunerSchema();
   },
+  schemaFor: icbsPrunerSchemaFor,
   requiresDataset: true,
   async prune(args: PruneArgs<IcbsParams>): Promise<PruneResult> {
     const params = withDefaults(args.params);

@@ -1,13 +1,16 @@
 // The JSON Schemas of the icbs pruner and stage (schemas/pruners/icbs.schema.json and
-// schemas/stages/icbs.schema.json), with `solver` checked against the schema of each built-in
-// solver (an if/then per name), so a typo in solver parameters is a recipe error at validate
-// time with its line and column. Plugin solvers are checked when the stage starts.
+// schemas/stages/icbs.schema.json), with `solver` checked against the registered solvers: `uses`
+// must name one, and its other keys are checked against that solver's schema (an if/then per
+// name), so a typo in either is a recipe error at validate time with its line and column. The
+// static schemas know the built-in solvers; `schemaFor(registry)` adds those of plugins.
 import type { JsonSchema } from '../plugin-api/schema.js';
+import type { QuboSolver } from '../plugin-api/solver.js';
+import type { RegistryView } from '../plugin-api/registry-view.js';
 import { builtinSolvers } from '../solvers/index.js';
 import { readSchema } from '../util/schemas.js';
 
-function solverBranches(): JsonSchema[] {
-  return builtinSolvers.map((s) => {
+function solverBranches(solvers: readonly QuboSolver[]): JsonSchema[] {
+  return solvers.map((s) => {
     const rest = Object.fromEntries(
       Object.entries(s.schema).filter(([key]) => !['$schema', '$id', 'title'].includes(key)),
     );
@@ -19,23 +22,50 @@ function solverBranches(): JsonSchema[] {
   });
 }
 
-function withSolverChecks(base: JsonSchema): JsonSchema {
+function withSolverChecks(base: JsonSchema, solvers: readonly QuboSolver[]): JsonSchema {
   const properties = base.properties as Record<string, Record<string, unknown>>;
+  const solver = properties.solver ?? {};
+  const solverProps = (solver.properties ?? {}) as Record<string, Record<string, unknown>>;
   return {
     ...base,
-    properties: { ...properties, solver: { ...properties.solver, allOf: solverBranches() } },
+    properties: {
+      ...properties,
+      solver: {
+        ...solver,
+        properties: {
+          ...solverProps,
+          uses: { ...solverProps.uses, enum: solvers.map((s) => s.name) },
+        },
+        allOf: solverBranches(solvers),
+      },
+    },
   };
+}
+
+/** The solvers of a registry, in name order. */
+function registeredSolvers(registry: RegistryView): QuboSolver[] {
+  return registry.solverNames().map((name) => registry.solver(name));
 }
 
 let pruner: JsonSchema | undefined;
 let stage: JsonSchema | undefined;
 
 export function icbsPrunerSchema(): JsonSchema {
-  pruner ??= withSolverChecks(readSchema('pruners/icbs.schema.json'));
+  pruner ??= withSolverChecks(readSchema('pruners/icbs.schema.json'), builtinSolvers);
   return pruner;
 }
 
 export function icbsStageSchema(): JsonSchema {
-  stage ??= withSolverChecks(readSchema('stages/icbs.schema.json'));
+  stage ??= withSolverChecks(readSchema('stages/icbs.schema.json'), builtinSolvers);
   return stage;
+}
+
+/** The pruner's schema for the solvers of `registry` (built-in and plugins'). */
+export function icbsPrunerSchemaFor(registry: RegistryView): JsonSchema {
+  return withSolverChecks(readSchema('pruners/icbs.schema.json'), registeredSolvers(registry));
+}
+
+/** The stage's schema for the solvers of `registry` (built-in and plugins'). */
+export function icbsStageSchemaFor(registry: RegistryView): JsonSchema {
+  return withSolverChecks(readSchema('stages/icbs.schema.json'), registeredSolvers(registry));
 }

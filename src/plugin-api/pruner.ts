@@ -59,6 +59,12 @@ export interface Pruner<P = Record<string, unknown>> {
    * `layers`) itself: do not declare them.
    */
   readonly schema: JsonSchema;
+  /**
+   * Optional: the schema built from the registry, for pruners whose parameters name other
+   * registered entries (iCBS: `solver.uses` and that solver's parameters). When present, the
+   * prune stage validates recipes against it; `schema` should still describe the common shape.
+   */
+  schemaFor?(registry: RegistryView): JsonSchema;
   readonly calibration?: CalibrationNeeds;
   /** True for pruners (iCBS) that read training batches themselves rather than calibration statistics. */
   readonly requiresDataset?: boolean;

@@ -7,7 +7,7 @@ import { icbsPruner } from '../icbs/pruner.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { runPruner } from '../pruning/run-pruner.js';
-import { icbsStageSchema } from '../icbs/schema.js';
+import { icbsStageSchema, icbsStageSchemaFor } from '../icbs/schema.js';
 
 export const icbsStage = defineStage<Record<string, unknown>>({
   name: 'icbs',
@@ -17,6 +17,7 @@ export const icbsStage = defineStage<Record<string, unknown>>({
   get schema() {
     return icbsStageSchema();
   },
+  schemaFor: icbsStageSchemaFor,
   fingerprint: () => ({ pruner: 'icbs', version: icbsPruner.version }),
   output: 'model',
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],

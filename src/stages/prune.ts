@@ -25,7 +25,7 @@ export function pruneSchemaFor(registry: RegistryView): JsonSchema {
   return buildPruneSchema(
     registeredPruners(registry).map(({ pruner, origin }) => ({
       name: pruner.name,
-      schema: pruner.schema,
+      schema: pruner.schemaFor?.(registry) ?? pruner.schema,
       origin,
     })),
   );

@@ -8,7 +8,14 @@ import type { QuboSolver } from '../../src/plugin-api/solver.js';
 import type { RegistryView } from '../../src/plugin-api/registry-view.js';
 import { ErrorCode, ScalpelError } from '../../src/errors.js';
 import { repoRoot } from '../helpers/paths.js';
-import { icbsPrunerSchema, icbsStageSchema } from '../../src/icbs/schema.js';
+import {
+  icbsPrunerSchema,
+  icbsPrunerSchemaFor,
+  icbsStageSchema,
+  icbsStageSchemaFor,
+} from '../../src/icbs/schema.js';
+import { builtinRegistry } from '../../src/engine/builtins.js';
+import { exhaustive } from '../../src/solvers/exhaustive.js';
 import { compileSchema } from '../../src/recipe/ajv-instance.js';
 import { mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 import { pruneArgs, type RecordedEvent } from './prune-args.js';
@@ -149,11 +156,22 @@ describe('icbs: the pruner', () => {
       assert.equal(validate({ solver: { uses: 'sa', restarts: 3 } }), true);
       assert.equal(validate({ solver: { uses: 'sa', restart: 3 } }), false);
       assert.equal(validate({ solver: { uses: 'external' } }), false, 'external needs a command');
-      assert.equal(
-        validate({ solver: { uses: 'a-plugin-solver', anything: 1 } }),
-        true,
-        'plugin solvers are checked at run time',
-      );
+      assert.equal(validate({ solver: { uses: 'nope' } }), false, 'unknown solver name');
+      assert.equal(validate({ k: 512, blockSize: 512 }), false, 'k must be below blockSize');
+      assert.equal(validate({ k: 511, blockSize: 512 }), true);
+      assert.equal(validate({ k: 1024 }), false, 'k below the default blockSize 1024');
+    }
+  });
+
+  it('the registry-built schemas know plugin solvers and check their parameters', async () => {
+    const registry = (await builtinRegistry()).clone();
+    registry.registerAll({ solvers: [{ ...exhaustive, name: 'my-solver' }] }, 'my-plugin');
+    for (const schema of [icbsPrunerSchemaFor(registry), icbsStageSchemaFor(registry)]) {
+      const validate = compileSchema(schema);
+      assert.equal(validate({ solver: { uses: 'my-solver' } }), true);
+      assert.equal(validate({ solver: { uses: 'my-solver', anything: 1 } }), false);
+      assert.equal(validate({ solver: { uses: 'sa', restarts: 3 } }), true);
+      assert.equal(validate({ solver: { uses: 'nope' } }), false);
     }
   });
 
