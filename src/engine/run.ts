@@ -110,6 +110,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const recipe = plan.recipe;
   const started = new Date();
   const cwd = opts.cwd ?? process.cwd();
+  const overwrite = opts.noCache === true || opts.force === true;
+  // An unavailable backend is invalid input (exit 2), not a failed run: report it before a run
+  // record exists, so it leaves no directory behind.
+  const willRun = opts.signal?.aborted !== true && (plan.nodes.some((n) => !n.cached) || overwrite);
+  const earlyBackend = willRun ? await initBackend(plan.backendChoice) : undefined;
   const dir = createRunDir({
     out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined,
     runsDir: join(cwd, 'runs'),
@@ -141,7 +146,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   };
   let backendInit: Promise<string> | undefined;
   const ensureBackend = (): Promise<string> => {
-    backendInit ??= initBackend(plan.backendChoice).then((info) => {
+    backendInit ??= (
+      earlyBackend !== undefined ? Promise.resolve(earlyBackend) : initBackend(plan.backendChoice)
+    ).then((info) => {
       backendInfo = { name: info.name, versions: info.versions };
       log.info(`backend: ${info.name}`);
       return info.name;
@@ -149,7 +156,6 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     return backendInit;
   };
 
-  const overwrite = opts.noCache === true || opts.force === true;
   const artifacts = new Map<string, Artifact>();
   let outcomes = new Map<string, NodeOutcome>();
   let fatal: unknown;

@@ -1,0 +1,41 @@
+// Mistakes a new user makes on the command line, through the real CLI: each exits 2 with a
+// message saying what to do, prints no stack trace, and leaves nothing half-written behind.
+import { strict as assert } from 'node:assert';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/paths.js';
+import { runCli, writeRecipe } from './cli-helpers.js';
+
+const stackLine = /^\s{4}at /m;
+
+function installed(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('CLI: user mistakes', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = tempDir('scalpel-cli-mistakes-');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--backend tensorflow without tfjs-node: exit 2, says what to install, no run directory', async function () {
+    if (installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu')) this.skip();
+    const recipe = writeRecipe(dir, { a: { uses: 'count' } }, { file: 'tf.yaml' });
+    const out = join(dir, 'tf-run');
+    const r = await runCli(['run', recipe, '--backend', 'tensorflow', '--out', out], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /E_BACKEND: the tensorflow backend is not available/);
+    assert.match(r.stderr, /hint: .*@tensorflow\/tfjs-node/);
+    assert.doesNotMatch(r.stderr, stackLine);
+    assert.ok(!existsSync(out), 'no run record for invalid input');
+    assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0);
+  });
+});
