@@ -8,6 +8,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { ErrorCode, ScalpelError, isScalpelError, type SourceLocation } from '../errors.js';
 import { describeValue } from './describe.js';
 import { loadRecipe } from './load-recipe.js';
+import { isSweepFileData } from './schema-validation.js';
 import { parseRecipeYaml, type ParsedYaml } from './parse-yaml.js';
 import { suggestionHint } from './suggest.js';
 import { expandSweep } from './sweep-expand.js';
@@ -46,12 +47,22 @@ interface SweepSource {
   readonly set: readonly string[];
 }
 
+/** Is `file` a sweep file (rather than a recipe)? False when it cannot be read or parsed. */
+export function isSweepFile(file: string): boolean {
+  try {
+    const abs = resolve(file);
+    return isSweepFileData(parseRecipeYaml(abs, readText(abs, file)).toJSON());
+  } catch {
+    return false;
+  }
+}
+
 /** Tell a sweep file from a recipe and find the sweep section. */
 function readSource(file: string): SweepSource {
   const abs = resolve(file);
   const yaml = parseRecipeYaml(abs, readText(abs, file));
   const data = yaml.toJSON();
-  if (isObject(data) && 'recipe' in data && !('stages' in data)) {
+  if (isSweepFileData(data)) {
     for (const key of Object.keys(data)) {
       if (!sweepFileKeys.includes(key)) {
         throw sweepError(`a sweep file has no key '${key}'`, yaml.locate([key], { key: true }), suggestionHint(key, sweepFileKeys, 'key'));

@@ -2,7 +2,7 @@
 // message saying what to do, prints no stack trace, and leaves nothing half-written behind.
 import { strict as assert } from 'node:assert';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/paths.js';
 import { runCli, writeRecipe } from './cli-helpers.js';
@@ -37,5 +37,28 @@ describe('CLI: user mistakes', function () {
     assert.doesNotMatch(r.stderr, stackLine);
     assert.ok(!existsSync(out), 'no run record for invalid input');
     assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0);
+  });
+
+  it('run / plan on a sweep file: exit 2, pointing to scalpel sweep; validate accepts it as a sweep', async () => {
+    writeRecipe(dir, { a: { uses: 'count', with: { value: 1 } } }, { file: 'base.yaml' });
+    const sweepFile = join(dir, 'sweep.yaml');
+    writeFileSync(
+      sweepFile,
+      'recipe: base.yaml\nsweep:\n  parameters:\n    v: { paths: [stages.a.with.value], values: [1, 2] }\n',
+    );
+    for (const cmd of ['run', 'plan']) {
+      const r = await runCli([cmd, sweepFile], dir);
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.ok(
+        r.stderr.startsWith(`${sweepFile}:1:1: E_RECIPE_SCHEMA: this is a sweep file`),
+        r.stderr,
+      );
+      assert.match(r.stderr, /hint: run it with `scalpel sweep <file>`.*base\.yaml/);
+      assert.doesNotMatch(r.stderr, stackLine);
+    }
+    assert.ok(!existsSync(join(dir, 'runs')), 'no run record');
+    const v = await runCli(['validate', sweepFile], dir);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /sweep file valid — recipe .*base\.yaml, 2 trials/);
   });
 });
