@@ -2,7 +2,8 @@
 // message saying what to do, prints no stack trace, and leaves nothing half-written behind.
 import { strict as assert } from 'node:assert';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/paths.js';
 import { runCli, writeRecipe } from './cli-helpers.js';
@@ -37,6 +38,30 @@ describe('CLI: user mistakes', function () {
     assert.doesNotMatch(r.stderr, stackLine);
     assert.ok(!existsSync(out), 'no run record for invalid input');
     assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0);
+  });
+
+  it('--help and usage errors load neither tfjs nor vega (they answer at once)', async () => {
+    // A module hook (it runs in the loader thread) appends every resolved URL to a file.
+    const log = join(dir, 'loaded.txt');
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';\n` +
+        `export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
+    for (const args of [['--help'], ['run', '--help'], ['sweep', '--help'], ['report', '--frobnicate']]) {
+      rmSync(log, { force: true });
+      const r = await runCli(args, dir, { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` });
+      assert.ok(r.code === 0 || r.code === 2, r.stderr);
+      const urls = readFileSync(log, 'utf8');
+      assert.match(urls, /cli\/main\.js/, 'the hook saw the CLI load');
+      assert.doesNotMatch(urls, /@tensorflow|node_modules\/vega/, `${args.join(' ')} loaded tfjs or vega`);
+    }
   });
 
   it('run / plan on a sweep file: exit 2, pointing to scalpel sweep; validate accepts it as a sweep', async () => {

@@ -1,8 +1,6 @@
 // scalpel compare <dirs…>: the comparison table of run and sweep directories — grouped by method
 // and density, mean ± sample std over seeds, n, best marked, delta to a baseline method.
 import { Command, InvalidArgumentError } from 'commander';
-import { collectReportData } from '../../report/collect.js';
-import { compareTable } from '../../report/compare.js';
 import { compareFormats, formatCompare, type CompareFormat } from '../../report/format-compare.js';
 import { withDebug } from '../options.js';
 
@@ -25,7 +23,9 @@ export function compareCommand(): Command {
     .option('-f, --format <format>', 'table, md, csv or json', formatChoice, 'table')
     .option('-m, --metric <name>', 'metric of the evaluation stages (dotted for nested, e.g. params.nonzero)', 'accuracy')
     .option('-b, --baseline <method>', 'method the Δ column is relative to (default magnitude, if present)')
-    .action((dirs: string[], opts: CompareOpts) => {
+    .action(async (dirs: string[], opts: CompareOpts) => {
+      const { collectReportData } = await import('../../report/collect.js');
+      const { compareTable } = await import('../../report/compare.js');
       const data = collectReportData(dirs);
       const table = compareTable(data.rows, { metric: opts.metric, ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}) });
       process.stdout.write(formatCompare(table, opts.format) + '\n');

@@ -1,7 +1,6 @@
 // scalpel report <dirs…>: one self-contained HTML file (tables, charts as inline SVG, resolved
 // recipes, environment), plus each chart as an .svg file beside it.
 import { Command } from 'commander';
-import { writeReport } from '../../report/build-report.js';
 import { withDebug } from '../options.js';
 
 interface ReportOpts {
@@ -20,6 +19,8 @@ export function reportCommand(): Command {
     .option('-b, --baseline <method>', 'method the Δ column is relative to (default magnitude, if present)')
     .option('--title <text>', 'page title')
     .action(async (dirs: string[], opts: ReportOpts) => {
+      // Loaded on demand so `--help` does not pay for vega.
+      const { writeReport } = await import('../../report/build-report.js');
       const r = await writeReport(dirs, {
         metric: opts.metric,
         ...(opts.out !== undefined ? { out: opts.out } : {}),

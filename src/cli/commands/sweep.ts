@@ -2,7 +2,7 @@
 // graph (shared stages once), record trials.jsonl and results. Running the same command after an
 // interruption resumes the unfinished sweep. Exit 0 / 1 (a trial failed) / 130 (interrupted).
 import { Command } from 'commander';
-import { runSweep, type SweepSummary } from '../../engine/sweep-run.js';
+import type { SweepSummary } from '../../engine/sweep-run.js';
 import type { BackendChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
@@ -55,6 +55,8 @@ export function sweepCommand(): Command {
         'stopping the sweep — finished trials are kept; run the same command again to resume (Ctrl-C again quits now)',
       );
       try {
+        // Loaded on demand so `--help` does not pay for tfjs and the engine.
+        const { runSweep } = await import('../../engine/sweep-run.js');
         const summary = await runSweep(file, {
           set: opts.set,
           jobs: opts.jobs,
