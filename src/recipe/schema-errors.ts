@@ -268,6 +268,25 @@ function discriminatorValues(schema: Record<string, unknown>): string[] {
   return out;
 }
 
+/**
+ * An unknown top-level key of one branch of a discriminated schema (the prune stage: one branch
+ * per pruner) that another branch declares: say whose parameter it is, e.g. `percdamp` given to
+ * magnitude is sparsegpt's.
+ */
+function withOwnerHint(p: Problem, e: ErrorObject, root: unknown): Problem {
+  if (e.keyword !== 'additionalProperties' || e.instancePath !== '') return p;
+  if (root === null || typeof root !== 'object') return p;
+  const schema = root as Record<string, unknown>;
+  if (schema.discriminator === undefined || !Array.isArray(schema.oneOf)) return p;
+  const key = String((e.params as Record<string, unknown>).additionalProperty);
+  const owners = (schema.oneOf as Record<string, unknown>[])
+    .filter((b) => key in ((b.properties ?? {}) as object) && typeof b.title === 'string')
+    .map((b) => String(b.title));
+  if (owners.length === 0) return p;
+  const whose = `'${key}' is a parameter of ${owners.join(', ')}`;
+  return { ...p, hint: p.hint !== undefined ? `${whose}; ${p.hint}` : whose };
+}
+
 /** A `--set` that put the value at (or inside, or around) this path, if any. */
 export function overrideFor(
   path: RecipePath,
@@ -280,7 +299,7 @@ export function overrideFor(
 /** Turn a list of ajv errors into one ScalpelError (the most useful problem first). */
 export function schemaError(errors: readonly ErrorObject[], ctx: SchemaErrorContext): ScalpelError {
   const problems = selectErrors(errors).map((e) => {
-    const p = toProblem(e, ctx.basePath);
+    const p = withOwnerHint(toProblem(e, ctx.basePath), e, ctx.rootSchema);
     const title = branchTitle(e.schemaPath, ctx.rootSchema);
     return title === undefined ? p : { ...p, text: `${p.text} (${title})` };
   });

@@ -64,6 +64,18 @@ describe('CLI: user mistakes', function () {
     }
   });
 
+  it('stages prune lists each pruner with its own parameters; an unknown name lists each name once', async () => {
+    const r = await runCli(['stages', 'prune'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Parameters by `method`/);
+    assert.match(r.stdout, /^\s+sparsegpt\s+percdamp \(0\.01\), blocksize \(128\), pattern$/m);
+    assert.match(r.stdout, /^\s+wanda\s+granularity \("per-output"\), pattern$/m);
+    assert.match(r.stdout, /^\s+icbs\s+init, initSamples \(1000\),/m);
+    const typo = await runCli(['stages', 'nope'], dir);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr.match(/'icbs'/g)?.length, 1, typo.stderr);
+  });
+
   it('run / plan on a sweep file: exit 2, pointing to scalpel sweep; validate accepts it as a sweep', async () => {
     writeRecipe(dir, { a: { uses: 'count', with: { value: 1 } } }, { file: 'base.yaml' });
     const sweepFile = join(dir, 'sweep.yaml');

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { EntryKind, Registry, RegistryEntry } from '../../engine/registry.js';
+import type { JsonSchema } from '../../plugin-api/schema.js';
 import { suggestionHint } from '../../recipe/suggest.js';
 import { describeParams } from '../schema-params.js';
 import { renderTable } from '../table.js';
@@ -61,7 +62,33 @@ function renderList(registry: Registry): string {
   return out.join('\n');
 }
 
-function renderOne(e: RegistryEntry): string {
+/**
+ * For a stage type whose parameters depend on what is registered (the prune stage: one branch
+ * per pruner, picked by `method`), each choice with its own parameters beyond the common ones.
+ */
+function choicesSection(registry: Registry, e: RegistryEntry): string[] {
+  if (e.kind !== 'stage') return [];
+  const schema = registry.paramsSchema('stage', e.name);
+  const tag = (schema.discriminator as { propertyName?: unknown } | undefined)?.propertyName;
+  const branches = schema.oneOf;
+  if (typeof tag !== 'string' || !Array.isArray(branches)) return [];
+  const common = new Set(describeParams(e.value.schema).map((p) => p.name.split('.')[0]));
+  const rows = branches.flatMap((b: JsonSchema) => {
+    const value = ((b.properties as Record<string, JsonSchema> | undefined)?.[tag] ?? {}).const;
+    if (typeof value !== 'string') return [];
+    const own = describeParams(b)
+      .filter((p) => !p.name.includes('.') && !common.has(p.name))
+      .map((p) => `${p.name}${p.default !== undefined && !/^[{[]/.test(p.default) ? ` (${p.default})` : ''}`);
+    return [[value, own.length > 0 ? own.join(', ') : '-']];
+  });
+  return [
+    '',
+    `Parameters by \`${tag}\` (besides the ones above; \`scalpel stages <${tag}>\` describes them):`,
+    renderTable([[tag, 'its parameters (default)'], ...rows], { indent: '  ' }),
+  ];
+}
+
+function renderOne(registry: Registry, e: RegistryEntry): string {
   const word = e.kind === 'stage' ? 'stage type' : e.kind;
   const version = versionOf(e) !== undefined ? `, version ${versionOf(e)}` : '';
   const lines = [
@@ -96,6 +123,7 @@ function renderOne(e: RegistryEntry): string {
       ),
     );
   }
+  lines.push(...choicesSection(registry, e));
   return lines.join('\n');
 }
 
@@ -104,7 +132,8 @@ function findEntries(registry: Registry, name: string): RegistryEntry[] {
     .filter(({ kind }) => registry.has(kind, name))
     .map(({ kind }) => registry.entry(kind, name));
   if (found.length === 0) {
-    const all = kinds.flatMap(({ kind }) => registry.entries(kind).map((e) => e.name));
+    // A name can be both a stage type and a pruner (icbs): list it once.
+    const all = [...new Set(kinds.flatMap(({ kind }) => registry.entries(kind).map((e) => e.name)))];
     throw new ScalpelError(
       ErrorCode.UnknownName,
       `no stage type, pruner or solver is called '${name}'`,
@@ -135,7 +164,7 @@ export function stagesCommand(): Command {
           : kinds.flatMap(({ kind }) => registry.entries(kind));
       let text: string;
       if (opts.json === true) text = JSON.stringify(entries.map(entryJson), null, 2);
-      else if (name !== undefined) text = entries.map(renderOne).join('\n\n');
+      else if (name !== undefined) text = entries.map((e) => renderOne(registry, e)).join('\n\n');
       else text = renderList(registry);
       process.stdout.write(text + '\n');
     });
