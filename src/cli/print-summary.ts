@@ -7,6 +7,8 @@ import { formatError } from './report-error.js';
 import { renderTable } from './table.js';
 
 function detail(n: RunSummary['nodes'][number]): string {
+  // What a stage threw while being stopped (an abort error, wrapped) is not news to the user.
+  if (n.status === 'interrupted') return 'stopped: run interrupted (not cached; a rerun redoes it)';
   if (n.error !== undefined) return `${n.error.code}: ${n.error.message}`;
   if (n.skippedBecause === 'interrupted') return 'not started: run interrupted';
   if (n.skippedBecause !== undefined) return `because '${n.skippedBecause}' failed`;
