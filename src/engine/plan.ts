@@ -16,7 +16,8 @@ import { Cache, resolveCacheRoot } from './cache.js';
 import { buildDag } from './dag.js';
 import { nodeHash } from './hash.js';
 import type { SchedulerNode } from './scheduler.js';
-import { resolveRecipePath, stageSeed, wrapStageError } from './stage-context.js';
+import { stageFingerprint } from './fingerprint.js';
+import { stageSeed, wrapStageError } from './stage-context.js';
 
 export interface PlanOptions {
   /** `--set path=value` overrides (only when a file is given). */
@@ -109,22 +110,7 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
   for (const { stage } of buildDag(recipe).order) {
     const type = stage.type;
     const plugin = originOf(recipe.registry, stage.uses);
-    let fingerprint: unknown;
-    if (type.fingerprint !== undefined) {
-      try {
-        fingerprint = await type.fingerprint(stage.params, {
-          recipeDir,
-          resolvePath: (p: string) => resolveRecipePath(recipeDir, p),
-          registry: recipe.registry,
-        });
-      } catch (e) {
-        throw wrapStageError(e, {
-          stageId: stage.id,
-          stageType: `${stage.uses} fingerprint`,
-          plugin,
-        });
-      }
-    }
+    const fingerprint = await stageFingerprint(recipe, stage);
     const inputs = stage.needs.map((id) => {
       const h = hashes.get(id);
       if (h === undefined)
@@ -184,3 +170,4 @@ export async function planRecipe(
 ): Promise<Plan> {
   return planResolved(await resolveRecipeArg(recipe, opts), opts);
 }
+

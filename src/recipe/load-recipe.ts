@@ -5,6 +5,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { ErrorCode, ScalpelError, type SourceLocation } from '../errors.js';
 import { builtinRegistry } from '../engine/builtins.js';
 import { buildDag, type Dag } from '../engine/dag.js';
+import { stageFingerprint } from '../engine/fingerprint.js';
 import { loadRecipePlugins } from '../engine/plugin-loader.js';
 import { applyOverrides } from './overrides.js';
 import { parseRecipeYaml } from './parse-yaml.js';
@@ -139,11 +140,14 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions = {}):
   };
 }
 
-/** loadRecipe plus the stage graph checks (missing needs, cycles, input kinds). */
+/** loadRecipe plus the stage graph checks (missing needs, cycles, input kinds) and the files stages read. */
 export async function validateRecipe(
   file: string,
   options: LoadRecipeOptions = {},
 ): Promise<{ recipe: ResolvedRecipe; dag: Dag }> {
   const recipe = await loadRecipe(file, options);
-  return { recipe, dag: buildDag(recipe) };
+  const dag = buildDag(recipe);
+  // Files the stages read (the model, dataset files) must exist and be readable.
+  for (const node of dag.order) await stageFingerprint(recipe, node.stage);
+  return { recipe, dag };
 }
