@@ -2,6 +2,7 @@
 // building it, copied into the stage's 'model' artifact, with its prunable layers reported.
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
 import { sha256File } from '../util/file-hash.js';
 import { writeModelArtifact } from '../models/model-artifact.js';
 import { loadLayersModelFromFile } from '../models/model-files.js';
@@ -24,6 +25,20 @@ async function weightFiles(modelJson: string): Promise<string[]> {
   }
 }
 
+/** `path: models/foo` (the folder) instead of `models/foo/model.json`: say which file to name. */
+async function notADirectory(abs: string, given: string): Promise<void> {
+  const stats = await fs.stat(abs).catch(() => undefined);
+  if (stats?.isDirectory() !== true) return;
+  const inside = (await fs.readdir(abs).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+  const pick = inside.includes('model.json') ? 'model.json' : inside[0];
+  throw new ScalpelError(ErrorCode.Io, `path ${given} is a directory, not a model.json file`, {
+    hint:
+      pick !== undefined
+        ? `did you mean path: ${join(given, pick)}?`
+        : 'point path at the model.json of a tfjs LayersModel (weight files next to it)',
+  });
+}
+
 export const loadModelStage = defineStage<LoadModelParams>({
   name: 'load-model',
   version: '1',
@@ -35,6 +50,7 @@ export const loadModelStage = defineStage<LoadModelParams>({
   // The files' contents, so editing the model invalidates the cache even when the path stays.
   async fingerprint(params, ctx) {
     const modelJson = ctx.resolvePath(params.path);
+    await notADirectory(modelJson, params.path);
     const weights: Record<string, string> = {};
     for (const p of await weightFiles(modelJson)) weights[p] = await sha256File(join(dirname(modelJson), p));
     return { modelJson: await sha256File(modelJson), weights };
