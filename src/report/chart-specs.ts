@@ -88,12 +88,24 @@ interface CurvePoint {
   value: number;
 }
 
+/**
+ * The quality curve an iterative pruning stage reported: `curve` at the top of its metrics, or
+ * under the pruner's own key (`icbs.curve`: runPruner spreads a pruner's `info` into the metrics,
+ * and iCBS keeps its record under `icbs`).
+ */
+function pruneCurve(r: EvalRow): Record<string, unknown>[] | undefined {
+  const m = r.pruneMetrics;
+  if (m === undefined) return undefined;
+  const own = m[r.method];
+  const c = m['curve'] ?? (own !== null && typeof own === 'object' ? (own as Record<string, unknown>)['curve'] : undefined);
+  return Array.isArray(c) && c.length > 0 ? (c as Record<string, unknown>[]) : undefined;
+}
+
 /** Points of the `curve` arrays reported by iterative pruning stages (iCBS). */
 export function curvePoints(rows: readonly EvalRow[], metric: string): { metric: string; points: CurvePoint[] } | undefined {
   const seen = new Set<string>();
   const withCurve = rows.filter((r) => {
-    const c = r.pruneMetrics?.['curve'];
-    if (!Array.isArray(c) || c.length === 0 || r.pruneStage === undefined) return false;
+    if (pruneCurve(r) === undefined || r.pruneStage === undefined) return false;
     const key = `${r.source}|${r.trial ?? ''}|${r.pruneStage}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -102,13 +114,13 @@ export function curvePoints(rows: readonly EvalRow[], metric: string): { metric:
   if (withCurve.length === 0) return undefined;
   const keys = ['accuracy', 'loss', 'predictedDeltaL'];
   const candidates = [metric, ...keys.filter((k) => k !== metric)];
-  const first = withCurve[0]?.pruneMetrics?.['curve'] as Record<string, unknown>[];
+  const first = (withCurve[0] !== undefined ? pruneCurve(withCurve[0]) : undefined) ?? [];
   const chosen = candidates.find((k) => first.some((p) => typeof p[k] === 'number'));
   if (chosen === undefined) return undefined;
   const points: CurvePoint[] = [];
   for (const r of withCurve) {
     const series = `${r.method} · d=${r.density} · seed ${r.seed}`;
-    for (const p of r.pruneMetrics?.['curve'] as Record<string, unknown>[]) {
+    for (const p of pruneCurve(r) ?? []) {
       const value = metricValue(p, chosen);
       const step = p['step'];
       const elapsed = p['elapsedMs'];
