@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { ErrorCode, ScalpelError, isScalpelError, type SourceLocation } from '../errors.js';
 import { describeValue } from './describe.js';
+import { buildDag } from '../engine/dag.js';
 import { loadRecipe } from './load-recipe.js';
 import { isSweepFileData } from './schema-validation.js';
 import { parseRecipeYaml, type ParsedYaml } from './parse-yaml.js';
@@ -138,6 +139,7 @@ function parameterFor(spec: SweepSpec, errPath: string | undefined): SweepSpec['
 async function loadTrial(t: TrialSpec, spec: SweepSpec, recipeFile: string, baseSet: readonly string[], opts: LoadSweepOptions): Promise<Trial> {
   try {
     const recipe = await loadRecipe(recipeFile, { ...opts, set: [...baseSet, ...t.overrides] });
+    buildDag(recipe); // a trial's values may change what its stages need (method: wanda → calibration)
     return { ...t, recipe };
   } catch (e) {
     if (!isScalpelError(e)) throw e;

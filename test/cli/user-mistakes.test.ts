@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/paths.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
 import { runCli, writeRecipe } from './cli-helpers.js';
 
 const stackLine = /^\s{4}at /m;
@@ -74,6 +74,28 @@ describe('CLI: user mistakes', function () {
     const typo = await runCli(['stages', 'nope'], dir);
     assert.equal(typo.code, 2);
     assert.equal(typo.stderr.match(/'icbs'/g)?.length, 1, typo.stderr);
+  });
+
+  it('validate on a sweep checks each trial\'s stage graph (a method that needs a calibrate stage)', async () => {
+    const model = join(repoRoot, 'assets', 'garment-classifier', 'model.json');
+    const file = join(dir, 'method-sweep.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'stages:',
+        `  model: { uses: load-model, with: { path: ${JSON.stringify(model)} } }`,
+        '  prune: { uses: prune, needs: [model], with: { method: magnitude, density: 0.5 } }',
+        'sweep:',
+        '  parameters:',
+        '    m: { paths: [stages.prune.with.method], values: [magnitude, wanda] }',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['validate', file], dir);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /E_SWEEP: trial \d+ \(m='wanda'\) is invalid: E_GRAPH: .*'calibration'/);
+    assert.match(r.stderr, /hint: add a stage that produces 'calibration' \(uses: calibrate\)/);
   });
 
   it('run / plan on a sweep file: exit 2, pointing to scalpel sweep; validate accepts it as a sweep', async () => {
