@@ -100,10 +100,17 @@ function upstreamPrune(stages: ReadonlyMap<string, StageInfo>, id: string): stri
   return undefined;
 }
 
+/**
+ * An evaluation is a stage that reports a quality number (`accuracy` or `loss`, as the evaluate
+ * stage does) and is not itself a pruning stage. Loading, calibration and export stages report
+ * numbers too (parameter counts, sizes) but are not evaluations.
+ */
+export function isEvaluationMetrics(m: unknown): boolean {
+  return isObject(m) && !isPruneMetrics(m) && (typeof m['accuracy'] === 'number' || typeof m['loss'] === 'number');
+}
+
 function unitRows(u: Unit): EvalRow[] {
-  const evals = [...u.stages.entries()].filter(
-    ([, s]) => isObject(s.metrics) && !isPruneMetrics(s.metrics) && Object.values(s.metrics).some((v) => typeof v === 'number'),
-  );
+  const evals = [...u.stages.entries()].filter(([, s]) => isEvaluationMetrics(s.metrics));
   const base = evals.map(([id, s]) => {
     const pruneId = upstreamPrune(u.stages, id);
     const p = pruneId !== undefined ? u.stages.get(pruneId) : undefined;
