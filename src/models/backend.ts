@@ -72,7 +72,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     if (probe.pkg === undefined) {
       throw new ScalpelError(ErrorCode.Backend, 'the tensorflow backend is not available', {
         hint:
-          'install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA); their install ' +
+          'install it in your project: `npm i @tensorflow/tfjs-node` (CPU) or `npm i @tensorflow/tfjs-node-gpu` (CUDA); their install ' +
           'script downloads libtensorflow, which needs internet access. Or use backend: wasm. ' +
           `Load errors: ${probe.error ?? ''}`,
       });
