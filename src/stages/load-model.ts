@@ -14,22 +14,53 @@ export type LoadModelParams = {
   path: string;
 };
 
-/** Weight file paths listed in a model.json (none when it cannot be parsed: loading reports that). */
-async function weightFiles(modelJson: string): Promise<string[]> {
+/**
+ * Weight file paths listed in a model.json. A file that is not a LayersModel model.json is an
+ * error here already, so `validate` and `plan` report it before anything runs. (A missing file
+ * is left to the hashing, which names it.)
+ */
+async function weightFiles(modelJson: string, given: string): Promise<string[]> {
+  let text: string;
   try {
-    const json = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { weightsManifest?: { paths?: unknown }[] };
-    const paths = (json.weightsManifest ?? []).flatMap((g) => (Array.isArray(g.paths) ? g.paths : []));
-    return paths.filter((p): p is string => typeof p === 'string');
+    text = await fs.readFile(modelJson, 'utf8');
   } catch {
     return [];
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `path ${given} is not valid JSON: ${(e as Error).message}`,
+      {
+        hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
+      },
+    );
+  }
+  const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: { paths?: unknown }[] };
+  if (typeof json !== 'object' || obj.modelTopology === undefined) {
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `path ${given} is not a tfjs LayersModel model.json (no modelTopology)`,
+      {
+        hint: 'point path at the model.json of a tfjs LayersModel; graph models (tf.loadGraphModel) cannot be pruned',
+      },
+    );
+  }
+  const manifest = Array.isArray(obj.weightsManifest) ? obj.weightsManifest : [];
+  return manifest
+    .flatMap((g) => (Array.isArray(g.paths) ? g.paths : []))
+    .filter((p): p is string => typeof p === 'string');
 }
 
 /** `path: models/foo` (the folder) instead of `models/foo/model.json`: say which file to name. */
 async function notADirectory(abs: string, given: string): Promise<void> {
   const stats = await fs.stat(abs).catch(() => undefined);
   if (stats?.isDirectory() !== true) return;
-  const inside = (await fs.readdir(abs).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+  const inside = (await fs.readdir(abs).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.json'),
+  );
   const pick = inside.includes('model.json') ? 'model.json' : inside[0];
   throw new ScalpelError(ErrorCode.Io, `path ${given} is a directory, not a model.json file`, {
     hint:
@@ -42,7 +73,8 @@ async function notADirectory(abs: string, given: string): Promise<void> {
 export const loadModelStage = defineStage<LoadModelParams>({
   name: 'load-model',
   version: '1',
-  description: 'Load a TensorFlow.js LayersModel (model.json + weights) and list its prunable layers',
+  description:
+    'Load a TensorFlow.js LayersModel (model.json + weights) and list its prunable layers',
   schema: readSchema('stages/load-model.schema.json'),
   output: 'model',
   inputs: [],
@@ -52,7 +84,8 @@ export const loadModelStage = defineStage<LoadModelParams>({
     const modelJson = ctx.resolvePath(params.path);
     await notADirectory(modelJson, params.path);
     const weights: Record<string, string> = {};
-    for (const p of await weightFiles(modelJson)) weights[p] = await sha256File(join(dirname(modelJson), p));
+    for (const p of await weightFiles(modelJson, params.path))
+      weights[p] = await sha256File(join(dirname(modelJson), p));
     return { modelJson: await sha256File(modelJson), weights };
   },
 
@@ -72,7 +105,12 @@ export const loadModelStage = defineStage<LoadModelParams>({
         metrics: {
           totalParams: manifest.paramCount,
           prunableParams,
-          prunableLayers: layers.map((l) => ({ name: l.name, kind: l.kind, kernelShape: [...l.kernelShape], params: l.paramCount })),
+          prunableLayers: layers.map((l) => ({
+            name: l.name,
+            kind: l.kind,
+            kernelShape: [...l.kernelShape],
+            params: l.paramCount,
+          })),
         },
       };
     } finally {
