@@ -170,4 +170,3 @@ export async function planRecipe(
 ): Promise<Plan> {
   return planResolved(await resolveRecipeArg(recipe, opts), opts);
 }
-

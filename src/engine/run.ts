@@ -162,7 +162,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   try {
     log.info(`run ${recipe.name} → ${dir}`);
     if (recipe.sweep !== undefined)
-      log.warn('the recipe has a sweep: section; run runs it once as written (scalpel sweep runs the trials)');
+      log.warn(
+        'the recipe has a sweep: section; run runs it once as written (scalpel sweep runs the trials)',
+      );
     const removed = plan.cache.cleanStale();
     if (removed > 0)
       log.info(

@@ -56,7 +56,9 @@ function dropEmptyValues(data: Record<string, unknown>): void {
 }
 
 /** A sweep file `{ recipe: <path>, sweep: {...} }` rather than a recipe (docs/sweeps.md). */
-export function isSweepFileData(data: unknown): data is Record<string, unknown> & { recipe: unknown } {
+export function isSweepFileData(
+  data: unknown,
+): data is Record<string, unknown> & { recipe: unknown } {
   return isObject(data) && 'recipe' in data && !('stages' in data);
 }
 
@@ -77,11 +79,16 @@ export function validateRecipeShape(
     );
   }
   if (isSweepFileData(data)) {
-    const named = typeof data.recipe === 'string' ? `, such as the one it names (${data.recipe})` : '';
-    throw new ScalpelError(ErrorCode.RecipeSchema, 'this is a sweep file ({ recipe, sweep }), not a recipe', {
-      location: yaml.locate([]),
-      hint: `run it with \`scalpel sweep <file>\`; \`scalpel run\` and \`scalpel plan\` take a recipe${named}`,
-    });
+    const named =
+      typeof data.recipe === 'string' ? `, such as the one it names (${data.recipe})` : '';
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      'this is a sweep file ({ recipe, sweep }), not a recipe',
+      {
+        location: yaml.locate([]),
+        hint: `run it with \`scalpel sweep <file>\`; \`scalpel run\` and \`scalpel plan\` take a recipe${named}`,
+      },
+    );
   }
   // A clear message for the one mistake the schema would word poorly.
   const version = data.version;

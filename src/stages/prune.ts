@@ -62,7 +62,10 @@ export const pruneStage: StageType<PruneStageParams> = {
     return [
       { kind: 'model' },
       stats.length > 0
-        ? { kind: 'calibration', reason: `${who} reads ${stats.map((k) => statWords[k]).join(', ')}` }
+        ? {
+            kind: 'calibration',
+            reason: `${who} reads ${stats.map((k) => statWords[k]).join(', ')}`,
+          }
         : { kind: 'calibration', optional: true },
       pruner.requiresDataset === true
         ? { kind: 'dataset', reason: `${who} reads the training data` }

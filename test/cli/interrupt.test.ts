@@ -96,7 +96,10 @@ describe('CLI run: interruption', function () {
       `the stage was stopped, not waited for (${Date.now() - t0} ms)`,
     );
     assert.doesNotMatch(r.stderr + r.stdout, /^\s+at /m, 'no stack trace');
-    assert.match(r.stdout, /slow\s+sleep-and-write\s+interrupted\s+\S+\s+stopped: run interrupted \(not cached/);
+    assert.match(
+      r.stdout,
+      /slow\s+sleep-and-write\s+interrupted\s+\S+\s+stopped: run interrupted \(not cached/,
+    );
     assert.doesNotMatch(r.stdout, /aborted/i, 'the abort error is not shown as a failure');
     assert.match(r.stdout, /c\s+count\s+skipped\s+not started: run interrupted/);
 

@@ -54,13 +54,24 @@ describe('CLI: user mistakes', function () {
       register,
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
     );
-    for (const args of [['--help'], ['run', '--help'], ['sweep', '--help'], ['report', '--frobnicate']]) {
+    for (const args of [
+      ['--help'],
+      ['run', '--help'],
+      ['sweep', '--help'],
+      ['report', '--frobnicate'],
+    ]) {
       rmSync(log, { force: true });
-      const r = await runCli(args, dir, { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` });
+      const r = await runCli(args, dir, {
+        NODE_OPTIONS: `--import ${pathToFileURL(register).href}`,
+      });
       assert.ok(r.code === 0 || r.code === 2, r.stderr);
       const urls = readFileSync(log, 'utf8');
       assert.match(urls, /cli\/main\.js/, 'the hook saw the CLI load');
-      assert.doesNotMatch(urls, /@tensorflow|node_modules\/vega/, `${args.join(' ')} loaded tfjs or vega`);
+      assert.doesNotMatch(
+        urls,
+        /@tensorflow|node_modules\/vega/,
+        `${args.join(' ')} loaded tfjs or vega`,
+      );
     }
   });
 
@@ -76,7 +87,7 @@ describe('CLI: user mistakes', function () {
     assert.equal(typo.stderr.match(/'icbs'/g)?.length, 1, typo.stderr);
   });
 
-  it('validate on a sweep checks each trial\'s stage graph (a method that needs a calibrate stage)', async () => {
+  it("validate on a sweep checks each trial's stage graph (a method that needs a calibrate stage)", async () => {
     const model = join(repoRoot, 'assets', 'garment-classifier', 'model.json');
     const file = join(dir, 'method-sweep.yaml');
     writeFileSync(

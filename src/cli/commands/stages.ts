@@ -78,7 +78,10 @@ function choicesSection(registry: Registry, e: RegistryEntry): string[] {
     if (typeof value !== 'string') return [];
     const own = describeParams(b)
       .filter((p) => !p.name.includes('.') && !common.has(p.name))
-      .map((p) => `${p.name}${p.default !== undefined && !/^[{[]/.test(p.default) ? ` (${p.default})` : ''}`);
+      .map(
+        (p) =>
+          `${p.name}${p.default !== undefined && !/^[{[]/.test(p.default) ? ` (${p.default})` : ''}`,
+      );
     return [[value, own.length > 0 ? own.join(', ') : '-']];
   });
   return [
@@ -133,7 +136,9 @@ function findEntries(registry: Registry, name: string): RegistryEntry[] {
     .map(({ kind }) => registry.entry(kind, name));
   if (found.length === 0) {
     // A name can be both a stage type and a pruner (icbs): list it once.
-    const all = [...new Set(kinds.flatMap(({ kind }) => registry.entries(kind).map((e) => e.name)))];
+    const all = [
+      ...new Set(kinds.flatMap(({ kind }) => registry.entries(kind).map((e) => e.name))),
+    ];
     throw new ScalpelError(
       ErrorCode.UnknownName,
       `no stage type, pruner or solver is called '${name}'`,
