@@ -5,7 +5,7 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { EntryKind, Registry, RegistryEntry } from '../../engine/registry.js';
 import type { JsonSchema } from '../../plugin-api/schema.js';
 import { suggestionHint } from '../../recipe/suggest.js';
-import { describeParams } from '../schema-params.js';
+import { describeParams, type ParamDoc } from '../schema-params.js';
 import { renderTable } from '../table.js';
 import { withDebug } from '../options.js';
 
@@ -91,6 +91,53 @@ function choicesSection(registry: Registry, e: RegistryEntry): string[] {
   ];
 }
 
+/** Columns of the terminal, when stdout is one (piped output is never wrapped). */
+function terminalWidth(): number | undefined {
+  return process.stdout.isTTY ? process.stdout.columns : undefined;
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/**
+ * The parameter table; when it is wider than the terminal, one block per parameter instead
+ * (name, type and default on a line, the description wrapped below it).
+ */
+export function renderParams(params: readonly ParamDoc[], width?: number): string {
+  const defaultOf = (p: ParamDoc): string => p.default ?? (p.required ? '(required)' : '-');
+  const table = renderTable(
+    [
+      ['name', 'type', 'default', 'description'],
+      ...params.map((p) => [p.name, p.type, defaultOf(p), p.description]),
+    ],
+    { indent: '  ' },
+  );
+  if (width === undefined || table.split('\n').every((l) => [...l].length <= width)) return table;
+  return params
+    .map((p) => {
+      const tail = p.required
+        ? '  (required)'
+        : p.default !== undefined
+          ? `  default ${p.default}`
+          : '';
+      const head = `  ${p.name}  ${p.type}${tail}`;
+      const body = wrap(p.description, Math.max(20, width - 6)).map((l) => `      ${l}`);
+      return [head, ...body].join('\n');
+    })
+    .join('\n');
+}
+
 function renderOne(registry: Registry, e: RegistryEntry): string {
   const word = e.kind === 'stage' ? 'stage type' : e.kind;
   const version = versionOf(e) !== undefined ? `, version ${versionOf(e)}` : '';
@@ -110,22 +157,7 @@ function renderOne(registry: Registry, e: RegistryEntry): string {
   }
   const params = describeParams(e.value.schema);
   lines.push('', params.length === 0 ? 'No parameters.' : 'Parameters:');
-  if (params.length > 0) {
-    lines.push(
-      renderTable(
-        [
-          ['name', 'type', 'default', 'description'],
-          ...params.map((p) => [
-            p.name,
-            p.type,
-            p.default ?? (p.required ? '(required)' : '-'),
-            p.description,
-          ]),
-        ],
-        { indent: '  ' },
-      ),
-    );
-  }
+  if (params.length > 0) lines.push(renderParams(params, terminalWidth()));
   lines.push(...choicesSection(registry, e));
   return lines.join('\n');
 }
