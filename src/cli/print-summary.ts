@@ -12,7 +12,23 @@ function detail(n: RunSummary['nodes'][number]): string {
   if (n.error !== undefined) return `${n.error.code}: ${n.error.message}`;
   if (n.skippedBecause === 'interrupted') return 'not started: run interrupted';
   if (n.skippedBecause !== undefined) return `because '${n.skippedBecause}' failed`;
-  return '';
+  return headline(n.metrics);
+}
+
+/** The numbers a user looks for first: an evaluation's accuracy and loss, a pruner's density. */
+function headline(m: Readonly<Record<string, unknown>> | undefined): string {
+  if (m === undefined) return '';
+  const parts: string[] = [];
+  const num = (k: string): number | undefined =>
+    typeof m[k] === 'number' ? (m[k] as number) : undefined;
+  const accuracy = num('accuracy');
+  const loss = num('loss');
+  const density = num('density');
+  if (accuracy !== undefined) parts.push(`accuracy ${(100 * accuracy).toFixed(2)}%`);
+  if (loss !== undefined) parts.push(`loss ${loss.toFixed(4)}`);
+  if (accuracy === undefined && typeof m['method'] === 'string' && density !== undefined)
+    parts.push(`${m['method']}, density ${(100 * density).toFixed(2)}%`);
+  return parts.join(', ');
 }
 
 export function renderSummary(s: RunSummary, opts: { debug: boolean; cwd?: string }): string {

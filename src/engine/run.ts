@@ -49,6 +49,8 @@ export interface RunNodeSummary {
   readonly error?: ScalpelError;
   /** For skipped nodes: the stage id whose failure caused it, or 'interrupted'. */
   readonly skippedBecause?: string;
+  /** What the stage reported, for nodes that ran or came from the cache. */
+  readonly metrics?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunSummary {
@@ -63,7 +65,11 @@ export interface RunSummary {
   readonly nodes: readonly RunNodeSummary[];
 }
 
-function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSummary[] {
+function nodeSummaries(
+  plan: Plan,
+  byKey: Map<string, NodeOutcome>,
+  artifacts: ReadonlyMap<string, Artifact>,
+): RunNodeSummary[] {
   const idOfKey = new Map(plan.exec.map((n) => [n.key, n.stageIds[0] ?? n.stage.id]));
   return plan.nodes.map((n) => {
     const o = byKey.get(n.hash);
@@ -75,6 +81,9 @@ function nodeSummaries(plan: Plan, byKey: Map<string, NodeOutcome>): RunNodeSumm
       status,
       durationMs: o?.durationMs ?? 0,
     };
+    const metrics = artifacts.get(n.hash)?.metrics;
+    if ((status === 'ran' || status === 'cached') && metrics !== undefined)
+      return { ...s, metrics };
     if (o?.error !== undefined) {
       const error =
         o.error instanceof ScalpelError
@@ -214,7 +223,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   }
 
   const finished = new Date();
-  const nodes = nodeSummaries(plan, outcomes);
+  const nodes = nodeSummaries(plan, outcomes, artifacts);
   const status: RunStatus =
     fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
   const summary: RunSummary = {
