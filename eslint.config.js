@@ -3,7 +3,16 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-*/**', 'node_modules/**', 'assets/**', 'test/fixtures/**', 'test/.tmp/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-*/**',
+      'node_modules/**',
+      'assets/**',
+      'test/fixtures/**',
+      'test/.tmp/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,7 +3,12 @@ export * from './plugin-api/index.js';
 export { ScalpelError, ErrorCode, ExitCode, isScalpelError } from './errors.js';
 export { Rng } from './util/rng.js';
 export { loadRecipe, validateRecipe } from './recipe/load-recipe.js';
-export type { ResolvedRecipe, ResolvedStage, LoadRecipeOptions, BackendChoice } from './recipe/types.js';
+export type {
+  ResolvedRecipe,
+  ResolvedStage,
+  LoadRecipeOptions,
+  BackendChoice,
+} from './recipe/types.js';
 export { buildDag } from './engine/dag.js';
 export type { Dag, DagNode } from './engine/dag.js';
 export { Registry } from './engine/registry.js';
@@ -32,18 +37,52 @@ export { masksFromScores, type ScoreSelection } from './pruning/masks-from-score
 export { readSchema } from './util/schemas.js';
 // The engine: plan and run recipes without the CLI (what `scalpel plan` / `scalpel run` call).
 export { planRecipe, type Plan, type PlanNode, type PlanOptions } from './engine/plan.js';
-export { runRecipe, type RunOptions, type RunSummary, type RunNodeSummary, type RunStatus } from './engine/run.js';
+export {
+  runRecipe,
+  type RunOptions,
+  type RunSummary,
+  type RunNodeSummary,
+  type RunStatus,
+} from './engine/run.js';
 export type { NodeStatus } from './engine/scheduler.js';
 // Datasets: the artifact load-dataset writes, and batches of it as tensors (for plugin stages).
-export { readDatasetArtifact, readDatasetManifest, writeDatasetArtifact, requireSplit, isPixelSplit, type DatasetManifest, type PixelSplit } from './data/dataset-artifact.js';
-export { BatchCursor, batchRanges, disposeBatch, gatherSamples, gatherToTensors, sliceSamples, sliceToTensors, type TensorBatch, type SampleBlock } from './data/batches.js';
+export {
+  readDatasetArtifact,
+  readDatasetManifest,
+  writeDatasetArtifact,
+  requireSplit,
+  isPixelSplit,
+  type DatasetManifest,
+  type PixelSplit,
+} from './data/dataset-artifact.js';
+export {
+  BatchCursor,
+  batchRanges,
+  disposeBatch,
+  gatherSamples,
+  gatherToTensors,
+  sliceSamples,
+  sliceToTensors,
+  type TensorBatch,
+  type SampleBlock,
+} from './data/batches.js';
 export type { Dataset, DatasetSplit } from './data/types.js';
 // iCBS: the built-in pruner, and the per-sample gradient / block curvature machinery it uses.
 export { icbsPruner } from './icbs/pruner.js';
 export { icbsDefaults, type IcbsParams } from './icbs/params.js';
-export { GradientEngine, type LayerBatchGradients, type BlockGradients } from './models/per-sample-gradients.js';
+export {
+  GradientEngine,
+  type LayerBatchGradients,
+  type BlockGradients,
+} from './models/per-sample-gradients.js';
 export { ChainForward, type ForwardHooks } from './models/functional-forward.js';
-export { fisherCurvature, gradientMeanCurvature, exactCurvature, type BlockCurvature, type HessianKind } from './models/block-hessian.js';
+export {
+  fisherCurvature,
+  gradientMeanCurvature,
+  exactCurvature,
+  type BlockCurvature,
+  type HessianKind,
+} from './models/block-hessian.js';
 // Sweeps, comparisons and reports (what `scalpel sweep / compare / report` call).
 export { loadSweep } from './recipe/sweep-load.js';
 export { runSweep } from './engine/sweep-run.js';

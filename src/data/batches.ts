@@ -41,12 +41,20 @@ function sampleSize(s: Samples): number {
 }
 
 function outside(s: SampleSource): string {
-  return s.name !== undefined ? `split '${s.name}' of ${s.count} samples` : `the ${s.count} samples`;
+  return s.name !== undefined
+    ? `split '${s.name}' of ${s.count} samples`
+    : `the ${s.count} samples`;
 }
 
 /** Samples [start, end) as views into the source's arrays (no copy). */
 export function sliceSamples(s: SampleSource, start: number, end: number): Samples {
-  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= s.count)) {
+  if (!(
+    Number.isInteger(start) &&
+    Number.isInteger(end) &&
+    0 <= start &&
+    start <= end &&
+    end <= s.count
+  )) {
     throw new RangeError(`slice [${start}, ${end}) is outside ${outside(s)}`);
   }
   const size = sampleSize(s);
@@ -83,30 +91,51 @@ export function checkLabelRange(block: SampleBlock, numClasses: number): void {
   for (let k = 0; k < block.count; k++) {
     const c = block.y[k] as number;
     if (!(c >= 0 && c < numClasses)) {
-      throw new ScalpelError(ErrorCode.Data, `sample id ${block.ids[k]} has label ${c}, outside [0, ${numClasses})`, {
-        hint: 'the model has fewer outputs than the dataset has classes, or the labels are wrong',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `sample id ${block.ids[k]} has label ${c}, outside [0, ${numClasses})`,
+        {
+          hint: 'the model has fewer outputs than the dataset has classes, or the labels are wrong',
+        },
+      );
     }
   }
 }
 
 /** Tensors for a block of samples of `sampleShape`; labels must lie in [0, numClasses). */
-export function blockToTensors(block: SampleBlock, sampleShape: readonly number[], numClasses: number): TensorBatch {
+export function blockToTensors(
+  block: SampleBlock,
+  sampleShape: readonly number[],
+  numClasses: number,
+): TensorBatch {
   checkLabelRange(block, numClasses);
   const [x, labels, oneHot] = tf.tidy(() => {
     const labels = tf.tensor1d(block.y, 'int32');
-    return [tf.tensor(block.x, [block.count, ...sampleShape], 'float32'), labels, tf.cast(tf.oneHot(labels, numClasses), 'float32')];
+    return [
+      tf.tensor(block.x, [block.count, ...sampleShape], 'float32'),
+      labels,
+      tf.cast(tf.oneHot(labels, numClasses), 'float32'),
+    ];
   }) as [tf.Tensor, tf.Tensor1D, tf.Tensor2D];
   return { count: block.count, x, labels, oneHot, ids: block.ids };
 }
 
 /** Tensors for samples [start, end) of a split. */
-export function sliceToTensors(split: DatasetSplit, start: number, end: number, numClasses: number): TensorBatch {
+export function sliceToTensors(
+  split: DatasetSplit,
+  start: number,
+  end: number,
+  numClasses: number,
+): TensorBatch {
   return blockToTensors(sliceSamples(split, start, end), split.sampleShape, numClasses);
 }
 
 /** Tensors for the samples at `indices`. */
-export function gatherToTensors(split: DatasetSplit, indices: ArrayLike<number>, numClasses: number): TensorBatch {
+export function gatherToTensors(
+  split: DatasetSplit,
+  indices: ArrayLike<number>,
+  numClasses: number,
+): TensorBatch {
   return blockToTensors(gatherSamples(split, indices), split.sampleShape, numClasses);
 }
 
@@ -115,9 +144,14 @@ export function disposeBatch(b: TensorBatch): void {
 }
 
 /** Consecutive [start, end) ranges covering 0..count in steps of batchSize (the last may be short). */
-export function* batchRanges(count: number, batchSize: number): Generator<{ start: number; end: number }> {
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  for (let start = 0; start < count; start += batchSize) yield { start, end: Math.min(count, start + batchSize) };
+export function* batchRanges(
+  count: number,
+  batchSize: number,
+): Generator<{ start: number; end: number }> {
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  for (let start = 0; start < count; start += batchSize)
+    yield { start, end: Math.min(count, start + batchSize) };
 }
 
 export interface BatchCursorOptions {
@@ -148,9 +182,13 @@ export class BatchCursor {
       throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);
     }
     if (split.count === 0) {
-      throw new ScalpelError(ErrorCode.Data, `split '${split.name}' is empty: there is nothing to draw batches from`);
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `split '${split.name}' is empty: there is nothing to draw batches from`,
+      );
     }
-    if (options.shuffle === true && options.rng === undefined) throw new RangeError('BatchCursor: shuffle needs an rng');
+    if (options.shuffle === true && options.rng === undefined)
+      throw new RangeError('BatchCursor: shuffle needs an rng');
     this.batchSize = options.batchSize;
     this.rng = options.shuffle === true ? options.rng : undefined;
     this.order = this.newOrder();

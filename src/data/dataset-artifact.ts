@@ -51,7 +51,10 @@ export interface DatasetManifest extends Record<string, unknown> {
 
 function assertLittleEndian(): void {
   if (endianness() !== 'LE') {
-    throw new ScalpelError(ErrorCode.Internal, 'dataset artifacts are little-endian; this machine is big-endian');
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      'dataset artifacts are little-endian; this machine is big-endian',
+    );
   }
 }
 
@@ -80,7 +83,10 @@ function checkSplit(s: DatasetSplit): void {
 }
 
 /** Write `dataset` into `dir` (which must exist); returns the manifest (= meta.json). */
-export async function writeDatasetArtifact(dir: string, dataset: Dataset): Promise<DatasetManifest> {
+export async function writeDatasetArtifact(
+  dir: string,
+  dataset: Dataset,
+): Promise<DatasetManifest> {
   assertLittleEndian();
   await fs.mkdir(dir, { recursive: true });
   const splits: DatasetSplitMeta[] = [];
@@ -100,7 +106,14 @@ export async function writeDatasetArtifact(dir: string, dataset: Dataset): Promi
     const ids = { file: `${base}.ids.i32`, dtype: 'int32' as const };
     await writeFileAtomic(join(dir, y.file), bytesOf(split.y));
     await writeFileAtomic(join(dir, ids.file), bytesOf(split.ids));
-    splits.push({ name: split.name, count: split.count, sampleShape: [...split.sampleShape], x, y, ids });
+    splits.push({
+      name: split.name,
+      count: split.count,
+      sampleShape: [...split.sampleShape],
+      x,
+      y,
+      ids,
+    });
   }
   const manifest: DatasetManifest = {
     format: DATASET_FORMAT,
@@ -121,17 +134,25 @@ async function readExact(dir: string, file: string, expectedBytes: number): Prom
   try {
     handle = await fs.open(path, 'r');
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `dataset file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      hint: 'the dataset artifact is incomplete; rerun the load-dataset stage with --force',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `dataset file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      {
+        hint: 'the dataset artifact is incomplete; rerun the load-dataset stage with --force',
+        cause: e,
+      },
+    );
   }
   try {
     const { size } = await handle.stat();
     if (size !== expectedBytes) {
-      throw new ScalpelError(ErrorCode.Data, `dataset file ${path} holds ${size} bytes, meta.json describes ${expectedBytes}`, {
-        hint: 'the dataset artifact is corrupt; rerun the load-dataset stage with --force',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `dataset file ${path} holds ${size} bytes, meta.json describes ${expectedBytes}`,
+        {
+          hint: 'the dataset artifact is corrupt; rerun the load-dataset stage with --force',
+        },
+      );
     }
     const buf = new ArrayBuffer(size);
     const view = new Uint8Array(buf);
@@ -141,7 +162,11 @@ async function readExact(dir: string, file: string, expectedBytes: number): Prom
       if (bytesRead === 0) break;
       off += bytesRead;
     }
-    if (off !== size) throw new ScalpelError(ErrorCode.Data, `dataset file ${path} ended after ${off} of ${size} bytes`);
+    if (off !== size)
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `dataset file ${path} ended after ${off} of ${size} bytes`,
+      );
     return buf;
   } finally {
     await handle.close();
@@ -163,9 +188,18 @@ function parseMeta(path: string, text: string): DatasetManifest {
     throw badMeta(path, `invalid JSON (${(e as Error).message})`);
   }
   const m = json as Partial<DatasetManifest>;
-  if (typeof json !== 'object' || json === null || m.format !== DATASET_FORMAT) throw badMeta(path, 'wrong format tag');
-  if (m.formatVersion !== DATASET_FORMAT_VERSION) throw badMeta(path, `format version ${String(m.formatVersion)}, expected ${DATASET_FORMAT_VERSION}`);
-  if (!Array.isArray(m.splits) || typeof m.numClasses !== 'number' || typeof m.source !== 'string') {
+  if (typeof json !== 'object' || json === null || m.format !== DATASET_FORMAT)
+    throw badMeta(path, 'wrong format tag');
+  if (m.formatVersion !== DATASET_FORMAT_VERSION)
+    throw badMeta(
+      path,
+      `format version ${String(m.formatVersion)}, expected ${DATASET_FORMAT_VERSION}`,
+    );
+  if (
+    !Array.isArray(m.splits) ||
+    typeof m.numClasses !== 'number' ||
+    typeof m.source !== 'string'
+  ) {
     throw badMeta(path, 'missing splits, numClasses or source');
   }
   for (const s of m.splits) {
@@ -175,7 +209,8 @@ function parseMeta(path: string, text: string): DatasetManifest {
       s.count >= 0 &&
       Array.isArray(s.sampleShape) &&
       s.sampleShape.every((d) => Number.isInteger(d) && d > 0) &&
-      (s.x.dtype === 'float32' || (s.x.dtype === 'uint8' && Array.isArray(s.x.lut) && s.x.lut.length === 256)) &&
+      (s.x.dtype === 'float32' ||
+        (s.x.dtype === 'uint8' && Array.isArray(s.x.lut) && s.x.lut.length === 256)) &&
       typeof s.x.file === 'string' &&
       typeof s.y.file === 'string' &&
       typeof s.ids.file === 'string';
@@ -185,23 +220,31 @@ function parseMeta(path: string, text: string): DatasetManifest {
 }
 
 /** Read just meta.json of a dataset artifact. */
-export async function readDatasetManifest(artifact: Pick<Artifact, 'dir'> | string): Promise<DatasetManifest> {
+export async function readDatasetManifest(
+  artifact: Pick<Artifact, 'dir'> | string,
+): Promise<DatasetManifest> {
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const path = join(dir, 'meta.json');
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `no dataset artifact in ${dir} (meta.json: ${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-      hint: 'the stage needs the output of a load-dataset stage in `needs`',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `no dataset artifact in ${dir} (meta.json: ${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      {
+        hint: 'the stage needs the output of a load-dataset stage in `needs`',
+        cause: e,
+      },
+    );
   }
   return parseMeta(path, text);
 }
 
 /** Read a dataset artifact (by Artifact or directory) into memory. Pixel splits come back as PixelSplit. */
-export async function readDatasetArtifact(artifact: Pick<Artifact, 'dir'> | string): Promise<Dataset> {
+export async function readDatasetArtifact(
+  artifact: Pick<Artifact, 'dir'> | string,
+): Promise<Dataset> {
   assertLittleEndian();
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const meta = await readDatasetManifest(dir);
@@ -217,7 +260,10 @@ export async function readDatasetArtifact(artifact: Pick<Artifact, 'dir'> | stri
       const split: PixelSplit = { ...common, x: decodePixels(pixels, lut), pixels, lut };
       splits.set(s.name, split);
     } else {
-      splits.set(s.name, { ...common, x: new Float32Array(await readExact(dir, s.x.file, size * 4)) });
+      splits.set(s.name, {
+        ...common,
+        x: new Float32Array(await readExact(dir, s.x.file, size * 4)),
+      });
     }
   }
   return {
@@ -232,10 +278,14 @@ export async function readDatasetArtifact(artifact: Pick<Artifact, 'dir'> | stri
 export function requireSplit(dataset: Dataset, name: string, stageId?: string): DatasetSplit {
   const split = dataset.splits.get(name);
   if (split === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `the dataset (${dataset.source}) has no '${name}' split`, {
-      ...(stageId !== undefined ? { stageId } : {}),
-      hint: `splits: ${[...dataset.splits.keys()].join(', ') || '(none)'}`,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `the dataset (${dataset.source}) has no '${name}' split`,
+      {
+        ...(stageId !== undefined ? { stageId } : {}),
+        hint: `splits: ${[...dataset.splits.keys()].join(', ') || '(none)'}`,
+      },
+    );
   }
   return split;
 }

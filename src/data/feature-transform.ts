@@ -19,20 +19,30 @@ export function resolveTransform(opts: {
   scale?: number | undefined;
 }): FeatureTransform {
   if (opts.normalize !== undefined && opts.scale !== undefined) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, 'load-dataset: give either `normalize` or `scale`, not both', {
-      hint: 'normalize: { mean, std } already scales pixels to [0, 1] before normalising',
-    });
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      'load-dataset: give either `normalize` or `scale`, not both',
+      {
+        hint: 'normalize: { mean, std } already scales pixels to [0, 1] before normalising',
+      },
+    );
   }
   if (opts.normalize !== undefined) {
     const { mean, std } = opts.normalize;
     if (!Number.isFinite(mean) || !Number.isFinite(std) || std <= 0) {
-      throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: normalize needs a finite mean and a positive std, got mean ${mean}, std ${std}`);
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `load-dataset: normalize needs a finite mean and a positive std, got mean ${mean}, std ${std}`,
+      );
     }
     return { kind: 'normalize', mean, std };
   }
   if (opts.scale !== undefined) {
     if (!Number.isFinite(opts.scale)) {
-      throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: scale must be a finite number, got ${opts.scale}`);
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `load-dataset: scale must be a finite number, got ${opts.scale}`,
+      );
     }
     return { kind: 'scale', factor: opts.scale };
   }
@@ -59,9 +69,15 @@ export function pixelLut(t: FeatureTransform): Float32Array {
 }
 
 /** x[i] = lut[pixels[i]] into a new (or the given) Float32Array. */
-export function decodePixels(pixels: Uint8Array, lut: Float32Array, out = new Float32Array(pixels.length)): Float32Array {
-  if (lut.length !== 256) throw new RangeError(`pixel lookup table needs 256 entries, got ${lut.length}`);
-  if (out.length !== pixels.length) throw new RangeError(`output holds ${out.length} values, pixels ${pixels.length}`);
+export function decodePixels(
+  pixels: Uint8Array,
+  lut: Float32Array,
+  out = new Float32Array(pixels.length),
+): Float32Array {
+  if (lut.length !== 256)
+    throw new RangeError(`pixel lookup table needs 256 entries, got ${lut.length}`);
+  if (out.length !== pixels.length)
+    throw new RangeError(`output holds ${out.length} values, pixels ${pixels.length}`);
   // Copy the float bits as int32: exact, and faster than going through float conversion.
   const o = new Int32Array(out.buffer, out.byteOffset, out.length);
   const l = new Int32Array(lut.buffer, lut.byteOffset, 256);
@@ -71,7 +87,10 @@ export function decodePixels(pixels: Uint8Array, lut: Float32Array, out = new Fl
 }
 
 /** Transform real-valued features (non-pixel sources) into float32. */
-export function transformFeatures(values: Float64Array | Float32Array, t: FeatureTransform): Float32Array {
+export function transformFeatures(
+  values: Float64Array | Float32Array,
+  t: FeatureTransform,
+): Float32Array {
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = transformValue(values[i] as number, t, false);
   return out;

@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { ErrorCode, ScalpelError } from '../errors.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
-export type IdxValues = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+export type IdxValues =
+  Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 export interface IdxArray {
   dtype: IdxDtype;
@@ -34,13 +35,18 @@ function bad(file: string, what: string): ScalpelError {
 export function parseIdx(buf: Uint8Array, file: string): IdxArray {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length < 4) throw bad(file, `only ${buf.length} bytes`);
-  if (buf[0] !== 0 || buf[1] !== 0) throw bad(file, `magic number starts with 0x${view.getUint16(0).toString(16)}, expected 0x0000`);
+  if (buf[0] !== 0 || buf[1] !== 0)
+    throw bad(
+      file,
+      `magic number starts with 0x${view.getUint16(0).toString(16)}, expected 0x0000`,
+    );
   const type = types[buf[2] as number];
   if (type === undefined) throw bad(file, `unknown type code 0x${(buf[2] as number).toString(16)}`);
   const ndims = buf[3] as number;
   if (ndims === 0) throw bad(file, 'zero dimensions');
   const header = 4 + 4 * ndims;
-  if (buf.length < header) throw bad(file, `truncated header (${buf.length} bytes, ${ndims} dimensions need ${header})`);
+  if (buf.length < header)
+    throw bad(file, `truncated header (${buf.length} bytes, ${ndims} dimensions need ${header})`);
   const dims: number[] = [];
   for (let d = 0; d < ndims; d++) dims.push(view.getUint32(4 + 4 * d, false));
   const count = dims.reduce((a, b) => a * b, 1);
@@ -86,10 +92,16 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
     buf = await fs.readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(ErrorCode.Io, code === 'ENOENT' ? `IDX file not found: ${path}` : `cannot read ${path}: ${code ?? String(e)}`, {
-      hint: 'check the path (relative paths are relative to the recipe file)',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      code === 'ENOENT'
+        ? `IDX file not found: ${path}`
+        : `cannot read ${path}: ${code ?? String(e)}`,
+      {
+        hint: 'check the path (relative paths are relative to the recipe file)',
+        cause: e,
+      },
+    );
   }
   if (path.endsWith('.gz')) {
     try {

@@ -8,7 +8,8 @@ export interface LabelEncoding {
   numClasses?: number | undefined;
 }
 
-export type EncodedLabel = { ok: true; label: number } | { ok: false; missing: boolean; detail: string };
+export type EncodedLabel =
+  { ok: true; label: number } | { ok: false; missing: boolean; detail: string };
 
 const integerText = /^[+-]?\d+$/;
 
@@ -20,7 +21,8 @@ export class LabelEncoder {
   constructor(private readonly enc: LabelEncoding) {
     if (enc.labelMap !== undefined) {
       this.byName = new Map(Object.entries(enc.labelMap));
-      this.declaredClasses = enc.numClasses ?? enc.classes?.length ?? Math.max(-1, ...this.byName.values()) + 1;
+      this.declaredClasses =
+        enc.numClasses ?? enc.classes?.length ?? Math.max(-1, ...this.byName.values()) + 1;
     } else if (enc.classes !== undefined) {
       this.byName = new Map(enc.classes.map((c, i) => [c, i]));
       this.declaredClasses = enc.classes.length;
@@ -35,12 +37,18 @@ export class LabelEncoder {
       return { ok: false, missing: true, detail: 'no label' };
     }
     if (typeof raw !== 'string' && typeof raw !== 'number') {
-      return { ok: false, missing: false, detail: `label ${JSON.stringify(raw)} is neither a number nor a string` };
+      return {
+        ok: false,
+        missing: false,
+        detail: `label ${JSON.stringify(raw)} is neither a number nor a string`,
+      };
     }
     const text = String(raw).trim();
     if (this.enc.labelMap !== undefined) {
       const v = this.byName?.get(text);
-      return v !== undefined ? this.checkRange(v, text) : { ok: false, missing: false, detail: `label '${text}' is not in labelMap` };
+      return v !== undefined
+        ? this.checkRange(v, text)
+        : { ok: false, missing: false, detail: `label '${text}' is not in labelMap` };
     }
     const named = this.byName?.get(text);
     if (named !== undefined) return { ok: true, label: named };
@@ -49,7 +57,10 @@ export class LabelEncoder {
       return {
         ok: false,
         missing: false,
-        detail: this.byName !== undefined ? `label '${text}' is not one of the classes` : `label '${text}' is not a non-negative integer`,
+        detail:
+          this.byName !== undefined
+            ? `label '${text}' is not one of the classes`
+            : `label '${text}' is not a non-negative integer`,
       };
     }
     return this.checkRange(n, text);
@@ -57,7 +68,11 @@ export class LabelEncoder {
 
   private checkRange(v: number, text: string): EncodedLabel {
     if (this.declaredClasses !== undefined && v >= this.declaredClasses) {
-      return { ok: false, missing: false, detail: `label '${text}' is outside the ${this.declaredClasses} classes` };
+      return {
+        ok: false,
+        missing: false,
+        detail: `label '${text}' is outside the ${this.declaredClasses} classes`,
+      };
     }
     return { ok: true, label: v };
   }

@@ -39,7 +39,9 @@ export interface SplitSkips {
 }
 
 export function formatPosition(p: RecordPosition): string {
-  return p.line !== undefined ? `${p.file}:${p.line} (record ${p.record})` : `${p.file} record ${p.record}`;
+  return p.line !== undefined
+    ? `${p.file}:${p.line} (record ${p.record})`
+    : `${p.file} record ${p.record}`;
 }
 
 export class MalformedRecords {
@@ -50,10 +52,14 @@ export class MalformedRecords {
   /** Count a malformed record of `split` (or throw E_DATA in strict mode). */
   report(split: string, reason: MalformedReason, pos: RecordPosition, detail: string): void {
     if (this.strict) {
-      throw new ScalpelError(ErrorCode.Data, `malformed record at ${formatPosition(pos)}: ${reasonText[reason]} (${detail})`, {
-        location: { file: pos.file, ...(pos.line !== undefined ? { line: pos.line } : {}) },
-        hint: 'fix or remove the record, or set strict: false to skip malformed records with a warning',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `malformed record at ${formatPosition(pos)}: ${reasonText[reason]} (${detail})`,
+        {
+          location: { file: pos.file, ...(pos.line !== undefined ? { line: pos.line } : {}) },
+          hint: 'fix or remove the record, or set strict: false to skip malformed records with a warning',
+        },
+      );
     }
     let s = this.splits.get(split);
     if (s === undefined) {
@@ -82,10 +88,13 @@ export class MalformedRecords {
     for (const [name, s] of this.splits) {
       const parts = (Object.keys(s.byReason) as MalformedReason[]).map((r) => {
         const first = s.first[r];
-        const where = first !== undefined ? ` (first: ${formatPosition(first)}: ${first.detail})` : '';
+        const where =
+          first !== undefined ? ` (first: ${formatPosition(first)}: ${first.detail})` : '';
         return `${s.byReason[r] ?? 0} × ${reasonText[r]}${where}`;
       });
-      out.push(`${name}: skipped ${s.total} malformed record${s.total === 1 ? '' : 's'}: ${parts.join('; ')}`);
+      out.push(
+        `${name}: skipped ${s.total} malformed record${s.total === 1 ? '' : 's'}: ${parts.join('; ')}`,
+      );
     }
     return out;
   }

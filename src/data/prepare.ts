@@ -3,7 +3,13 @@
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import type { PixelSplit } from './dataset-artifact.js';
-import { decodePixels, pixelLut, resolveTransform, transformFeatures, type FeatureTransform } from './feature-transform.js';
+import {
+  decodePixels,
+  pixelLut,
+  resolveTransform,
+  transformFeatures,
+  type FeatureTransform,
+} from './feature-transform.js';
 import type { LoadDatasetOptions } from './options.js';
 import type { RawDataset, RawSplit } from './sources/types.js';
 import type { Dataset, DatasetSplit } from './types.js';
@@ -16,17 +22,23 @@ export interface PreparedDataset {
 }
 
 /** The sample shape the recipe asks for, checked against what the source holds. */
-export function resolveSampleShape(raw: RawDataset, opts: Pick<LoadDatasetOptions, 'shape' | 'flatten'>): number[] {
+export function resolveSampleShape(
+  raw: RawDataset,
+  opts: Pick<LoadDatasetOptions, 'shape' | 'flatten'>,
+): number[] {
   if (opts.shape === undefined) return opts.flatten ? [raw.sampleSize] : [...raw.nativeShape];
   const shape = opts.shape;
   const size = shape.reduce((a, b) => a * b, 1);
   const native = raw.nativeShape;
-  const sameImageDims = shape.length < 2 || native.length < 2 || (shape[0] === native[0] && shape[1] === native[1]);
+  const sameImageDims =
+    shape.length < 2 || native.length < 2 || (shape[0] === native[0] && shape[1] === native[1]);
   if (size !== raw.sampleSize || !sameImageDims) {
     throw new ScalpelError(
       ErrorCode.Data,
       `the recipe asks for samples of shape [${shape.join(', ')}] (${size} values) but ${raw.origin} holds samples of shape [${native.join(', ')}] (${raw.sampleSize} values)`,
-      { hint: `use shape: [${native.join(', ')}] or flatten: true, or check that these are the files you meant` },
+      {
+        hint: `use shape: [${native.join(', ')}] or flatten: true, or check that these are the files you meant`,
+      },
     );
   }
   return [...shape];
@@ -36,13 +48,24 @@ function requestedCount(opts: LoadDatasetOptions, split: string): number | undef
   return split === 'train' ? opts.train : split === 'test' ? opts.test : undefined;
 }
 
-
 /** Values, labels and ids of the records at `order` (undefined order: the first n, copied in one go). */
-function gather(raw: RawSplit, n: number, order: Int32Array | undefined, sampleSize: number): Pick<RawSplit, 'values' | 'labels' | 'ids'> {
+function gather(
+  raw: RawSplit,
+  n: number,
+  order: Int32Array | undefined,
+  sampleSize: number,
+): Pick<RawSplit, 'values' | 'labels' | 'ids'> {
   if (order === undefined) {
-    return { values: raw.values.slice(0, n * sampleSize), labels: raw.labels.slice(0, n), ids: raw.ids.slice(0, n) };
+    return {
+      values: raw.values.slice(0, n * sampleSize),
+      labels: raw.labels.slice(0, n),
+      ids: raw.ids.slice(0, n),
+    };
   }
-  const values = raw.values instanceof Uint8Array ? new Uint8Array(n * sampleSize) : new Float64Array(n * sampleSize);
+  const values =
+    raw.values instanceof Uint8Array
+      ? new Uint8Array(n * sampleSize)
+      : new Float64Array(n * sampleSize);
   const labels = new Int32Array(n);
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) {
@@ -54,7 +77,14 @@ function gather(raw: RawSplit, n: number, order: Int32Array | undefined, sampleS
   return { values, labels, ids };
 }
 
-function buildSplit(raw: RawSplit, n: number, order: Int32Array | undefined, sampleShape: number[], sampleSize: number, transform: FeatureTransform): DatasetSplit {
+function buildSplit(
+  raw: RawSplit,
+  n: number,
+  order: Int32Array | undefined,
+  sampleShape: number[],
+  sampleSize: number,
+  transform: FeatureTransform,
+): DatasetSplit {
   const { values, labels: y, ids } = gather(raw, n, order, sampleSize);
   const common = { name: raw.name, count: n, sampleShape, y, ids };
   if (values instanceof Uint8Array) {
@@ -65,23 +95,35 @@ function buildSplit(raw: RawSplit, n: number, order: Int32Array | undefined, sam
   return { ...common, x: transformFeatures(values, transform) };
 }
 
-export function prepareDataset(raw: RawDataset, opts: LoadDatasetOptions, rng: Rng): PreparedDataset {
+export function prepareDataset(
+  raw: RawDataset,
+  opts: LoadDatasetOptions,
+  rng: Rng,
+): PreparedDataset {
   const transform = resolveTransform(opts);
   const sampleShape = resolveSampleShape(raw, opts);
   const names = new Set(raw.splits.map((s) => s.name));
   for (const name of ['train', 'test'] as const) {
     if (requestedCount(opts, name) !== undefined && !names.has(name)) {
-      throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: \`${name}\` asks for a subset of the '${name}' split, but the dataset has none`, {
-        hint: `splits: ${[...names].join(', ')}`,
-      });
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `load-dataset: \`${name}\` asks for a subset of the '${name}' split, but the dataset has none`,
+        {
+          hint: `splits: ${[...names].join(', ')}`,
+        },
+      );
     }
   }
   for (const s of raw.splits) {
     const want = requestedCount(opts, s.name);
     if (want !== undefined && want > s.count) {
-      throw new ScalpelError(ErrorCode.Data, `load-dataset: \`${s.name}: ${want}\` asks for more samples than the '${s.name}' split holds (${s.count} valid records)`, {
-        hint: `use ${s.name}: ${s.count} or less (or omit it to take them all)`,
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `load-dataset: \`${s.name}: ${want}\` asks for more samples than the '${s.name}' split holds (${s.count} valid records)`,
+        {
+          hint: `use ${s.name}: ${s.count} or less (or omit it to take them all)`,
+        },
+      );
     }
   }
   const splits = new Map<string, DatasetSplit>();
@@ -92,19 +134,35 @@ export function prepareDataset(raw: RawDataset, opts: LoadDatasetOptions, rng: R
     // Shuffle: the first n of a permutation drawn from a generator forked per split name, so the
     // order of one split does not depend on the other splits.
     const order = opts.shuffle ? rng.fork(`shuffle/${s.name}`).permutation(s.count) : undefined;
-    const split = buildSplit(s, requestedCount(opts, s.name) ?? s.count, order, sampleShape, raw.sampleSize, transform);
+    const split = buildSplit(
+      s,
+      requestedCount(opts, s.name) ?? s.count,
+      order,
+      sampleShape,
+      raw.sampleSize,
+      transform,
+    );
     for (const c of split.y) if (c > maxLabel) maxLabel = c;
     splits.set(s.name, split);
   }
   const numClasses = raw.numClasses ?? maxLabel + 1;
   const classNames = raw.classNames;
   if (classNames !== undefined && classNames.length !== numClasses) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: \`classes\` names ${classNames.length} classes, the dataset has ${numClasses}`, {
-      hint: 'give one name per class, in class-index order',
-    });
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `load-dataset: \`classes\` names ${classNames.length} classes, the dataset has ${numClasses}`,
+      {
+        hint: 'give one name per class, in class-index order',
+      },
+    );
   }
   return {
-    dataset: { source: raw.source, numClasses, ...(classNames !== undefined ? { classNames } : {}), splits },
+    dataset: {
+      source: raw.source,
+      numClasses,
+      ...(classNames !== undefined ? { classNames } : {}),
+      splits,
+    },
     transform,
     available,
   };

@@ -51,11 +51,19 @@ export function buildDag(recipe: ResolvedRecipe): Dag {
         });
       }
       if (!byId.has(need)) {
-        throw new ScalpelError(ErrorCode.Graph, `stage '${s.id}' needs '${need}', but there is no stage '${need}'`, {
-          location,
-          stageId: s.id,
-          hint: suggestionHint(need, ids.filter((id) => id !== s.id), 'stage id'),
-        });
+        throw new ScalpelError(
+          ErrorCode.Graph,
+          `stage '${s.id}' needs '${need}', but there is no stage '${need}'`,
+          {
+            location,
+            stageId: s.id,
+            hint: suggestionHint(
+              need,
+              ids.filter((id) => id !== s.id),
+              'stage id',
+            ),
+          },
+        );
       }
       if (seen.has(need)) {
         throw new ScalpelError(ErrorCode.Graph, `stage '${s.id}' lists '${need}' twice in needs`, {
@@ -199,8 +207,11 @@ function checkInputKinds(
       const matching = provided.filter((p) => p.kind === input.kind);
       const where = recipe.locate(s.needs.length > 0 ? `stages.${s.id}.needs` : `stages.${s.id}`);
       if (matching.length === 0 && input.optional !== true) {
-        const offered = provided.length > 0 ? provided.map((p) => `${p.id} (${p.kind})`).join(', ') : 'none';
-        const producers = recipe.stages.filter((o) => o.id !== s.id && o.type.output === input.kind).map((o) => o.id);
+        const offered =
+          provided.length > 0 ? provided.map((p) => `${p.id} (${p.kind})`).join(', ') : 'none';
+        const producers = recipe.stages
+          .filter((o) => o.id !== s.id && o.type.output === input.kind)
+          .map((o) => o.id);
         const why = input.reason !== undefined ? ` (${input.reason})` : '';
         throw new ScalpelError(
           ErrorCode.Graph,
@@ -228,6 +239,8 @@ function checkInputKinds(
 
 /** " (uses: calibrate)": the registered stage types whose output is `kind`, for hints. */
 function producedBy(recipe: ResolvedRecipe, kind: string): string {
-  const types = recipe.registry.stageNames().filter((n) => recipe.registry.stage(n).output === kind);
+  const types = recipe.registry
+    .stageNames()
+    .filter((n) => recipe.registry.stage(n).output === kind);
   return types.length > 0 ? ` (uses: ${types.join(' or ')})` : '';
 }

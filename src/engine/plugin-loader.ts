@@ -69,7 +69,8 @@ function packageEntry(pkgDir: string): string | undefined {
     }
     return undefined;
   };
-  const rel = pick(pkg.exports) ?? (typeof pkg.main === 'string' ? pkg.main : undefined) ?? 'index.js';
+  const rel =
+    pick(pkg.exports) ?? (typeof pkg.main === 'string' ? pkg.main : undefined) ?? 'index.js';
   const file = join(pkgDir, rel);
   return existsSync(file) ? file : undefined;
 }
@@ -88,36 +89,64 @@ function resolvePackage(spec: string, fromDir: string): string | undefined {
 }
 
 /** Absolute path of the module a `plugins:` entry names. */
-export function resolvePluginPath(spec: string, baseDir: string, location?: SourceLocation): string {
+export function resolvePluginPath(
+  spec: string,
+  baseDir: string,
+  location?: SourceLocation,
+): string {
   if (isPathSpecifier(spec)) {
     const file = resolve(baseDir, spec);
     if (!existsSync(file)) {
-      throw pluginError(spec, `module not found: no file at ${file}`, location,
-        `plugin paths are relative to the recipe's directory (${baseDir}); check the spelling`);
+      throw pluginError(
+        spec,
+        `module not found: no file at ${file}`,
+        location,
+        `plugin paths are relative to the recipe's directory (${baseDir}); check the spelling`,
+      );
     }
     if (statSync(file).isDirectory()) {
-      throw pluginError(spec, `${file} is a directory`, location,
-        'point at the module file itself, e.g. my-plugin/index.js');
+      throw pluginError(
+        spec,
+        `${file} is a directory`,
+        location,
+        'point at the module file itself, e.g. my-plugin/index.js',
+      );
     }
     const ext = extname(file);
     if (ext === '.ts') {
-      throw pluginError(spec, 'TypeScript sources cannot be loaded directly', location,
-        'compile the plugin (tsc) and list the .js file');
+      throw pluginError(
+        spec,
+        'TypeScript sources cannot be loaded directly',
+        location,
+        'compile the plugin (tsc) and list the .js file',
+      );
     }
     if (!moduleExtensions.has(ext)) {
-      throw pluginError(spec, `'${ext || '(no extension)'}' is not a JavaScript module`, location,
-        'a plugin is a .js, .mjs or .cjs module');
+      throw pluginError(
+        spec,
+        `'${ext || '(no extension)'}' is not a JavaScript module`,
+        location,
+        'a plugin is a .js, .mjs or .cjs module',
+      );
     }
     return file;
   }
   if (isBuiltin(spec)) {
-    throw pluginError(spec, 'is a Node.js built-in module, not a plugin', location,
-      'list a plugin module path (./my-plugin.js) or a plugin package name');
+    throw pluginError(
+      spec,
+      'is a Node.js built-in module, not a plugin',
+      location,
+      'list a plugin module path (./my-plugin.js) or a plugin package name',
+    );
   }
   const found = resolvePackage(spec, baseDir) ?? resolvePackage(spec, packageRoot);
   if (found === undefined) {
-    throw pluginError(spec, `package not found (looked in node_modules above ${baseDir} and in scalpel's own)`, location,
-      `install it (npm i ${spec}), or, if it is a file, write a path starting with ./`);
+    throw pluginError(
+      spec,
+      `package not found (looked in node_modules above ${baseDir} and in scalpel's own)`,
+      location,
+      `install it (npm i ${spec}), or, if it is a file, write a path starting with ./`,
+    );
   }
   return found;
 }
@@ -132,20 +161,37 @@ export async function importPlugin(
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    const detail = e instanceof Error ? `${e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
-    throw pluginError(label, `threw while loading: ${detail}`, location,
-      `fix the plugin module ${file} (run it with node to see the full error)`, e);
+    const detail =
+      e instanceof Error ? `${e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
+    throw pluginError(
+      label,
+      `threw while loading: ${detail}`,
+      location,
+      `fix the plugin module ${file} (run it with node to see the full error)`,
+      e,
+    );
   }
   const looksLikePlugin = (v: unknown): v is ScalpelPlugin =>
     v !== null &&
     typeof v === 'object' &&
     ['stages', 'pruners', 'solvers'].some((k) => (v as Record<string, unknown>)[k] !== undefined);
-  const candidate = looksLikePlugin(mod.default) ? mod.default : looksLikePlugin(mod) ? mod : undefined;
+  const candidate = looksLikePlugin(mod.default)
+    ? mod.default
+    : looksLikePlugin(mod)
+      ? mod
+      : undefined;
   if (candidate === undefined) {
-    throw pluginError(label, 'exports nothing usable', location,
-      'a plugin module exports (as default, or as named exports) `stages`, `pruners` and/or `solvers` lists; see definePlugin in the scalpel API');
+    throw pluginError(
+      label,
+      'exports nothing usable',
+      location,
+      'a plugin module exports (as default, or as named exports) `stages`, `pruners` and/or `solvers` lists; see definePlugin in the scalpel API',
+    );
   }
-  if (candidate.name !== undefined && (typeof candidate.name !== 'string' || candidate.name === '')) {
+  if (
+    candidate.name !== undefined &&
+    (typeof candidate.name !== 'string' || candidate.name === '')
+  ) {
     throw pluginError(label, '`name` must be a non-empty string', location);
   }
   return candidate;
@@ -183,7 +229,12 @@ export async function loadRecipePlugins(
     const file = resolvePluginPath(spec, recipeDir, location);
     const earlier = seen.get(file);
     if (earlier !== undefined) {
-      throw pluginError(spec, `is the same module as '${earlier}' (${file})`, location, 'list each plugin once');
+      throw pluginError(
+        spec,
+        `is the same module as '${earlier}' (${file})`,
+        location,
+        'list each plugin once',
+      );
     }
     seen.set(file, spec);
     names.push(await loadPluginInto(registry, spec, recipeDir, location));

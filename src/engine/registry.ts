@@ -8,7 +8,12 @@ import type { Pruner } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import type { ScalpelPlugin } from '../plugin-api/plugin.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
-import { compileSchema, createAjv, schemaProblem, type ValidateFunction } from '../recipe/ajv-instance.js';
+import {
+  compileSchema,
+  createAjv,
+  schemaProblem,
+  type ValidateFunction,
+} from '../recipe/ajv-instance.js';
 import { suggestionHint } from '../recipe/suggest.js';
 
 export type EntryKind = 'stage' | 'pruner' | 'solver';
@@ -147,7 +152,9 @@ export class Registry implements RegistryView {
     return entry.value.schema;
   }
 
-  private derivedSchema(entry: RegistryEntry<'stage'>): { schema: JsonSchema; validate: ValidateFunction } | undefined {
+  private derivedSchema(
+    entry: RegistryEntry<'stage'>,
+  ): { schema: JsonSchema; validate: ValidateFunction } | undefined {
     const build = entry.value.schemaFor;
     if (typeof build !== 'function') return undefined;
     const cached = this.derived.get(entry.name);
@@ -209,7 +216,10 @@ export class Registry implements RegistryView {
   private prepare(kind: EntryKind, value: unknown, index: number, origin: string): RegistryEntry {
     const label = `${kindWords[kind]} #${index + 1}`;
     if (value === null || typeof value !== 'object') {
-      throw pluginError(origin, `${label} is ${value === null ? 'null' : typeof value}, not an object`);
+      throw pluginError(
+        origin,
+        `${label} is ${value === null ? 'null' : typeof value}, not an object`,
+      );
     }
     const v = value as Record<string, unknown>;
     const name = v.name;
@@ -223,7 +233,10 @@ export class Registry implements RegistryView {
     const what = `${kindWords[kind]} '${name}'`;
     const requireField = (field: string, type: 'string' | 'function' | 'object'): void => {
       const f = v[field];
-      const ok = type === 'object' ? f !== null && typeof f === 'object' && !Array.isArray(f) : typeof f === type;
+      const ok =
+        type === 'object'
+          ? f !== null && typeof f === 'object' && !Array.isArray(f)
+          : typeof f === type;
       if (!ok || (type === 'string' && f === '')) {
         throw pluginError(
           origin,
@@ -285,7 +298,12 @@ function checkInputs(inputs: unknown, what: string, origin: string): void {
   }
 }
 
-function pluginError(origin: string, message: string, hint?: string, cause?: unknown): ScalpelError {
+function pluginError(
+  origin: string,
+  message: string,
+  hint?: string,
+  cause?: unknown,
+): ScalpelError {
   return new ScalpelError(ErrorCode.Plugin, `plugin '${origin}': ${message}`, {
     plugin: origin,
     ...(hint !== undefined ? { hint } : {}),

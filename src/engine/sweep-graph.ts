@@ -29,7 +29,10 @@ export interface SweepPlanOptions {
 }
 
 /** Plan every trial (hashes, cache status). Nothing runs. */
-export async function planSweep(def: SweepDefinition, opts: SweepPlanOptions = {}): Promise<SweepGraph> {
+export async function planSweep(
+  def: SweepDefinition,
+  opts: SweepPlanOptions = {},
+): Promise<SweepGraph> {
   const trials: TrialPlan[] = [];
   for (const trial of def.trials) {
     const plan = await planResolved(trial.recipe, {

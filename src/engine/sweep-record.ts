@@ -70,7 +70,11 @@ export function parseTrialsJsonl(text: string): TrialRecord[] {
     } catch {
       continue;
     }
-    if (isObject(v) && typeof v['index'] === 'number' && (v['status'] === 'ok' || v['status'] === 'failed')) {
+    if (
+      isObject(v) &&
+      typeof v['index'] === 'number' &&
+      (v['status'] === 'ok' || v['status'] === 'failed')
+    ) {
       out.push(v as unknown as TrialRecord);
     }
   }
@@ -78,7 +82,11 @@ export function parseTrialsJsonl(text: string): TrialRecord[] {
 }
 
 /** Flatten a stage's metrics to `key`/`a.b` columns (per-layer tables and curves stay in JSON). */
-export function flattenMetrics(metrics: unknown, prefix: string, out: Record<string, unknown>): void {
+export function flattenMetrics(
+  metrics: unknown,
+  prefix: string,
+  out: Record<string, unknown>,
+): void {
   if (!isObject(metrics)) return;
   for (const [k, v] of Object.entries(metrics)) {
     if (k === 'layers' || k === 'curve' || Array.isArray(v)) continue;
@@ -105,7 +113,9 @@ export class SweepRecord {
     if (!existsSync(this.stateFile)) return undefined;
     try {
       const v = JSON.parse(readFileSync(this.stateFile, 'utf8')) as unknown;
-      return isObject(v) && v['format'] === SWEEP_FORMAT && typeof v['fingerprint'] === 'string' ? (v as unknown as SweepState) : undefined;
+      return isObject(v) && v['format'] === SWEEP_FORMAT && typeof v['fingerprint'] === 'string'
+        ? (v as unknown as SweepState)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -143,24 +153,41 @@ export class SweepRecord {
   }
 
   writeYaml(name: string, value: unknown): void {
-    writeFileAtomicSync(join(this.dir, name), YAML.stringify(value, { aliasDuplicateObjects: false }));
+    writeFileAtomicSync(
+      join(this.dir, name),
+      YAML.stringify(value, { aliasDuplicateObjects: false }),
+    );
   }
 
   /** results.json and results.csv: one row per trial, parameters and flattened metrics as columns. */
-  writeResults(name: string, parameterNames: readonly string[], records: readonly TrialRecord[]): void {
+  writeResults(
+    name: string,
+    parameterNames: readonly string[],
+    records: readonly TrialRecord[],
+  ): void {
     const sorted = [...records].sort((a, b) => a.index - b.index);
     const rows = sorted.map((r) => {
-      const row: Record<string, unknown> = { trial: r.index, repeat: r.repeat, seed: r.seed, status: r.status };
+      const row: Record<string, unknown> = {
+        trial: r.index,
+        repeat: r.repeat,
+        seed: r.seed,
+        status: r.status,
+      };
       for (const p of parameterNames) row[p] = r.parameters[p];
       row['durationMs'] = r.durationMs;
       for (const [stageId, m] of Object.entries(r.metrics)) flattenMetrics(m, stageId, row);
       return row;
     });
     const columns: string[] = [];
-    for (const row of rows) for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
+    for (const row of rows)
+      for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
     this.writeJson('results.json', { name, columns, rows });
     const cell = (v: unknown): string | number | boolean =>
-      v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
+      v === undefined || v === null
+        ? ''
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : (v as string | number | boolean);
     const csv = stringify([columns, ...rows.map((row) => columns.map((c) => cell(row[c])))]);
     writeFileAtomicSync(join(this.dir, 'results.csv'), csv);
   }

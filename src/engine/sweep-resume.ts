@@ -14,7 +14,11 @@ export function inUse(state: SweepState): boolean {
 }
 
 /** The newest unfinished sweep directory of `name` with this fingerprint, if any. */
-export function findResumable(sweepsDir: string, name: string, fingerprint: string): string | undefined {
+export function findResumable(
+  sweepsDir: string,
+  name: string,
+  fingerprint: string,
+): string | undefined {
   if (!existsSync(sweepsDir)) return undefined;
   const candidates: { dir: string; created: string }[] = [];
   for (const entry of readdirSync(sweepsDir)) {
@@ -22,7 +26,13 @@ export function findResumable(sweepsDir: string, name: string, fingerprint: stri
     const dir = join(sweepsDir, entry);
     if (!statSync(dir).isDirectory()) continue;
     const state = new SweepRecord(dir).readState();
-    if (state === undefined || state.fingerprint !== fingerprint || state.status === 'ok' || inUse(state)) continue;
+    if (
+      state === undefined ||
+      state.fingerprint !== fingerprint ||
+      state.status === 'ok' ||
+      inUse(state)
+    )
+      continue;
     candidates.push({ dir, created: state.createdAt });
   }
   candidates.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
@@ -33,23 +43,37 @@ export function findResumable(sweepsDir: string, name: string, fingerprint: stri
 export function checkResumeDir(dir: string, fingerprint: string): SweepRecord {
   const record = new SweepRecord(dir);
   if (!existsSync(dir)) {
-    throw new ScalpelError(ErrorCode.Io, `--resume: no directory ${dir}`, { hint: 'pass a directory under sweeps/ written by scalpel sweep' });
-  }
-  const state = record.readState();
-  if (state === undefined) {
-    throw new ScalpelError(ErrorCode.Sweep, `--resume: ${dir} is not a sweep directory (no readable sweep.json)`, {
+    throw new ScalpelError(ErrorCode.Io, `--resume: no directory ${dir}`, {
       hint: 'pass a directory under sweeps/ written by scalpel sweep',
     });
   }
+  const state = record.readState();
+  if (state === undefined) {
+    throw new ScalpelError(
+      ErrorCode.Sweep,
+      `--resume: ${dir} is not a sweep directory (no readable sweep.json)`,
+      {
+        hint: 'pass a directory under sweeps/ written by scalpel sweep',
+      },
+    );
+  }
   if (state.fingerprint !== fingerprint) {
-    throw new ScalpelError(ErrorCode.Sweep, `--resume: ${dir} holds a different sweep ('${state.name}', ${state.trials} trials from ${state.file})`, {
-      hint: 'the recipe, the sweep spec, --set values or an input file changed since; run without --resume to start a new sweep',
-    });
+    throw new ScalpelError(
+      ErrorCode.Sweep,
+      `--resume: ${dir} holds a different sweep ('${state.name}', ${state.trials} trials from ${state.file})`,
+      {
+        hint: 'the recipe, the sweep spec, --set values or an input file changed since; run without --resume to start a new sweep',
+      },
+    );
   }
   if (inUse(state)) {
-    throw new ScalpelError(ErrorCode.Sweep, `--resume: process ${state.pid} is still running this sweep`, {
-      hint: 'wait for it to finish, or stop it first',
-    });
+    throw new ScalpelError(
+      ErrorCode.Sweep,
+      `--resume: process ${state.pid} is still running this sweep`,
+      {
+        hint: 'wait for it to finish, or stop it first',
+      },
+    );
   }
   return record;
 }

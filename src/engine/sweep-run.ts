@@ -19,7 +19,13 @@ import { ProgressSink } from './progress.js';
 import { sha256FileSync } from '../util/file-hash.js';
 import { createRunDir, environmentLock } from './run-record.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
-import { mergeTrials, planSweep, trialsByHash, type SweepGraph, type TrialPlan } from './sweep-graph.js';
+import {
+  mergeTrials,
+  planSweep,
+  trialsByHash,
+  type SweepGraph,
+  type TrialPlan,
+} from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
 import { SweepWorkerPool } from './sweep-worker-pool.js';
@@ -53,31 +59,58 @@ export interface SweepSummary {
   readonly dir: string;
   /** True when an unfinished sweep directory was continued. */
   readonly resumed: boolean;
-  readonly trials: { total: number; ok: number; failed: number; unfinished: number; alreadyDone: number };
+  readonly trials: {
+    total: number;
+    ok: number;
+    failed: number;
+    unfinished: number;
+    alreadyDone: number;
+  };
   readonly nodes: { total: number; ran: number; cached: number; failed: number; skipped: number };
   readonly durationMs: number;
 }
 
 function errorJson(e: unknown): { code: string; message: string; hint?: string; stageId?: string } {
   const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'stage failed');
-  return { code: s.code, message: s.message, ...(s.hint !== undefined ? { hint: s.hint } : {}), ...(s.stageId !== undefined ? { stageId: s.stageId } : {}) };
+  return {
+    code: s.code,
+    message: s.message,
+    ...(s.hint !== undefined ? { hint: s.hint } : {}),
+    ...(s.stageId !== undefined ? { stageId: s.stageId } : {}),
+  };
 }
 
 /** Pick (and if needed create) the sweep directory. */
-function openSweepDir(def: SweepDefinition, graph: SweepGraph, opts: SweepRunOptions, cwd: string): { record: SweepRecord; resumed: boolean } {
-  if (opts.resume !== undefined) return { record: checkResumeDir(resolve(cwd, opts.resume), graph.fingerprint), resumed: true };
+function openSweepDir(
+  def: SweepDefinition,
+  graph: SweepGraph,
+  opts: SweepRunOptions,
+  cwd: string,
+): { record: SweepRecord; resumed: boolean } {
+  if (opts.resume !== undefined)
+    return { record: checkResumeDir(resolve(cwd, opts.resume), graph.fingerprint), resumed: true };
   if (opts.out !== undefined) {
     const out = resolve(cwd, opts.out);
-    if (existsSync(out) && readdirSync(out).length > 0 && new SweepRecord(out).readState()?.fingerprint === graph.fingerprint) {
+    if (
+      existsSync(out) &&
+      readdirSync(out).length > 0 &&
+      new SweepRecord(out).readState()?.fingerprint === graph.fingerprint
+    ) {
       return { record: checkResumeDir(out, graph.fingerprint), resumed: true };
     }
   }
   const sweepsDir = join(cwd, 'sweeps');
   if (opts.out === undefined) {
     const found = findResumable(sweepsDir, def.name, graph.fingerprint);
-    if (found !== undefined) return { record: checkResumeDir(found, graph.fingerprint), resumed: true };
+    if (found !== undefined)
+      return { record: checkResumeDir(found, graph.fingerprint), resumed: true };
   }
-  const dir = createRunDir({ out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined, runsDir: sweepsDir, name: def.name, now: new Date() });
+  const dir = createRunDir({
+    out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined,
+    runsDir: sweepsDir,
+    name: def.name,
+    now: new Date(),
+  });
   return { record: new SweepRecord(dir), resumed: false };
 }
 
@@ -88,12 +121,24 @@ function resolvedDoc(def: SweepDefinition): Record<string, unknown> {
     recipe: def.recipeFile,
     set: def.baseOverrides,
     sweep: def.spec.resolved,
-    trials: def.trials.map((t) => ({ index: t.index, parameters: t.parameters, repeat: t.repeat, seed: t.seed, overrides: t.overrides })),
+    trials: def.trials.map((t) => ({
+      index: t.index,
+      parameters: t.parameters,
+      repeat: t.repeat,
+      seed: t.seed,
+      overrides: t.overrides,
+    })),
     recipeResolved: def.base.resolved,
   };
 }
 
-function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend: { name: string; versions: Record<string, string> }, outcomes: Map<string, NodeOutcome>): Record<string, unknown> {
+function lockDoc(
+  def: SweepDefinition,
+  graph: SweepGraph,
+  cache: Cache,
+  backend: { name: string; versions: Record<string, string> },
+  outcomes: Map<string, NodeOutcome>,
+): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
   for (const t of graph.trials) {
     for (const n of t.plan.nodes) {
@@ -110,13 +155,17 @@ function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend:
         ...(n.plugin !== undefined ? { plugin: n.plugin } : {}),
         stageIds: [n.id],
         trials: [t.trial.index],
-        status: outcomes.get(n.hash)?.status ?? (cache.lookup(n.hash) !== undefined ? 'cached' : 'pending'),
+        status:
+          outcomes.get(n.hash)?.status ??
+          (cache.lookup(n.hash) !== undefined ? 'cached' : 'pending'),
       };
     }
   }
   return {
     ...environmentLock(backend, def.base.seed, def.recipeFile),
-    ...(def.file !== def.recipeFile ? { sweepFile: { file: def.file, sha256: sha256FileSync(def.file) } } : {}),
+    ...(def.file !== def.recipeFile
+      ? { sweepFile: { file: def.file, sha256: sha256FileSync(def.file) } }
+      : {}),
     fingerprint: graph.fingerprint,
     cache: cache.root,
     nodes,
@@ -124,7 +173,12 @@ function lockDoc(def: SweepDefinition, graph: SweepGraph, cache: Cache, backend:
 }
 
 /** Build the record of a trial whose nodes all have outcomes; undefined when it was interrupted. */
-function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Cache, nodeName: Map<string, string>): TrialRecord | undefined {
+function trialRecord(
+  t: TrialPlan,
+  outcomes: Map<string, NodeOutcome>,
+  cache: Cache,
+  nodeName: Map<string, string>,
+): TrialRecord | undefined {
   const nodes: Record<string, TrialRecord['nodes'][string]> = {};
   const metrics: Record<string, unknown> = {};
   let failed: unknown;
@@ -135,7 +189,8 @@ function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Ca
   const paramsOf = new Map(t.trial.recipe.stages.map((s) => [s.id, s.params]));
   for (const n of t.plan.nodes) {
     const o = outcomes.get(n.hash);
-    if (o === undefined || o.status === 'interrupted' || o.skipped?.reason === 'interrupted') interrupted = true;
+    if (o === undefined || o.status === 'interrupted' || o.skipped?.reason === 'interrupted')
+      interrupted = true;
     const entry = o?.status === 'ran' || o?.status === 'cached' ? cache.lookup(n.hash) : undefined;
     if (o?.startedAt !== undefined) {
       started = Math.min(started, o.startedAt);
@@ -146,7 +201,11 @@ function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Ca
       failedStage = n.id;
     }
     if (o?.status === 'skipped' && o.skipped?.reason === 'failed' && failed === undefined) {
-      failed = new ScalpelError(ErrorCode.Stage, `skipped: needs '${nodeName.get(o.skipped.key) ?? o.skipped.key}', which failed`, { stageId: n.id });
+      failed = new ScalpelError(
+        ErrorCode.Stage,
+        `skipped: needs '${nodeName.get(o.skipped.key) ?? o.skipped.key}', which failed`,
+        { stageId: n.id },
+      );
       failedStage = n.id;
     }
     nodes[n.id] = {
@@ -178,11 +237,16 @@ function trialRecord(t: TrialPlan, outcomes: Map<string, NodeOutcome>, cache: Ca
     durationMs: finished - started,
     nodes,
     metrics,
-    ...(error !== undefined ? { error: { ...error, stageId: error.stageId ?? failedStage ?? '' } } : {}),
+    ...(error !== undefined
+      ? { error: { ...error, stageId: error.stageId ?? failedStage ?? '' } }
+      : {}),
   };
 }
 
-export async function runSweep(input: SweepDefinition | string, opts: SweepRunOptions = {}): Promise<SweepSummary> {
+export async function runSweep(
+  input: SweepDefinition | string,
+  opts: SweepRunOptions = {},
+): Promise<SweepSummary> {
   const started = Date.now();
   const cwd = opts.cwd ?? process.cwd();
   const def = typeof input === 'string' ? await loadSweep(input, opts) : input;
@@ -199,7 +263,8 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
   const kept = previous.filter((r) => r.status === 'ok' && validIndex.has(r.index));
   const done = new Set(kept.map((r) => r.index));
   record.resetTrials(kept);
-  const createdAt = (resumed ? record.readState()?.createdAt : undefined) ?? new Date(started).toISOString();
+  const createdAt =
+    (resumed ? record.readState()?.createdAt : undefined) ?? new Date(started).toISOString();
   const writeState = (status: SweepStatus): void =>
     record.writeState({
       format: SWEEP_FORMAT,
@@ -217,11 +282,22 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
   record.writeYaml('sweep.resolved.yaml', resolvedDoc(def));
 
   const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({ terminal, verbosity: verbosityOf(opts), eventsFile: record.eventsFile });
+  const logging = new RunLogging({
+    terminal,
+    verbosity: verbosityOf(opts),
+    eventsFile: record.eventsFile,
+  });
   const log = logging.logger;
-  const progress = new ProgressSink({ terminal, console: verbosityOf(opts) !== 'quiet', record: (id, data) => logging.progress(id, data) });
+  const progress = new ProgressSink({
+    terminal,
+    console: verbosityOf(opts) !== 'quiet',
+    record: (id, data) => logging.progress(id, data),
+  });
   const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
-  let backendInfo: { name: string; versions: Record<string, string> } = { name: graph.trials[0]?.plan.backend ?? backendChoice, versions: {} };
+  let backendInfo: { name: string; versions: Record<string, string> } = {
+    name: graph.trials[0]?.plan.backend ?? backendChoice,
+    versions: {},
+  };
   let backendInit: Promise<string> | undefined;
   const ensureBackend = (): Promise<string> => {
     backendInit ??= initBackend(backendChoice).then((info) => {
@@ -260,17 +336,32 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
     const what = `trial ${t.trial.index} (${formatCombination(t.trial.parameters)}${def.spec.repeats > 1 ? `, seed ${t.trial.seed}` : ''})`;
     const tally = `[${counts.ok + counts.failed}/${def.trials.length}]`;
     if (rec.status === 'ok') log.info(`${what} ok ${tally}`);
-    else log.error(`${what} failed at '${rec.error?.stageId ?? '?'}': ${rec.error?.message ?? ''} ${tally}`);
+    else
+      log.error(
+        `${what} failed at '${rec.error?.stageId ?? '?'}': ${rec.error?.message ?? ''} ${tally}`,
+      );
   };
 
   const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
     if (pool === undefined) {
-      const r = await executeNode(node, { cache, logging, progress, signal: controller.signal, overwrite, ensureBackend, artifacts });
+      const r = await executeNode(node, {
+        cache,
+        logging,
+        progress,
+        signal: controller.signal,
+        overwrite,
+        ensureBackend,
+        artifacts,
+      });
       return r.status;
     }
     if (!overwrite && cache.lookup(node.key) !== undefined) return 'cached';
     const owner = trialOf.get(byHash.get(node.key)?.[0] ?? -1);
-    if (owner === undefined) throw new ScalpelError(ErrorCode.Internal, `sweep: node ${node.key.slice(0, 12)} belongs to no trial`);
+    if (owner === undefined)
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `sweep: node ${node.key.slice(0, 12)} belongs to no trial`,
+      );
     return pool.run({
       recipeFile: def.recipeFile,
       set: [...def.baseOverrides, ...owner.trial.overrides],
@@ -290,8 +381,12 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
       `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`,
     );
     const removed = cache.cleanStale();
-    if (removed > 0) log.info(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`);
-    if (pool === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined)) await ensureBackend();
+    if (removed > 0)
+      log.info(
+        `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
+      );
+    if (pool === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined))
+      await ensureBackend();
     await schedule<ExecNode>(nodes, {
       jobs,
       signal: controller.signal,
@@ -299,7 +394,10 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
       execute,
       onOutcome: (node, o) => {
         outcomes.set(node.key, o);
-        if (o.status === 'failed') log.error(o.error instanceof ScalpelError ? o.error.format() : String(o.error), { stageId: node.stageIds[0] });
+        if (o.status === 'failed')
+          log.error(o.error instanceof ScalpelError ? o.error.format() : String(o.error), {
+            stageId: node.stageIds[0],
+          });
         for (const index of byHash.get(node.key) ?? []) {
           const t = trialOf.get(index);
           if (t === undefined || finalized.has(index)) continue;
@@ -318,15 +416,32 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
   const all = record.readTrials();
   const unfinished = def.trials.length - all.length;
   const status: SweepStatus =
-    fatal !== undefined ? 'failed' : controller.signal.aborted || unfinished > 0 ? 'interrupted' : all.some((r) => r.status === 'failed') ? 'failed' : 'ok';
-  const exitCode = status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.stageFailed;
+    fatal !== undefined
+      ? 'failed'
+      : controller.signal.aborted || unfinished > 0
+        ? 'interrupted'
+        : all.some((r) => r.status === 'failed')
+          ? 'failed'
+          : 'ok';
+  const exitCode =
+    status === 'ok'
+      ? ExitCode.ok
+      : status === 'interrupted'
+        ? ExitCode.interrupted
+        : ExitCode.stageFailed;
   const statuses = [...outcomes.values()].map((o) => o.status);
   const summary: SweepSummary = {
     status,
     exitCode,
     dir: record.dir,
     resumed,
-    trials: { total: def.trials.length, ok: all.filter((r) => r.status === 'ok').length, failed: all.filter((r) => r.status === 'failed').length, unfinished, alreadyDone: done.size },
+    trials: {
+      total: def.trials.length,
+      ok: all.filter((r) => r.status === 'ok').length,
+      failed: all.filter((r) => r.status === 'failed').length,
+      unfinished,
+      alreadyDone: done.size,
+    },
     nodes: {
       total: nodes.length,
       ran: statuses.filter((s) => s === 'ran').length,
@@ -337,9 +452,16 @@ export async function runSweep(input: SweepDefinition | string, opts: SweepRunOp
     durationMs: Date.now() - started,
   };
   try {
-    record.writeResults(def.name, def.spec.parameters.map((p) => p.name), all);
+    record.writeResults(
+      def.name,
+      def.spec.parameters.map((p) => p.name),
+      all,
+    );
     record.writeJson('lock.json', lockDoc(def, graph, cache, backendInfo, outcomes));
-    record.writeJson('summary.json', { ...summary, ...(fatal !== undefined ? { error: errorJson(fatal) } : {}) });
+    record.writeJson('summary.json', {
+      ...summary,
+      ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
+    });
     writeState(status);
   } finally {
     log.info(

@@ -26,7 +26,10 @@ export class SweepWorkerPool {
   }
 
   private spawn(): Worker {
-    const child = fork(workerScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const child = fork(workerScript, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
     const w: Worker = { child, busy: undefined, exited: false };
     child.on('message', (msg: FromWorker) => {
       if (msg.type === 'ready' || w.busy === undefined || msg.id !== w.busy.id) return;
@@ -40,9 +43,13 @@ export class SweepWorkerPool {
       const task = w.busy;
       w.busy = undefined;
       task?.reject(
-        new ScalpelError(ErrorCode.Stage, `a sweep worker process died (${signal ?? `exit code ${code ?? '?'}`}) while running a stage`, {
-          hint: 'out of memory? try a smaller --jobs; rerun the same command to resume',
-        }),
+        new ScalpelError(
+          ErrorCode.Stage,
+          `a sweep worker process died (${signal ?? `exit code ${code ?? '?'}`}) while running a stage`,
+          {
+            hint: 'out of memory? try a smaller --jobs; rerun the same command to resume',
+          },
+        ),
       );
     });
     child.on('error', () => {
@@ -54,11 +61,15 @@ export class SweepWorkerPool {
 
   /** Run one node in a worker; resolves to ran/cached or rejects with the stage's ScalpelError. */
   run(task: Omit<WorkerTask, 'type' | 'id'>): Promise<'ran' | 'cached'> {
-    if (this.closed) return Promise.reject(new ScalpelError(ErrorCode.Internal, 'sweep worker pool is closed'));
+    if (this.closed)
+      return Promise.reject(new ScalpelError(ErrorCode.Internal, 'sweep worker pool is closed'));
     let w = this.workers.find((x) => !x.exited && x.busy === undefined);
     if (w === undefined) {
       const alive = this.workers.filter((x) => !x.exited).length;
-      if (alive >= this.size) return Promise.reject(new ScalpelError(ErrorCode.Internal, 'sweep worker pool: no idle worker'));
+      if (alive >= this.size)
+        return Promise.reject(
+          new ScalpelError(ErrorCode.Internal, 'sweep worker pool: no idle worker'),
+        );
       w = this.spawn();
     }
     const worker = w;
@@ -71,7 +82,8 @@ export class SweepWorkerPool {
 
   /** Ask running stages to stop (they see ctx.signal aborted). */
   abort(): void {
-    for (const w of this.workers) if (!w.exited && w.busy !== undefined) w.child.send({ type: 'abort' });
+    for (const w of this.workers)
+      if (!w.exited && w.busy !== undefined) w.child.send({ type: 'abort' });
   }
 
   /** Disconnect every worker (they exit) and wait for them, killing stragglers after `graceMs`. */

@@ -55,7 +55,10 @@ export function serializeError(e: unknown): SerializedError {
       ...(e.location !== undefined ? { location: e.location } : {}),
     };
   }
-  return { code: ErrorCode.Internal, message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  return {
+    code: ErrorCode.Internal,
+    message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+  };
 }
 
 export function deserializeError(s: SerializedError): ScalpelError {

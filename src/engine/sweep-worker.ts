@@ -12,7 +12,12 @@ import { RunLogging } from './logging.js';
 import { planResolved, type Plan } from './plan.js';
 import { ProgressSink } from './progress.js';
 import { Terminal } from './terminal.js';
-import { serializeError, type FromWorker, type ToWorker, type WorkerTask } from './sweep-worker-protocol.js';
+import {
+  serializeError,
+  type FromWorker,
+  type ToWorker,
+  type WorkerTask,
+} from './sweep-worker-protocol.js';
 
 const plans = new Map<string, Promise<Plan>>();
 const loggers = new Map<string, RunLogging>();
@@ -27,9 +32,10 @@ function planFor(task: WorkerTask): Promise<Plan> {
   const key = JSON.stringify([task.recipeFile, task.set, task.backend, task.cacheDir]);
   let p = plans.get(key);
   if (p === undefined) {
-    p = loadRecipe(task.recipeFile, { set: task.set, ...(task.backend !== undefined ? { backend: task.backend } : {}) }).then((r) =>
-      planResolved(r, { cacheDir: task.cacheDir, noCache: true }),
-    );
+    p = loadRecipe(task.recipeFile, {
+      set: task.set,
+      ...(task.backend !== undefined ? { backend: task.backend } : {}),
+    }).then((r) => planResolved(r, { cacheDir: task.cacheDir, noCache: true }));
     p.catch(() => plans.delete(key));
     plans.set(key, p);
   }
@@ -40,7 +46,11 @@ function loggingFor(task: WorkerTask): RunLogging {
   let l = loggers.get(task.eventsFile);
   if (l === undefined) {
     // Plain lines on the inherited stderr: the parent owns the terminal (and its progress bars).
-    l = new RunLogging({ terminal: new Terminal(process.stderr, false), verbosity: task.verbosity, eventsFile: task.eventsFile });
+    l = new RunLogging({
+      terminal: new Terminal(process.stderr, false),
+      verbosity: task.verbosity,
+      eventsFile: task.eventsFile,
+    });
     loggers.set(task.eventsFile, l);
   }
   return l;
@@ -50,7 +60,10 @@ async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
   const plan = await planFor(task);
   const node = plan.exec.find((n) => n.key === task.hash);
   if (node === undefined) {
-    throw new ScalpelError(ErrorCode.Internal, `sweep worker: node ${task.hash.slice(0, 12)} is not in the plan of ${task.recipeFile}`);
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `sweep worker: node ${task.hash.slice(0, 12)} is not in the plan of ${task.recipeFile}`,
+    );
   }
   const cache = new Cache(task.cacheDir);
   const artifacts = new Map<string, Artifact>();
@@ -58,7 +71,10 @@ async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
     const entry = cache.lookup(h);
     const producer = plan.exec.find((n) => n.key === h);
     if (entry === undefined || producer === undefined) {
-      throw new ScalpelError(ErrorCode.Internal, `sweep worker: input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`);
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `sweep worker: input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`,
+      );
     }
     artifacts.set(h, {
       stageId: producer.stageIds[0] ?? producer.stage.id,

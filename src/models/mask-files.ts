@@ -50,7 +50,13 @@ export async function writeMasks(
   let offset = 0;
   for (const [name, mask] of masks) {
     const packed = packBits(mask);
-    layers.push({ name, shape: [...(shapes.get(name) ?? [mask.length])], offset, count: mask.length, density: maskDensity(mask) });
+    layers.push({
+      name,
+      shape: [...(shapes.get(name) ?? [mask.length])],
+      offset,
+      count: mask.length,
+      density: maskDensity(mask),
+    });
     chunks.push(packed);
     offset += packed.length;
   }
@@ -69,14 +75,21 @@ export async function writeMasks(
 export async function readMasks(dir: string): Promise<Map<string, Uint8Array>> {
   const index = JSON.parse(await fs.readFile(join(dir, 'masks.json'), 'utf8')) as MaskIndex;
   if (index.format !== 'scalpel-masks') {
-    throw new ScalpelError(ErrorCode.Data, `${join(dir, 'masks.json')} is not a scalpel mask index`);
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${join(dir, 'masks.json')} is not a scalpel mask index`,
+    );
   }
   const bin = new Uint8Array(await fs.readFile(join(dir, 'masks.bin')));
   const masks = new Map<string, Uint8Array>();
   for (const e of index.layers) {
     const bytes = Math.ceil(e.count / 8);
     if (e.offset + bytes > bin.length) {
-      throw new ScalpelError(ErrorCode.Data, `masks.bin in ${dir} is truncated (layer '${e.name}')`, { layer: e.name });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `masks.bin in ${dir} is truncated (layer '${e.name}')`,
+        { layer: e.name },
+      );
     }
     masks.set(e.name, unpackBits(bin.subarray(e.offset, e.offset + bytes), e.count));
   }

@@ -46,9 +46,13 @@ export async function writeModelArtifact(
 }
 
 /** Load the model (a fresh instance the caller owns and must dispose) and masks of an artifact. */
-export async function readModelArtifact(artifact: Pick<Artifact, 'dir'> | string): Promise<LoadedModel> {
+export async function readModelArtifact(
+  artifact: Pick<Artifact, 'dir'> | string,
+): Promise<LoadedModel> {
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const model = await loadLayersModelFromFile(join(dir, 'model.json'));
-  const masks = existsSync(join(dir, 'masks.json')) ? await readMasks(dir) : new Map<string, Uint8Array>();
+  const masks = existsSync(join(dir, 'masks.json'))
+    ? await readMasks(dir)
+    : new Map<string, Uint8Array>();
   return { model, masks, layers: listPrunableLayers(model) };
 }

@@ -22,7 +22,14 @@ interface ModelJson {
   userDefinedMetadata?: tf.io.ModelArtifacts['userDefinedMetadata'];
 }
 
-const dtypeBytes: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+const dtypeBytes: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 /** Bytes a weight entry occupies in the binary files (quantization included). */
 function entryBytes(entry: tf.io.WeightsManifestEntry): number {
@@ -30,7 +37,10 @@ function entryBytes(entry: tf.io.WeightsManifestEntry): number {
   const dtype = entry.quantization?.dtype ?? entry.dtype;
   const size = dtypeBytes[dtype];
   if (size === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `weight '${entry.name}' has unsupported dtype '${dtype}'`);
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `weight '${entry.name}' has unsupported dtype '${dtype}'`,
+    );
   }
   return count * size;
 }
@@ -43,7 +53,9 @@ async function readJson(file: string): Promise<ModelJson> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ScalpelError(
       ErrorCode.Io,
-      code === 'ENOENT' ? `model file not found: ${file}` : `cannot read model file ${file}: ${code ?? String(e)}`,
+      code === 'ENOENT'
+        ? `model file not found: ${file}`
+        : `cannot read model file ${file}: ${code ?? String(e)}`,
       { hint: 'check the path (relative paths are relative to the recipe file)', cause: e },
     );
   }
@@ -58,13 +70,19 @@ async function readJson(file: string): Promise<ModelJson> {
   }
   const obj = json as Partial<ModelJson>;
   if (typeof json !== 'object' || json === null || obj.modelTopology === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `${file} has no modelTopology: not a tfjs LayersModel model.json`, {
-      location: { file },
-      hint: 'graph models (tf.loadGraphModel) cannot be pruned; export a Keras/LayersModel',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${file} has no modelTopology: not a tfjs LayersModel model.json`,
+      {
+        location: { file },
+        hint: 'graph models (tf.loadGraphModel) cannot be pruned; export a Keras/LayersModel',
+      },
+    );
   }
   if (!Array.isArray(obj.weightsManifest)) {
-    throw new ScalpelError(ErrorCode.Data, `${file} has no weightsManifest`, { location: { file } });
+    throw new ScalpelError(ErrorCode.Data, `${file} has no weightsManifest`, {
+      location: { file },
+    });
   }
   return obj as ModelJson;
 }
@@ -83,11 +101,15 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf
       try {
         parts.push(await fs.readFile(file));
       } catch (e) {
-        throw new ScalpelError(ErrorCode.Data, `weight file '${p}' listed in ${modelJsonPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-          location: { file: modelJsonPath },
-          hint: 'keep the weight files next to model.json, as saved',
-          cause: e,
-        });
+        throw new ScalpelError(
+          ErrorCode.Data,
+          `weight file '${p}' listed in ${modelJsonPath} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          {
+            location: { file: modelJsonPath },
+            hint: 'keep the weight files next to model.json, as saved',
+            cause: e,
+          },
+        );
       }
     }
     const data = Buffer.concat(parts);
@@ -95,27 +117,38 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf
       throw new ScalpelError(
         ErrorCode.Data,
         `weight files ${group.paths.join(', ')} hold ${data.byteLength} bytes but the manifest in ${basename(modelJsonPath)} describes ${expected} (truncated or mismatched files)`,
-        { location: { file: modelJsonPath }, hint: 're-export the model; the files do not belong together' },
+        {
+          location: { file: modelJsonPath },
+          hint: 're-export the model; the files do not belong together',
+        },
       );
     }
     specs.push(...group.weights);
-    buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+    buffers.push(
+      data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
+    );
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
     weightSpecs: specs,
     weightData: tf.io.concatenateArrayBuffers(buffers),
     ...(json.trainingConfig !== undefined ? { trainingConfig: json.trainingConfig } : {}),
-    ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
+    ...(json.userDefinedMetadata !== undefined
+      ? { userDefinedMetadata: json.userDefinedMetadata }
+      : {}),
   };
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `cannot build the model in ${modelJsonPath}: ${(e as Error).message}`, {
-      location: { file: modelJsonPath },
-      hint: 'the topology or weight shapes are inconsistent (weight-shape mismatch?) or use layers tfjs does not support',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `cannot build the model in ${modelJsonPath}: ${(e as Error).message}`,
+      {
+        location: { file: modelJsonPath },
+        hint: 'the topology or weight shapes are inconsistent (weight-shape mismatch?) or use layers tfjs does not support',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -130,9 +163,12 @@ export async function saveLayersModelToDir(
   let bytes = 0;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(
-        Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData],
-      );
+      const data =
+        artifacts.weightData === undefined
+          ? new ArrayBuffer(0)
+          : tf.io.concatenateArrayBuffers(
+              Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData],
+            );
       bytes = data.byteLength;
       const json: ModelJson = {
         modelTopology: artifacts.modelTopology,
@@ -140,8 +176,12 @@ export async function saveLayersModelToDir(
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
         weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs ?? [] }],
-        ...(artifacts.trainingConfig !== undefined ? { trainingConfig: artifacts.trainingConfig } : {}),
-        ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+        ...(artifacts.trainingConfig !== undefined
+          ? { trainingConfig: artifacts.trainingConfig }
+          : {}),
+        ...(artifacts.userDefinedMetadata !== undefined
+          ? { userDefinedMetadata: artifacts.userDefinedMetadata }
+          : {}),
       };
       await writeFileAtomic(join(dir, weightsFile), new Uint8Array(data));
       await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));

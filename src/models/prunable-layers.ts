@@ -15,7 +15,10 @@ const kindByClass: Record<string, PrunableLayerKind> = {
 type Layer = tfl.LayersModel['layers'][number];
 
 /** The rule for "this weight is the layer's kernel" (the one pruned). */
-export function isKernelWeight(w: { readonly originalName: string; readonly name: string }): boolean {
+export function isKernelWeight(w: {
+  readonly originalName: string;
+  readonly name: string;
+}): boolean {
   return /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name);
 }
 
@@ -35,7 +38,14 @@ export function listPrunableLayers(model: tfl.LayersModel): PrunableLayerInfo[] 
     const shape = variable.shape.map((d) => d ?? 0);
     const units = shape[shape.length - 1] ?? 0;
     const paramCount = shape.reduce((a, b) => a * b, 1);
-    out.push({ name: layer.name, kind, kernelShape: shape, fanIn: paramCount / Math.max(units, 1), units, paramCount });
+    out.push({
+      name: layer.name,
+      kind,
+      kernelShape: shape,
+      fanIn: paramCount / Math.max(units, 1),
+      units,
+      paramCount,
+    });
   }
   return out;
 }
@@ -55,7 +65,8 @@ function findLayer(model: tfl.LayersModel, name: string): Layer {
 export function readKernel(model: tfl.LayersModel, name: string): Float32Array {
   const layer = findLayer(model, name);
   const variable = layer.weights[kernelIndex(layer)];
-  if (variable === undefined) throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
+  if (variable === undefined)
+    throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
   const t = variable.read();
   return Float32Array.from(t.dataSync() as Float32Array);
 }
@@ -65,11 +76,16 @@ export function writeKernel(model: tfl.LayersModel, name: string, data: Float32A
   const layer = findLayer(model, name);
   const k = kernelIndex(layer);
   const variable = layer.weights[k];
-  if (variable === undefined) throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
+  if (variable === undefined)
+    throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
   const shape = variable.shape.map((d) => d ?? 0);
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
-    throw new ScalpelError(ErrorCode.Internal, `kernel of '${name}' needs ${size} values, got ${data.length}`, { layer: name });
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `kernel of '${name}' needs ${size} values, got ${data.length}`,
+      { layer: name },
+    );
   }
   const t = tf.tensor(data, shape, 'float32');
   variable.write(t);
@@ -81,7 +97,11 @@ export function applyMasks(model: tfl.LayersModel, masks: ReadonlyMap<string, Ui
   for (const [name, mask] of masks) {
     const w = readKernel(model, name);
     if (w.length !== mask.length) {
-      throw new ScalpelError(ErrorCode.Data, `mask of '${name}' has ${mask.length} entries, the kernel ${w.length}`, { layer: name });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `mask of '${name}' has ${mask.length} entries, the kernel ${w.length}`,
+        { layer: name },
+      );
     }
     for (let i = 0; i < w.length; i++) if (mask[i] === 0) w[i] = 0;
     writeKernel(model, name, w);

@@ -5,7 +5,9 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 
 // Schemas that declare `$schema: draft-07` are accepted too (ajv's documented way to mix drafts).
-const draft07MetaSchema = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-07.json') as object;
+const draft07MetaSchema = createRequire(import.meta.url)(
+  'ajv/dist/refs/json-schema-draft-07.json',
+) as object;
 
 // ajv is CommonJS: under NodeNext the default import is the module object, class at `.default`.
 const Ajv2020 = Ajv2020Module.default;

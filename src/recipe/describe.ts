@@ -11,7 +11,9 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (typeof v === 'object') {
     const keys = Object.keys(v);
-    return keys.length === 0 ? 'an empty mapping' : `a mapping with keys ${keys.map(quote).join(', ')}`;
+    return keys.length === 0
+      ? 'an empty mapping'
+      : `a mapping with keys ${keys.map(quote).join(', ')}`;
   }
   return String(v);
 }
@@ -78,7 +80,8 @@ export function describeSchema(schema: unknown, depth = 0, plural = false): stri
   if (schema === false || schema === null || typeof schema !== 'object') return 'nothing';
   const s = schema as JsonSchema;
   if ('const' in s) return quote(s.const);
-  if (Array.isArray(s.enum)) return `${plural ? 'any of' : 'one of'} ${s.enum.map(quote).join(', ')}`;
+  if (Array.isArray(s.enum))
+    return `${plural ? 'any of' : 'one of'} ${s.enum.map(quote).join(', ')}`;
   const alternatives = (s.oneOf ?? s.anyOf) as unknown;
   if (Array.isArray(alternatives) && depth < 2) {
     return alternatives.map((a) => describeSchema(a, depth + 1, plural)).join(' or ');
@@ -86,7 +89,8 @@ export function describeSchema(schema: unknown, depth = 0, plural = false): stri
   const types = Array.isArray(s.type) ? s.type : s.type !== undefined ? [s.type] : [];
   const parts: string[] = [];
   const minLength = num(s, 'minLength');
-  const nonEmpty = minLength === 1 && types.length === 1 && types[0] === 'string' ? 'non-empty ' : '';
+  const nonEmpty =
+    minLength === 1 && types.length === 1 && types[0] === 'string' ? 'non-empty ' : '';
   const typeText = nonEmpty + types.map((t) => typeWord(t, plural)).join(' or ');
   if (types.includes('array')) {
     const items = s.items;
@@ -119,7 +123,8 @@ export function describeSchema(schema: unknown, depth = 0, plural = false): stri
   const maxLength = num(s, 'maxLength');
   if (maxLength !== undefined) parts.push(`at most ${maxLength} characters`);
   const minProps = num(s, 'minProperties');
-  if (minProps !== undefined) parts.push(`with at least ${minProps} entr${minProps === 1 ? 'y' : 'ies'}`);
+  if (minProps !== undefined)
+    parts.push(`with at least ${minProps} entr${minProps === 1 ? 'y' : 'ies'}`);
   if (typeof s.format === 'string') parts.push(`in ${s.format} format`);
   return parts.join(' ');
 }

@@ -59,11 +59,15 @@ function ioError(file: string, e: unknown): ScalpelError {
     err.code === 'EACCES' || err.code === 'EPERM'
       ? `you have no permission to read it; check its permissions (ls -l ${file})`
       : 'check that the file exists and can be read';
-  return new ScalpelError(ErrorCode.Io, `cannot read recipe file ${file}: ${err.code ?? ''} ${err.message}`.trim(), {
-    location: { file },
-    hint,
-    cause: e,
-  });
+  return new ScalpelError(
+    ErrorCode.Io,
+    `cannot read recipe file ${file}: ${err.code ?? ''} ${err.message}`.trim(),
+    {
+      location: { file },
+      hint,
+      cause: e,
+    },
+  );
 }
 
 function safeList(dir: string): string[] {
@@ -83,7 +87,10 @@ function missingFileHint(file: string): string {
 }
 
 /** Load, override, validate and resolve a recipe. Throws ScalpelError on any user mistake. */
-export async function loadRecipe(file: string, options: LoadRecipeOptions = {}): Promise<ResolvedRecipe> {
+export async function loadRecipe(
+  file: string,
+  options: LoadRecipeOptions = {},
+): Promise<ResolvedRecipe> {
   const abs = resolve(file);
   const text = readRecipeText(abs, file);
   const yaml = parseRecipeYaml(abs, text);
@@ -98,7 +105,13 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions = {}):
   const stages: ResolvedStage[] = [];
   for (const [id, stage] of Object.entries(doc.stages)) {
     validateStageParams(registry, id, stage, yaml, overrides);
-    stages.push({ id, uses: stage.uses, needs: stage.needs, params: stage.with, type: registry.stage(stage.uses) });
+    stages.push({
+      id,
+      uses: stage.uses,
+      needs: stage.needs,
+      params: stage.with,
+      type: registry.stage(stage.uses),
+    });
   }
 
   const name = doc.name ?? basename(abs, extname(abs)).replace(/[^A-Za-z0-9._-]/g, '-');

@@ -15,8 +15,20 @@ export interface AppliedOverride {
   readonly value: unknown;
 }
 
-function overrideError(raw: string, message: string, hint: string, file?: string, path?: readonly PathSegment[], yaml?: ParsedYaml): ScalpelError {
-  const location = yaml !== undefined && path !== undefined ? yaml.locate(path) : file !== undefined ? { file } : undefined;
+function overrideError(
+  raw: string,
+  message: string,
+  hint: string,
+  file?: string,
+  path?: readonly PathSegment[],
+  yaml?: ParsedYaml,
+): ScalpelError {
+  const location =
+    yaml !== undefined && path !== undefined
+      ? yaml.locate(path)
+      : file !== undefined
+        ? { file }
+        : undefined;
   return new ScalpelError(ErrorCode.RecipeOverride, `--set ${raw}: ${message}`, {
     ...(location !== undefined ? { location } : {}),
     hint,
@@ -27,7 +39,8 @@ function overrideError(raw: string, message: string, hint: string, file?: string
 export function parseOverride(raw: string, file?: string): { segments: string[]; value: unknown } {
   const eq = raw.indexOf('=');
   const pathText = eq < 0 ? raw : raw.slice(0, eq).trim();
-  const syntaxHint = "write --set path=value, e.g. --set stages.prune.with.density=0.2 (quote it for the shell if the value has spaces)";
+  const syntaxHint =
+    'write --set path=value, e.g. --set stages.prune.with.density=0.2 (quote it for the shell if the value has spaces)';
   if (eq < 0) throw overrideError(raw, "missing '=' between path and value", syntaxHint, file);
   const segments = pathText.split('.');
   if (pathText === '' || segments.some((s) => s.trim() === '')) {
@@ -35,7 +48,12 @@ export function parseOverride(raw: string, file?: string): { segments: string[];
   }
   const valueText = raw.slice(eq + 1);
   if (valueText.trim() === '') {
-    throw overrideError(raw, 'no value after "="', "give a value; for an empty string write path=''", file);
+    throw overrideError(
+      raw,
+      'no value after "="',
+      "give a value; for an empty string write path=''",
+      file,
+    );
   }
   const doc = parseDocument(valueText, { prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
@@ -51,7 +69,12 @@ export function parseOverride(raw: string, file?: string): { segments: string[];
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw overrideError(raw, `the value could not be read: ${e instanceof Error ? e.message : String(e)}`, syntaxHint, file);
+    throw overrideError(
+      raw,
+      `the value could not be read: ${e instanceof Error ? e.message : String(e)}`,
+      syntaxHint,
+      file,
+    );
   }
   return { segments: segments.map((s) => s.trim()), value };
 }

@@ -24,9 +24,11 @@ const syntaxHints: Partial<Record<YAMLError['code'], string>> = {
   MISSING_CHAR: 'a key must be followed by ": " (colon and space); check quotes and brackets',
   MULTIPLE_DOCS: 'a recipe is a single YAML document; remove the extra "---"',
   BLOCK_AS_IMPLICIT_KEY: 'nested mappings go on their own, further-indented lines',
-  MULTILINE_IMPLICIT_KEY: 'check the indentation of this line and the quotes on the lines before it',
+  MULTILINE_IMPLICIT_KEY:
+    'check the indentation of this line and the quotes on the lines before it',
   UNEXPECTED_TOKEN: 'check quotes, brackets and indentation near here',
-  BAD_DQ_ESCAPE: 'inside "double quotes" a backslash starts an escape; use single quotes for Windows paths',
+  BAD_DQ_ESCAPE:
+    'inside "double quotes" a backslash starts an escape; use single quotes for Windows paths',
 };
 
 export interface LocateOptions {
@@ -194,6 +196,10 @@ function rangeStart(node: unknown): number | undefined {
 
 /** `yaml` reports the duplicate's position; show the key's text in the message. */
 function duplicateKeyName(text: string, pos: readonly [number, number]): string {
-  const raw = text.slice(pos[0], pos[0] + 80).split(/:(\s|$)|\n/)[0]?.trim() ?? '';
+  const raw =
+    text
+      .slice(pos[0], pos[0] + 80)
+      .split(/:(\s|$)|\n/)[0]
+      ?.trim() ?? '';
   return raw !== '' ? ` '${raw}'` : '';
 }

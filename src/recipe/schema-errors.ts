@@ -5,7 +5,13 @@ import { ErrorCode, ScalpelError, type SourceLocation } from '../errors.js';
 import type { ErrorObject } from './ajv-instance.js';
 import { describeSchema, describeValue, quote } from './describe.js';
 import type { ParsedYaml } from './parse-yaml.js';
-import { formatPath, isWithin, pointerToPath, type PathSegment, type RecipePath } from './recipe-path.js';
+import {
+  formatPath,
+  isWithin,
+  pointerToPath,
+  type PathSegment,
+  type RecipePath,
+} from './recipe-path.js';
 import { closest, suggestionHint } from './suggest.js';
 import type { AppliedOverride } from './overrides.js';
 
@@ -23,7 +29,9 @@ function branchTitle(schemaPath: string, root: unknown): string | undefined {
   const m = /^#\/oneOf\/(\d+)\//.exec(schemaPath);
   if (m === null || root === null || typeof root !== 'object') return undefined;
   const branches = (root as { oneOf?: unknown }).oneOf;
-  const branch = Array.isArray(branches) ? (branches[Number(m[1])] as { title?: unknown } | undefined) : undefined;
+  const branch = Array.isArray(branches)
+    ? (branches[Number(m[1])] as { title?: unknown } | undefined)
+    : undefined;
   return typeof branch?.title === 'string' ? branch.title : undefined;
 }
 
@@ -66,7 +74,8 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
         (e) =>
           (e.keyword === 'type' && e.instancePath === combo.instancePath) ||
           ((e.keyword === 'const' || e.keyword === 'enum') &&
-            (e.instancePath === combo.instancePath || isDirectChild(e.instancePath, combo.instancePath))),
+            (e.instancePath === combo.instancePath ||
+              isDirectChild(e.instancePath, combo.instancePath))),
       );
     const candidates = [...branches.entries()].filter(([, errs]) => !excluded(errs));
     candidates.sort((a, b) => a[1].length - b[1].length);
@@ -88,7 +97,9 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
       (o) =>
         o.keyword === 'additionalProperties' &&
         o.instancePath === e.instancePath &&
-        closest(String((o.params as { additionalProperty?: unknown }).additionalProperty), [missing]) === missing,
+        closest(String((o.params as { additionalProperty?: unknown }).additionalProperty), [
+          missing,
+        ]) === missing,
     );
   });
   return [...leaves, ...synthesized];
@@ -104,7 +115,9 @@ function tagError(combo: ErrorObject, branches: ErrorObject[][]): ErrorObject | 
   const allowed: unknown[] = [];
   for (const errs of branches) {
     const tag = errs.find(
-      (e) => (e.keyword === 'const' || e.keyword === 'enum') && isDirectChild(e.instancePath, combo.instancePath),
+      (e) =>
+        (e.keyword === 'const' || e.keyword === 'enum') &&
+        isDirectChild(e.instancePath, combo.instancePath),
     );
     if (tag === undefined || (path !== undefined && tag.instancePath !== path)) return undefined;
     path = tag.instancePath;
@@ -171,7 +184,8 @@ function toProblem(e: ErrorObject, base: RecipePath): Problem {
     }
     case 'const':
     case 'enum': {
-      const allowed = e.keyword === 'const' ? [params.allowedValue] : ((params.allowedValues ?? []) as unknown[]);
+      const allowed =
+        e.keyword === 'const' ? [params.allowedValue] : ((params.allowedValues ?? []) as unknown[]);
       const strings = allowed.filter((a): a is string => typeof a === 'string');
       const best = typeof e.data === 'string' ? closest(e.data, strings) : undefined;
       return {
@@ -216,7 +230,8 @@ function toProblem(e: ErrorObject, base: RecipePath): Problem {
           params.error === 'tag'
             ? `'${tag}' must be a string, found ${describeValue(value)}`
             : `expected '${tag}' to be one of ${options.map(quote).join(', ')}, found ${describeValue(value)}`,
-        hint: best !== undefined ? `did you mean '${best}'?` : `valid values: ${options.join(', ')}`,
+        hint:
+          best !== undefined ? `did you mean '${best}'?` : `valid values: ${options.join(', ')}`,
       };
     }
     case 'oneOf':
@@ -263,7 +278,8 @@ function discriminatorValues(schema: Record<string, unknown>): string[] {
     const prop = ((branch.properties ?? {}) as Record<string, Record<string, unknown>>)[tag];
     if (prop === undefined) continue;
     if (typeof prop.const === 'string') out.push(prop.const);
-    if (Array.isArray(prop.enum)) out.push(...prop.enum.filter((x): x is string => typeof x === 'string'));
+    if (Array.isArray(prop.enum))
+      out.push(...prop.enum.filter((x): x is string => typeof x === 'string'));
   }
   return out;
 }

@@ -6,7 +6,13 @@ import canonicalize from 'canonicalize';
 import { isDeepStrictEqual } from 'node:util';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { sweepError } from './sweep-spec.js';
-import type { Combination, ParameterDomain, SweepParameter, SweepSpec, TrialSpec } from './sweep-types.js';
+import type {
+  Combination,
+  ParameterDomain,
+  SweepParameter,
+  SweepSpec,
+  TrialSpec,
+} from './sweep-types.js';
 
 /** Round away binary noise (0.30000000000000004 → 0.3) without leaving a range's bounds. */
 function tidy(x: number): number {
@@ -20,10 +26,14 @@ export function domainValues(d: ParameterDomain): unknown[] {
   const out: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t = steps === 1 ? 0 : i / (steps - 1);
-    let v = d.log ? Math.exp(Math.log(d.min) + t * (Math.log(d.max) - Math.log(d.min))) : d.min + t * (d.max - d.min);
+    let v = d.log
+      ? Math.exp(Math.log(d.min) + t * (Math.log(d.max) - Math.log(d.min)))
+      : d.min + t * (d.max - d.min);
     if (i === 0) v = d.min;
     if (i === steps - 1 && steps > 1) v = d.max;
-    v = d.integer ? Math.min(Math.floor(d.max), Math.max(Math.ceil(d.min), Math.round(v))) : tidy(v);
+    v = d.integer
+      ? Math.min(Math.floor(d.max), Math.max(Math.ceil(d.min), Math.round(v)))
+      : tidy(v);
     if (!out.includes(v)) out.push(v);
   }
   return out;
@@ -46,7 +56,9 @@ export function drawValue(d: ParameterDomain, rng: Rng): unknown {
     return Math.min(hi, Math.max(lo, v));
   }
   const u = rng.float();
-  const v = d.log ? Math.exp(Math.log(d.min) + u * (Math.log(d.max) - Math.log(d.min))) : d.min + u * (d.max - d.min);
+  const v = d.log
+    ? Math.exp(Math.log(d.min) + u * (Math.log(d.max) - Math.log(d.min)))
+    : d.min + u * (d.max - d.min);
   return Math.min(d.max, Math.max(d.min, tidy(v)));
 }
 
@@ -55,7 +67,8 @@ function isExcluded(c: Combination, exclude: SweepSpec['exclude']): boolean {
 }
 
 function valueEquals(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+  if (typeof a === 'number' && typeof b === 'number')
+    return a === b || Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
   return isDeepStrictEqual(a, b);
 }
 
@@ -137,7 +150,8 @@ export function expandSweep(spec: SweepSpec, recipeSeed: number, baseSeed: numbe
     for (let repeat = 0; repeat < spec.repeats; repeat++) {
       const seed = baseSeed + repeat;
       const overrides: string[] = [];
-      for (const p of spec.parameters) for (const path of p.paths) overrides.push(overrideText(path, parameters[p.name]));
+      for (const p of spec.parameters)
+        for (const path of p.paths) overrides.push(overrideText(path, parameters[p.name]));
       if (repeat > 0) overrides.push(overrideText(spec.seedPath, seed));
       trials.push({ index: trials.length, parameters, repeat, seed, overrides });
     }

@@ -26,16 +26,23 @@ const sweepFileKeys = ['recipe', 'sweep', 'name', 'description', 'set'];
 function readText(abs: string, given: string): string {
   try {
     if (!statSync(abs).isFile()) {
-      throw new ScalpelError(ErrorCode.Io, `${given} is not a file`, { location: { file: abs }, hint: 'pass a recipe with a sweep: section, or a sweep file' });
+      throw new ScalpelError(ErrorCode.Io, `${given} is not a file`, {
+        location: { file: abs },
+        hint: 'pass a recipe with a sweep: section, or a sweep file',
+      });
     }
     return readFileSync(abs, 'utf8');
   } catch (e) {
     if (isScalpelError(e)) throw e;
-    throw new ScalpelError(ErrorCode.Io, `cannot read ${given}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      location: { file: abs },
-      hint: 'check the path (relative paths are relative to the current directory)',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      `cannot read ${given}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      {
+        location: { file: abs },
+        hint: 'check the path (relative paths are relative to the current directory)',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -66,23 +73,45 @@ function readSource(file: string): SweepSource {
   if (isSweepFileData(data)) {
     for (const key of Object.keys(data)) {
       if (!sweepFileKeys.includes(key)) {
-        throw sweepError(`a sweep file has no key '${key}'`, yaml.locate([key], { key: true }), suggestionHint(key, sweepFileKeys, 'key'));
+        throw sweepError(
+          `a sweep file has no key '${key}'`,
+          yaml.locate([key], { key: true }),
+          suggestionHint(key, sweepFileKeys, 'key'),
+        );
       }
     }
     const recipe = data['recipe'];
     if (typeof recipe !== 'string' || recipe === '') {
-      throw sweepError(`'recipe' must be the path of a recipe file, found ${describeValue(recipe)}`, yaml.locate(['recipe']), 'paths are relative to the sweep file');
+      throw sweepError(
+        `'recipe' must be the path of a recipe file, found ${describeValue(recipe)}`,
+        yaml.locate(['recipe']),
+        'paths are relative to the sweep file',
+      );
     }
     const set = data['set'] ?? [];
     if (!Array.isArray(set) || !set.every((s): s is string => typeof s === 'string')) {
-      throw sweepError(`'set' must be a list of "path=value" strings`, yaml.locate(['set']), 'e.g. set: ["stages.prune.with.steps=50"]');
+      throw sweepError(
+        `'set' must be a list of "path=value" strings`,
+        yaml.locate(['set']),
+        'e.g. set: ["stages.prune.with.steps=50"]',
+      );
     }
     if (!('sweep' in data)) {
-      throw sweepError('the sweep file has no sweep: section', yaml.locate([]), 'add sweep: { parameters: { ... } }');
+      throw sweepError(
+        'the sweep file has no sweep: section',
+        yaml.locate([]),
+        'add sweep: { parameters: { ... } }',
+      );
     }
     const name = data['name'];
-    if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))) {
-      throw sweepError(`'name' must be letters, digits, '.', '_' or '-', found ${describeValue(name)}`, yaml.locate(['name']));
+    if (
+      name !== undefined &&
+      (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    ) {
+      throw sweepError(
+        `'name' must be letters, digits, '.', '_' or '-', found ${describeValue(name)}`,
+        yaml.locate(['name']),
+      );
     }
     return {
       yaml,
@@ -109,12 +138,18 @@ function checkPaths(spec: SweepSpec, base: ResolvedRecipe): void {
     const r = checkRecipePath(base, path);
     if (r.ok) continue;
     const location: SourceLocation =
-      p === undefined ? spec.locate(['seedPath']) : p.paths.length > 1 || p.name !== path ? spec.locate(['parameters', p.name, 'paths', i]) : p.location;
+      p === undefined
+        ? spec.locate(['seedPath'])
+        : p.paths.length > 1 || p.name !== path
+          ? spec.locate(['parameters', p.name, 'paths', i])
+          : p.location;
     const at = r.existing === '' ? 'the recipe' : `'${r.existing}'`;
     throw sweepError(
       `sweep path '${path}' does not name anything in the recipe: ${at} has no '${r.missing}'`,
       location,
-      r.candidates.length > 0 ? suggestionHint(r.missing, r.candidates, 'key') : `'${r.existing}' holds a value, not a mapping`,
+      r.candidates.length > 0
+        ? suggestionHint(r.missing, r.candidates, 'key')
+        : `'${r.existing}' holds a value, not a mapping`,
     );
   }
 }
@@ -125,18 +160,34 @@ function baseSeedOf(spec: SweepSpec, base: ResolvedRecipe): number {
   const v = r.ok ? r.value : undefined;
   if (v === undefined) return base.seed; // declared by the stage schema, not set: start from the recipe seed
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw sweepError(`sweep.seedPath '${spec.seedPath}' holds ${describeValue(v)}, not an integer seed`, spec.locate(['seedPath']));
+    throw sweepError(
+      `sweep.seedPath '${spec.seedPath}' holds ${describeValue(v)}, not an integer seed`,
+      spec.locate(['seedPath']),
+    );
   }
   return v;
 }
 
 /** Which parameter wrote the recipe path an error points at (for locating trial errors). */
-function parameterFor(spec: SweepSpec, errPath: string | undefined): SweepSpec['parameters'][number] | undefined {
+function parameterFor(
+  spec: SweepSpec,
+  errPath: string | undefined,
+): SweepSpec['parameters'][number] | undefined {
   if (errPath === undefined) return undefined;
-  return spec.parameters.find((p) => p.paths.some((q) => errPath === q || errPath.startsWith(q + '.') || q.startsWith(errPath + '.')));
+  return spec.parameters.find((p) =>
+    p.paths.some(
+      (q) => errPath === q || errPath.startsWith(q + '.') || q.startsWith(errPath + '.'),
+    ),
+  );
 }
 
-async function loadTrial(t: TrialSpec, spec: SweepSpec, recipeFile: string, baseSet: readonly string[], opts: LoadSweepOptions): Promise<Trial> {
+async function loadTrial(
+  t: TrialSpec,
+  spec: SweepSpec,
+  recipeFile: string,
+  baseSet: readonly string[],
+  opts: LoadSweepOptions,
+): Promise<Trial> {
   try {
     const recipe = await loadRecipe(recipeFile, { ...opts, set: [...baseSet, ...t.overrides] });
     buildDag(recipe); // a trial's values may change what its stages need (method: wanda → calibration)
@@ -160,7 +211,10 @@ async function loadTrial(t: TrialSpec, spec: SweepSpec, recipeFile: string, base
 }
 
 /** Read, validate and expand a sweep. Nothing is written and nothing runs. */
-export async function loadSweep(file: string, opts: LoadSweepOptions = {}): Promise<SweepDefinition> {
+export async function loadSweep(
+  file: string,
+  opts: LoadSweepOptions = {},
+): Promise<SweepDefinition> {
   const src = readSource(file);
   const spec = parseSweepSpec(src.section, { yaml: src.yaml, basePath: ['sweep'] });
   const baseSet = [...src.set, ...(opts.set ?? [])];

@@ -29,7 +29,12 @@ export function lookupPath(root: unknown, path: string): PathCheck {
       const seg = segs[i] ?? '';
       const index = /^\d+$/.test(seg) ? Number(seg) : NaN;
       if (!(index < node.length)) {
-        return { ok: false, existing: done.join('.'), missing: seg, candidates: node.map((_, k) => String(k)) };
+        return {
+          ok: false,
+          existing: done.join('.'),
+          missing: seg,
+          candidates: node.map((_, k) => String(k)),
+        };
       }
       node = node[index];
       done.push(seg);
@@ -41,7 +46,13 @@ export function lookupPath(root: unknown, path: string): PathCheck {
     }
     let j = segs.length;
     while (j > i && !Object.prototype.hasOwnProperty.call(node, segs.slice(i, j).join('.'))) j--;
-    if (j === i) return { ok: false, existing: done.join('.'), missing: segs[i] ?? '', candidates: Object.keys(node) };
+    if (j === i)
+      return {
+        ok: false,
+        existing: done.join('.'),
+        missing: segs[i] ?? '',
+        candidates: Object.keys(node),
+      };
     const key = segs.slice(i, j).join('.');
     node = node[key];
     done.push(key);
@@ -69,7 +80,8 @@ export function checkRecipePath(recipe: ResolvedRecipe, path: string): PathCheck
   const segs = path.split('.');
   if (segs[0] === 'stages' && segs[2] === 'with' && segs.length > 3) {
     const stage = recipe.stages.find((s) => s.id === segs[1]);
-    if (stage !== undefined && schemaDeclares(stage.type.schema, segs.slice(3))) return { ok: true, value: undefined };
+    if (stage !== undefined && schemaDeclares(stage.type.schema, segs.slice(3)))
+      return { ok: true, value: undefined };
     if (stage !== undefined && found.existing === `stages.${stage.id}.with`) {
       const props = stage.type.schema['properties'];
       const declared = isObject(props) ? Object.keys(props) : [];

@@ -22,7 +22,10 @@ function sweepValidator(): ValidateFunction {
 
 /** A located E_SWEEP error. */
 export function sweepError(message: string, location: SourceLocation, hint?: string): ScalpelError {
-  return new ScalpelError(ErrorCode.Sweep, message, { location, ...(hint !== undefined ? { hint } : {}) });
+  return new ScalpelError(ErrorCode.Sweep, message, {
+    location,
+    ...(hint !== undefined ? { hint } : {}),
+  });
 }
 
 export interface SweepSpecSource {
@@ -50,7 +53,11 @@ export function parseSweepSpec(section: unknown, src: SweepSpecSource): SweepSpe
 
   const validate = sweepValidator();
   if (!validate(data)) {
-    const e = schemaError(validate.errors ?? [], { yaml: src.yaml, basePath: src.basePath, overrides: [] });
+    const e = schemaError(validate.errors ?? [], {
+      yaml: src.yaml,
+      basePath: src.basePath,
+      overrides: [],
+    });
     throw new ScalpelError(ErrorCode.Sweep, e.message, {
       ...(e.location !== undefined ? { location: e.location } : {}),
       hint: e.hint ?? 'see schemas/sweep.schema.json and docs/sweeps.md',
@@ -60,7 +67,11 @@ export function parseSweepSpec(section: unknown, src: SweepSpecSource): SweepSpe
   const method = data['method'] as SweepMethod;
   const samples = data['samples'] as number | undefined;
   if (method === 'random' && samples === undefined) {
-    throw sweepError(`${where(['method'])}: a random sweep needs 'samples' (how many combinations to draw)`, locate(['method']), 'add e.g. "samples: 20" to the sweep section');
+    throw sweepError(
+      `${where(['method'])}: a random sweep needs 'samples' (how many combinations to draw)`,
+      locate(['method']),
+      'add e.g. "samples: 20" to the sweep section',
+    );
   }
   if (method === 'grid' && samples !== undefined) {
     throw sweepError(
@@ -77,7 +88,10 @@ export function parseSweepSpec(section: unknown, src: SweepSpecSource): SweepSpe
     const p = toParameter(name, raw, method, locate, where);
     for (const path of p.paths) {
       if (path === 'sweep' || path.startsWith('sweep.')) {
-        throw sweepError(`${where(['parameters', name])}: a sweep cannot vary its own section ('${path}')`, p.location);
+        throw sweepError(
+          `${where(['parameters', name])}: a sweep cannot vary its own section ('${path}')`,
+          p.location,
+        );
       }
       const owner = pathOwner.get(path);
       if (owner !== undefined) {
@@ -135,13 +149,21 @@ function precheckParameters(
 ): void {
   if (!isObject(params)) return; // the schema says what is missing
   if (Object.keys(params).length === 0) {
-    throw sweepError(`${where(['parameters'])}: no parameters to vary`, locate(['parameters']), 'add e.g. "stages.prune.with.density: [0.1, 0.2]"');
+    throw sweepError(
+      `${where(['parameters'])}: no parameters to vary`,
+      locate(['parameters']),
+      'add e.g. "stages.prune.with.density: [0.1, 0.2]"',
+    );
   }
   for (const [name, raw] of Object.entries(params)) {
     const at = ['parameters', name];
     const values = Array.isArray(raw) ? raw : isObject(raw) ? raw['values'] : undefined;
     if (Array.isArray(values) && values.length === 0) {
-      throw sweepError(`${where(at)}: empty list of values`, locate(Array.isArray(raw) ? at : [...at, 'values']), 'give at least one value, e.g. [0.1, 0.2], or remove the parameter');
+      throw sweepError(
+        `${where(at)}: empty list of values`,
+        locate(Array.isArray(raw) ? at : [...at, 'values']),
+        'give at least one value, e.g. [0.1, 0.2], or remove the parameter',
+      );
     }
     if (!Array.isArray(raw) && !isObject(raw)) {
       throw sweepError(
@@ -172,13 +194,21 @@ function toParameter(
   if (Array.isArray(values)) {
     for (const k of ['min', 'max', 'log', 'integer', 'steps']) {
       if (o[k] !== undefined) {
-        throw sweepError(`${where(at)}: '${k}' does not go with 'values'`, locate([...at, k], true), 'give either values: [...] or a range (min, max, log, integer, steps)');
+        throw sweepError(
+          `${where(at)}: '${k}' does not go with 'values'`,
+          locate([...at, k], true),
+          'give either values: [...] or a range (min, max, log, integer, steps)',
+        );
       }
     }
     return { name, paths, domain: { kind: 'values', values }, location };
   }
   if (!hasRange) {
-    throw sweepError(`${where(at)}: give 'values: [...]' or a range with 'min' and 'max'`, location, 'e.g. { min: 0.05, max: 0.5, log: true }');
+    throw sweepError(
+      `${where(at)}: give 'values: [...]' or a range with 'min' and 'max'`,
+      location,
+      'e.g. { min: 0.05, max: 0.5, log: true }',
+    );
   }
   for (const k of ['min', 'max'] as const) {
     if (typeof o[k] !== 'number') {
@@ -202,7 +232,11 @@ function checkRange(
   const integer = o['integer'] === true;
   const steps = o['steps'] as number | undefined;
   if (min > max) {
-    throw sweepError(`${label}: min ${min} is greater than max ${max}`, locate(['min']), `swap them: { min: ${max}, max: ${min} }`);
+    throw sweepError(
+      `${label}: min ${min} is greater than max ${max}`,
+      locate(['min']),
+      `swap them: { min: ${max}, max: ${min} }`,
+    );
   }
   if (log && min <= 0) {
     throw sweepError(
@@ -212,7 +246,11 @@ function checkRange(
     );
   }
   if (integer && Math.ceil(min) > Math.floor(max)) {
-    throw sweepError(`${label}: no whole number lies between min ${min} and max ${max}`, locate(['min']), 'widen the range or drop integer: true');
+    throw sweepError(
+      `${label}: no whole number lies between min ${min} and max ${max}`,
+      locate(['min']),
+      'widen the range or drop integer: true',
+    );
   }
   if (method === 'grid' && steps === undefined) {
     throw sweepError(
@@ -222,7 +260,11 @@ function checkRange(
     );
   }
   if (steps !== undefined && steps > 1 && min === max) {
-    throw sweepError(`${label}: ${steps} steps over an empty range (min = max = ${min})`, locate(['steps']), `use values: [${min}]`);
+    throw sweepError(
+      `${label}: ${steps} steps over an empty range (min = max = ${min})`,
+      locate(['steps']),
+      `use values: [${min}]`,
+    );
   }
   return { kind: 'range', min, max, log, integer, steps };
 }

@@ -20,7 +20,11 @@ export interface ReportOptions extends CompareOptions {
 
 export interface ReportResult {
   readonly file: string;
-  readonly charts: readonly { id: string; file: string; expectedMarks: Readonly<Record<string, number>> }[];
+  readonly charts: readonly {
+    id: string;
+    file: string;
+    expectedMarks: Readonly<Record<string, number>>;
+  }[];
   readonly table: CompareTable;
   readonly data: ReportData;
 }
@@ -34,7 +38,10 @@ export function reportCharts(data: ReportData, table: CompareTable): ChartSpec[]
   ].filter((c): c is ChartSpec => c !== undefined);
 }
 
-export async function writeReport(dirs: readonly string[], opts: ReportOptions = {}): Promise<ReportResult> {
+export async function writeReport(
+  dirs: readonly string[],
+  opts: ReportOptions = {},
+): Promise<ReportResult> {
   const data = collectReportData(dirs);
   const table = compareTable(data.rows, opts);
   const first = data.sources[0];
@@ -42,7 +49,13 @@ export async function writeReport(dirs: readonly string[], opts: ReportOptions =
   const chartsDir = join(dirname(file), `${basename(file, '.html')}-charts`);
   const charts: RenderedChart[] = [];
   for (const spec of reportCharts(data, table)) {
-    charts.push({ id: spec.id, title: spec.title, caption: spec.caption, expectedMarks: spec.expectedMarks, svg: await renderChartSvg(spec) });
+    charts.push({
+      id: spec.id,
+      title: spec.title,
+      caption: spec.caption,
+      expectedMarks: spec.expectedMarks,
+      svg: await renderChartSvg(spec),
+    });
   }
   mkdirSync(chartsDir, { recursive: true });
   const written = charts.map((c) => {

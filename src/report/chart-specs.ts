@@ -38,12 +38,20 @@ export function pruningCurveSpec(t: CompareTable): ChartSpec | undefined {
   const dense = t.rows.filter((r) => r.method === 'dense');
   const methods = new Set(pruned.map((r) => r.method));
   const layers: unknown[] = [
-    { mark: { type: 'line', strokeWidth: 2 }, encoding: { color: { field: 'method', type: 'nominal', title: 'method' } } },
+    {
+      mark: { type: 'line', strokeWidth: 2 },
+      encoding: { color: { field: 'method', type: 'nominal', title: 'method' } },
+    },
     {
       mark: { type: 'point', filled: true, size: 50 },
       encoding: {
         color: { field: 'method', type: 'nominal' },
-        tooltip: [{ field: 'method' }, { field: 'density' }, { field: 'mean', format: '.4f' }, { field: 'n' }],
+        tooltip: [
+          { field: 'method' },
+          { field: 'density' },
+          { field: 'mean', format: '.4f' },
+          { field: 'n' },
+        ],
       },
     },
   ];
@@ -51,7 +59,11 @@ export function pruningCurveSpec(t: CompareTable): ChartSpec | undefined {
     layers.push({
       transform: [{ filter: 'datum.n > 1' }],
       mark: { type: 'rule', strokeWidth: 1.5 },
-      encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } },
+      encoding: {
+        y: { field: 'lo', type: 'quantitative' },
+        y2: { field: 'hi' },
+        color: { field: 'method', type: 'nominal' },
+      },
     });
   }
   const spec = {
@@ -61,7 +73,12 @@ export function pruningCurveSpec(t: CompareTable): ChartSpec | undefined {
     config: baseConfig,
     data: { values },
     encoding: {
-      x: { field: 'density', type: 'quantitative', title: 'density (fraction of weights kept)', scale: { zero: false } },
+      x: {
+        field: 'density',
+        type: 'quantitative',
+        title: 'density (fraction of weights kept)',
+        scale: { zero: false },
+      },
       y: { field: 'mean', type: 'quantitative', title: t.metric, scale: { zero: false } },
     },
     layer: layers,
@@ -74,7 +91,11 @@ export function pruningCurveSpec(t: CompareTable): ChartSpec | undefined {
       `One line per method; points are means over seeds, bars ± one sample standard deviation.` +
       (denseMean !== undefined ? ` Dense model: ${denseMean.toFixed(4)}.` : ''),
     spec,
-    expectedMarks: { line: methods.size, symbol: values.length, ...(withBars.length > 0 ? { rule: withBars.length } : {}) },
+    expectedMarks: {
+      line: methods.size,
+      symbol: values.length,
+      ...(withBars.length > 0 ? { rule: withBars.length } : {}),
+    },
   };
 }
 
@@ -97,12 +118,19 @@ function pruneCurve(r: EvalRow): Record<string, unknown>[] | undefined {
   const m = r.pruneMetrics;
   if (m === undefined) return undefined;
   const own = m[r.method];
-  const c = m['curve'] ?? (own !== null && typeof own === 'object' ? (own as Record<string, unknown>)['curve'] : undefined);
+  const c =
+    m['curve'] ??
+    (own !== null && typeof own === 'object'
+      ? (own as Record<string, unknown>)['curve']
+      : undefined);
   return Array.isArray(c) && c.length > 0 ? (c as Record<string, unknown>[]) : undefined;
 }
 
 /** Points of the `curve` arrays reported by iterative pruning stages (iCBS). */
-export function curvePoints(rows: readonly EvalRow[], metric: string): { metric: string; points: CurvePoint[] } | undefined {
+export function curvePoints(
+  rows: readonly EvalRow[],
+  metric: string,
+): { metric: string; points: CurvePoint[] } | undefined {
   const seen = new Set<string>();
   const withCurve = rows.filter((r) => {
     if (pruneCurve(r) === undefined || r.pruneStage === undefined) return false;
@@ -125,14 +153,26 @@ export function curvePoints(rows: readonly EvalRow[], metric: string): { metric:
       const step = p['step'];
       const elapsed = p['elapsedMs'];
       if (value === undefined || typeof step !== 'number') continue;
-      points.push({ series, method: r.method, density: r.density, seed: r.seed, step, elapsedS: typeof elapsed === 'number' ? elapsed / 1000 : NaN, value });
+      points.push({
+        series,
+        method: r.method,
+        density: r.density,
+        seed: r.seed,
+        step,
+        elapsedS: typeof elapsed === 'number' ? elapsed / 1000 : NaN,
+        value,
+      });
     }
   }
   return { metric: chosen, points };
 }
 
 /** iCBS quality against step or wall time: one line per (method, density, seed), coloured by density. */
-export function curveSpec(rows: readonly EvalRow[], metric: string, x: 'step' | 'time'): ChartSpec | undefined {
+export function curveSpec(
+  rows: readonly EvalRow[],
+  metric: string,
+  x: 'step' | 'time',
+): ChartSpec | undefined {
   const c = curvePoints(rows, metric);
   if (c === undefined) return undefined;
   const points = x === 'time' ? c.points.filter((p) => Number.isFinite(p.elapsedS)) : c.points;
@@ -147,7 +187,10 @@ export function curveSpec(rows: readonly EvalRow[], metric: string, x: 'step' | 
     data: { values: points },
     mark: { type: 'line', strokeWidth: 1.5, opacity: 0.85 },
     encoding: {
-      x: x === 'step' ? { field: 'step', type: 'quantitative', title: 'iCBS step' } : { field: 'elapsedS', type: 'quantitative', title: 'wall time (s)' },
+      x:
+        x === 'step'
+          ? { field: 'step', type: 'quantitative', title: 'iCBS step' }
+          : { field: 'elapsedS', type: 'quantitative', title: 'wall time (s)' },
       y: { field: 'value', type: 'quantitative', title: c.metric, scale: { zero: false } },
       color: { field: 'density', type: 'ordinal', title: 'density', scale: { scheme: 'viridis' } },
       detail: { field: 'series', type: 'nominal' },
@@ -168,13 +211,17 @@ export function curveSpec(rows: readonly EvalRow[], metric: string, x: 'step' | 
 
 /** Per-layer density: mean over seeds per (method, target density, layer), one panel per density. */
 export function layerDensitySpec(rows: readonly EvalRow[]): ChartSpec | undefined {
-  const acc = new Map<string, { method: string; density: number; layer: string; sum: number; n: number }>();
+  const acc = new Map<
+    string,
+    { method: string; density: number; layer: string; sum: number; n: number }
+  >();
   for (const r of rows) {
     if (r.method === 'dense') continue;
     const layers = r.metrics['layers'] ?? r.pruneMetrics?.['layers'];
     if (layers === null || typeof layers !== 'object') continue;
     for (const [layer, v] of Object.entries(layers as Record<string, unknown>)) {
-      const d = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)['density'] : undefined;
+      const d =
+        v !== null && typeof v === 'object' ? (v as Record<string, unknown>)['density'] : undefined;
       if (typeof d !== 'number') continue;
       const key = `${r.method}|${r.density}|${layer}`;
       const a = acc.get(key) ?? { method: r.method, density: r.density, layer, sum: 0, n: 0 };
@@ -184,7 +231,13 @@ export function layerDensitySpec(rows: readonly EvalRow[]): ChartSpec | undefine
     }
   }
   if (acc.size === 0) return undefined;
-  const values = [...acc.values()].map((a) => ({ method: a.method, target: `density ${a.density}`, density: a.density, layer: a.layer, layerDensity: a.sum / a.n }));
+  const values = [...acc.values()].map((a) => ({
+    method: a.method,
+    target: `density ${a.density}`,
+    density: a.density,
+    layer: a.layer,
+    layerDensity: a.sum / a.n,
+  }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: baseConfig,
@@ -197,9 +250,18 @@ export function layerDensitySpec(rows: readonly EvalRow[]): ChartSpec | undefine
       encoding: {
         x: { field: 'layer', type: 'nominal', title: 'layer', axis: { labelAngle: -30 } },
         xOffset: { field: 'method', type: 'nominal' },
-        y: { field: 'layerDensity', type: 'quantitative', title: 'layer density', scale: { domain: [0, 1] } },
+        y: {
+          field: 'layerDensity',
+          type: 'quantitative',
+          title: 'layer density',
+          scale: { domain: [0, 1] },
+        },
         color: { field: 'method', type: 'nominal', title: 'method' },
-        tooltip: [{ field: 'method' }, { field: 'layer' }, { field: 'layerDensity', format: '.3f' }],
+        tooltip: [
+          { field: 'method' },
+          { field: 'layer' },
+          { field: 'layerDensity', format: '.3f' },
+        ],
       },
     },
     resolve: { scale: { x: 'shared' } },
@@ -207,7 +269,8 @@ export function layerDensitySpec(rows: readonly EvalRow[]): ChartSpec | undefine
   return {
     id: 'layer-density',
     title: 'Per-layer density',
-    caption: 'Fraction of weights kept in each layer (mean over seeds), one panel per target density.',
+    caption:
+      'Fraction of weights kept in each layer (mean over seeds), one panel per target density.',
     spec,
     expectedMarks: { rect: values.length },
   };

@@ -64,10 +64,14 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'the run record is damaged; rerun the recipe or sweep',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        hint: 'the run record is damaged; rerun the recipe or sweep',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -106,7 +110,11 @@ function upstreamPrune(stages: ReadonlyMap<string, StageInfo>, id: string): stri
  * numbers too (parameter counts, sizes) but are not evaluations.
  */
 export function isEvaluationMetrics(m: unknown): boolean {
-  return isObject(m) && !isPruneMetrics(m) && (typeof m['accuracy'] === 'number' || typeof m['loss'] === 'number');
+  return (
+    isObject(m) &&
+    !isPruneMetrics(m) &&
+    (typeof m['accuracy'] === 'number' || typeof m['loss'] === 'number')
+  );
 }
 
 function unitRows(u: Unit): EvalRow[] {
@@ -116,8 +124,14 @@ function unitRows(u: Unit): EvalRow[] {
     const p = pruneId !== undefined ? u.stages.get(pruneId) : undefined;
     const pm = p?.metrics;
     const target = p?.params['density'];
-    const density = p === undefined ? 1 : typeof target === 'number' ? target : (pm?.['density'] as number);
-    const method = p === undefined ? 'dense' : typeof pm?.['method'] === 'string' ? pm['method'] : (p.uses ?? 'unknown');
+    const density =
+      p === undefined ? 1 : typeof target === 'number' ? target : (pm?.['density'] as number);
+    const method =
+      p === undefined
+        ? 'dense'
+        : typeof pm?.['method'] === 'string'
+          ? pm['method']
+          : (p.uses ?? 'unknown');
     return { id, s, pruneId, pm, density: round6(density), method };
   });
   // Two prune stages with the same method and density in one run (e.g. iCBS with different
@@ -135,7 +149,10 @@ function unitRows(u: Unit): EvalRow[] {
     seed: u.seed,
     evalStage: r.id,
     pruneStage: r.pruneId,
-    method: (keyCount.get(`${r.method}@${r.density}`)?.size ?? 1) > 1 ? `${r.method}:${r.pruneId ?? r.id}` : r.method,
+    method:
+      (keyCount.get(`${r.method}@${r.density}`)?.size ?? 1) > 1
+        ? `${r.method}:${r.pruneId ?? r.id}`
+        : r.method,
     density: r.density,
     metrics: r.s.metrics ?? {},
     pruneMetrics: r.pm,
@@ -148,7 +165,9 @@ function readRun(dir: string): { info: SourceInfo; units: Unit[] } {
   const recipe = YAML.parse(resolvedYaml) as unknown;
   const metricsDoc = readJson(join(dir, 'metrics.json'));
   if (!isObject(recipe) || !isObject(recipe['stages']) || !isObject(metricsDoc)) {
-    throw new ScalpelError(ErrorCode.Data, `${dir} is not a readable run record`, { hint: 'expected recipe.resolved.yaml with stages and metrics.json' });
+    throw new ScalpelError(ErrorCode.Data, `${dir} is not a readable run record`, {
+      hint: 'expected recipe.resolved.yaml with stages and metrics.json',
+    });
   }
   const lock = optionalJson(join(dir, 'lock.json'));
   const stages = new Map<string, StageInfo>();
@@ -167,26 +186,52 @@ function readRun(dir: string): { info: SourceInfo; units: Unit[] } {
   const seed = typeof recipe['seed'] === 'number' ? recipe['seed'] : 0;
   const name = typeof recipe['name'] === 'string' ? recipe['name'] : basename(dir);
   return {
-    info: { dir, kind: 'run', name, resolvedYaml, lock, summary: optionalJson(join(dir, 'summary.json')), units: 1 },
+    info: {
+      dir,
+      kind: 'run',
+      name,
+      resolvedYaml,
+      lock,
+      summary: optionalJson(join(dir, 'summary.json')),
+      units: 1,
+    },
     units: [{ source: dir, trial: undefined, seed, parameters: {}, stages }],
   };
 }
 
 function readSweep(dir: string): { info: SourceInfo; units: Unit[] } {
-  const resolvedYaml = existsSync(join(dir, 'sweep.resolved.yaml')) ? readFileSync(join(dir, 'sweep.resolved.yaml'), 'utf8') : '';
+  const resolvedYaml = existsSync(join(dir, 'sweep.resolved.yaml'))
+    ? readFileSync(join(dir, 'sweep.resolved.yaml'), 'utf8')
+    : '';
   const doc = resolvedYaml !== '' ? (YAML.parse(resolvedYaml) as unknown) : undefined;
-  const records = parseTrialsJsonl(readFileSync(join(dir, 'trials.jsonl'), 'utf8')).filter((r) => r.status === 'ok');
+  const records = parseTrialsJsonl(readFileSync(join(dir, 'trials.jsonl'), 'utf8')).filter(
+    (r) => r.status === 'ok',
+  );
   const units: Unit[] = records.map((r) => {
     const stages = new Map<string, StageInfo>();
     for (const [id, n] of Object.entries(r.nodes)) {
       const m = r.metrics[id];
-      stages.set(id, { uses: n.uses, hash: n.hash, needs: n.needs, params: isObject(n.params) ? n.params : {}, metrics: isObject(m) ? m : undefined });
+      stages.set(id, {
+        uses: n.uses,
+        hash: n.hash,
+        needs: n.needs,
+        params: isObject(n.params) ? n.params : {},
+        metrics: isObject(m) ? m : undefined,
+      });
     }
     return { source: dir, trial: r.index, seed: r.seed, parameters: r.parameters, stages };
   });
   const name = isObject(doc) && typeof doc['name'] === 'string' ? doc['name'] : basename(dir);
   return {
-    info: { dir, kind: 'sweep', name, resolvedYaml, lock: optionalJson(join(dir, 'lock.json')), summary: optionalJson(join(dir, 'summary.json')), units: records.length },
+    info: {
+      dir,
+      kind: 'sweep',
+      name,
+      resolvedYaml,
+      lock: optionalJson(join(dir, 'lock.json')),
+      summary: optionalJson(join(dir, 'summary.json')),
+      units: records.length,
+    },
     units,
   };
 }
@@ -199,15 +244,22 @@ export function collectReportData(dirs: readonly string[]): ReportData {
   for (const given of dirs) {
     const dir = resolve(given);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new ScalpelError(ErrorCode.Io, `${given} is not a directory`, { hint: 'pass run directories (runs/<name>-<ts>) or sweep directories (sweeps/<name>-<ts>)' });
+      throw new ScalpelError(ErrorCode.Io, `${given} is not a directory`, {
+        hint: 'pass run directories (runs/<name>-<ts>) or sweep directories (sweeps/<name>-<ts>)',
+      });
     }
     let r: { info: SourceInfo; units: Unit[] };
     if (existsSync(join(dir, 'trials.jsonl'))) r = readSweep(dir);
-    else if (existsSync(join(dir, 'metrics.json')) && existsSync(join(dir, 'recipe.resolved.yaml'))) r = readRun(dir);
+    else if (existsSync(join(dir, 'metrics.json')) && existsSync(join(dir, 'recipe.resolved.yaml')))
+      r = readRun(dir);
     else {
-      throw new ScalpelError(ErrorCode.Io, `${given} is neither a run directory (metrics.json) nor a sweep directory (trials.jsonl)`, {
-        hint: 'pass directories written by scalpel run or scalpel sweep',
-      });
+      throw new ScalpelError(
+        ErrorCode.Io,
+        `${given} is neither a run directory (metrics.json) nor a sweep directory (trials.jsonl)`,
+        {
+          hint: 'pass directories written by scalpel run or scalpel sweep',
+        },
+      );
     }
     sources.push(r.info);
     for (const u of r.units) {

@@ -46,7 +46,10 @@ export interface CompareTable {
 }
 
 /** A metric value of a row (dotted keys walk nested objects). */
-export function metricValue(metrics: Readonly<Record<string, unknown>>, metric: string): number | undefined {
+export function metricValue(
+  metrics: Readonly<Record<string, unknown>>,
+  metric: string,
+): number | undefined {
   let v: unknown = metrics;
   for (const k of metric.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -57,7 +60,8 @@ export function metricValue(metrics: Readonly<Record<string, unknown>>, metric: 
 
 function availableMetrics(rows: readonly EvalRow[]): string[] {
   const out = new Set<string>();
-  for (const r of rows) for (const [k, v] of Object.entries(r.metrics)) if (typeof v === 'number') out.add(k);
+  for (const r of rows)
+    for (const [k, v] of Object.entries(r.metrics)) if (typeof v === 'number') out.add(k);
   return [...out].sort();
 }
 
@@ -73,15 +77,28 @@ export function compareTable(rows: readonly EvalRow[], opts: CompareOptions = {}
     groups.set(key, g);
   }
   if (groups.size === 0) {
-    throw new ScalpelError(ErrorCode.Usage, rows.length === 0 ? 'no evaluation results found' : `no evaluation reports the metric '${metric}'`, {
-      hint: rows.length === 0 ? 'the directories hold no finished evaluate stages yet' : suggestionHint(metric, availableMetrics(rows), 'metric'),
-    });
+    throw new ScalpelError(
+      ErrorCode.Usage,
+      rows.length === 0
+        ? 'no evaluation results found'
+        : `no evaluation reports the metric '${metric}'`,
+      {
+        hint:
+          rows.length === 0
+            ? 'the directories hold no finished evaluate stages yet'
+            : suggestionHint(metric, availableMetrics(rows), 'metric'),
+      },
+    );
   }
   const methods = [...new Set([...groups.values()].map((g) => g.method))].sort();
   if (opts.baseline !== undefined && !methods.includes(opts.baseline)) {
-    throw new ScalpelError(ErrorCode.Usage, `--baseline '${opts.baseline}' is not a method in these results`, {
-      hint: suggestionHint(opts.baseline, methods, 'method'),
-    });
+    throw new ScalpelError(
+      ErrorCode.Usage,
+      `--baseline '${opts.baseline}' is not a method in these results`,
+      {
+        hint: suggestionHint(opts.baseline, methods, 'method'),
+      },
+    );
   }
   const baseline = opts.baseline ?? (methods.includes('magnitude') ? 'magnitude' : undefined);
   const hib = higherIsBetter(metric);
@@ -98,11 +115,19 @@ export function compareTable(rows: readonly EvalRow[], opts: CompareOptions = {}
   const densities = [...new Set(stats.map((s) => s.density))].sort((a, b) => a - b);
   const out: CompareRow[] = [];
   for (const d of densities) {
-    const here = stats.filter((s) => s.density === d).sort((a, b) => a.method.localeCompare(b.method));
-    const bestMean = hib ? Math.max(...here.map((s) => s.mean)) : Math.min(...here.map((s) => s.mean));
+    const here = stats
+      .filter((s) => s.density === d)
+      .sort((a, b) => a.method.localeCompare(b.method));
+    const bestMean = hib
+      ? Math.max(...here.map((s) => s.mean))
+      : Math.min(...here.map((s) => s.mean));
     const base = here.find((s) => s.method === baseline);
     for (const s of here) {
-      out.push({ ...s, best: here.length > 1 && s.mean === bestMean, delta: base !== undefined ? s.mean - base.mean : undefined });
+      out.push({
+        ...s,
+        best: here.length > 1 && s.mean === bestMean,
+        delta: base !== undefined ? s.mean - base.mean : undefined,
+      });
     }
   }
   return { metric, higherIsBetter: hib, baseline, rows: out, methods, densities };

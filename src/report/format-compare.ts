@@ -23,11 +23,19 @@ function signed(x: number | undefined): string {
 }
 
 export function meanStd(r: CompareRow): string {
-  return r.std === undefined ? formatNumber(r.mean) : `${formatNumber(r.mean)} ± ${formatNumber(r.std)}`;
+  return r.std === undefined
+    ? formatNumber(r.mean)
+    : `${formatNumber(r.mean)} ± ${formatNumber(r.std)}`;
 }
 
 function headers(t: CompareTable): string[] {
-  return ['density', 'method', `${t.metric} (mean ± std)`, 'n', t.baseline !== undefined ? `Δ vs ${t.baseline}` : 'Δ'];
+  return [
+    'density',
+    'method',
+    `${t.metric} (mean ± std)`,
+    'n',
+    t.baseline !== undefined ? `Δ vs ${t.baseline}` : 'Δ',
+  ];
 }
 
 function densityText(d: number): string {
@@ -51,23 +59,52 @@ export function formatCompare(t: CompareTable, format: CompareFormat): string {
     case 'csv':
       return stringify([
         ['density', 'method', 'n', 'mean', 'std', 'min', 'max', 'best', 'delta', 'baseline'],
-        ...t.rows.map((r) => [r.density, r.method, r.n, r.mean, r.std ?? '', r.min, r.max, r.best ? 'true' : 'false', r.delta ?? '', t.baseline ?? '']),
+        ...t.rows.map((r) => [
+          r.density,
+          r.method,
+          r.n,
+          r.mean,
+          r.std ?? '',
+          r.min,
+          r.max,
+          r.best ? 'true' : 'false',
+          r.delta ?? '',
+          t.baseline ?? '',
+        ]),
       ]);
     case 'md': {
       const h = headers(t);
-      const lines = [`| ${h.join(' | ')} |`, `| ${h.map((_, i) => (i >= 2 ? '---:' : '---')).join(' | ')} |`];
+      const lines = [
+        `| ${h.join(' | ')} |`,
+        `| ${h.map((_, i) => (i >= 2 ? '---:' : '---')).join(' | ')} |`,
+      ];
       for (const r of t.rows) {
         const v = r.best ? `**${meanStd(r)}**` : meanStd(r);
-        lines.push(`| ${densityText(r.density)} | ${r.method} | ${v} | ${r.n} | ${r.method === t.baseline ? '' : signed(r.delta)} |`);
+        lines.push(
+          `| ${densityText(r.density)} | ${r.method} | ${v} | ${r.n} | ${r.method === t.baseline ? '' : signed(r.delta)} |`,
+        );
       }
-      lines.push('', `Best at each density in bold (${t.metric}: ${arrow}); std is the sample standard deviation over seeds (n − 1).`);
+      lines.push(
+        '',
+        `Best at each density in bold (${t.metric}: ${arrow}); std is the sample standard deviation over seeds (n − 1).`,
+      );
       return lines.join('\n');
     }
     case 'table': {
-      const table = new Table({ head: headers(t), style: { head: [], border: [], compact: true }, colAligns: ['right', 'left', 'right', 'right', 'right'] });
+      const table = new Table({
+        head: headers(t),
+        style: { head: [], border: [], compact: true },
+        colAligns: ['right', 'left', 'right', 'right', 'right'],
+      });
       let last: number | undefined;
       for (const r of t.rows) {
-        table.push([last === r.density ? '' : densityText(r.density), r.method, `${meanStd(r)}${r.best ? ' *' : '  '}`, r.n, r.method === t.baseline ? '' : signed(r.delta)]);
+        table.push([
+          last === r.density ? '' : densityText(r.density),
+          r.method,
+          `${meanStd(r)}${r.best ? ' *' : '  '}`,
+          r.n,
+          r.method === t.baseline ? '' : signed(r.delta),
+        ]);
         last = r.density;
       }
       return `${table.toString()}\n* best at its density (${t.metric}: ${arrow}); ± is the sample std over seeds (n − 1)`;

@@ -23,7 +23,12 @@ export interface ReportPage {
 }
 
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 const css = `
@@ -50,12 +55,25 @@ summary { cursor: pointer; font-weight: 600; }
 `;
 
 function tableHtml(t: CompareTable): string {
-  const head = ['density', 'method', `${t.metric} (mean ± std)`, 'n', 'min', 'max', t.baseline !== undefined ? `Δ vs ${t.baseline}` : 'Δ'];
+  const head = [
+    'density',
+    'method',
+    `${t.metric} (mean ± std)`,
+    'n',
+    'min',
+    'max',
+    t.baseline !== undefined ? `Δ vs ${t.baseline}` : 'Δ',
+  ];
   const rows: string[] = [];
   let last: number | undefined;
   for (const r of t.rows) {
-    const cls = [r.best ? 'best' : '', last !== r.density ? 'first' : ''].filter((c) => c !== '').join(' ');
-    const delta = r.method === t.baseline || r.delta === undefined ? '' : `${r.delta > 0 ? '+' : ''}${formatNumber(r.delta)}`;
+    const cls = [r.best ? 'best' : '', last !== r.density ? 'first' : '']
+      .filter((c) => c !== '')
+      .join(' ');
+    const delta =
+      r.method === t.baseline || r.delta === undefined
+        ? ''
+        : `${r.delta > 0 ? '+' : ''}${formatNumber(r.delta)}`;
     rows.push(
       `<tr${cls !== '' ? ` class="${cls}"` : ''} data-method="${escapeHtml(r.method)}" data-density="${r.density}">` +
         `<td class="num">${last === r.density ? '' : String(r.density)}</td><td>${escapeHtml(r.method)}</td>` +
@@ -84,7 +102,10 @@ function environmentHtml(s: SourceInfo): string {
 
 export function renderReportHtml(page: ReportPage): string {
   const sources = page.sources
-    .map((s) => `<li><strong>${escapeHtml(s.name)}</strong> — ${s.kind}, ${s.units} ${s.kind === 'sweep' ? 'finished trials' : 'run'} — <code>${escapeHtml(s.dir)}</code></li>`)
+    .map(
+      (s) =>
+        `<li><strong>${escapeHtml(s.name)}</strong> — ${s.kind}, ${s.units} ${s.kind === 'sweep' ? 'finished trials' : 'run'} — <code>${escapeHtml(s.dir)}</code></li>`,
+    )
     .join('');
   const charts = page.charts
     .map(
@@ -98,7 +119,9 @@ export function renderReportHtml(page: ReportPage): string {
         `<details${page.sources.length === 1 ? ' open' : ''}><summary>${escapeHtml(s.name)} — ${s.kind === 'sweep' ? 'sweep.resolved.yaml' : 'recipe.resolved.yaml'}</summary><pre>${escapeHtml(s.resolvedYaml)}</pre></details>`,
     )
     .join('\n');
-  const envs = page.sources.map((s) => `<h3>${escapeHtml(s.name)}</h3>${environmentHtml(s)}`).join('\n');
+  const envs = page.sources
+    .map((s) => `<h3>${escapeHtml(s.name)}</h3>${environmentHtml(s)}`)
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -13,9 +13,16 @@ export async function renderChartSvg(chart: ChartSpec): Promise<string> {
     view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Warn });
     const svg = await view.toSVG();
     // Identify the chart inside the report (the browser test counts marks per chart).
-    return svg.replace('<svg ', `<svg data-chart="${chart.id}" role="img" aria-label="${escapeAttr(chart.title)}" `);
+    return svg.replace(
+      '<svg ',
+      `<svg data-chart="${chart.id}" role="img" aria-label="${escapeAttr(chart.title)}" `,
+    );
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Internal, `could not render chart '${chart.id}': ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `could not render chart '${chart.id}': ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   } finally {
     view?.finalize();
   }

@@ -11,4 +11,15 @@ import { loadModelStage } from './load-model.js';
 import { loadDatasetStage } from './load-dataset.js';
 import { icbsStage } from './icbs.js';
 
-export const builtinStages: StageType[] = [trainStage, evaluateStage, finetuneStage, exportStage, calibrateStage, pruneStage, compareTableStage, loadModelStage, loadDatasetStage, icbsStage as unknown as StageType];
+export const builtinStages: StageType[] = [
+  trainStage,
+  evaluateStage,
+  finetuneStage,
+  exportStage,
+  calibrateStage,
+  pruneStage,
+  compareTableStage,
+  loadModelStage,
+  loadDatasetStage,
+  icbsStage as unknown as StageType,
+];

@@ -16,7 +16,8 @@ export type LoadDatasetParams = LoadDatasetOptions;
 export const loadDatasetStage = defineStage<LoadDatasetParams>({
   name: 'load-dataset',
   version: '1',
-  description: 'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) with deterministic splits',
+  description:
+    'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) with deterministic splits',
   schema: readSchema('stages/load-dataset.schema.json'),
   output: 'dataset',
   inputs: [],
@@ -36,13 +37,22 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
       signal: ctx.signal,
     });
     for (const w of malformed.warnings()) ctx.log.warn(w);
-    const { dataset, transform, available } = prepareDataset(raw, opts, ctx.rng.fork('load-dataset'));
+    const { dataset, transform, available } = prepareDataset(
+      raw,
+      opts,
+      ctx.rng.fork('load-dataset'),
+    );
     const manifest = await writeDatasetArtifact(ctx.outDir, dataset);
 
     const splits: Record<string, unknown> = {};
     for (const s of dataset.splits.values()) {
       const skips = malformed.of(s.name);
-      splits[s.name] = { count: s.count, available: available[s.name] ?? s.count, skipped: skips.total, skippedByReason: skips.byReason };
+      splits[s.name] = {
+        count: s.count,
+        available: available[s.name] ?? s.count,
+        skipped: skips.total,
+        skippedByReason: skips.byReason,
+      };
     }
     const sampleShape = dataset.splits.values().next().value?.sampleShape ?? [];
     ctx.log.info(

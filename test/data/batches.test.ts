@@ -2,7 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/models/backend.js';
 import { Rng } from '../../src/util/rng.js';
-import { BatchCursor, batchRanges, disposeBatch, gatherToTensors, sliceToTensors } from '../../src/data/batches.js';
+import {
+  BatchCursor,
+  batchRanges,
+  disposeBatch,
+  gatherToTensors,
+  sliceToTensors,
+} from '../../src/data/batches.js';
 import type { DatasetSplit } from '../../src/data/types.js';
 
 // 10 samples of shape [2, 3]: value = 100*sample + position, label = sample % 4, id = 1000 + sample
@@ -27,11 +33,18 @@ describe('batches', () => {
     assert.deepEqual(Array.from(b.x.dataSync()).slice(0, 7), [300, 301, 302, 303, 304, 305, 400]);
     assert.deepEqual(Array.from(b.labels.dataSync()), [3, 0, 1]);
     assert.equal(b.labels.dtype, 'int32');
-    assert.deepEqual(b.oneHot.arraySync(), [[0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]]);
+    assert.deepEqual(b.oneHot.arraySync(), [
+      [0, 0, 0, 1],
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+    ]);
     assert.deepEqual(Array.from(b.ids), [1003, 1004, 1005]);
     disposeBatch(b);
     const g = gatherToTensors(s, [9, 0, 9], 4);
-    assert.deepEqual(Array.from(g.x.dataSync()).filter((_, k) => k % 6 === 5), [905, 5, 905]);
+    assert.deepEqual(
+      Array.from(g.x.dataSync()).filter((_, k) => k % 6 === 5),
+      [905, 5, 905],
+    );
     assert.deepEqual(Array.from(g.labels.dataSync()), [1, 0, 1]);
     disposeBatch(g);
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
@@ -41,7 +54,14 @@ describe('batches', () => {
   });
 
   it('batchRanges covers the split once', () => {
-    assert.deepEqual([...batchRanges(10, 4)], [{ start: 0, end: 4 }, { start: 4, end: 8 }, { start: 8, end: 10 }]);
+    assert.deepEqual(
+      [...batchRanges(10, 4)],
+      [
+        { start: 0, end: 4 },
+        { start: 4, end: 8 },
+        { start: 8, end: 10 },
+      ],
+    );
     assert.deepEqual([...batchRanges(0, 4)], []);
   });
 

@@ -17,8 +17,16 @@ import type { Dataset, DatasetSplit } from '../../src/data/types.js';
 import { loadDatasetStage } from '../../src/stages/load-dataset.js';
 import { makeStageContext, runStage } from '../helpers/stage-context.js';
 
-const clothesDir = join(dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')), 'src', 'clothes');
-const opts = (o: Partial<LoadDatasetOptions> = {}): LoadDatasetOptions => ({ ...loadDatasetDefaults, source: 'fashion-mnist', ...o });
+const clothesDir = join(
+  dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')),
+  'src',
+  'clothes',
+);
+const opts = (o: Partial<LoadDatasetOptions> = {}): LoadDatasetOptions => ({
+  ...loadDatasetDefaults,
+  source: 'fashion-mnist',
+  ...o,
+});
 
 function env(malformed: MalformedRecords): SourceEnv {
   const ctx = makeStageContext(loadDatasetStage, { source: 'fashion-mnist' });
@@ -26,7 +34,9 @@ function env(malformed: MalformedRecords): SourceEnv {
 }
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }
 
 describe('fashion-mnist source (real package data)', function () {
@@ -41,11 +51,20 @@ describe('fashion-mnist source (real package data)', function () {
   before(async () => {
     rawSkips = new MalformedRecords(false);
     raw = await fashionMnistSource.load(opts(), env(rawSkips));
-    const { ctx, result } = await runStage(loadDatasetStage, { source: 'fashion-mnist', normalize: { mean: 0.5, std: 0.5 } }, { seed: 43 });
+    const { ctx, result } = await runStage(
+      loadDatasetStage,
+      { source: 'fashion-mnist', normalize: { mean: 0.5, std: 0.5 } },
+      { seed: 43 },
+    );
     staged = await readDatasetArtifact(ctx.outDir);
     stageMetrics = result.metrics ?? {};
     warnings = ctx.logged.filter((m) => m.level === 'warn').map((m) => m.message);
-    for (const c of [0, 3, 9]) classFile.set(c, (JSON.parse(readFileSync(join(clothesDir, `${c}.json`), 'utf8')) as { data: number[][] }).data);
+    for (const c of [0, 3, 9])
+      classFile.set(
+        c,
+        (JSON.parse(readFileSync(join(clothesDir, `${c}.json`), 'utf8')) as { data: number[][] })
+          .data,
+      );
   });
 
   it('has 60,000 training and 10,000 test samples, 6,000/1,000 per class', () => {
@@ -54,7 +73,10 @@ describe('fashion-mnist source (real package data)', function () {
     assert.equal(train.count, 60000);
     assert.equal(test.count, 10000);
     assert.deepEqual([...train.sampleShape], [784]);
-    for (const [split, per] of [[train, 6000], [test, 1000]] as const) {
+    for (const [split, per] of [
+      [train, 6000],
+      [test, 1000],
+    ] as const) {
       const counts = new Array<number>(10).fill(0);
       for (const c of split.y) counts[c] = (counts[c] ?? 0) + 1;
       assert.deepEqual(counts, new Array<number>(10).fill(per));
@@ -71,9 +93,17 @@ describe('fashion-mnist source (real package data)', function () {
     assert.match(s.first['wrong-length']?.file ?? '', /clothes\/0\.json$/);
     assert.equal(rawSkips.of('test').total, 0);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /train: skipped 2 malformed records: 2 × wrong number of features \(first: fashion-mnist\/src\/clothes\/0\.json record 1000: 0 values, expected 784\)/);
+    assert.match(
+      warnings[0] ?? '',
+      /train: skipped 2 malformed records: 2 × wrong number of features \(first: fashion-mnist\/src\/clothes\/0\.json record 1000: 0 values, expected 784\)/,
+    );
     assert.equal(stageMetrics.skipped, 2);
-    assert.deepEqual((stageMetrics.splits as Record<string, unknown>).train, { count: 60000, available: 60000, skipped: 2, skippedByReason: { 'wrong-length': 2 } });
+    assert.deepEqual((stageMetrics.splits as Record<string, unknown>).train, {
+      count: 60000,
+      available: 60000,
+      skipped: 2,
+      skippedByReason: { 'wrong-length': 2 },
+    });
   });
 
   it('splits are disjoint and follow the id scheme class*100000 + index in the class file', () => {
@@ -109,15 +139,24 @@ describe('fashion-mnist source (real package data)', function () {
     };
     const test = requireSplit(staged, 'test');
     const train = requireSplit(staged, 'train');
-    for (const k of [0, 3, 9, 5559, 9999]) if ([0, 3, 9].includes(test.y[k] as number)) check(test, k);
-    for (const k of [0, 13, 29, 59990]) if ([0, 3, 9].includes(train.y[k] as number)) check(train, k);
+    for (const k of [0, 3, 9, 5559, 9999])
+      if ([0, 3, 9].includes(test.y[k] as number)) check(test, k);
+    for (const k of [0, 13, 29, 59990])
+      if ([0, 3, 9].includes(train.y[k] as number)) check(train, k);
     // the whole first test sample, pixel by pixel
     const rec0 = classFile.get(0)?.[0] ?? [];
-    assert.deepEqual(Array.from(test.x.subarray(0, 784)), rec0.map((p) => Math.fround((p / 255 - 0.5) / 0.5)));
+    assert.deepEqual(
+      Array.from(test.x.subarray(0, 784)),
+      rec0.map((p) => Math.fround((p / 255 - 0.5) / 0.5)),
+    );
   });
 
   it('two loads give bit-identical datasets (and the artifact round trip loses nothing)', () => {
-    const again = prepareDataset(raw, opts({ normalize: { mean: 0.5, std: 0.5 } }), new Rng(43).fork('load-dataset')).dataset;
+    const again = prepareDataset(
+      raw,
+      opts({ normalize: { mean: 0.5, std: 0.5 } }),
+      new Rng(43).fork('load-dataset'),
+    ).dataset;
     for (const name of ['train', 'test']) {
       const a = requireSplit(again, name);
       const b = requireSplit(staged, name);
@@ -128,10 +167,17 @@ describe('fashion-mnist source (real package data)', function () {
   });
 
   it('unshuffled subsets are class-balanced prefixes; shuffled ones are seeded', () => {
-    const first = requireSplit(prepareDataset(raw, opts({ test: 100, train: 10 }), new Rng(1)).dataset, 'test');
+    const first = requireSplit(
+      prepareDataset(raw, opts({ test: 100, train: 10 }), new Rng(1)).dataset,
+      'test',
+    );
     const full = requireSplit(staged, 'test');
     assert.deepEqual(first.ids, full.ids.subarray(0, 100));
-    const shuffled = (seed: number): DatasetSplit => requireSplit(prepareDataset(raw, opts({ test: 100, train: 50, shuffle: true }), new Rng(seed)).dataset, 'test');
+    const shuffled = (seed: number): DatasetSplit =>
+      requireSplit(
+        prepareDataset(raw, opts({ test: 100, train: 50, shuffle: true }), new Rng(seed)).dataset,
+        'test',
+      );
     const a = shuffled(7);
     assert.deepEqual(shuffled(7).ids, a.ids);
     assert.notDeepEqual(shuffled(8).ids, a.ids);
@@ -142,12 +188,27 @@ describe('fashion-mnist source (real package data)', function () {
   });
 
   it('image shape [28, 28, 1] works; a mismatching shape or an oversized subset is a clear error', () => {
-    const img = prepareDataset(raw, opts({ test: 10, train: 10, shape: [28, 28, 1] }), new Rng(1)).dataset;
+    const img = prepareDataset(
+      raw,
+      opts({ test: 10, train: 10, shape: [28, 28, 1] }),
+      new Rng(1),
+    ).dataset;
     assert.deepEqual([...requireSplit(img, 'test').sampleShape], [28, 28, 1]);
-    assert.deepEqual([...requireSplit(prepareDataset(raw, opts({ test: 10, train: 10, flatten: false }), new Rng(1)).dataset, 'test').sampleShape], [28, 28, 1]);
+    assert.deepEqual(
+      [
+        ...requireSplit(
+          prepareDataset(raw, opts({ test: 10, train: 10, flatten: false }), new Rng(1)).dataset,
+          'test',
+        ).sampleShape,
+      ],
+      [28, 28, 1],
+    );
     assert.throws(
       () => prepareDataset(raw, opts({ shape: [32, 32, 1] }), new Rng(1)),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /shape \[32, 32, 1\] \(1024 values\).*\[28, 28, 1\] \(784 values\)/.test(e.message),
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_DATA' &&
+        /shape \[32, 32, 1\] \(1024 values\).*\[28, 28, 1\] \(784 values\)/.test(e.message),
     );
     assert.throws(
       () => prepareDataset(raw, opts({ shape: [784, 1, 1] }), new Rng(1)),
@@ -155,14 +216,20 @@ describe('fashion-mnist source (real package data)', function () {
     );
     assert.throws(
       () => prepareDataset(raw, opts({ test: 10001 }), new Rng(1)),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /10000 valid records/.test(e.message),
+      (e: unknown) =>
+        isScalpelError(e) && e.code === 'E_DATA' && /10000 valid records/.test(e.message),
     );
   });
 
   it('strict mode rejects the package at the first empty record, naming file and record', async () => {
     await assert.rejects(
       fashionMnistSource.load(opts({ strict: true }), env(new MalformedRecords(true))),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /clothes\/0\.json record 1000: wrong number of features \(0 values, expected 784\)/.test(e.message),
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_DATA' &&
+        /clothes\/0\.json record 1000: wrong number of features \(0 values, expected 784\)/.test(
+          e.message,
+        ),
     );
   });
 });

@@ -4,7 +4,11 @@ import { gzipSync } from 'node:zlib';
 
 const codes = { uint8: 0x08, float32: 0x0d, int32: 0x0c } as const;
 
-export function idxBytes(dtype: keyof typeof codes, dims: number[], values: ArrayLike<number>): Buffer {
+export function idxBytes(
+  dtype: keyof typeof codes,
+  dims: number[],
+  values: ArrayLike<number>,
+): Buffer {
   const size = dtype === 'uint8' ? 1 : 4;
   const buf = Buffer.alloc(4 + 4 * dims.length + values.length * size);
   buf[2] = codes[dtype];
@@ -20,7 +24,13 @@ export function idxBytes(dtype: keyof typeof codes, dims: number[], values: Arra
   return buf;
 }
 
-export function writeIdx(path: string, dtype: keyof typeof codes, dims: number[], values: ArrayLike<number>, gzip = false): void {
+export function writeIdx(
+  path: string,
+  dtype: keyof typeof codes,
+  dims: number[],
+  values: ArrayLike<number>,
+  gzip = false,
+): void {
   const b = idxBytes(dtype, dims, values);
   writeFileSync(path, gzip ? gzipSync(b) : b);
 }

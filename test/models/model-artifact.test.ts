@@ -40,7 +40,10 @@ describe('model artifact files', () => {
     assert.deepEqual(Array.from(b), Array.from(a));
     assert.deepEqual(
       listPrunableLayers(loaded.model).map((l) => [l.name, l.fanIn, l.units]),
-      [['linear1', 6, 5], ['linear2', 5, 3]],
+      [
+        ['linear1', 6, 5],
+        ['linear2', 5, 3],
+      ],
     );
     tf.dispose([x]);
     model.dispose();
@@ -53,9 +56,18 @@ describe('model artifact files', () => {
     const weights = join(dir, 'weights.bin');
     const full = await fs.readFile(weights);
     await fs.writeFile(weights, full.subarray(0, full.length - 8));
-    await assert.rejects(loadLayersModelFromFile(join(dir, 'model.json')), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated/.test(e.message));
+    await assert.rejects(
+      loadLayersModelFromFile(join(dir, 'model.json')),
+      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated/.test(e.message),
+    );
     await fs.writeFile(join(dir, 'model.json'), '{"modelTopology": ');
-    await assert.rejects(loadLayersModelFromFile(join(dir, 'model.json')), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /not valid JSON/.test(e.message));
-    await assert.rejects(loadLayersModelFromFile(join(dir, 'nope.json')), (e: unknown) => isScalpelError(e) && e.code === 'E_IO');
+    await assert.rejects(
+      loadLayersModelFromFile(join(dir, 'model.json')),
+      (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /not valid JSON/.test(e.message),
+    );
+    await assert.rejects(
+      loadLayersModelFromFile(join(dir, 'nope.json')),
+      (e: unknown) => isScalpelError(e) && e.code === 'E_IO',
+    );
   });
 });

@@ -38,7 +38,9 @@ export function badRecipeCases(): BadRecipeCase[] {
     .sort()
     .map((name) => {
       const dir = join(badRecipesDir, name);
-      const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ExpectedError;
+      const expected = JSON.parse(
+        readFileSync(join(dir, 'expected.json'), 'utf8'),
+      ) as ExpectedError;
       return { name, dir, expected };
     });
 }
@@ -56,7 +58,9 @@ export function prepareCase(c: BadRecipeCase): { file: string } | { skip: string
     chmodSync(target, 0o000);
     try {
       readFileSync(target);
-      return { skip: 'running with privileges that ignore file permissions (root): chmod 000 cannot make a file unreadable' };
+      return {
+        skip: 'running with privileges that ignore file permissions (root): chmod 000 cannot make a file unreadable',
+      };
     } catch {
       return { file: target };
     }

@@ -39,13 +39,19 @@ describe('bad recipes (test/fixtures/bad-recipes)', function () {
         `message ${JSON.stringify(error.message)} does not contain ${JSON.stringify(c.expected.message)}`,
       );
       if (c.expected.hint !== undefined) {
-        assert.ok(error.hint?.includes(c.expected.hint), `hint ${JSON.stringify(error.hint)} does not contain ${JSON.stringify(c.expected.hint)}`);
+        assert.ok(
+          error.hint?.includes(c.expected.hint),
+          `hint ${JSON.stringify(error.hint)} does not contain ${JSON.stringify(c.expected.hint)}`,
+        );
       }
       assert.equal(error.location?.line ?? null, c.expected.line, `line: ${error.format()}`);
       assert.equal(error.location?.col ?? null, c.expected.col, `col: ${error.format()}`);
       if (c.expected.line !== null) {
         // Positions always refer to the recipe file itself.
-        assert.equal(error.location?.file, prepared.file.startsWith('/') ? prepared.file : error.location?.file);
+        assert.equal(
+          error.location?.file,
+          prepared.file.startsWith('/') ? prepared.file : error.location?.file,
+        );
       }
     });
   }

@@ -16,7 +16,10 @@ describe('loadRecipe', function () {
     assert.equal(recipe.name, 'test-pipeline');
     assert.equal(recipe.seed, 7);
     assert.equal(recipe.backend, 'auto');
-    assert.deepEqual(recipe.stages.map((s) => s.id), ['model', 'data', 'prune', 'eval', 'report']);
+    assert.deepEqual(
+      recipe.stages.map((s) => s.id),
+      ['model', 'data', 'prune', 'eval', 'report'],
+    );
     // Values from test/fixtures/plugins/test-stages.js defaults, written out by hand.
     assert.deepEqual(recipe.resolved.stages, {
       model: { uses: 'test-source', needs: [], with: { value: 3 } },
@@ -34,10 +37,17 @@ describe('loadRecipe', function () {
           solver: { uses: 'sa', restarts: 2 },
         },
       },
-      eval: { uses: 'test-eval', needs: ['prune', 'data'], with: { metrics: ['accuracy', 'loss'] } },
+      eval: {
+        uses: 'test-eval',
+        needs: ['prune', 'data'],
+        with: { metrics: ['accuracy', 'loss'] },
+      },
       report: { uses: 'test-eval', needs: ['model'], with: { metrics: ['accuracy'] } },
     });
-    assert.deepEqual(dag.order.map((n) => n.id), ['model', 'data', 'prune', 'eval', 'report']);
+    assert.deepEqual(
+      dag.order.map((n) => n.id),
+      ['model', 'data', 'prune', 'eval', 'report'],
+    );
     assert.equal(recipe.stages[2]?.type.name, 'test-prune');
     assert.equal(recipe.registry.originOf('stage', 'test-prune'), '../plugins/test-stages.js');
   });
@@ -64,7 +74,10 @@ describe('loadRecipe', function () {
   });
 
   it('defaults the name to the file name and accepts empty `with:` / `needs:`', async function () {
-    const file = writeRecipe('version: 1\nplugins: [PLUGIN]\nstages:\n  a:\n    uses: test-source\n    with:\n    needs:\n', 'my recipe.yaml');
+    const file = writeRecipe(
+      'version: 1\nplugins: [PLUGIN]\nstages:\n  a:\n    uses: test-source\n    with:\n    needs:\n',
+      'my recipe.yaml',
+    );
     const recipe = await loadRecipe(file, { registry });
     assert.equal(recipe.name, 'my-recipe');
     assert.deepEqual(recipe.stages[0]?.params, { value: 1 });
@@ -74,20 +87,32 @@ describe('loadRecipe', function () {
   it('keeps `resolved` independent of the params objects stages receive', async function () {
     const recipe = await loadRecipe(goodRecipe, { registry });
     (recipe.stages[0]?.params as Record<string, unknown>).value = 99;
-    assert.deepEqual((recipe.resolved.stages as Record<string, { with: unknown }>).model?.with, { value: 3 });
+    assert.deepEqual((recipe.resolved.stages as Record<string, { with: unknown }>).model?.with, {
+      value: 3,
+    });
   });
 
   it('locates dotted paths in the file', async function () {
     const recipe = await loadRecipe(goodRecipe, { registry });
-    assert.deepEqual(recipe.locate('stages.prune.needs.1'), { file: goodRecipe, line: 14, col: 20 });
+    assert.deepEqual(recipe.locate('stages.prune.needs.1'), {
+      file: goodRecipe,
+      line: 14,
+      col: 20,
+    });
   });
 
   it('reports the --set that caused a schema error', async function () {
-    await assert.rejects(loadRecipe(goodRecipe, { set: ['stages.prune.with.blockSize=-1'], registry }), (e: unknown) => {
-      assert.ok(e instanceof ScalpelError);
-      assert.equal(e.code, 'E_RECIPE_SCHEMA');
-      assert.match(e.message, /stages\.prune\.with\.blockSize: expected integer ≥ 1, found -1 .*\(value from --set stages\.prune\.with\.blockSize=-1\)/);
-      return true;
-    });
+    await assert.rejects(
+      loadRecipe(goodRecipe, { set: ['stages.prune.with.blockSize=-1'], registry }),
+      (e: unknown) => {
+        assert.ok(e instanceof ScalpelError);
+        assert.equal(e.code, 'E_RECIPE_SCHEMA');
+        assert.match(
+          e.message,
+          /stages\.prune\.with\.blockSize: expected integer ≥ 1, found -1 .*\(value from --set stages\.prune\.with\.blockSize=-1\)/,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -59,11 +59,19 @@ describe('overrides (--set)', function () {
       'stages.prune.with.layers.include.1=dense_2',
       'stages.prune.with.layers.include.0=conv*',
     );
-    assert.deepEqual(stages(j).prune?.with, { density: 0.2, layers: { include: ['conv*', 'dense_2'] }, blockSize: 64 });
+    assert.deepEqual(stages(j).prune?.with, {
+      density: 0.2,
+      layers: { include: ['conv*', 'dense_2'] },
+      blockSize: 64,
+    });
   });
 
   it('applies in order: the last one wins', function () {
-    assert.equal(stages(apply('stages.prune.with.density=0.2', 'stages.prune.with.density=0.3')).prune?.with?.density, 0.3);
+    assert.equal(
+      stages(apply('stages.prune.with.density=0.2', 'stages.prune.with.density=0.3')).prune?.with
+        ?.density,
+      0.3,
+    );
   });
 
   it("creates a stage's missing or empty `with`", function () {
@@ -74,7 +82,9 @@ describe('overrides (--set)', function () {
 
   it('sets keys that contain dots', function () {
     const j = apply('sweep.parameters.stages.prune.with.density=[0.3, 0.4]');
-    assert.deepEqual((j.sweep as { parameters: unknown }).parameters, { 'stages.prune.with.density': [0.3, 0.4] });
+    assert.deepEqual((j.sweep as { parameters: unknown }).parameters, {
+      'stages.prune.with.density': [0.3, 0.4],
+    });
   });
 
   it('rejects a path whose parent does not exist, suggesting the closest key', function () {

@@ -31,9 +31,18 @@ describe('parse-yaml', function () {
   const y = parseRecipeYaml('/r.yaml', text);
 
   it('locates values by dotted path and by segments', function () {
-    assert.deepEqual(y.locate('stages.prune.with.blockSize'), { file: '/r.yaml', ...positionOf(text, '64') });
-    assert.deepEqual(y.locate(['stages', 'prune', 'needs', 1]), { file: '/r.yaml', ...positionOf(text, 'data') });
-    assert.deepEqual(y.locate('stages.model.with.path'), { file: '/r.yaml', ...positionOf(text, 'm.json') });
+    assert.deepEqual(y.locate('stages.prune.with.blockSize'), {
+      file: '/r.yaml',
+      ...positionOf(text, '64'),
+    });
+    assert.deepEqual(y.locate(['stages', 'prune', 'needs', 1]), {
+      file: '/r.yaml',
+      ...positionOf(text, 'data'),
+    });
+    assert.deepEqual(y.locate('stages.model.with.path'), {
+      file: '/r.yaml',
+      ...positionOf(text, 'm.json'),
+    });
   });
 
   it('locates keys when asked to', function () {
@@ -44,10 +53,19 @@ describe('parse-yaml', function () {
   });
 
   it('falls back to the nearest existing parent', function () {
-    assert.deepEqual(y.locate('stages.prune.with.nothing.deeper'), { file: '/r.yaml', ...positionOf(text, 'blockSize') });
-    assert.deepEqual(y.locate('stages.prune.needs.7'), { file: '/r.yaml', ...positionOf(text, '[model') });
+    assert.deepEqual(y.locate('stages.prune.with.nothing.deeper'), {
+      file: '/r.yaml',
+      ...positionOf(text, 'blockSize'),
+    });
+    assert.deepEqual(y.locate('stages.prune.needs.7'), {
+      file: '/r.yaml',
+      ...positionOf(text, '[model'),
+    });
     // `empty:` has no value: point at the key.
-    assert.deepEqual(y.locate('stages.prune.with.empty.x'), { file: '/r.yaml', ...positionOf(text, 'empty') });
+    assert.deepEqual(y.locate('stages.prune.with.empty.x'), {
+      file: '/r.yaml',
+      ...positionOf(text, 'empty'),
+    });
   });
 
   it('finds keys that contain dots (sweep parameters) whole', function () {
@@ -94,6 +112,9 @@ describe('parse-yaml', function () {
       'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n' +
       'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n';
     const y2 = parseRecipeYaml('/r.yaml', bomb);
-    assert.throws(() => y2.toJSON(), (e: unknown) => e instanceof ScalpelError && e.code === 'E_RECIPE_SYNTAX');
+    assert.throws(
+      () => y2.toJSON(),
+      (e: unknown) => e instanceof ScalpelError && e.code === 'E_RECIPE_SYNTAX',
+    );
   });
 });

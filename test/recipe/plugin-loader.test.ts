@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../../src/engine/registry.js';
-import { isPathSpecifier, loadPluginInto, loadRecipePlugins, resolvePluginPath } from '../../src/engine/plugin-loader.js';
+import {
+  isPathSpecifier,
+  loadPluginInto,
+  loadRecipePlugins,
+  resolvePluginPath,
+} from '../../src/engine/plugin-loader.js';
 import { ScalpelError } from '../../src/errors.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -25,18 +30,33 @@ async function rejects(p: Promise<unknown>): Promise<ScalpelError> {
 describe('plugin loader', function () {
   const dir = tempDir('scalpel-plugins-');
   writeFileSync(join(dir, 'named.mjs'), `export const stages = [${stageSource('named-stage')}];\n`);
-  writeFileSync(join(dir, 'default.js'), `export default { name: 'my-plugin', stages: [${stageSource('default-stage')}] };\n`);
+  writeFileSync(
+    join(dir, 'default.js'),
+    `export default { name: 'my-plugin', stages: [${stageSource('default-stage')}] };\n`,
+  );
   writeFileSync(join(dir, 'src.ts'), 'export {};\n');
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   // An ESM-only package (exports with an "import" condition only) in node_modules.
   const pkg = join(dir, 'node_modules', 'scalpel-plugin-esm');
   mkdirSync(join(pkg, 'lib'), { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'scalpel-plugin-esm', type: 'module', exports: { '.': { import: './lib/main.js' } } }));
-  writeFileSync(join(pkg, 'lib', 'main.js'), `export default { name: 'esm-pkg', stages: [${stageSource('pkg-stage')}] };\n`);
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: 'scalpel-plugin-esm',
+      type: 'module',
+      exports: { '.': { import: './lib/main.js' } },
+    }),
+  );
+  writeFileSync(
+    join(pkg, 'lib', 'main.js'),
+    `export default { name: 'esm-pkg', stages: [${stageSource('pkg-stage')}] };\n`,
+  );
 
   it('tells paths from package names', function () {
-    for (const p of ['./a.js', '../a.mjs', '/abs/a.js', 'plugins/x.js', 'x.ts']) assert.ok(isPathSpecifier(p), p);
-    for (const p of ['scalpel-plugin-x', '@scope/pkg', '@scope/pkg/sub']) assert.ok(!isPathSpecifier(p), p);
+    for (const p of ['./a.js', '../a.mjs', '/abs/a.js', 'plugins/x.js', 'x.ts'])
+      assert.ok(isPathSpecifier(p), p);
+    for (const p of ['scalpel-plugin-x', '@scope/pkg', '@scope/pkg/sub'])
+      assert.ok(!isPathSpecifier(p), p);
   });
 
   it('loads named exports and default exports by path, with the plugin name as origin', async function () {
@@ -61,12 +81,25 @@ describe('plugin loader', function () {
     assert.equal(missing.code, 'E_PLUGIN');
     assert.deepEqual(missing.location, at);
     assert.match(missing.message, new RegExp(`no file at ${join(dir, 'nope.js')}`));
-    assert.match((await rejects(loadPluginInto(new Registry(), './node_modules', dir))).message, /is a directory/);
-    assert.match((await rejects(loadPluginInto(new Registry(), './src.ts', dir))).message, /TypeScript/);
+    assert.match(
+      (await rejects(loadPluginInto(new Registry(), './node_modules', dir))).message,
+      /is a directory/,
+    );
+    assert.match(
+      (await rejects(loadPluginInto(new Registry(), './src.ts', dir))).message,
+      /TypeScript/,
+    );
   });
 
   it('rejects the same module listed twice under different spellings', async function () {
-    const e = await rejects(loadRecipePlugins(new Registry(), ['./named.mjs', '../' + dir.split('/').pop() + '/named.mjs'], dir, (i) => ({ file: '/r.yaml', line: i + 1 })));
+    const e = await rejects(
+      loadRecipePlugins(
+        new Registry(),
+        ['./named.mjs', '../' + dir.split('/').pop() + '/named.mjs'],
+        dir,
+        (i) => ({ file: '/r.yaml', line: i + 1 }),
+      ),
+    );
     assert.match(e.message, /same module as '.\/named.mjs'/);
     assert.equal(e.location?.line, 2);
   });

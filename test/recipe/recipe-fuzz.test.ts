@@ -11,7 +11,10 @@ import { Registry } from '../../src/engine/registry.js';
 import { tempDir } from '../helpers/paths.js';
 import { goodRecipe, testStagesPlugin, writeRecipe } from './recipe-helpers.js';
 
-const goodText = readFileSync(goodRecipe, 'utf8').replace('../plugins/test-stages.js', JSON.stringify(testStagesPlugin));
+const goodText = readFileSync(goodRecipe, 'utf8').replace(
+  '../plugins/test-stages.js',
+  JSON.stringify(testStagesPlugin),
+);
 const goodJson = parseRecipeYaml(goodRecipe, goodText).toJSON() as Record<string, unknown>;
 const dir = tempDir('scalpel-fuzz-');
 let counter = 0;
@@ -24,10 +27,13 @@ async function onlyScalpelErrors(text: string, set: string[] = []): Promise<void
     await validateRecipe(file, { set, registry: base });
   } catch (e) {
     if (!(e instanceof ScalpelError)) {
-      throw new Error(`non-ScalpelError for:\n${text}\n--set ${set.join(' ')}\n${e instanceof Error ? e.stack : String(e)}`);
+      throw new Error(
+        `non-ScalpelError for:\n${text}\n--set ${set.join(' ')}\n${e instanceof Error ? e.stack : String(e)}`,
+      );
     }
     assert.ok(e.format().length > 0);
-    if (e.location?.line !== undefined) assert.equal(e.location.file, file, 'positions refer to the recipe');
+    if (e.location?.line !== undefined)
+      assert.equal(e.location.file, file, 'positions refer to the recipe');
   }
 }
 
@@ -62,7 +68,8 @@ function mutate(root: Json, m: Mutation): Json {
     target[last] = m.value;
   } else {
     const node = target[last];
-    if (node !== null && typeof node === 'object' && !Array.isArray(node)) (node as Record<string, unknown>)[m.key] = m.value;
+    if (node !== null && typeof node === 'object' && !Array.isArray(node))
+      (node as Record<string, unknown>)[m.key] = m.value;
     else target[last] = { [m.key]: m.value };
   }
   return copy;
@@ -71,10 +78,23 @@ function mutate(root: Json, m: Mutation): Json {
 const mutation = fc.record({
   kind: fc.constantFrom('delete' as const, 'replace' as const, 'insert' as const),
   at: fc.nat(),
-  key: fc.oneof(fc.constantFrom('uses', 'needs', 'with', 'density', 'stages', '__proto__', 'constructor'), fc.string({ maxLength: 8 })),
+  key: fc.oneof(
+    fc.constantFrom('uses', 'needs', 'with', 'density', 'stages', '__proto__', 'constructor'),
+    fc.string({ maxLength: 8 }),
+  ),
   value: fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),
-    fc.constantFrom('test-prune', 'model', ['model', 'data'], { uses: 'sa' }, -1, 0, 1e309, '', null),
+    fc.constantFrom(
+      'test-prune',
+      'model',
+      ['model', 'data'],
+      { uses: 'sa' },
+      -1,
+      0,
+      1e309,
+      '',
+      null,
+    ),
   ),
 });
 
@@ -102,7 +122,30 @@ describe('recipe loading never throws anything but ScalpelError (fast-check)', f
       fc.asyncProperty(
         fc.nat(goodText.length),
         fc.nat(40),
-        fc.string({ maxLength: 6, unit: fc.constantFrom(':', ' ', '\t', '-', '[', ']', '{', '}', '"', "'", '#', '&', '*', '!', '|', '>', '\n', 'a', '0') }),
+        fc.string({
+          maxLength: 6,
+          unit: fc.constantFrom(
+            ':',
+            ' ',
+            '\t',
+            '-',
+            '[',
+            ']',
+            '{',
+            '}',
+            '"',
+            "'",
+            '#',
+            '&',
+            '*',
+            '!',
+            '|',
+            '>',
+            '\n',
+            'a',
+            '0',
+          ),
+        }),
         fc.nat(lines.length - 1),
         fc.nat(lines.length - 1),
         async (pos, del, ins, a, b) => {
@@ -122,10 +165,22 @@ describe('recipe loading never throws anything but ScalpelError (fast-check)', f
       fc.asyncProperty(
         fc.string({ maxLength: 80 }),
         fc.array(
-          fc.tuple(
-            fc.constantFrom('stages.prune.with.density', 'stages.prune.needs', 'stages', 'version', 'plugins.0', 'stages.prune.with.layers.include.3', '', 'a..b', 'stages.model'),
-            fc.string({ maxLength: 12 }),
-          ).map(([p, v]) => `${p}=${v}`),
+          fc
+            .tuple(
+              fc.constantFrom(
+                'stages.prune.with.density',
+                'stages.prune.needs',
+                'stages',
+                'version',
+                'plugins.0',
+                'stages.prune.with.layers.include.3',
+                '',
+                'a..b',
+                'stages.model',
+              ),
+              fc.string({ maxLength: 12 }),
+            )
+            .map(([p, v]) => `${p}=${v}`),
           { maxLength: 3 },
         ),
         async (text, sets) => {

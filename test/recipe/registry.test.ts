@@ -8,7 +8,10 @@ import type { StageType } from '../../src/plugin-api/stage.js';
 import type { Pruner } from '../../src/plugin-api/pruner.js';
 import type { RegistryView } from '../../src/plugin-api/registry-view.js';
 
-function stage(name: string, schema: Record<string, unknown> = { type: 'object', additionalProperties: false, properties: {} }): StageType {
+function stage(
+  name: string,
+  schema: Record<string, unknown> = { type: 'object', additionalProperties: false, properties: {} },
+): StageType {
   return {
     name,
     version: '1',
@@ -24,7 +27,11 @@ function pruner(name: string): Pruner {
     name,
     version: '1',
     description: `pruner ${name}`,
-    schema: { type: 'object', additionalProperties: false, properties: { alpha: { type: 'number', default: 0.5 } } },
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { alpha: { type: 'number', default: 0.5 } },
+    },
     prune: async () => ({ masks: new Map() }),
   };
 }
@@ -53,7 +60,9 @@ describe('Registry', function () {
   it('rejects duplicate names, naming both origins, and leaves the registry unchanged', function () {
     const r = new Registry();
     r.registerStage(stage('alpha'), 'builtin');
-    const e = pluginError(() => r.registerAll({ stages: [stage('gamma'), stage('alpha')] }, 'other'));
+    const e = pluginError(() =>
+      r.registerAll({ stages: [stage('gamma'), stage('alpha')] }, 'other'),
+    );
     assert.equal(e.code, 'E_PLUGIN');
     assert.match(e.message, /stage type 'alpha' from 'other' clashes with the one from 'builtin'/);
     assert.deepEqual(r.stageNames(), ['alpha'], 'gamma must not have been added');
@@ -63,11 +72,24 @@ describe('Registry', function () {
 
   it('compiles schemas at registration: invalid ones are E_PLUGIN naming plugin and entry', function () {
     const r = new Registry();
-    const bad = pluginError(() => r.registerAll({ stages: [stage('s', { type: 'object', properties: { n: { type: 'integr' } } })] }, 'pl'));
+    const bad = pluginError(() =>
+      r.registerAll(
+        { stages: [stage('s', { type: 'object', properties: { n: { type: 'integr' } } })] },
+        'pl',
+      ),
+    );
     assert.equal(bad.code, 'E_PLUGIN');
     assert.equal(bad.plugin, 'pl');
-    assert.match(bad.message, /plugin 'pl': the schema of stage type 's' is invalid: at \/properties\/n\/type/);
-    const typo = pluginError(() => r.registerStage(stage('t', { type: 'object', properties: { n: { type: 'integer', minimun: 1 } } }), 'pl'));
+    assert.match(
+      bad.message,
+      /plugin 'pl': the schema of stage type 's' is invalid: at \/properties\/n\/type/,
+    );
+    const typo = pluginError(() =>
+      r.registerStage(
+        stage('t', { type: 'object', properties: { n: { type: 'integer', minimun: 1 } } }),
+        'pl',
+      ),
+    );
     assert.match(typo.message, /unknown keyword: "minimun"/);
   });
 
@@ -75,12 +97,27 @@ describe('Registry', function () {
     const r = new Registry();
     const noRun = { ...stage('s') } as Partial<StageType>;
     delete noRun.run;
-    assert.match(pluginError(() => r.registerAll({ stages: [noRun as StageType] }, 'p')).message, /'s' is missing `run`/);
-    assert.match(pluginError(() => r.registerAll({ stages: [{ ...stage('s'), name: '' }] }, 'p')).message, /no `name`|invalid name/);
-    assert.match(pluginError(() => r.registerAll({ stages: [{ ...stage('has space') }] }, 'p')).message, /invalid name 'has space'/);
-    assert.match(pluginError(() => r.registerAll({ stages: 'nope' } as never, 'p')).message, /`stages` must be a list/);
+    assert.match(
+      pluginError(() => r.registerAll({ stages: [noRun as StageType] }, 'p')).message,
+      /'s' is missing `run`/,
+    );
+    assert.match(
+      pluginError(() => r.registerAll({ stages: [{ ...stage('s'), name: '' }] }, 'p')).message,
+      /no `name`|invalid name/,
+    );
+    assert.match(
+      pluginError(() => r.registerAll({ stages: [{ ...stage('has space') }] }, 'p')).message,
+      /invalid name 'has space'/,
+    );
+    assert.match(
+      pluginError(() => r.registerAll({ stages: 'nope' } as never, 'p')).message,
+      /`stages` must be a list/,
+    );
     const badInputs = { ...stage('s'), inputs: [{ kind: 3 }] } as unknown as StageType;
-    assert.match(pluginError(() => r.registerAll({ stages: [badInputs] }, 'p')).message, /malformed `inputs`/);
+    assert.match(
+      pluginError(() => r.registerAll({ stages: [badInputs] }, 'p')).message,
+      /malformed `inputs`/,
+    );
   });
 
   it('unknown names are E_UNKNOWN_NAME with the closest name', function () {
@@ -131,8 +168,16 @@ describe('Registry', function () {
     const withWanda = r.clone();
     withWanda.registerPruner(pruner('wanda'), 'plugin');
     assert.equal(withWanda.validator('stage', 'prune')({ method: 'wanda' }), true);
-    assert.equal(r.validator('stage', 'prune')({ method: 'wanda' }), false, 'base registry unaffected');
-    assert.deepEqual((withWanda.paramsSchema('stage', 'prune').properties as { method: { enum: string[] } }).method.enum, ['magnitude', 'wanda']);
+    assert.equal(
+      r.validator('stage', 'prune')({ method: 'wanda' }),
+      false,
+      'base registry unaffected',
+    );
+    assert.deepEqual(
+      (withWanda.paramsSchema('stage', 'prune').properties as { method: { enum: string[] } }).method
+        .enum,
+      ['magnitude', 'wanda'],
+    );
   });
 
   it('createBuiltinRegistry registers every built-in stage type and solver as builtin', async function () {

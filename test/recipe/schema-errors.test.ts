@@ -10,7 +10,12 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    k: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', const: 'auto' }] },
+    k: {
+      oneOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', const: 'auto' },
+      ],
+    },
     solver: {
       type: 'object',
       oneOf: [
@@ -39,7 +44,12 @@ function errorsFor(text: string): { message: string; line?: number; col?: number
   const data = y.toJSON();
   assert.equal(validate(data), false);
   const e = schemaError(validate.errors ?? [], { yaml: y, basePath: [], overrides: [] });
-  return { message: e.message, line: e.location?.line, col: e.location?.col, ...(e.hint !== undefined ? { hint: e.hint } : {}) };
+  return {
+    message: e.message,
+    line: e.location?.line,
+    col: e.location?.col,
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+  };
 }
 
 describe('schema errors', function () {
@@ -57,9 +67,15 @@ describe('schema errors', function () {
   });
 
   it('when no branch fits, says what any branch would accept', function () {
-    assert.match(errorsFor('k: lots\n').message, /^k: expected integer ≥ 1 or 'auto', found 'lots' \(string\)$/);
+    assert.match(
+      errorsFor('k: lots\n').message,
+      /^k: expected integer ≥ 1 or 'auto', found 'lots' \(string\)$/,
+    );
     const tag = errorsFor('solver: { uses: ss }\n');
-    assert.match(tag.message, /^solver\.uses: expected one of 'sa', 'exhaustive', found 'ss' \(string\)$/);
+    assert.match(
+      tag.message,
+      /^solver\.uses: expected one of 'sa', 'exhaustive', found 'ss' \(string\)$/,
+    );
     assert.match(tag.hint ?? '', /did you mean 'sa'\?/);
   });
 
@@ -83,8 +99,14 @@ describe('schema errors', function () {
 
   it('describes schemas and values in plain words', function () {
     assert.equal(describeSchema({ type: 'integer', minimum: 1 }), 'integer ≥ 1');
-    assert.equal(describeSchema({ type: 'number', exclusiveMinimum: 0, maximum: 1 }), 'number in (0, 1]');
-    assert.equal(describeSchema({ type: 'array', items: { type: 'string' }, minItems: 1 }), 'a list of strings with at least 1 item(s)');
+    assert.equal(
+      describeSchema({ type: 'number', exclusiveMinimum: 0, maximum: 1 }),
+      'number in (0, 1]',
+    );
+    assert.equal(
+      describeSchema({ type: 'array', items: { type: 'string' }, minItems: 1 }),
+      'a list of strings with at least 1 item(s)',
+    );
     assert.equal(describeSchema({ enum: ['a', 'b'] }), "one of 'a', 'b'");
     assert.equal(describeValue('abc'), "'abc' (string)");
     assert.equal(describeValue(3), '3 (integer)');

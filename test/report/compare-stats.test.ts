@@ -18,7 +18,10 @@ interface Group {
   values: number[];
 }
 
-function independentStats(trialsFile: string, metric: string): Map<string, { n: number; mean: number; std: number | undefined }> {
+function independentStats(
+  trialsFile: string,
+  metric: string,
+): Map<string, { n: number; mean: number; std: number | undefined }> {
   const groups = new Map<string, Group>();
   const seen = new Set<string>();
   for (const t of parseTrialsJsonl(readFileSync(trialsFile, 'utf8'))) {
@@ -27,7 +30,9 @@ function independentStats(trialsFile: string, metric: string): Map<string, { n: 
       seen.add(node.hash);
       const prune = node.needs[0] !== undefined ? t.nodes[node.needs[0]] : undefined;
       const isPrune = prune?.uses === 'toy-prune';
-      const method = isPrune ? String((t.metrics[node.needs[0]!] as { method: string }).method) : 'dense';
+      const method = isPrune
+        ? String((t.metrics[node.needs[0]!] as { method: string }).method)
+        : 'dense';
       const density = isPrune ? (t.parameters['density'] as number) : 1;
       const value = (t.metrics[id] as Record<string, number>)[metric]!;
       const key = `${method}@${density}`;
@@ -43,7 +48,11 @@ function independentStats(trialsFile: string, metric: string): Map<string, { n: 
     const mean = sum / g.values.length;
     let ss = 0;
     for (const v of g.values) ss += (v - mean) * (v - mean);
-    out.set(k, { n: g.values.length, mean, std: g.values.length > 1 ? Math.sqrt(ss / (g.values.length - 1)) : undefined });
+    out.set(k, {
+      n: g.values.length,
+      mean,
+      std: g.values.length > 1 ? Math.sqrt(ss / (g.values.length - 1)) : undefined,
+    });
   }
   return out;
 }
@@ -66,27 +75,48 @@ describe('compare: statistics', function () {
         assert.equal(r.n, e.n);
         assert.ok(Math.abs(r.mean - e.mean) < 1e-12, `${metric} mean ${r.method}@${r.density}`);
         if (e.std === undefined) assert.equal(r.std, undefined);
-        else assert.ok(r.std !== undefined && Math.abs(r.std - e.std) < 1e-12, `${metric} std ${r.method}@${r.density}: ${r.std} vs ${e.std}`);
+        else
+          assert.ok(
+            r.std !== undefined && Math.abs(r.std - e.std) < 1e-12,
+            `${metric} std ${r.method}@${r.density}: ${r.std} vs ${e.std}`,
+          );
       }
       // Pruned groups have 3 seeds each; the dense evaluation differs per seed (the model does).
-      assert.ok(table.rows.filter((r) => r.method !== 'dense').every((r) => r.n === 3 && (r.std ?? 0) > 0));
+      assert.ok(
+        table.rows.filter((r) => r.method !== 'dense').every((r) => r.n === 3 && (r.std ?? 0) > 0),
+      );
       // Best and delta follow from the means.
       for (const d of table.densities) {
         const here = table.rows.filter((r) => r.density === d);
         const means = here.map((r) => r.mean);
         const best = metric === 'loss' ? Math.min(...means) : Math.max(...means);
-        if (here.length > 1) assert.deepEqual(here.filter((r) => r.best).map((r) => r.mean), here.filter((r) => r.mean === best).map((r) => r.mean));
+        if (here.length > 1)
+          assert.deepEqual(
+            here.filter((r) => r.best).map((r) => r.mean),
+            here.filter((r) => r.mean === best).map((r) => r.mean),
+          );
         const base = here.find((r) => r.method === 'magnitude');
-        for (const r of here) if (base !== undefined) assert.ok(Math.abs((r.delta ?? NaN) - (r.mean - base.mean)) < 1e-15);
+        for (const r of here)
+          if (base !== undefined)
+            assert.ok(Math.abs((r.delta ?? NaN) - (r.mean - base.mean)) < 1e-15);
       }
       const rand = table.rows.find((r) => r.method === 'random' && r.density === 0.1);
       assert.equal(rand?.best, false, 'random pruning is never the best here');
     }
-    const cli = spawnSync(process.execPath, [cliPath, 'compare', s.dir, '--format', 'json', '--metric', 'accuracy'], { encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      [cliPath, 'compare', s.dir, '--format', 'json', '--metric', 'accuracy'],
+      { encoding: 'utf8' },
+    );
     assert.equal(cli.status, 0, cli.stderr);
-    const json = JSON.parse(cli.stdout) as { rows: { method: string; density: number; mean: number; std: number | null; n: number }[] };
+    const json = JSON.parse(cli.stdout) as {
+      rows: { method: string; density: number; mean: number; std: number | null; n: number }[];
+    };
     const lib = compareTable(collectReportData([s.dir]).rows, { metric: 'accuracy' });
-    assert.deepEqual(json.rows.map((r) => [r.method, r.density, r.n, r.mean, r.std]), lib.rows.map((r) => [r.method, r.density, r.n, r.mean, r.std ?? null]));
+    assert.deepEqual(
+      json.rows.map((r) => [r.method, r.density, r.n, r.mean, r.std]),
+      lib.rows.map((r) => [r.method, r.density, r.n, r.mean, r.std ?? null]),
+    );
   });
 
   it('works on a single run with several prune → eval branches', async () => {
@@ -94,14 +124,24 @@ describe('compare: statistics', function () {
     const run = await runRecipe(recipe, { cwd: dir, quiet: true });
     assert.equal(run.status, 'ok');
     const table = compareTable(collectReportData([run.dir]).rows, {});
-    assert.deepEqual(table.rows.map((r) => `${r.method}@${r.density}:${r.n}`), ['magnitude@0.5:1', 'random@0.5:1', 'stepwise@0.5:1', 'dense@1:1']);
-    const metrics = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as Record<string, { accuracy: number }>;
+    assert.deepEqual(
+      table.rows.map((r) => `${r.method}@${r.density}:${r.n}`),
+      ['magnitude@0.5:1', 'random@0.5:1', 'stepwise@0.5:1', 'dense@1:1'],
+    );
+    const metrics = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as Record<
+      string,
+      { accuracy: number }
+    >;
     assert.equal(table.rows[1]?.mean, metrics['eval-rand']?.accuracy);
     assert.equal(table.rows[1]?.std, undefined);
-    const md = spawnSync(process.execPath, [cliPath, 'compare', run.dir, '-f', 'md'], { encoding: 'utf8' });
+    const md = spawnSync(process.execPath, [cliPath, 'compare', run.dir, '-f', 'md'], {
+      encoding: 'utf8',
+    });
     assert.equal(md.status, 0, md.stderr);
     assert.match(md.stdout, /\| 0\.5 \| magnitude \| \*\*\d\.\d{4}\*\* \| 1 \|/);
-    const bad = spawnSync(process.execPath, [cliPath, 'compare', run.dir, '--metric', 'acuracy'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [cliPath, 'compare', run.dir, '--metric', 'acuracy'], {
+      encoding: 'utf8',
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /did you mean 'accuracy'/);
   });

@@ -48,6 +48,9 @@ describe('report: iterative pruning curves', () => {
   });
 
   it('no curve anywhere: no chart', () => {
-    assert.equal(curvePoints([row('magnitude', { method: 'magnitude', density: 0.1 })], 'accuracy'), undefined);
+    assert.equal(
+      curvePoints([row('magnitude', { method: 'magnitude', density: 0.1 })], 'accuracy'),
+      undefined,
+    );
   });
 });

@@ -57,9 +57,14 @@ describe('report in a browser', function () {
     const ids = report.charts.map((c) => c.id);
     assert.deepEqual(ids, ['pruning-curve', 'icbs-vs-step', 'icbs-vs-time', 'layer-density']);
     // Each chart is also a standalone SVG file.
-    for (const c of report.charts) assert.match(readFileSync(c.file, 'utf8'), /^<\?xml[^>]*>\n<svg /);
+    for (const c of report.charts)
+      assert.match(readFileSync(c.file, 'utf8'), /^<\?xml[^>]*>\n<svg /);
     const html = readFileSync(report.file, 'utf8');
-    assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org)/i, 'the report must not load anything');
+    assert.doesNotMatch(
+      html,
+      /<script|<link|https?:\/\/(?!www\.w3\.org)/i,
+      'the report must not load anything',
+    );
 
     // Expected marks from the data itself: 3 methods × 3 densities, 2 seeds each.
     const expected: Record<string, Record<string, number>> = {
@@ -73,7 +78,16 @@ describe('report in a browser', function () {
     const context = await chromium.launchPersistentContext(tempDir('scalpel-chromium-'), {
       executablePath: chromiumPath,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1200, height: 900 },
     });
     try {
@@ -90,7 +104,8 @@ describe('report in a browser', function () {
       const counts = (await page.evaluate(countMarksInPage)) as Record<string, MarkCount>;
       assert.deepEqual(Object.keys(counts).sort(), [...ids].sort());
       for (const [id, c] of Object.entries(counts)) {
-        for (const [mark, n] of Object.entries(expected[id] ?? {})) assert.equal(c.found[mark], n, `${id}: ${mark} marks`);
+        for (const [mark, n] of Object.entries(expected[id] ?? {}))
+          assert.equal(c.found[mark], n, `${id}: ${mark} marks`);
         assert.deepEqual(c.expected, expected[id]);
         assert.ok(c.width > 300, `${id} is laid out (width ${c.width})`);
       }

@@ -17,7 +17,15 @@ import { Registry } from '../../src/engine/registry.js';
 
 function convNet(): tfl.LayersModel {
   const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'conv' }));
+  m.add(
+    tfl.layers.conv2d({
+      inputShape: [6, 6, 1],
+      filters: 3,
+      kernelSize: 3,
+      activation: 'relu',
+      name: 'conv',
+    }),
+  );
   m.add(tfl.layers.flatten({ name: 'flat' }));
   m.add(tfl.layers.dense({ units: 5, activation: 'relu', name: 'hidden' }));
   m.add(tfl.layers.dense({ units: 2, name: 'logits', useBias: false }));
@@ -39,7 +47,11 @@ describe('load-model stage', function () {
 
   it('copies the model into a model artifact that predicts identically and reports prunable layers', async () => {
     const before = tf.memory().numTensors;
-    const { ctx, result } = await runStage(loadModelStage, { path: 'm/model.json' }, { recipeDir: dir });
+    const { ctx, result } = await runStage(
+      loadModelStage,
+      { path: 'm/model.json' },
+      { recipeDir: dir },
+    );
     assert.equal(tf.memory().numTensors, before, 'the stage leaked tensors');
     assert.equal(result.kind, 'model');
     const m = result.metrics ?? {};
@@ -65,7 +77,8 @@ describe('load-model stage', function () {
     const d = tempDir();
     await saveLayersModelToDir(original, d);
     const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p), registry: new Registry() };
-    const fp = async (): Promise<string> => JSON.stringify(await loadModelStage.fingerprint?.({ path: 'model.json' }, fctx));
+    const fp = async (): Promise<string> =>
+      JSON.stringify(await loadModelStage.fingerprint?.({ path: 'model.json' }, fctx));
     const a = await fp();
     assert.match(a, /"weights":\{"weights\.bin":"[0-9a-f]{64}"\}/);
     assert.equal(await fp(), a);
@@ -82,27 +95,54 @@ describe('load-model stage', function () {
     const d = tempDir();
     await saveLayersModelToDir(original, d);
     const before = tf.memory().numTensors;
-    const run = (): Promise<unknown> => runStage(loadModelStage, { path: 'model.json' }, { recipeDir: d });
+    const run = (): Promise<unknown> =>
+      runStage(loadModelStage, { path: 'model.json' }, { recipeDir: d });
 
     const w = await fs.readFile(join(d, 'weights.bin'));
     await fs.writeFile(join(d, 'weights.bin'), w.subarray(0, w.length - 4));
-    await assert.rejects(run(), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /truncated or mismatched/.test(e.message));
+    await assert.rejects(
+      run(),
+      (e: unknown) =>
+        isScalpelError(e) && e.code === 'E_DATA' && /truncated or mismatched/.test(e.message),
+    );
 
     await fs.rm(join(d, 'weights.bin'));
-    await assert.rejects(run(), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /weight file 'weights\.bin' .* cannot be read: ENOENT/.test(e.message));
     await assert.rejects(
-      Promise.resolve(loadModelStage.fingerprint?.({ path: 'model.json' }, { recipeDir: d, resolvePath: (p) => join(d, p), registry: new Registry() })),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_IO' && /file not found: .*weights\.bin/.test(e.message),
+      run(),
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_DATA' &&
+        /weight file 'weights\.bin' .* cannot be read: ENOENT/.test(e.message),
+    );
+    await assert.rejects(
+      Promise.resolve(
+        loadModelStage.fingerprint?.(
+          { path: 'model.json' },
+          { recipeDir: d, resolvePath: (p) => join(d, p), registry: new Registry() },
+        ),
+      ),
+      (e: unknown) =>
+        isScalpelError(e) && e.code === 'E_IO' && /file not found: .*weights\.bin/.test(e.message),
     );
 
     await fs.writeFile(join(d, 'model.json'), '{"modelTopology": {"class_name": ');
-    await assert.rejects(run(), (e: unknown) => isScalpelError(e) && e.code === 'E_DATA' && /model\.json is not valid JSON/.test(e.message));
+    await assert.rejects(
+      run(),
+      (e: unknown) =>
+        isScalpelError(e) && e.code === 'E_DATA' && /model\.json is not valid JSON/.test(e.message),
+    );
 
     await assert.rejects(
       runStage(loadModelStage, { path: 'absent/model.json' }, { recipeDir: d }),
-      (e: unknown) => isScalpelError(e) && e.code === 'E_IO' && /model file not found: .*absent\/model\.json/.test(e.message),
+      (e: unknown) =>
+        isScalpelError(e) &&
+        e.code === 'E_IO' &&
+        /model file not found: .*absent\/model\.json/.test(e.message),
     );
-    await assert.rejects(runStage(loadModelStage, {}, { recipeDir: d }), (e: unknown) => isScalpelError(e) && e.code === 'E_RECIPE_SCHEMA');
+    await assert.rejects(
+      runStage(loadModelStage, {}, { recipeDir: d }),
+      (e: unknown) => isScalpelError(e) && e.code === 'E_RECIPE_SCHEMA',
+    );
     assert.equal(tf.memory().numTensors, before, 'tensors leaked on error paths');
   });
 });

@@ -23,23 +23,40 @@ sweep:
 `);
     const trials = expandSweep(s, 5, 40);
     assert.equal(trials.length, 3 * 2 * 2);
-    assert.deepEqual(trials[0]?.parameters, { 'stages.prune.with.density': 0.1, 'stages.prune.with.method': 'magnitude' });
+    assert.deepEqual(trials[0]?.parameters, {
+      'stages.prune.with.density': 0.1,
+      'stages.prune.with.method': 'magnitude',
+    });
     assert.deepEqual(trials.map((t) => t.seed).slice(0, 4), [40, 41, 40, 41]);
-    assert.deepEqual(trials[1]?.overrides, ['stages.prune.with.density=0.1', 'stages.prune.with.method="magnitude"', 'seed=41']);
-    assert.deepEqual(trials[0]?.overrides, ['stages.prune.with.density=0.1', 'stages.prune.with.method="magnitude"']);
+    assert.deepEqual(trials[1]?.overrides, [
+      'stages.prune.with.density=0.1',
+      'stages.prune.with.method="magnitude"',
+      'seed=41',
+    ]);
+    assert.deepEqual(trials[0]?.overrides, [
+      'stages.prune.with.density=0.1',
+      'stages.prune.with.method="magnitude"',
+    ]);
     const combos = new Set(trials.map((t) => JSON.stringify(t.parameters)));
     assert.equal(combos.size, 6);
-    assert.deepEqual(trials.map((t) => t.index), [...Array(12).keys()]);
+    assert.deepEqual(
+      trials.map((t) => t.index),
+      [...Array(12).keys()],
+    );
   });
 
   it('grid: ranges with steps, linear and log, integers deduplicated', () => {
-    const lin = spec(`sweep: { parameters: { a: { min: 0.1, max: 0.5, steps: 5 } } }`).parameters[0];
+    const lin = spec(`sweep: { parameters: { a: { min: 0.1, max: 0.5, steps: 5 } } }`)
+      .parameters[0];
     assert.deepEqual(domainValues(lin!.domain), [0.1, 0.2, 0.3, 0.4, 0.5]);
-    const log = spec(`sweep: { parameters: { a: { min: 0.001, max: 1, steps: 4, log: true } } }`).parameters[0];
+    const log = spec(`sweep: { parameters: { a: { min: 0.001, max: 1, steps: 4, log: true } } }`)
+      .parameters[0];
     const lv = domainValues(log!.domain) as number[];
     assert.equal(lv.length, 4);
-    for (let i = 0; i < 4; i++) assert.ok(Math.abs(lv[i]! - 10 ** (-3 + i)) < 1e-12, `log point ${i}: ${lv[i]}`);
-    const int = spec(`sweep: { parameters: { k: { min: 1, max: 4, steps: 7, integer: true } } }`).parameters[0];
+    for (let i = 0; i < 4; i++)
+      assert.ok(Math.abs(lv[i]! - 10 ** (-3 + i)) < 1e-12, `log point ${i}: ${lv[i]}`);
+    const int = spec(`sweep: { parameters: { k: { min: 1, max: 4, steps: 7, integer: true } } }`)
+      .parameters[0];
     assert.deepEqual(domainValues(int!.domain), [1, 2, 3, 4]);
   });
 
@@ -54,7 +71,10 @@ sweep:
     - { m: c }
 `);
     const trials = expandSweep(s, 0, 0);
-    assert.deepEqual(trials.map((t) => `${String(t.parameters['d'])}${String(t.parameters['m'])}`), ['0.1a', '0.2a', '0.2b']);
+    assert.deepEqual(
+      trials.map((t) => `${String(t.parameters['d'])}${String(t.parameters['m'])}`),
+      ['0.1a', '0.2a', '0.2b'],
+    );
   });
 
   it('random: seeded by the recipe seed, reproducible, distinct, inside the ranges', () => {
@@ -72,13 +92,19 @@ sweep:
     const c = expandSweep(s, 124, 0);
     assert.equal(a.length, 200);
     assert.deepEqual(a, b);
-    assert.notDeepEqual(a.map((t) => t.parameters), c.map((t) => t.parameters));
+    assert.notDeepEqual(
+      a.map((t) => t.parameters),
+      c.map((t) => t.parameters),
+    );
     assert.equal(new Set(a.map((t) => JSON.stringify(t.parameters))).size, 200);
     const lrs = a.map((t) => t.parameters['lr'] as number);
     const ks = a.map((t) => t.parameters['k'] as number);
     for (const lr of lrs) assert.ok(lr >= 0.0001 && lr <= 0.1, `lr ${lr} outside [1e-4, 0.1]`);
     for (const k of ks) assert.ok(Number.isInteger(k) && k >= 2 && k <= 9, `k ${k}`);
-    assert.deepEqual([...new Set(ks)].sort((x, y) => x - y), [2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...new Set(ks)].sort((x, y) => x - y),
+      [2, 3, 4, 5, 6, 7, 8, 9],
+    );
     // Log-uniform: log10(lr) is uniform on [-4, -1], so each decade holds about a third of the draws
     // (a linear draw would put ~90% in the top decade).
     const decades = [0, 0, 0];
@@ -88,6 +114,9 @@ sweep:
 
   it('random: asking for more distinct combinations than exist is an E_SWEEP error', () => {
     const s = spec(`sweep: { method: random, samples: 5, parameters: { m: [a, b] } }`);
-    assert.throws(() => expandSweep(s, 1, 0), (e: Error & { code?: string }) => e.code === 'E_SWEEP' && /only 2/.test(e.message));
+    assert.throws(
+      () => expandSweep(s, 1, 0),
+      (e: Error & { code?: string }) => e.code === 'E_SWEEP' && /only 2/.test(e.message),
+    );
   });
 });

@@ -18,7 +18,11 @@ export function toyProject(edit?: (yaml: string) => string): { dir: string; reci
 /** Lines of the toy plugin's counter file ("<type> <stage id> <seed>"). */
 export function counterLines(dir: string): string[] {
   const f = join(dir, 'counter.txt');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 /** Replace the sweep: section of the toy recipe. */

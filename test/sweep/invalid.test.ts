@@ -9,12 +9,17 @@ import { counterLines, listDir, toyProject, withSweep } from './helpers.js';
 
 /** 1-based line of the first line containing `needle`. */
 function lineOf(file: string, needle: string): number {
-  const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  const i = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle));
   assert.ok(i >= 0, `'${needle}' not in ${file}`);
   return i + 1;
 }
 
-async function expectSweepError(section: string, check: (e: ScalpelError, recipe: string) => void): Promise<void> {
+async function expectSweepError(
+  section: string,
+  check: (e: ScalpelError, recipe: string) => void,
+): Promise<void> {
   const { dir, recipe } = toyProject(withSweep(section));
   await assert.rejects(runSweep(recipe, { cwd: dir, quiet: true }), (e: unknown) => {
     assert.ok(e instanceof ScalpelError, String(e));
@@ -129,7 +134,10 @@ sweep:
   repeats: 2
 `,
       (e, recipe) => {
-        assert.match(e.message, /trial 2 \(stages\.prune-mag\.with\.density=1\.5, stages\.prune-mag\.with\.method='magnitude', repeat 0, seed 11\) is invalid/);
+        assert.match(
+          e.message,
+          /trial 2 \(stages\.prune-mag\.with\.density=1\.5, stages\.prune-mag\.with\.method='magnitude', repeat 0, seed 11\) is invalid/,
+        );
         assert.match(e.message, /E_RECIPE_SCHEMA/);
         assert.match(e.message, /stages\.prune-mag\.with\.density/);
         assert.equal(e.location?.line, lineOf(recipe, 'density: [0.5, 1.5]'));

@@ -24,8 +24,16 @@ describe('sweep: resume after SIGKILL', function () {
 
   it('reruns only the unfinished trials', async () => {
     // Slow pruning so the kill lands mid-sweep.
-    const { dir, recipe } = toyProject((y) => y.replace(/with: \{ method: (\w+), density: 0\.5/g, 'with: { method: $1, density: 0.5, sleepMs: 300'));
-    const child = spawn(process.execPath, [cliPath, 'sweep', recipe, '--quiet'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const { dir, recipe } = toyProject((y) =>
+      y.replace(
+        /with: \{ method: (\w+), density: 0\.5/g,
+        'with: { method: $1, density: 0.5, sleepMs: 300',
+      ),
+    );
+    const child = spawn(process.execPath, [cliPath, 'sweep', recipe, '--quiet'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((res) => child.on('exit', () => res()));
@@ -43,10 +51,16 @@ describe('sweep: resume after SIGKILL', function () {
     const [sweepDir] = sweepDirs(dir);
     assert.ok(sweepDir !== undefined);
     const before = readTrials(sweepDir);
-    assert.ok(before.length >= 2 && before.length < 6, `${before.length} trials finished before the kill`);
+    assert.ok(
+      before.length >= 2 && before.length < 6,
+      `${before.length} trials finished before the kill`,
+    );
     const linesBefore = counterLines(dir).length;
 
-    const again = spawnSync(process.execPath, [cliPath, 'sweep', recipe], { cwd: dir, encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [cliPath, 'sweep', recipe], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /sweep ok \(resumed\): 6\/6 trials ok/);
     assert.deepEqual(sweepDirs(dir), [sweepDir], 'resumed in the same directory');
@@ -55,21 +69,33 @@ describe('sweep: resume after SIGKILL', function () {
     assert.deepEqual(after.map((t) => t.index).sort(), [0, 1, 2, 3, 4, 5]);
     assert.ok(after.every((t) => t.status === 'ok'));
     // Finished trials were kept as they were, not rerun.
-    for (const t of before) assert.deepEqual(after.find((a) => a.index === t.index), t);
+    for (const t of before)
+      assert.deepEqual(
+        after.find((a) => a.index === t.index),
+        t,
+      );
 
     // What ran the second time: exactly the nodes the lock marks 'ran', none of them needed only
     // by trials that had finished.
-    const lock = JSON.parse(readFileSync(join(sweepDir, 'lock.json'), 'utf8')) as { nodes: Record<string, { status: string; trials: number[] }> };
+    const lock = JSON.parse(readFileSync(join(sweepDir, 'lock.json'), 'utf8')) as {
+      nodes: Record<string, { status: string; trials: number[] }>;
+    };
     const ranNow = Object.entries(lock.nodes).filter(([, n]) => n.status === 'ran');
     const newLines = counterLines(dir).slice(linesBefore);
     assert.equal(newLines.length, ranNow.length, newLines.join('\n'));
     const finished = new Set(before.map((t) => t.index));
     for (const [hash, n] of ranNow) {
-      assert.ok(n.trials.some((i) => !finished.has(i)), `node ${hash.slice(0, 12)} of finished trials ${n.trials.join(',')} ran again`);
+      assert.ok(
+        n.trials.some((i) => !finished.has(i)),
+        `node ${hash.slice(0, 12)} of finished trials ${n.trials.join(',')} ran again`,
+      );
     }
     const unfinished = 6 - before.length;
     // Each unfinished trial needs at most its 3 prune and 3 eval nodes (plus a model/dense eval).
-    assert.ok(newLines.length <= unfinished * 6 + 2, `${newLines.length} stage runs for ${unfinished} unfinished trials`);
+    assert.ok(
+      newLines.length <= unfinished * 6 + 2,
+      `${newLines.length} stage runs for ${unfinished} unfinished trials`,
+    );
     assert.ok(newLines.filter((l) => l.startsWith('toy-prune ')).length <= unfinished * 3 + 1);
   });
 });

@@ -16,7 +16,9 @@ describe('sweep: shared stages run once', function () {
   this.timeout(120_000);
 
   it('repeats varying a stage seed share everything upstream of it (jobs 1)', async () => {
-    const { dir, recipe } = toyProject((y) => y.replace('  repeats: 2', '  repeats: 2\n  seedPath: stages.prune-rand.with.seed'));
+    const { dir, recipe } = toyProject((y) =>
+      y.replace('  repeats: 2', '  repeats: 2\n  seedPath: stages.prune-rand.with.seed'),
+    );
     const s = await runSweep(recipe, { cwd: dir, quiet: true });
     assert.equal(s.status, 'ok');
     assert.equal(s.trials.ok, 6);
@@ -26,7 +28,10 @@ describe('sweep: shared stages run once', function () {
     assert.equal(countBy(lines, 'toy-prune'), 3 + 3 + 6);
     assert.equal(countBy(lines, 'toy-eval'), 1 + 3 + 3 + 6);
     assert.equal(s.nodes.total, lines.length);
-    assert.ok(lines.every((l) => Number(l.split(' ')[3]) === process.pid), 'jobs 1 runs stages in process');
+    assert.ok(
+      lines.every((l) => Number(l.split(' ')[3]) === process.pid),
+      'jobs 1 runs stages in process',
+    );
     const trials = parseTrialsJsonl(readFileSync(join(s.dir, 'trials.jsonl'), 'utf8'));
     assert.equal(trials.length, 6);
     assert.equal(new Set(trials.map((t) => t.nodes['model']?.hash)).size, 1);
@@ -55,7 +60,9 @@ describe('sweep: shared stages run once', function () {
     const pids = new Set(lines.map((l) => Number(l.split(' ')[3])));
     assert.ok(!pids.has(process.pid), 'a stage ran in the sweep process');
     assert.ok(pids.size >= 1 && pids.size <= 2, `pids: ${[...pids].join(',')}`);
-    const results = JSON.parse(readFileSync(join(s.dir, 'results.json'), 'utf8')) as { rows: Record<string, unknown>[] };
+    const results = JSON.parse(readFileSync(join(s.dir, 'results.json'), 'utf8')) as {
+      rows: Record<string, unknown>[];
+    };
     assert.equal(results.rows.length, 6);
     for (const row of results.rows) assert.equal(typeof row['eval-mag.accuracy'], 'number');
   });

@@ -23,7 +23,10 @@ describe('Rng', () => {
 
   it('shuffle is a permutation and fork gives an independent stream', () => {
     const p = new Rng(3).permutation(100);
-    assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...p].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     const a = new Rng(3);
     const b = a.fork('child');
     assert.notEqual(a.nextUint32(), b.nextUint32());

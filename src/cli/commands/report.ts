@@ -12,11 +12,20 @@ interface ReportOpts {
 
 export function reportCommand(): Command {
   return withDebug(new Command('report'))
-    .description('write an HTML report with tables and charts (opens offline) for run and sweep directories')
+    .description(
+      'write an HTML report with tables and charts (opens offline) for run and sweep directories',
+    )
     .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
     .option('-o, --out <file>', 'HTML file to write (default <first dir>/report.html)')
-    .option('-m, --metric <name>', 'metric of the evaluation stages to tabulate and plot', 'accuracy')
-    .option('-b, --baseline <method>', 'method the Δ column is relative to (default magnitude, if present)')
+    .option(
+      '-m, --metric <name>',
+      'metric of the evaluation stages to tabulate and plot',
+      'accuracy',
+    )
+    .option(
+      '-b, --baseline <method>',
+      'method the Δ column is relative to (default magnitude, if present)',
+    )
     .option('--title <text>', 'page title')
     .action(async (dirs: string[], opts: ReportOpts) => {
       // Loaded on demand so `--help` does not pay for vega.
@@ -27,6 +36,8 @@ export function reportCommand(): Command {
         ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
         ...(opts.title !== undefined ? { title: opts.title } : {}),
       });
-      process.stdout.write(`report: ${r.file}\n${r.charts.map((c) => `chart:  ${c.file}`).join('\n')}\n`);
+      process.stdout.write(
+        `report: ${r.file}\n${r.charts.map((c) => `chart:  ${c.file}`).join('\n')}\n`,
+      );
     });
 }

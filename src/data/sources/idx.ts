@@ -14,26 +14,37 @@ export const idxSource: DatasetSource = {
 
   async load(opts: LoadDatasetOptions, env: SourceEnv): Promise<RawDataset> {
     const pairs = idxFileSplits(opts, (p) => env.resolvePath(p));
-    const encoder = new LabelEncoder({ classes: opts.classes, labelMap: opts.labelMap, numClasses: opts.numClasses });
+    const encoder = new LabelEncoder({
+      classes: opts.classes,
+      labelMap: opts.labelMap,
+      numClasses: opts.numClasses,
+    });
     const loaded: (IdxSplit & { images: string })[] = [];
     const progress = env.progress('reading idx files', pairs.length);
     try {
       for (const [name, pair] of pairs) {
         env.signal?.throwIfAborted();
-        loaded.push({ ...(await loadIdxPair(name, pair.images, pair.labels, encoder, env)), images: pair.images });
+        loaded.push({
+          ...(await loadIdxPair(name, pair.images, pair.labels, encoder, env)),
+          images: pair.images,
+        });
         progress.tick();
       }
     } finally {
       progress.done();
     }
     const first = loaded[0];
-    if (first === undefined) throw new ScalpelError(ErrorCode.Internal, 'idx source without splits');
+    if (first === undefined)
+      throw new ScalpelError(ErrorCode.Internal, 'idx source without splits');
     for (const l of loaded) {
       if (l.sampleDims.join('×') !== first.sampleDims.join('×') || l.pixels !== first.pixels) {
         throw new ScalpelError(
           ErrorCode.Data,
           `the splits hold different samples: ${first.images} has ${first.sampleDims.join('×')} samples, ${l.images} ${l.sampleDims.join('×')}`,
-          { location: { file: l.images }, hint: 'all splits of a dataset need samples of the same shape and type' },
+          {
+            location: { file: l.images },
+            hint: 'all splits of a dataset need samples of the same shape and type',
+          },
         );
       }
     }

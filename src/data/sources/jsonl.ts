@@ -29,7 +29,8 @@ function parseLines(text: string): ParsedLine[] {
     const entry: ParsedLine = { line: i + 1, record: record++ };
     try {
       const v: unknown = JSON.parse(t);
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) entry.value = v as Record<string, unknown>;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v))
+        entry.value = v as Record<string, unknown>;
       else entry.error = `not a JSON object but ${Array.isArray(v) ? 'an array' : typeof v}`;
     } catch (e) {
       entry.error = `invalid JSON (${(e as Error).message})`;
@@ -47,8 +48,11 @@ async function loadJsonlSplit(
   env: SourceEnv,
 ): Promise<{ split: RawSplit; size: number }> {
   const parsed = parseLines(await readTextFile(file));
-  const arrays = parsed.map((p) => p.value?.[opts.featuresField]).filter((f): f is unknown[] => Array.isArray(f));
-  const size = opts.shape?.reduce((a, b) => a * b, 1) ?? commonLength(arrays.map((a) => a.length)) ?? 0;
+  const arrays = parsed
+    .map((p) => p.value?.[opts.featuresField])
+    .filter((f): f is unknown[] => Array.isArray(f));
+  const size =
+    opts.shape?.reduce((a, b) => a * b, 1) ?? commonLength(arrays.map((a) => a.length)) ?? 0;
   const builder = new SplitBuilder(name, size, opts.pixels, parsed.length);
   const values = new Float64Array(size);
   for (const p of parsed) {
@@ -59,7 +63,10 @@ async function loadJsonlSplit(
     }
     const features = p.value[opts.featuresField];
     if (!Array.isArray(features)) {
-      const detail = features === undefined ? `no '${opts.featuresField}' field` : `'${opts.featuresField}' is not an array`;
+      const detail =
+        features === undefined
+          ? `no '${opts.featuresField}' field`
+          : `'${opts.featuresField}' is not an array`;
       env.malformed.report(name, 'invalid-record', pos, detail);
       continue;
     }
@@ -70,7 +77,12 @@ async function loadJsonlSplit(
     }
     const e = encoder.encode(p.value[opts.labelField]);
     if (!e.ok) {
-      env.malformed.report(name, e.missing ? 'missing-label' : 'bad-label', pos, e.missing ? `no '${opts.labelField}' field` : e.detail);
+      env.malformed.report(
+        name,
+        e.missing ? 'missing-label' : 'bad-label',
+        pos,
+        e.missing ? `no '${opts.labelField}' field` : e.detail,
+      );
       continue;
     }
     builder.add(values, e.label, p.record);
@@ -78,4 +90,8 @@ async function loadJsonlSplit(
   return { split: builder.build(), size };
 }
 
-export const jsonlSource: DatasetSource = textFileSource('jsonl', 'features per record', loadJsonlSplit);
+export const jsonlSource: DatasetSource = textFileSource(
+  'jsonl',
+  'features per record',
+  loadJsonlSplit,
+);

