@@ -8,6 +8,7 @@ import { isScalpelError } from '../../src/errors.js';
 import { parseIdx, readIdxFile } from '../../src/data/idx.js';
 import { readDatasetArtifact, requireSplit } from '../../src/data/dataset-artifact.js';
 import { loadDatasetStage } from '../../src/stages/load-dataset.js';
+import { loadDatasetDefaults } from '../../src/data/options.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
 import { Registry } from '../../src/engine/registry.js';
@@ -212,18 +213,7 @@ describe('IDX files', function () {
     });
 
     it('the fingerprint changes when a file changes', async () => {
-      const params = {
-        source: 'idx' as const,
-        files,
-        flatten: true,
-        shuffle: false,
-        strict: false,
-        pixels: true,
-        header: true,
-        delimiter: ',',
-        featuresField: 'features',
-        labelField: 'label',
-      };
+      const params = { ...loadDatasetDefaults, source: 'idx' as const, files };
       const fctx = {
         recipeDir: dir,
         resolvePath: (p: string) => join(dir, p),
