@@ -31,3 +31,16 @@ export function withDebug(cmd: Command): Command {
 export interface DebugOpts {
   debug?: boolean;
 }
+
+/** The options `run` and `sweep` share: backend, cache root and console verbosity. */
+export function withExecutionOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--backend <backend>',
+      'override the recipe backend: auto, tensorflow, wasm or cpu',
+      backendChoice,
+    )
+    .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
+    .option('-q, --quiet', 'print only warnings and errors (and the summary)')
+    .option('-v, --verbose', 'print debug messages');
+}

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import type { BackendChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
-import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
+import { collect, positiveInt, withDebug, withExecutionOptions } from '../options.js';
 import { renderSummary } from '../print-summary.js';
 
 interface RunOpts {
@@ -20,7 +20,7 @@ interface RunOpts {
 }
 
 export function runCommand(): Command {
-  return withDebug(new Command('run'))
+  return withExecutionOptions(withDebug(new Command('run')))
     .description(
       'run a recipe: stages in dependency order, cached results reused, a run record written',
     )
@@ -35,14 +35,6 @@ export function runCommand(): Command {
     .option('--no-cache', 'recompute every stage (and replace its cache entry)')
     .option('--force', 'same as --no-cache')
     .option('--out <dir>', 'run record directory (default runs/<name>-<YYYYMMDD-HHMMSS>)')
-    .option(
-      '--backend <backend>',
-      'override the recipe backend: auto, tensorflow, wasm or cpu',
-      backendChoice,
-    )
-    .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
-    .option('-q, --quiet', 'print only warnings and errors (and the summary)')
-    .option('-v, --verbose', 'print debug messages')
     .action(async (file: string, opts: RunOpts) => {
       const controller = new AbortController();
       const { runRecipe } = await import('../../engine/run.js');

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { SweepSummary } from '../../engine/sweep-run.js';
 import type { BackendChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
-import { backendChoice, collect, positiveInt, withDebug } from '../options.js';
+import { collect, positiveInt, withDebug, withExecutionOptions } from '../options.js';
 
 interface SweepOpts {
   set: string[];
@@ -38,7 +38,7 @@ export function renderSweepSummary(s: SweepSummary): string {
 }
 
 export function sweepCommand(): Command {
-  return withDebug(new Command('sweep'))
+  return withExecutionOptions(withDebug(new Command('sweep')))
     .description(
       'run a parameter sweep: every trial validated first, shared stages computed once, resumable',
     )
@@ -64,14 +64,6 @@ export function sweepCommand(): Command {
     )
     .option('--out <dir>', 'sweep directory (default sweeps/<name>-<YYYYMMDD-HHMMSS>)')
     .option('--no-cache', 'recompute every stage (and replace its cache entry)')
-    .option(
-      '--backend <backend>',
-      'override the recipe backend: auto, tensorflow, wasm or cpu',
-      backendChoice,
-    )
-    .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')
-    .option('-q, --quiet', 'print only warnings and errors (and the summary)')
-    .option('-v, --verbose', 'print debug messages')
     .action(async (file: string, opts: SweepOpts) => {
       const controller = new AbortController();
       const removeHandlers = interruptOnSignals(
