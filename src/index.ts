@@ -13,8 +13,18 @@ export { buildDag } from './engine/dag.js';
 export type { Dag, DagNode } from './engine/dag.js';
 export { Registry } from './engine/registry.js';
 export { createBuiltinRegistry } from './engine/builtins.js';
-export { loadSparseModel, writeSparseModel } from './models/sparse-format.js';
-export { perSampleLoss, meanLoss, outputKindOf, type OutputKind } from './models/loss.js';
+export { loadSparseModel, writeSparseModel } from './models/tfjs-layers/sparse-format.js';
+export { perSampleLoss, meanLoss, type OutputKind } from './models/loss.js';
+// Model families: the built-in tfjs-layers family, its model class and the classification task.
+export { tfjsLayersFamily } from './models/tfjs-layers/family.js';
+export { TfjsLayersModel } from './models/tfjs-layers/layers-model.js';
+export { ClassificationTask } from './models/tasks/classification.js';
+export {
+  readModelArtifact,
+  writeModelArtifact,
+  type ModelManifest,
+  type FamilyLookup,
+} from './models/model-artifact.js';
 // Building blocks for pruner plugins (the bundled baselines in plugins/ use exactly these).
 export {
   keepCount,
@@ -75,7 +85,6 @@ export {
   type LayerBatchGradients,
   type BlockGradients,
 } from './models/per-sample-gradients.js';
-export { ChainForward, type ForwardHooks } from './models/functional-forward.js';
 export {
   fisherCurvature,
   gradientMeanCurvature,

@@ -5,21 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
-import type { DatasetSplit } from './types.js';
+import type { DatasetSplit, SampleBlock, Samples } from '../plugin-api/dataset.js';
 
-/** Samples as plain arrays: x is count × prod(sampleShape), row-major. */
-export interface SampleBlock {
-  readonly count: number;
-  readonly x: Float32Array;
-  readonly y: Int32Array;
-  readonly ids: Int32Array;
-}
-
-/** A block that knows the shape of one sample (a DatasetSplit is one, and so is any part of it). */
-export interface Samples extends SampleBlock {
-  /** Shape of one sample, e.g. [784]. */
-  readonly sampleShape: readonly number[];
-}
+export type { SampleBlock, Samples };
 
 /** Samples with an optional name (a split's) for error messages. */
 type SampleSource = Samples & { readonly name?: string };

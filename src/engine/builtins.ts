@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinStages } from '../stages/index.js';
 import { builtinSolvers } from '../solvers/index.js';
 import { icbsPruner } from '../icbs/pruner.js';
+import { builtinFamilies } from '../models/families.js';
 import { Registry } from './registry.js';
 import { loadPluginInto } from './plugin-loader.js';
 
@@ -25,6 +26,7 @@ export async function createBuiltinRegistry(): Promise<Registry> {
   for (const stage of builtinStages) registry.registerStage(stage, 'builtin');
   for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin');
   registry.registerPruner(icbsPruner, 'builtin');
+  registry.registerAll({ families: builtinFamilies }, 'builtin');
   for (const rel of bundledPluginModules) {
     await loadPluginInto(registry, join(buildRoot, rel), buildRoot);
   }

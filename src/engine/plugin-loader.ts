@@ -174,7 +174,7 @@ export async function importPlugin(
   const looksLikePlugin = (v: unknown): v is ScalpelPlugin =>
     v !== null &&
     typeof v === 'object' &&
-    ['stages', 'pruners', 'solvers'].some((k) => (v as Record<string, unknown>)[k] !== undefined);
+    ['stages', 'pruners', 'solvers', 'families'].some((k) => (v as Record<string, unknown>)[k] !== undefined);
   const candidate = looksLikePlugin(mod.default)
     ? mod.default
     : looksLikePlugin(mod)
@@ -185,7 +185,7 @@ export async function importPlugin(
       label,
       'exports nothing usable',
       location,
-      'a plugin module exports (as default, or as named exports) `stages`, `pruners` and/or `solvers` lists; see definePlugin in the scalpel API',
+      'a plugin module exports (as default, or as named exports) `stages`, `pruners`, `solvers` and/or `families` lists; see definePlugin in the scalpel API',
     );
   }
   if (

@@ -6,6 +6,7 @@ import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { StageType } from '../plugin-api/stage.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
+import type { ModelFamily } from '../plugin-api/model.js';
 import type { ScalpelPlugin } from '../plugin-api/plugin.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
 import {
@@ -16,12 +17,13 @@ import {
 } from '../recipe/ajv-instance.js';
 import { suggestionHint } from '../recipe/suggest.js';
 
-export type EntryKind = 'stage' | 'pruner' | 'solver';
+export type EntryKind = 'stage' | 'pruner' | 'solver' | 'family';
 
 interface EntryTypes {
   stage: StageType;
   pruner: Pruner;
   solver: QuboSolver;
+  family: ModelFamily;
 }
 
 export interface RegistryEntry<K extends EntryKind = EntryKind> {
@@ -38,6 +40,7 @@ const kindWords: Record<EntryKind, string> = {
   stage: 'stage type',
   pruner: 'pruner',
   solver: 'solver',
+  family: 'model family',
 };
 
 /** Names users type in recipes: letters, digits, '-', '_' and '.', starting with a letter. */
@@ -51,13 +54,13 @@ export class Registry implements RegistryView {
   private readonly derived = new Map<string, { schema: JsonSchema; validate: ValidateFunction }>();
 
   constructor() {
-    this.tables = { stage: new Map(), pruner: new Map(), solver: new Map() };
+    this.tables = { stage: new Map(), pruner: new Map(), solver: new Map(), family: new Map() };
   }
 
   /** A copy whose additions (a recipe's plugins) do not show up in this registry. */
   clone(): Registry {
     const copy = new Registry();
-    for (const kind of ['stage', 'pruner', 'solver'] as const) {
+    for (const kind of ['stage', 'pruner', 'solver', 'family'] as const) {
       for (const [name, entry] of this.tables[kind]) {
         (copy.tables[kind] as Map<string, RegistryEntry>).set(name, entry);
       }
@@ -87,10 +90,11 @@ export class Registry implements RegistryView {
       ['stage', plugin.stages],
       ['pruner', plugin.pruners],
       ['solver', plugin.solvers],
+      ['family', plugin.families],
     ];
     for (const [kind, list] of groups) {
       if (list === undefined) continue;
-      const field = kind === 'stage' ? 'stages' : `${kind}s`;
+      const field = kind === 'family' ? 'families' : `${kind}s`;
       if (!Array.isArray(list)) {
         throw pluginError(origin, `\`${field}\` must be a list, found ${typeof list}`);
       }
@@ -126,6 +130,10 @@ export class Registry implements RegistryView {
 
   solver(name: string): QuboSolver {
     return this.entry('solver', name).value;
+  }
+
+  family(name: string): ModelFamily {
+    return this.entry('family', name).value;
   }
 
   has(kind: EntryKind, name: string): boolean {
@@ -208,6 +216,10 @@ export class Registry implements RegistryView {
     return [...this.tables.solver.keys()].sort();
   }
 
+  familyNames(): string[] {
+    return [...this.tables.family.keys()].sort();
+  }
+
   originOf(kind: EntryKind, name: string): string {
     return this.entry(kind, name).origin;
   }
@@ -259,6 +271,8 @@ export class Registry implements RegistryView {
       }
     } else if (kind === 'pruner') {
       requireField('prune', 'function');
+    } else if (kind === 'family') {
+      for (const f of ['recognizes', 'inspect', 'load', 'save']) requireField(f, 'function');
     } else {
       requireField('solve', 'function');
     }

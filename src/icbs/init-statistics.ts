@@ -3,11 +3,11 @@
 //   input norms  ‖A_i‖₂ = sqrt(Σ over samples (and positions) of a_i²), per layer input feature
 //   mean gradient ∂(mean loss)/∂W over those samples, per layer (at the ORIGINAL weights)
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import type { DatasetSplit } from '../data/types.js';
+import type { DatasetSplit } from '../plugin-api/dataset.js';
 import type { CalibrationData } from '../plugin-api/calibration.js';
 import type { GradientEngine } from '../models/per-sample-gradients.js';
 import { batchForModel } from './batch-input.js';
+import { disposeTaskBatch } from '../models/task-batch.js';
 
 export interface InitStatistics {
   readonly inputNorms: Map<string, Float32Array>;
@@ -19,7 +19,6 @@ export interface InitStatistics {
 export function computeInitStatistics(
   engine: GradientEngine,
   split: DatasetSplit,
-  numClasses: number,
   layers: readonly string[],
   need: { inputNorms: boolean; meanGradient: boolean },
   samples: number,
@@ -39,39 +38,19 @@ export function computeInitStatistics(
   if (missingNorms.length + missingGrads.length === 0) {
     return { inputNorms, meanGradients, source: 'calibration' };
   }
-  const chain = engine.chain;
-  if (missingNorms.length > 0) {
-    const bad = missingNorms.filter((l) => chain === undefined || !chain.isDense(l));
-    if (bad.length > 0) {
-      throw new ScalpelError(
-        ErrorCode.Stage,
-        `wanda scores need input norms, which iCBS computes for Dense layers of sequential models only; not for '${bad.join("', '")}'`,
-        {
-          layer: bad[0] as string,
-          hint: 'use init.method / selection magnitude or gradient, or provide a calibrate stage with inputNorms',
-        },
-      );
-    }
-  }
   const count = Math.min(samples, split.count);
-  const sq = new Map(missingNorms.map((l) => [l, new Float64Array(engine.kernelShape(l)[0] ?? 0)]));
-  const gsum = new Map(
-    missingGrads.map((l) => [
-      l,
-      new Float64Array(engine.kernelShape(l).reduce((a, b) => a * b, 1)),
-    ]),
-  );
+  const model = engine.model;
+  const info = new Map(model.operators.map((o) => [o.name, o]));
+  const sq = new Map(missingNorms.map((l) => [l, new Float64Array(info.get(l)?.fanIn ?? 0)]));
+  const gsum = new Map(missingGrads.map((l) => [l, new Float64Array(info.get(l)?.paramCount ?? 0)]));
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
-    const batch = batchForModel(engine.model, split, start, end, numClasses);
+    const batch = batchForModel(model, split, start, end);
     try {
-      if (missingNorms.length > 0 && chain !== undefined) {
+      if (missingNorms.length > 0) {
         const recorded = tf.tidy(() => {
-          const run = chain.run(batch.x, { recordInputs: new Set(missingNorms) });
-          return missingNorms.map((l) => {
-            const a = run.inputs.get(l) as tf.Tensor;
-            return tf.sum(tf.square(tf.reshape(a, [-1, a.shape[a.rank - 1] ?? 0])), 0);
-          });
+          const run = model.forward(batch.inputs, { recordInputs: new Set(missingNorms) });
+          return missingNorms.map((l) => tf.sum(tf.square(run.inputs.get(l) as tf.Tensor), 0));
         });
         missingNorms.forEach((l, i) => {
           const v = (recorded[i] as tf.Tensor).dataSync();
@@ -93,7 +72,7 @@ export function computeInitStatistics(
         }
       }
     } finally {
-      tf.dispose([batch.x, batch.labels]);
+      disposeTaskBatch(batch);
     }
   }
   for (const [l, acc] of sq)

@@ -44,7 +44,7 @@ export const icbsPruner: Pruner<IcbsParams> = {
           ErrorCode.Stage,
           'icbs: the tfjs backend cannot compute a gradient this model needs',
           {
-            hint: 'the wasm backend has no gradient for convolution kernels: run with backend: cpu (or tensorflow) for conv models, or prune only the Dense layers (layers.include)',
+            hint: `${message}; run with backend: cpu, or leave the layer that uses this op out of layers.include`,
           },
         );
       }

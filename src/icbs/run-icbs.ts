@@ -3,13 +3,12 @@
 // structured event per step, a progress bar, and an optional quality curve. The model's kernels
 // hold the current masked weights during the run and are restored to the originals at the end
 // (the prune stage applies the returned masks).
-import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { BatchCursor } from '../data/batches.js';
 import type { PruneArgs, PruneResult } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import { GradientEngine } from '../models/per-sample-gradients.js';
-import { writeKernel } from '../models/prunable-layers.js';
+import { disposeTaskBatch } from '../models/task-batch.js';
 import { magnitudeScores, wandaScores } from '../pruning/scores.js';
 import { deriveSeed } from '../util/rng.js';
 import { computeInitStatistics, type InitStatistics } from './init-statistics.js';
@@ -54,7 +53,7 @@ export async function runIcbs(
 ): Promise<PruneResult> {
   const p = args.params;
   const started = performance.now();
-  const { dataset, split: train } = requireSplit(args, p.trainSplit, 'trainSplit');
+  const { split: train } = requireSplit(args, p.trainSplit, 'trainSplit');
   const model = args.model;
   const engine = new GradientEngine(model);
   const names = args.layers.map((l) => l.info.name);
@@ -67,7 +66,6 @@ export async function runIcbs(
       ? computeInitStatistics(
           engine,
           train,
-          dataset.numClasses,
           names,
           { inputNorms: needNorms, meanGradient: needGrad },
           p.initSamples,
@@ -95,19 +93,17 @@ export async function runIcbs(
   let cumulativeDeltaL = 0;
   let unchanged = 0;
   try {
-    for (const s of states) writeKernel(model, s.name, s.weights);
+    for (const s of states) model.writeWeight(s.name, s.weights);
 
     const evalSplit =
       p.evaluateEvery > 0
         ? requireSplit(args, p.evaluateOn.split, 'evaluateOn.split').split
         : undefined;
     const subset =
-      evalSplit !== undefined
-        ? validationSubset(model, evalSplit, p.evaluateOn.samples)
-        : undefined;
+      evalSplit !== undefined ? validationSubset(evalSplit, p.evaluateOn.samples) : undefined;
     const evaluate = (step: number): void => {
       if (subset === undefined) return;
-      const m = evaluateNow(model, subset, engine.outputKind);
+      const m = evaluateNow(model, subset);
       curve.push({
         step,
         elapsedMs: performance.now() - started,
@@ -115,9 +111,8 @@ export async function runIcbs(
         predictedDeltaL: cumulativeDeltaL,
       });
       args.event('icbs.evaluate', { step, ...m, predictedDeltaL: cumulativeDeltaL });
-      args.log.info(
-        `icbs step ${step}: accuracy ${(100 * m.accuracy).toFixed(2)}%, loss ${m.loss.toFixed(4)}`,
-      );
+      const quality = m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%, ` : '';
+      args.log.info(`icbs step ${step}: ${quality}loss ${m.loss.toFixed(4)}`);
     };
     evaluate(0);
 
@@ -138,7 +133,7 @@ export async function runIcbs(
         for (const li of order) {
           args.signal.throwIfAborted();
           const state = states[li] as LayerState;
-          const batch = gatherForModel(model, train, cursor.nextIndices(), dataset.numClasses);
+          const batch = gatherForModel(model, train, cursor.nextIndices());
           let rec: StepRecord;
           try {
             rec = await runStep(
@@ -157,7 +152,7 @@ export async function runIcbs(
               selectionRng,
             );
           } finally {
-            tf.dispose([batch.x, batch.labels]);
+            disposeTaskBatch(batch);
           }
           step++;
           records.push(rec);
@@ -210,6 +205,6 @@ export async function runIcbs(
     };
     return { masks, info };
   } finally {
-    for (const layer of args.layers) writeKernel(model, layer.info.name, layer.weights);
+    for (const layer of args.layers) model.writeWeight(layer.info.name, layer.weights);
   }
 }

@@ -10,9 +10,9 @@ import {
   fisherCurvature,
   gradientMeanCurvature,
 } from '../models/block-hessian.js';
-import type { GradientEngine, TensorBatch } from '../models/per-sample-gradients.js';
-import { writeKernel } from '../models/prunable-layers.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import type { GradientEngine } from '../models/per-sample-gradients.js';
+import type { PrunableModel } from '../plugin-api/model.js';
+import type { Batch } from '../plugin-api/task.js';
 import type { Rng } from '../util/rng.js';
 import { buildBlockQubo, firstKPruned, predictedDeltaL, scaleQubo } from './qubo.js';
 import { selectBlock } from './block-selection.js';
@@ -20,7 +20,7 @@ import type { LayerState } from './layer-state.js';
 import type { IcbsParams } from './params.js';
 
 export interface StepEnv {
-  readonly model: tfl.LayersModel;
+  readonly model: PrunableModel;
   readonly engine: GradientEngine;
   readonly params: IcbsParams;
   readonly solver: QuboSolver;
@@ -82,7 +82,7 @@ function gradientSelectionScores(w0: Float32Array, meanGradient: Float32Array): 
 export async function runStep(
   env: StepEnv,
   state: LayerState,
-  batch: TensorBatch,
+  batch: Batch,
   where: { step: number; epoch: number; solverSeed: number },
   rng: Rng,
 ): Promise<StepRecord> {
@@ -188,7 +188,7 @@ export async function runStep(
     let flips = 0;
     for (let b = 0; b < n; b++) if (x[b] !== current[b]) flips++;
     const changed = state.applyBlock(block.indices, x);
-    if (changed) writeKernel(env.model, state.name, state.weights);
+    if (changed) env.model.writeWeight(state.name, state.weights);
     state.tabu.push(block.indices);
     times.total = performance.now() - t0;
     return {

@@ -3,11 +3,11 @@
 //   fisher         H = (1/N) GᵀG from the per-sample gradients G (N × n) — one matMul
 //   gradient-mean  H = g gᵀ — rank one, cheap and crude
 //   exact          the true Hessian by double backprop (one Hessian-vector product per column;
-//                  Dense layers of chain models only; for small blocks and tests)
+//                  Dense layers followed by piecewise-linear layers; for small blocks and tests)
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { BlockGradients, GradientEngine, TensorBatch } from './per-sample-gradients.js';
-import { meanCrossEntropyTwice } from './twice-differentiable.js';
+import type { Batch } from '../plugin-api/task.js';
+import type { BlockGradients, GradientEngine } from './per-sample-gradients.js';
 import { readTensor } from './read-tensor.js';
 
 export type HessianKind = 'fisher' | 'exact' | 'gradient-mean';
@@ -53,39 +53,40 @@ export function gradientMeanCurvature(G: BlockGradients): BlockCurvature {
 }
 
 /**
- * The true Hessian of the batch-mean loss w.r.t. the block entries of a Dense kernel, at the
- * current weights: the kernel becomes W + scatter(β) and H = ∂²L/∂β² at β = 0, one double
+ * The true Hessian of the batch-mean loss w.r.t. the block entries of an operator's weight, at the
+ * current weights: the weight becomes W + scatter(β) and H = ∂²L/∂β² at β = 0, one double
  * backward pass per column.
  */
 export function exactCurvature(
   engine: GradientEngine,
-  batch: TensorBatch,
+  batch: Batch,
   layer: string,
   block: Int32Array,
 ): BlockCurvature {
-  const chain = engine.chain;
+  const model = engine.model;
+  const task = model.task;
   const reason =
-    chain === undefined
-      ? 'the model is not a single chain of layers'
-      : chain.exactUnsupportedReason(layer);
-  if (chain === undefined || reason !== undefined) {
+    model.exactHessianUnsupported === undefined
+      ? `model family '${model.family}' gives no exact second derivatives`
+      : model.exactHessianUnsupported(layer);
+  const twice = task.meanLossTwiceDifferentiable?.bind(task);
+  if (reason !== undefined || twice === undefined) {
     throw new ScalpelError(
       ErrorCode.Stage,
-      `hessian 'exact' is not available for layer '${layer}': ${reason ?? ''}`,
+      `hessian 'exact' is not available for layer '${layer}': ${reason ?? `task '${task.name}' has no twice-differentiable loss`}`,
       {
         layer,
         hint: 'exact supports Dense layers followed by relu/linear layers (softmax head allowed); use hessian: fisher (the default)',
       },
     );
   }
+  const info = model.operators.find((o) => o.name === layer);
+  if (info === undefined)
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' is not a prunable operator`, { layer });
   const n = block.length;
-  const kernel = engine
-    .layerByName(layer)
-    .weights.find((w) => /kernel/.test(w.originalName))
-    ?.read();
-  if (kernel === undefined)
-    throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' has no kernel`, { layer });
-  const [inDim = 0, outDim = 0] = kernel.shape;
+  const inDim = info.fanIn;
+  const outDim = info.units;
+  const kernel = tf.tensor2d(model.readWeight(layer), [inDim, outDim]);
   // The kernel becomes W + A·diag(β)·B with A[i,b] = [i = row of entry b], B[b,o] = [o = column
   // of entry b]: small one-hot factors, twice differentiable (wasm has no scatter gradient).
   const A = new Float32Array(inDim * n);
@@ -100,11 +101,8 @@ export function exactCurvature(
   try {
     const loss = (beta: tf.Tensor): tf.Scalar => {
       const W = tf.add(kernel, tf.matMul(tf.mul(At, tf.reshape(beta, [1, n])), Bt));
-      const logits = chain.run(batch.x, {
-        kernels: new Map([[layer, W]]),
-        headLogits: true,
-      }).output;
-      return meanCrossEntropyTwice(logits, batch.labels);
+      const logits = model.forward(batch.inputs, { weights: new Map([[layer, W]]), logits: true }).output;
+      return twice(logits, batch);
     };
     const gradF = tf.grad(loss);
     const beta0 = tf.zeros([n]);
@@ -126,6 +124,6 @@ export function exactCurvature(
       beta0.dispose();
     }
   } finally {
-    tf.dispose([At, Bt]);
+    tf.dispose([At, Bt, kernel]);
   }
 }

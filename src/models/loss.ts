@@ -4,20 +4,11 @@
 // models whose last layer applies softmax output PROBABILITIES; `outputKindOf` tells which, and
 // every caller passes that through so the two kinds give the same loss value.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 
 export type OutputKind = 'logits' | 'probabilities';
 
 /** Smallest probability fed to log() for models that output probabilities. */
 const probabilityFloor = 1e-7;
-
-/** 'probabilities' when the model's last layer applies softmax, else 'logits'. */
-export function outputKindOf(model: tfl.LayersModel): OutputKind {
-  const last = model.layers[model.layers.length - 1];
-  if (last === undefined) return 'logits';
-  const config = last.getConfig() as { activation?: unknown };
-  return config.activation === 'softmax' ? 'probabilities' : 'logits';
-}
 
 /** Log-probabilities [batch, classes] from model outputs of the given kind. */
 export function logProbabilities(outputs: tf.Tensor, kind: OutputKind): tf.Tensor2D {

@@ -1,25 +1,17 @@
-// Per-sample loss gradients restricted to a few kernel entries (the rows of iCBS's G, N × n).
+// Per-sample loss gradients restricted to a few weight entries (the rows of iCBS's G, N × n).
 //
-// Dense layers of a chain model use the outer-product rule: with a_s the layer input and
-// e_s = ∂L_s/∂z_s the gradient of sample s's own loss w.r.t. the pre-activation output,
-// ∂L_s/∂W[i,o] = Σ_t a_{s,t}[i]·e_{s,t}[o] (t over positions for rank > 2 inputs). One forward pass
-// that keeps every a, with a zero tensor ε added to every hooked z, and ONE tf.grads of Σ_s L_s
-// w.r.t. all the ε at once gives every e_s (ε_s only reaches L_s). Only the block's columns of G
-// are ever formed. Every other layer kind (or any layer of a non-chain model) falls back to one
-// backward pass per sample on the kernel variable — correct, just slower.
+// Operators that are linear in their input matrix (Dense, Conv via im2col: PrunableModel
+// .isLinearInInput) use the outer-product rule: with X_s the rows of the operator's input matrix
+// that belong to sample s and e_s = ∂L_s/∂z_s the gradient of sample s's own loss w.r.t. the
+// pre-activation output rows, ∂L_s/∂W[i,o] = Σ_rows X[r,i]·e[r,o]. One forward pass that records
+// every X, with a zero ε added to every hooked z, and ONE tf.grads of Σ_s L_s w.r.t. all the ε at
+// once gives every e_s (ε_s only reaches L_s). Only the block's columns of G are ever formed.
+// Other operators fall back to one backward pass per sample through a replaced weight — correct,
+// just slower.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { ChainForward } from './functional-forward.js';
+import type { PrunableModel } from '../plugin-api/model.js';
+import type { Batch } from '../plugin-api/task.js';
 import { readTensor } from './read-tensor.js';
-import { type OutputKind, outputKindOf, perSampleLoss } from './loss.js';
-
-type Layer = tfl.LayersModel['layers'][number];
-
-/** A batch as tensors: inputs in the model's input shape and int32 class labels. */
-export interface TensorBatch {
-  readonly x: tf.Tensor;
-  readonly labels: tf.Tensor1D;
-}
 
 /** Per-sample gradients of the block entries: G (N × n), row-major float32. */
 export interface BlockGradients {
@@ -45,13 +37,7 @@ export interface LayerBatchGradients {
   dispose(): void;
 }
 
-function kernelVariable(layer: Layer): tf.Variable {
-  const v = layer.weights.find((w) => /kernel/.test(w.originalName));
-  if (v === undefined) throw new Error(`layer '${layer.name}' has no kernel`);
-  return v.read() as tf.Variable;
-}
-
-/** Outer-product gradients of one Dense layer: rows a [R, in] and e [R, out], R = N·P. */
+/** Outer-product gradients of one linear operator: rows a [R, fanIn] and e [R, units], R = N·P. */
 class OuterGradients implements LayerBatchGradients {
   readonly method = 'outer';
   private host: { a: Float32Array; e: Float32Array } | undefined;
@@ -99,46 +85,58 @@ class OuterGradients implements LayerBatchGradients {
   }
 }
 
-/** Fallback: one backward pass per sample w.r.t. the kernel variable. */
+/** Fallback: one backward pass per sample w.r.t. the operator's weight (replaced by a tensor). */
 class PerSampleGradients implements LayerBatchGradients {
   readonly method = 'per-sample';
   readonly samples: number;
   constructor(
     readonly layer: string,
-    private readonly kernel: tf.Variable,
-    private readonly batch: TensorBatch,
-    private readonly lossOf: (x: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar,
+    private readonly engine: GradientEngine,
+    private readonly batch: Batch,
   ) {
-    this.samples = batch.labels.shape[0];
+    this.samples = batch.count;
+  }
+
+  /** ∂(Σ loss of `batch`)/∂W as [fanIn·units], W the current weight. */
+  private gradient(batch: Batch, scale: number): Float32Array {
+    const model = this.engine.model;
+    const info = model.operators.find((o) => o.name === this.layer);
+    const fanIn = info?.fanIn ?? 0;
+    const units = info?.units ?? 0;
+    const W0 = tf.tensor2d(model.readWeight(this.layer), [fanIn, units]);
+    try {
+      return readTensor(() =>
+        tf.grad((W: tf.Tensor) => {
+          const out = model.forward(batch.inputs, { weights: new Map([[this.layer, W]]) }).output;
+          return tf.mul(tf.sum(model.task.perSampleLoss(out, batch)), scale) as tf.Scalar;
+        })(W0),
+      );
+    } finally {
+      W0.dispose();
+    }
   }
 
   blockGradients(block: Int32Array): BlockGradients {
     const n = block.length;
     const G = new Float32Array(this.samples * n);
     for (let s = 0; s < this.samples; s++) {
-      const full = readTensor(() => {
-        const xs = tf.slice(this.batch.x, s, 1);
-        const ls = tf.slice(this.batch.labels, s, 1);
-        const { grads } = tf.variableGrads(() => this.lossOf(xs, ls), [this.kernel]);
-        const gk = grads[this.kernel.name];
-        if (gk === undefined) throw new Error(`no gradient for the kernel of '${this.layer}'`);
-        return gk;
-      });
-      for (let b = 0; b < n; b++) G[s * n + b] = full[block[b] as number] as number;
+      const one: Batch = {
+        count: 1,
+        inputs: tf.slice(this.batch.inputs, s, 1),
+        targets: tf.slice(this.batch.targets, s, 1),
+      };
+      try {
+        const full = this.gradient(one, 1);
+        for (let b = 0; b < n; b++) G[s * n + b] = full[block[b] as number] as number;
+      } finally {
+        tf.dispose([one.inputs, one.targets]);
+      }
     }
     return { samples: this.samples, entries: n, data: G };
   }
 
   meanGradient(): Float32Array {
-    return readTensor(() => {
-      const { grads } = tf.variableGrads(
-        () => tf.div(this.lossOf(this.batch.x, this.batch.labels), this.samples) as tf.Scalar,
-        [this.kernel],
-      );
-      const gk = grads[this.kernel.name];
-      if (gk === undefined) throw new Error(`no gradient for the kernel of '${this.layer}'`);
-      return gk;
-    });
+    return this.gradient(this.batch, 1 / this.samples);
   }
 
   dispose(): void {}
@@ -146,106 +144,64 @@ class PerSampleGradients implements LayerBatchGradients {
 
 /** Computes per-layer batch gradients for a model (build once per model). */
 export class GradientEngine {
-  readonly chain: ChainForward | undefined;
-  readonly outputKind: OutputKind;
+  constructor(readonly model: PrunableModel) {}
 
-  constructor(readonly model: tfl.LayersModel) {
-    this.chain = ChainForward.of(model);
-    this.outputKind = outputKindOf(model);
-  }
-
-  /** Model outputs with the current weights (the chain forward, else model.apply). */
+  /** Model outputs with the current weights. */
   forward(x: tf.Tensor): tf.Tensor {
-    return this.chain !== undefined
-      ? this.chain.run(x).output
-      : (this.model.apply(x, { training: false }) as tf.Tensor);
+    return this.model.forward(x).output;
   }
 
-  /** Σ_s L_s over the batch (a scalar; call inside tf.tidy / a gradient function). */
-  private summedLoss(x: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
-    return tf.sum(perSampleLoss(this.forward(x), labels, this.outputKind)) as tf.Scalar;
-  }
-
-  /** Whether `layer` gets the outer-product rule (a Dense layer of a chain model). */
+  /** Whether `layer` gets the outer-product rule (an operator linear in its input matrix). */
   usesOuterProduct(layer: string): boolean {
-    return this.chain?.isDense(layer) === true;
+    return this.model.isLinearInInput(layer);
   }
 
   /**
    * Gradients of every named layer for one batch: one forward and one backward pass for all
    * outer-product layers together; fallback layers are computed lazily when asked.
    */
-  compute(batch: TensorBatch, layers: readonly string[]): Map<string, LayerBatchGradients> {
+  compute(batch: Batch, layers: readonly string[]): Map<string, LayerBatchGradients> {
     const out = new Map<string, LayerBatchGradients>();
     const outer = layers.filter((l) => this.usesOuterProduct(l));
-    if (outer.length > 0 && this.chain !== undefined) {
-      const chain = this.chain;
-      const samples = batch.labels.shape[0];
+    if (outer.length > 0) {
+      const model = this.model;
+      const samples = batch.count;
       const record = new Set(outer);
       const kept = new Map<string, tf.Tensor>();
       const { a, e } = tf.tidy(() => {
-        const epsilons = outer.map((name) => tf.zeros(this.preActivationShape(name, batch.x)));
+        const epsilons = outer.map((name) => tf.zeros(model.perturbationShape(name, batch.inputs)));
         const f = (...eps: tf.Tensor[]): tf.Scalar => {
           const perturb = new Map(outer.map((name, i) => [name, eps[i] as tf.Tensor]));
-          const run = chain.run(batch.x, {
+          const run = model.forward(batch.inputs, {
             perturb,
             recordInputs: record,
             inputGradientsOnly: true,
           });
-          // tf.grads disposes the forward's intermediates; keep the layer inputs (disposed below).
+          // tf.grads disposes the forward's intermediates; keep the input matrices (disposed below).
           for (const [k, v] of run.inputs) kept.set(k, tf.keep(v));
-          return tf.sum(perSampleLoss(run.output, batch.labels, this.outputKind)) as tf.Scalar;
+          return tf.sum(model.task.perSampleLoss(run.output, batch)) as tf.Scalar;
         };
         const grads = tf.grads(f)(epsilons);
         const a: tf.Tensor2D[] = [];
         const e: tf.Tensor2D[] = [];
         outer.forEach((name, i) => {
           const input = kept.get(name);
-          if (input === undefined) throw new Error(`layer '${name}' is not on the chain`);
-          const g = grads[i] as tf.Tensor;
-          a.push(tf.reshape(input, [-1, input.shape[input.rank - 1] ?? 0]) as tf.Tensor2D);
-          e.push(tf.reshape(g, [-1, g.shape[g.rank - 1] ?? 0]) as tf.Tensor2D);
+          if (input === undefined) throw new Error(`layer '${name}' is not on the model's path`);
+          // A fresh handle: the recorded matrix may be the batch's own input tensor.
+          a.push(tf.reshape(input, [-1, input.shape[1] ?? 0]) as tf.Tensor2D);
+          e.push(grads[i] as tf.Tensor2D);
         });
         return { a, e };
       });
-      for (const t of kept.values()) if (t !== batch.x) t.dispose();
+      for (const t of kept.values()) if (t !== batch.inputs) t.dispose();
       outer.forEach((name, i) => {
         out.set(name, new OuterGradients(name, samples, a[i] as tf.Tensor2D, e[i] as tf.Tensor2D));
       });
     }
     for (const name of layers) {
       if (out.has(name)) continue;
-      out.set(
-        name,
-        new PerSampleGradients(name, kernelVariable(this.layerByName(name)), batch, (x, l) =>
-          this.summedLoss(x, l),
-        ),
-      );
+      out.set(name, new PerSampleGradients(name, this, batch));
     }
     return out;
-  }
-
-  layerByName(name: string): Layer {
-    const layer = this.model.layers.find((l) => l.name === name);
-    if (layer === undefined) throw new Error(`the model has no layer '${name}'`);
-    return layer;
-  }
-
-  /** Shape of the Dense layer's pre-activation output z for input `x`. */
-  private preActivationShape(name: string, x: tf.Tensor): number[] {
-    const shape = this.layerByName(name).outputShape;
-    if (!Array.isArray(shape) || Array.isArray(shape[0]))
-      throw new Error(`layer '${name}' has several outputs`);
-    const dims = shape as (number | null)[];
-    if (dims.slice(1).some((d) => d === null)) {
-      throw new Error(
-        `layer '${name}' has an output shape with unknown dimensions (${JSON.stringify(dims)})`,
-      );
-    }
-    return [x.shape[0] ?? 0, ...(dims.slice(1) as number[])];
-  }
-
-  kernelShape(name: string): number[] {
-    return kernelVariable(this.layerByName(name)).shape;
   }
 }

@@ -1,8 +1,7 @@
 // sparsity.json: per prunable layer its shape, density (from the actual weights) and, when the
 // non-zeros follow one, the tightest N:M pattern (`{ keep: N, of: M }`: at most N non-zero weights
 // in every group of M consecutive input weights of an output unit, M ∈ {2, 4, 8, 16}, N ≤ M/2).
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { listPrunableLayers, readKernel } from './prunable-layers.js';
+import type { PrunableModel } from '../plugin-api/model.js';
 
 export interface NmPattern {
   keep: number;
@@ -62,12 +61,10 @@ export function detectNmPattern(
   return best;
 }
 
-export function sparsityManifest(
-  model: tfl.LayersModel,
-  masks: ReadonlyMap<string, Uint8Array>,
-): SparsityManifest {
-  const layers = listPrunableLayers(model).map((info): LayerSparsityEntry => {
-    const w = readKernel(model, info.name);
+export function sparsityManifest(model: PrunableModel): SparsityManifest {
+  const masks = model.masks;
+  const layers = model.operators.map((info): LayerSparsityEntry => {
+    const w = model.readWeight(info.name);
     let nonZero = 0;
     for (let i = 0; i < w.length; i++) if (w[i] !== 0) nonZero++;
     const mask = masks.get(info.name);

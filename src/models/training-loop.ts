@@ -2,15 +2,12 @@
 // (1) shuffling and dropout noise come from the stage Rng — same seed, same weights — and (2) masks
 // are re-applied after every optimizer step, keeping pruned weights exactly 0.0.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
-import { chainForward, layerChain } from './layer-chain.js';
+import type { PrunableModel } from '../plugin-api/model.js';
+import type { Samples } from '../plugin-api/dataset.js';
 import { maskTensors, reapplyMasks } from './kernel-variables.js';
-import { meanLoss, type OutputKind } from './loss.js';
-import { evaluateSamples } from './metrics.js';
-import type { Samples } from '../data/batches.js';
-import { batchTensors } from './samples.js';
+import { disposeTaskBatch } from './task-batch.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -38,16 +35,15 @@ export interface EpochRecord {
   epoch: number;
   /** Mean training loss over the epoch's batches (dropout active). */
   loss: number;
-  /** Training accuracy over the epoch's batches (dropout active). */
-  accuracy: number;
+  /** Training accuracy over the epoch's batches (dropout active; classification only). */
+  accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
   seconds: number;
 }
 
 export interface TrainLoopOptions {
-  model: tfl.LayersModel;
-  outputKind: OutputKind;
+  model: PrunableModel;
   train: Samples;
   validation?: Samples | undefined;
   optimizer: tf.Optimizer;
@@ -67,16 +63,8 @@ export interface TrainLoopOptions {
 
 /** Train in place; returns the per-epoch curve. */
 export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
-  const chain = layerChain(o.model);
-  if (chain === undefined) {
-    throw new ScalpelError(
-      ErrorCode.Stage,
-      `${o.where}: the model is not a single chain of layers; scalpel trains sequential models only`,
-      {
-        hint: 'export the model as a Sequential/linear functional Keras model',
-      },
-    );
-  }
+  const task = o.model.task;
+  const classification = task.name === 'classification';
   if (o.train.count === 0) {
     throw new ScalpelError(ErrorCode.Data, `${o.where}: no training samples`, {
       hint: 'check the dataset split and validationSplit',
@@ -84,7 +72,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
   }
   const shuffleRng = o.rng.fork('shuffle');
   const dropoutRng = o.rng.fork('dropout');
-  const variables = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variables = o.model.trainableVariables();
   const masks =
     o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
   const curve: EpochRecord[] = [];
@@ -99,13 +87,14 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       for (let start = 0; start < o.train.count; start += o.batchSize) {
         o.signal?.throwIfAborted();
         const rows = order.subarray(start, Math.min(start + o.batchSize, o.train.count));
-        const batch = batchTensors(o.train, rows);
+        const batch = task.batch(o.train, rows);
         const acc: { hits?: tf.Tensor } = {};
         const cost = o.optimizer.minimize(
           () => {
-            const out = chainForward(chain, batch.x, { training: true, rng: dropoutRng });
-            acc.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.y), 'int32')));
-            return meanLoss(out, batch.y, o.outputKind);
+            const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
+            if (classification)
+              acc.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.targets), 'int32')));
+            return tf.mean(task.perSampleLoss(out, batch)) as tf.Scalar;
           },
           true,
           variables,
@@ -114,7 +103,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
         const batchLoss = cost === null ? NaN : ((await cost.data())[0] ?? NaN);
         correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
         lossSum += batchLoss * rows.length;
-        tf.dispose([batch.x, batch.y, cost ?? [], acc.hits ?? []]);
+        disposeTaskBatch(batch);
+        tf.dispose([cost ?? [], acc.hits ?? []]);
         if (!Number.isFinite(batchLoss)) {
           throw new ScalpelError(
             ErrorCode.Stage,
@@ -132,16 +122,13 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       const record: EpochRecord = {
         epoch,
         loss: lossSum / o.train.count,
-        accuracy: correct / o.train.count,
+        ...(classification ? { accuracy: correct / o.train.count } : {}),
         seconds: (performance.now() - started) / 1000,
       };
       if (o.validation !== undefined && o.validation.count > 0) {
-        const v = evaluateSamples(o.model, o.validation, {
-          batchSize: 1000,
-          outputKind: o.outputKind,
-        });
+        const v = task.evaluate(o.model, o.validation, { batchSize: 1000 });
         record.valLoss = v.loss;
-        record.valAccuracy = v.accuracy;
+        if (v.values.accuracy !== undefined) record.valAccuracy = v.values.accuracy;
       }
       curve.push(record);
       o.onEpoch?.(record);

@@ -6,6 +6,14 @@ export type * from './layers.js';
 export type * from './calibration.js';
 export type * from './pruner.js';
 export type * from './solver.js';
-export type * from '../data/types.js';
+export type * from './dataset.js';
+export type * from './model.js';
+export type * from './task.js';
 export type { ScalpelPlugin } from './plugin.js';
-export { definePlugin, defineStage, definePruner, defineSolver } from './plugin.js';
+export {
+  definePlugin,
+  defineStage,
+  definePruner,
+  defineSolver,
+  defineModelFamily,
+} from './plugin.js';

@@ -2,6 +2,7 @@
 import type { StageType } from './stage.js';
 import type { Pruner } from './pruner.js';
 import type { QuboSolver } from './solver.js';
+import type { ModelFamily } from './model.js';
 
 export interface ScalpelPlugin {
   /** Shown in errors and `scalpel stages`; defaults to the module path or package name. */
@@ -11,6 +12,8 @@ export interface ScalpelPlugin {
   stages?: readonly StageType[];
   pruners?: readonly Pruner[];
   solvers?: readonly QuboSolver[];
+  /** Model families: how to load, save and run a kind of model (load-model's `format`). */
+  families?: readonly ModelFamily[];
 }
 
 /** Identity helpers that give plugin authors type checking. */
@@ -25,4 +28,7 @@ export function definePruner<P>(p: Pruner<P>): Pruner<P> {
 }
 export function defineSolver<P>(s: QuboSolver<P>): QuboSolver<P> {
   return s;
+}
+export function defineModelFamily(f: ModelFamily): ModelFamily {
+  return f;
 }

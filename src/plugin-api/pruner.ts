@@ -1,12 +1,12 @@
 // The pruner contract: what `uses: prune` with `method: <name>` runs. The baselines in plugins/
 // use only this (and what src/index.ts exports), exactly as a third-party plugin would.
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Rng } from '../util/rng.js';
 import type { JsonSchema } from './schema.js';
 import type { Logger, Progress } from './stage.js';
 import type { CalibrationData, CalibrationNeeds } from './calibration.js';
 import type { Mask, PrunableLayerInfo } from './layers.js';
-import type { Dataset } from '../data/types.js';
+import type { Dataset } from './dataset.js';
+import type { PrunableModel } from './model.js';
 import type { RegistryView } from './registry-view.js';
 
 /** One selected layer with a copy of its original (dense) kernel, [fanIn, units] row-major. */
@@ -18,8 +18,11 @@ export interface LayerToPrune {
 }
 
 export interface PruneArgs<P = Record<string, unknown>> {
-  /** The model being pruned. Do not change its weights unless the pruner reconstructs weights. */
-  readonly model: LayersModel;
+  /**
+   * The model being pruned, through the family contract (operators, weights, forward, task). Do
+   * not leave its weights changed: return masks (and reconstructed weights) instead.
+   */
+  readonly model: PrunableModel;
   readonly layers: readonly LayerToPrune[];
   /** Present when the pruner declared `calibration` needs (the prune stage then requires an input of kind 'calibration'). */
   readonly calibration: CalibrationData | undefined;

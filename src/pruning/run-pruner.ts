@@ -3,13 +3,11 @@
 // (mask-contract.ts), apply masks (and reconstructed weights), write the pruned model artifact and
 // report metrics. Used by the generic `prune` stage and by the `icbs` stage type alike.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
 import type { Mask } from '../plugin-api/layers.js';
 import type { LayerToPrune, Pruner } from '../plugin-api/pruner.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
-import { readKernel, writeKernel } from '../models/prunable-layers.js';
 import { checkPruneResult, type MaskRule } from './mask-contract.js';
 import { selectLayers, type LayerSelectionSpec } from './layer-selection.js';
 import { checkPatternFits, countKept } from './select-mask.js';
@@ -58,7 +56,8 @@ export async function runPruner(
   const target = resolvePruneTarget(ctx, pruner, options.maskRule);
   const inputs = await loadPrunerInputs(ctx, pruner, plugin);
 
-  const { model, masks: inputMasks, layers: available } = await readModelArtifact(inputs.model);
+  const model = await readModelArtifact(inputs.model, ctx.registry);
+  const available = model.operators;
   try {
     const selected = selectLayers(available, target.layers as LayerSelectionSpec, target.density, {
       path: `stages.${ctx.stageId}.with.layers`,
@@ -70,7 +69,7 @@ export async function runPruner(
     }
     inputs.checkCalibrationCovers(selected.map((s) => s.info.name));
 
-    const originals = new Map(available.map((l) => [l.name, readKernel(model, l.name)]));
+    const originals = new Map(available.map((l) => [l.name, model.readWeight(l.name)]));
     const layers: LayerToPrune[] = selected.map((s) => ({
       info: s.info,
       // A copy per layer: a pruner that scribbles on it cannot corrupt our reference.
@@ -126,7 +125,7 @@ export async function runPruner(
     );
     const selectedNames = new Set(selected.map((s) => s.info.name));
     for (const l of available) {
-      const now = readKernel(model, l.name);
+      const now = model.readWeight(l.name);
       const touched = !sameValues(now, originals.get(l.name) ?? new Float32Array(0));
       if (touched && (!selectedNames.has(l.name) || pruner.reconstructsWeights !== true)) {
         throw new ScalpelError(
@@ -154,15 +153,14 @@ export async function runPruner(
       const base = checked.weights?.get(name) ?? (originals.get(name) as Float32Array);
       const w = Float32Array.from(base);
       for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
-      writeKernel(model, name, w);
+      model.writeWeight(name, w);
       const k = countKept(mask);
       perLayer[name] = { density: k / mask.length, kept: k, size: mask.length };
       kept += k;
       size += mask.length;
     }
-    const outMasks = new Map<string, Mask>(inputMasks);
-    for (const [name, mask] of checked.masks) outMasks.set(name, mask);
-    const manifest = await writeModelArtifact(ctx.outDir, model, outMasks);
+    for (const [name, mask] of checked.masks) model.masks.set(name, mask);
+    const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
 
     const density = size > 0 ? kept / size : 0;
     ctx.log.info(
@@ -187,14 +185,6 @@ export async function runPruner(
       },
     };
   } finally {
-    disposeModel(model);
-  }
-}
-
-function disposeModel(model: tfl.LayersModel): void {
-  try {
     model.dispose();
-  } catch {
-    // Already disposed (a pruner may have disposed it): nothing left to free.
   }
 }

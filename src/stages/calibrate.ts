@@ -1,23 +1,19 @@
 // calibrate: per prunable layer, statistics of its input X [rows, fanIn] over calibration samples
-// (‖X_i‖₂ for Wanda, XᵀX for SparseGPT) and the mean loss gradient w.r.t. its kernel. Inputs are
-// captured by running the layers in sequence (layer-chain.ts); Conv2D inputs become im2col
-// patches (layer-input-matrix.ts). Output: a 'calibration' artifact (calibration-artifact.ts).
+// (‖X_i‖₂ for Wanda, XᵀX for SparseGPT) and the mean loss gradient w.r.t. its weight. The
+// inputs are recorded by the model's forward (ForwardHooks.recordInputs: the matrix X the weight
+// multiplies — im2col patches for convolutions), for every family and topology. Output: a
+// 'calibration' artifact (calibration-artifact.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import { kernelVariable } from '../models/kernel-variables.js';
-import { chainForward, layerChain } from '../models/layer-chain.js';
-import { inputMatrixSupport, layerInputMatrix } from '../models/layer-input-matrix.js';
-import { meanLoss, outputKindOf } from '../models/loss.js';
-import { readModelArtifact } from '../models/model-artifact.js';
 import { gatherSamples, sliceSamples } from '../data/batches.js';
-import { batchTensors } from '../models/samples.js';
+import { disposeTaskBatch } from '../models/task-batch.js';
+import { readTensor } from '../models/read-tensor.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
 import type { LayerCalibration } from '../plugin-api/calibration.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
-import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
+import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 
 export type CalibrateParams = {
   samples: number;
@@ -52,20 +48,12 @@ export const calibrateStage = defineStage<CalibrateParams>({
   inputs: [{ kind: 'model' }, { kind: 'dataset' }],
   async run(ctx: StageContext<CalibrateParams>): Promise<StageResult> {
     const p = ctx.params;
-    const { model, layers } = await readModelArtifact(ctx.input('model'));
+    const model = await loadModelInput(ctx);
+    const layers = model.operators;
     try {
       const dataset = await loadDatasetInput(ctx);
       const split = splitSamples(ctx, dataset, p.split, 0);
-      checkModelInput(ctx, model, split.sampleShape);
-      checkLabels(ctx, model, dataset.numClasses);
-      const chain = layerChain(model);
-      if (chain === undefined) {
-        throw new ScalpelError(
-          ErrorCode.Stage,
-          `stage '${ctx.stageId}': the model is not a single chain of layers; calibrate supports sequential models`,
-          { stageId: ctx.stageId },
-        );
-      }
+      checkData(ctx, model, dataset, split);
       const count = Math.min(p.samples, split.count);
       if (count < p.samples)
         ctx.log.warn(
@@ -77,47 +65,38 @@ export const calibrateStage = defineStage<CalibrateParams>({
       const accs = new Map<string, Accumulator>();
       const skipped: Record<string, string> = {};
       for (const info of layers) {
-        const layer = chain.find((l) => l.name === info.name);
-        const support =
-          layer === undefined
-            ? { ok: false as const, reason: 'not in the layer chain' }
-            : inputMatrixSupport(layer, info);
-        if (!support.ok) {
-          skipped[info.name] = support.reason;
-          ctx.log.warn(`layer '${info.name}': ${support.reason}; no calibration statistics for it`);
-          continue;
-        }
         const acc: Accumulator = { info, rows: 0 };
         if (p.inputNorms) acc.sq = new Float64Array(info.fanIn);
-        if (p.gram || info.fanIn <= p.gramMaxFanIn)
+        // XᵀX means something only where z = X·W (not for depthwise convolutions).
+        const linear = model.isLinearInInput(info.name);
+        if (!linear && p.gram) {
+          skipped[info.name] = 'not linear in its input matrix: no XᵀX';
+          ctx.log.warn(`layer '${info.name}' (${info.kind}) is not linear in its input matrix; no XᵀX for it`);
+        }
+        if (linear && (p.gram || info.fanIn <= p.gramMaxFanIn))
           acc.gram = new Float64Array(info.fanIn * info.fanIn);
         if (p.meanGradient) acc.grad = new Float64Array(info.paramCount);
         accs.set(info.name, acc);
       }
-      const kind = outputKindOf(model);
+      const record = new Set(accs.keys());
       const bar = ctx.progress(`${ctx.stageId}: ${count} samples`, count);
       for (let start = 0; start < count; start += p.batchSize) {
         ctx.signal.throwIfAborted();
         const part = sliceSamples(samples, start, Math.min(start + p.batchSize, count));
-        const { x, y } = batchTensors(part, undefined);
+        const batch = model.task.batch(part);
         try {
           // Pass 1: layer inputs → Σx², XᵀX (XᵀX by a float32 matMul per batch, summed in float64).
           const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
           tf.tidy(() => {
-            chainForward(chain, x, {
-              onLayerInput: (layer, input) => {
-                const acc = accs.get(layer.name);
-                if (acc === undefined) return;
-                const X = layerInputMatrix(layer, acc.info, input);
-                stats.set(layer.name, {
-                  rows: X.shape[0],
-                  ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
-                  ...(acc.gram !== undefined
-                    ? { gram: tf.keep(tf.matMul(X, X, true, false)) }
-                    : {}),
-                });
-              },
-            });
+            const run = model.forward(batch.inputs, { recordInputs: record });
+            for (const [name, X] of run.inputs) {
+              const acc = accs.get(name) as Accumulator;
+              stats.set(name, {
+                rows: X.shape[0] ?? 0,
+                ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
+                ...(acc.gram !== undefined ? { gram: tf.keep(tf.matMul(X, X, true, false)) } : {}),
+              });
+            }
           });
           for (const [name, s] of stats) {
             const acc = accs.get(name) as Accumulator;
@@ -130,24 +109,29 @@ export const calibrateStage = defineStage<CalibrateParams>({
           // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
           const withGrad = [...accs.values()].filter((a) => a.grad !== undefined);
           if (withGrad.length > 0) {
-            const vars = withGrad.map((a) => kernelVariable(model, a.info.name));
+            const vars = withGrad.map((a) => model.weightVariable(a.info.name));
             const { value, grads } = tf.variableGrads(
-              () => meanLoss(chainForward(chain, x), y, kind),
+              () =>
+                tf.mean(
+                  model.task.perSampleLoss(model.forward(batch.inputs, { weightGradients: true }).output, batch),
+                ) as tf.Scalar,
               vars,
             );
             for (let i = 0; i < withGrad.length; i++) {
+              const acc = withGrad[i] as Accumulator;
               const g = grads[(vars[i] as tf.Variable).name];
-              if (g !== undefined)
-                addInto(
-                  (withGrad[i] as Accumulator).grad as Float64Array,
-                  await g.data(),
-                  part.count / count,
-                );
+              if (g === undefined) continue;
+              // The statistic is kept in the [fanIn, units] view, whatever the variable's layout.
+              const values =
+                model.weightLayout(acc.info.name) === 'transposed'
+                  ? readTensor(() => tf.transpose(g))
+                  : await g.data();
+              addInto(acc.grad as Float64Array, values, part.count / count);
             }
             tf.dispose([value, ...Object.values(grads)]);
           }
         } finally {
-          tf.dispose([x, y]);
+          disposeTaskBatch(batch);
         }
         bar.tick(part.count);
       }

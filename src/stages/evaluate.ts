@@ -2,15 +2,13 @@
 // latency of a model artifact on a dataset split. Output kind 'metrics' (also written to
 // metrics.json in the stage directory).
 import { join } from 'node:path';
-import { readModelArtifact } from '../models/model-artifact.js';
 import { modelSizeOnDisk } from '../models/model-size.js';
-import { outputKindOf } from '../models/loss.js';
-import { evaluateSamples, measureLatency, measureSparsity } from '../models/metrics.js';
+import { measureLatency, measureSparsity } from '../models/metrics.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
-import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
+import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 
 export type EvaluateMetric = 'accuracy' | 'loss' | 'sparsity' | 'size' | 'latency';
 
@@ -40,28 +38,27 @@ export const evaluateStage = defineStage<EvaluateParams>({
     const want = new Set(p.metrics);
     const needsData = want.has('accuracy') || want.has('loss') || want.has('latency');
     const artifact = ctx.input('model');
-    const { model, masks } = await readModelArtifact(artifact);
+    const model = await loadModelInput(ctx, artifact);
+    const masks = model.masks;
     const metrics: Record<string, unknown> = {};
     const summary: string[] = [];
     try {
       if (needsData) {
         const dataset = await loadDatasetInput(ctx);
         const samples = splitSamples(ctx, dataset, p.split, p.samples);
-        checkModelInput(ctx, model, samples.sampleShape);
+        checkData(ctx, model, dataset, samples);
         if (want.has('accuracy') || want.has('loss')) {
-          checkLabels(ctx, model, dataset.numClasses);
-          const q = evaluateSamples(model, samples, {
-            batchSize: p.batchSize,
-            outputKind: outputKindOf(model),
-            topK: p.topK,
-          });
+          const q = model.task.evaluate(model, samples, { batchSize: p.batchSize, topK: p.topK });
           metrics.split = p.split;
           metrics.samples = q.count;
-          if (want.has('accuracy')) {
-            metrics.accuracy = q.accuracy;
-            if (q.topK !== undefined) metrics[`top${q.topK.k}Accuracy`] = q.topK.accuracy;
+          const accuracy = q.values.accuracy;
+          if (want.has('accuracy') && accuracy !== undefined) {
+            metrics.accuracy = accuracy;
+            const topKey = `top${p.topK}Accuracy`;
+            const topK = q.values[topKey];
+            if (topK !== undefined) metrics[topKey] = topK;
             summary.push(
-              `accuracy ${pct(q.accuracy)}${q.topK !== undefined ? ` (top-${q.topK.k} ${pct(q.topK.accuracy)})` : ''} on ${q.count} ${p.split} samples`,
+              `accuracy ${pct(accuracy)}${topK !== undefined ? ` (top-${p.topK} ${pct(topK)})` : ''} on ${q.count} ${p.split} samples`,
             );
           }
           if (want.has('loss')) {
@@ -100,7 +97,10 @@ export const evaluateStage = defineStage<EvaluateParams>({
         );
       }
       if (want.has('size')) {
-        const size = await modelSizeOnDisk(artifact.dir);
+        const size = await modelSizeOnDisk(
+          artifact.dir,
+          typeof artifact.manifest.modelJson === 'string' ? artifact.manifest.modelJson : undefined,
+        );
         metrics.size = size;
         summary.push(`size ${kb(size.bytes)} (gzip ${kb(size.gzipBytes)})`);
       }

@@ -6,16 +6,16 @@
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { writeMasks } from '../models/mask-files.js';
-import { readModelArtifact } from '../models/model-artifact.js';
-import { saveLayersModelToDir } from '../models/model-files.js';
 import { fileSize, modelSizeOnDisk, type FileSize } from '../models/model-size.js';
-import { writeSparseModel } from '../models/sparse-format.js';
+import { TfjsLayersModel } from '../models/tfjs-layers/layers-model.js';
+import { writeSparseModel } from '../models/tfjs-layers/sparse-format.js';
 import { sparsityManifest, type SparsityManifest } from '../models/sparsity-manifest.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 import { exportFileNames, publishDir } from './publish-dir.js';
+import { loadModelInput } from './stage-inputs.js';
 
 export type ExportParams = {
   format: 'tfjs';
@@ -55,25 +55,34 @@ export const exportStage = defineStage<ExportParams>({
         },
       );
     }
-    const { model, masks, layers } = await readModelArtifact(ctx.input('model'));
+    const model = await loadModelInput(ctx);
+    const masks = model.masks;
+    const layers = model.operators;
     const files: string[] = [];
     const sizes: Record<string, FileSize> = {};
     let sparsity: SparsityManifest;
     try {
-      await saveLayersModelToDir(model, ctx.outDir);
-      files.push('model.json', 'weights.bin');
-      sizes.tfjs = await modelSizeOnDisk(ctx.outDir);
+      if (!(model instanceof TfjsLayersModel)) {
+        throw new ScalpelError(
+          ErrorCode.Stage,
+          `stage '${ctx.stageId}': format 'tfjs' exports tfjs-layers models; this model is '${model.family}'`,
+          { stageId: ctx.stageId, hint: "choose the export format of the model's family" },
+        );
+      }
+      const modelJson = await ctx.registry.family(model.family).save(model, ctx.outDir);
+      files.push(modelJson, 'weights.bin');
+      sizes.tfjs = await modelSizeOnDisk(ctx.outDir, modelJson);
       if (p.masks && masks.size > 0) {
         await writeMasks(ctx.outDir, masks, new Map(layers.map((l) => [l.name, l.kernelShape])));
         files.push('masks.json', 'masks.bin');
         sizes.masks = await sizeOf(ctx.outDir, ['masks.json', 'masks.bin']);
       }
       if (p.sparse) {
-        await writeSparseModel(model, ctx.outDir);
+        await writeSparseModel(model.layersModel, ctx.outDir);
         files.push('sparse.json', 'sparse.bin');
         sizes.sparse = await sizeOf(ctx.outDir, ['sparse.json', 'sparse.bin']);
       }
-      sparsity = sparsityManifest(model, masks);
+      sparsity = sparsityManifest(model);
     } finally {
       model.dispose();
     }

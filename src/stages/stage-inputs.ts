@@ -1,14 +1,20 @@
-// Input handling shared by the train, finetune, calibrate and evaluate stages: the dataset split a
-// stage works on, a subset of it, and a check that the model accepts its samples.
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCode, ScalpelError } from '../errors.js';
+// Input handling shared by the stages that run a model on data (train, finetune, calibrate,
+// evaluate): the model artifact through its family, the dataset split a stage works on, a subset
+// of it, and the task's check that the model accepts the samples.
 import { readDatasetArtifact, requireSplit } from '../data/dataset-artifact.js';
-import type { Dataset } from '../data/types.js';
-import type { StageContext } from '../plugin-api/stage.js';
-import { sliceSamples, type Samples } from '../data/batches.js';
+import type { Dataset, DatasetSplit, Samples } from '../plugin-api/dataset.js';
+import type { PrunableModel } from '../plugin-api/model.js';
+import type { Artifact, StageContext } from '../plugin-api/stage.js';
+import { sliceSamples } from '../data/batches.js';
+import { readModelArtifact } from '../models/model-artifact.js';
 
 export async function loadDatasetInput(ctx: StageContext<unknown>): Promise<Dataset> {
   return readDatasetArtifact(ctx.input('dataset'));
+}
+
+/** The model of `artifact` (default: the stage's one model input), read through its family. */
+export async function loadModelInput(ctx: StageContext<unknown>, artifact?: Artifact): Promise<PrunableModel> {
+  return readModelArtifact(artifact ?? ctx.input('model'), ctx.registry);
 }
 
 /** The split named `split`, cut to its first `samples` samples (0 = all). */
@@ -17,57 +23,20 @@ export function splitSamples(
   dataset: Dataset,
   split: string,
   samples: number,
-): Samples {
+): Samples & { readonly name: string } {
   const s = requireSplit(dataset, split, ctx.stageId);
   if (samples > s.count) {
-    ctx.log.warn(
-      `asked for ${samples} samples but split '${split}' has ${s.count}; using all of them`,
-    );
+    ctx.log.warn(`asked for ${samples} samples but split '${split}' has ${s.count}; using all of them`);
   }
-  return samples > 0 && samples < s.count ? sliceSamples(s, 0, samples) : s;
+  return samples > 0 && samples < s.count ? { ...sliceSamples(s, 0, samples), name: s.name } : s;
 }
 
-/** Throws a clear error when the model's input shape does not take the dataset's samples. */
-export function checkModelInput(
+/** Throws the task's clear error when the model cannot take this split's samples. */
+export function checkData(
   ctx: StageContext<unknown>,
-  model: tfl.LayersModel,
-  sampleShape: readonly number[],
+  model: PrunableModel,
+  dataset: Dataset,
+  split: DatasetSplit | (Samples & { readonly name: string }),
 ): void {
-  const input = model.inputs[0]?.shape.slice(1) ?? [];
-  const fits =
-    input.length === sampleShape.length &&
-    input.every((d, i) => d === null || d === sampleShape[i]);
-  if (!fits) {
-    const same =
-      input.reduce<number>((a, b) => a * (b ?? 1), 1) === sampleShape.reduce((a, b) => a * b, 1);
-    throw new ScalpelError(
-      ErrorCode.Stage,
-      `stage '${ctx.stageId}': the model takes samples of shape [${input.join(', ')}] but the dataset has [${sampleShape.join(', ')}]`,
-      {
-        stageId: ctx.stageId,
-        hint: same
-          ? "set the dataset's shape option (load-dataset) or add a reshape layer to the model"
-          : 'use a dataset that matches the model (or a model built for this dataset)',
-      },
-    );
-  }
-}
-
-/** Check that every label is a valid class index for a model with `outputs` units. */
-export function checkLabels(
-  ctx: StageContext<unknown>,
-  model: tfl.LayersModel,
-  numClasses: number,
-): void {
-  const units = model.outputs[0]?.shape[1];
-  if (typeof units === 'number' && units < numClasses) {
-    throw new ScalpelError(
-      ErrorCode.Stage,
-      `stage '${ctx.stageId}': the model has ${units} outputs but the dataset has ${numClasses} classes`,
-      {
-        stageId: ctx.stageId,
-        hint: 'make the last dense layer as wide as the number of classes',
-      },
-    );
-  }
+  model.task.checkData(dataset, split as DatasetSplit, `stage '${ctx.stageId}'`);
 }

@@ -1,16 +1,16 @@
 // train: build the model the recipe describes (or take a model input) and train it with the shared
 // loop (src/models/training-loop.ts). Output: a 'model' artifact; metrics: the loss/accuracy curve.
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { buildModel, type ModelSpec } from '../models/model-spec.js';
-import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
-import { outputKindOf } from '../models/loss.js';
+import { writeModelArtifact } from '../models/model-artifact.js';
+import { TfjsLayersModel } from '../models/tfjs-layers/layers-model.js';
+import type { PrunableModel } from '../plugin-api/model.js';
 import { sliceSamples } from '../data/batches.js';
 import { createOptimizer, trainLoop, type OptimizerName } from '../models/training-loop.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
-import { checkLabels, checkModelInput, loadDatasetInput, splitSamples } from './stage-inputs.js';
+import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 
 export type TrainingParams = {
   optimizer: OptimizerName;
@@ -31,14 +31,13 @@ export type TrainParams = TrainingParams & {
 /** Train `model` in place on the stage's dataset input; shared with finetune. */
 export async function runTraining(
   ctx: StageContext<TrainingParams>,
-  model: tfl.LayersModel,
+  model: PrunableModel,
   masks: ReadonlyMap<string, Uint8Array> | undefined,
 ): Promise<Record<string, unknown>> {
   const p = ctx.params;
   const dataset = await loadDatasetInput(ctx);
   const all = splitSamples(ctx, dataset, p.split, p.samples);
-  checkModelInput(ctx, model, all.sampleShape);
-  checkLabels(ctx, model, dataset.numClasses);
+  checkData(ctx, model, dataset, all);
   const held = Math.floor(all.count * p.validationSplit);
   const train = sliceSamples(all, 0, all.count - held);
   const validation = held > 0 ? sliceSamples(all, all.count - held, all.count) : undefined;
@@ -55,7 +54,6 @@ export async function runTraining(
   try {
     const curve = await trainLoop({
       model,
-      outputKind: outputKindOf(model),
       train,
       validation,
       optimizer,
@@ -71,8 +69,9 @@ export async function runTraining(
           r.valAccuracy !== undefined
             ? `, val loss ${r.valLoss?.toFixed(4)}, val acc ${(100 * r.valAccuracy).toFixed(2)}%`
             : '';
+        const acc = r.accuracy !== undefined ? `, acc ${(100 * r.accuracy).toFixed(2)}%` : '';
         ctx.log.info(
-          `epoch ${r.epoch}/${p.epochs}: loss ${r.loss.toFixed(4)}, acc ${(100 * r.accuracy).toFixed(2)}%${val} (${r.seconds.toFixed(1)} s)`,
+          `epoch ${r.epoch}/${p.epochs}: loss ${r.loss.toFixed(4)}${acc}${val} (${r.seconds.toFixed(1)} s)`,
         );
         ctx.event('epoch', { ...r });
       },
@@ -118,17 +117,18 @@ export const trainStage = defineStage<TrainParams>({
         },
       );
     }
-    let model: tfl.LayersModel;
+    let model: PrunableModel;
     if (given !== undefined) {
-      const loaded = await readModelArtifact(given);
-      model = loaded.model;
-      if (loaded.masks.size > 0) {
+      model = await loadModelInput(ctx, given);
+      if (model.masks.size > 0) {
         ctx.log.warn(
           `the input model carries pruning masks; train ignores them (pruned weights will grow back) — use the finetune stage to keep them`,
         );
       }
     } else if (ctx.params.model !== undefined) {
-      model = buildModel(ctx.params.model, ctx.rng.fork('init'), `stage '${ctx.stageId}'`);
+      model = new TfjsLayersModel(
+        buildModel(ctx.params.model, ctx.rng.fork('init'), `stage '${ctx.stageId}'`),
+      );
     } else {
       throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' has nothing to train`, {
         stageId: ctx.stageId,
@@ -137,7 +137,8 @@ export const trainStage = defineStage<TrainParams>({
     }
     try {
       const metrics = await runTraining(ctx, model, undefined);
-      const manifest = await writeModelArtifact(ctx.outDir, model);
+      model.masks.clear(); // train lets pruned weights grow back: the result carries no masks
+      const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
       return { kind: 'model', manifest, metrics };
     } finally {
       model.dispose();

@@ -13,8 +13,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 
 export const SPARSE_FORMAT = 'scalpel-sparse';
 

@@ -5,8 +5,8 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 
 interface WeightsGroup {
   paths: string[];

@@ -1,0 +1,107 @@
+// The built-in model family `tfjs-layers`: TensorFlow.js LayersModels of any single-input,
+// single-output topology (Sequential or functional, with residual adds, concatenations and merging
+// branches), stored as model.json + binary weight files.
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import type { ModelFamily, ModelSourceInfo, PrunableModel } from '../../plugin-api/model.js';
+import { TfjsLayersModel, tfjsLayersFamilyName } from './layers-model.js';
+import { loadLayersModelFromFile, saveLayersModelToDir } from './model-files.js';
+import { checkTopology } from './topology-check.js';
+
+const modelFile = 'model.json';
+
+/** `path: models/foo` (the folder) instead of `models/foo/model.json`: say which file to name. */
+async function notADirectory(path: string): Promise<void> {
+  const stats = await fs.stat(path).catch(() => undefined);
+  if (stats?.isDirectory() !== true) return;
+  const inside = (await fs.readdir(path).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+  const pick = inside.includes(modelFile) ? modelFile : inside[0];
+  throw new ScalpelError(ErrorCode.Io, `path ${path} is a directory, not a model.json file`, {
+    hint:
+      pick !== undefined
+        ? `did you mean path: ${join(path, pick)}?`
+        : 'point path at the model.json of a tfjs LayersModel (weight files next to it)',
+  });
+}
+
+/** model.json parsed far enough to list its weight files and check its topology. */
+async function readModelJson(path: string): Promise<{ weightPaths: string[] } | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch {
+    return undefined; // a missing file is reported by the hashing, which names it
+  }
+  if (text.startsWith('\x89HDF')) {
+    throw new ScalpelError(ErrorCode.Data, `${path} is a Keras HDF5 (.h5) file, not a tfjs model.json`, {
+      location: { file: path },
+      hint: 'convert it with tensorflowjs_converter --input_format keras model.h5 out_dir/ and point path at out_dir/model.json',
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ScalpelError(ErrorCode.Data, `path ${path} is not valid JSON: ${(e as Error).message}`, {
+      location: { file: path },
+      hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
+    });
+  }
+  const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: { paths?: unknown }[] };
+  if (typeof json !== 'object' || obj.modelTopology === undefined) {
+    throw new ScalpelError(ErrorCode.Data, `path ${path} is not a tfjs LayersModel model.json (no modelTopology)`, {
+      location: { file: path },
+      hint: 'point path at the model.json of a tfjs LayersModel; graph models (tf.loadGraphModel) cannot be pruned',
+    });
+  }
+  checkTopology(obj.modelTopology, path);
+  const manifest = Array.isArray(obj.weightsManifest) ? obj.weightsManifest : [];
+  return {
+    weightPaths: manifest
+      .flatMap((g) => (Array.isArray(g.paths) ? g.paths : []))
+      .filter((p): p is string => typeof p === 'string'),
+  };
+}
+
+function asTfjs(model: PrunableModel): TfjsLayersModel {
+  if (!(model instanceof TfjsLayersModel)) {
+    throw new ScalpelError(ErrorCode.Internal, `family '${tfjsLayersFamilyName}' cannot save a '${model.family}' model`);
+  }
+  return model;
+}
+
+export const tfjsLayersFamily: ModelFamily = {
+  name: tfjsLayersFamilyName,
+  version: '1',
+  description: 'TensorFlow.js LayersModels (model.json + weights): Sequential or functional, one input, one output',
+  schema: { type: 'object', properties: {}, additionalProperties: false },
+
+  async recognizes(path) {
+    const stats = await fs.stat(path).catch(() => undefined);
+    return stats?.isFile() === true && path.endsWith('.json');
+  },
+
+  async inspect(path): Promise<ModelSourceInfo> {
+    await notADirectory(path);
+    const json = await readModelJson(path);
+    return { files: [path, ...(json?.weightPaths ?? []).map((p) => join(dirname(path), p))] };
+  },
+
+  async load(path) {
+    const stats = await fs.stat(path).catch(() => undefined);
+    const file = stats?.isDirectory() === true ? join(path, modelFile) : path;
+    const layersModel = await loadLayersModelFromFile(file);
+    try {
+      return new TfjsLayersModel(layersModel);
+    } catch (e) {
+      layersModel.dispose();
+      throw e;
+    }
+  },
+
+  async save(model, dir) {
+    await saveLayersModelToDir(asTfjs(model).layersModel, dir);
+    return modelFile;
+  },
+};

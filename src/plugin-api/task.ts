@@ -1,0 +1,53 @@
+// The task seam: what a batch is, the loss, and the quality metrics. A model carries its task
+// (PrunableModel.task); pruners, calibrate, iCBS, train, finetune and evaluate never assume class
+// labels or image tensors themselves — they ask the task. Built in: `classification`
+// (src/models/tasks/classification.ts); `causal-lm` follows the same contract.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Dataset, DatasetSplit, Samples } from './dataset.js';
+import type { PrunableModel } from './model.js';
+
+/** One batch as tensors, ready for PrunableModel.forward and Task.perSampleLoss. */
+export interface Batch {
+  /** Number of samples (the leading dimension of `inputs`). */
+  readonly count: number;
+  /** What the model's forward takes, [count, ...]. */
+  readonly inputs: tf.Tensor;
+  /** What the loss compares the output with (class indices, next tokens…). */
+  readonly targets: tf.Tensor;
+}
+
+/** Quality of a model on some samples. `loss` is always there; the rest depends on the task. */
+export interface TaskMetrics {
+  readonly count: number;
+  /** Mean per-sample loss, accumulated in float64. */
+  readonly loss: number;
+  /** Further named numbers (accuracy, top-k accuracy, perplexity…). */
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface EvaluateOptions {
+  readonly batchSize: number;
+  /** Top-k accuracy for classification (k > 1 adds `top<k>Accuracy`). */
+  readonly topK?: number;
+}
+
+export interface Task {
+  /** 'classification' | 'causal-lm' | a plugin's. */
+  readonly name: string;
+  /**
+   * Throws a located ScalpelError (naming `where`) when this data cannot feed the model: sample
+   * shape, label range, vocabulary… Called by every stage before it runs the model on a split.
+   */
+  checkData(dataset: Dataset, split: DatasetSplit, where: string): void;
+  /** The samples at `rows` (all when undefined) as tensors. The caller disposes them (disposeBatch). */
+  batch(samples: Samples, rows?: ArrayLike<number>): Batch;
+  /** Loss of every sample, shape [count]; differentiable w.r.t. `output`. */
+  perSampleLoss(output: tf.Tensor, batch: Batch): tf.Tensor1D;
+  /**
+   * The same mean loss, built only from ops tfjs can differentiate twice (for hessian: exact).
+   * Optional: tasks without it cannot give exact Hessians.
+   */
+  meanLossTwiceDifferentiable?(output: tf.Tensor, batch: Batch): tf.Scalar;
+  /** Loss and metrics of `model` on `samples` in inference mode, batched. */
+  evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics;
+}
