@@ -267,7 +267,7 @@ export async function writeSafetensors(
       dtypeRank[a.dtype ?? 'F32'] - dtypeRank[b.dtype ?? 'F32'] ||
       Buffer.compare(utf8(a.name), utf8(b.name)),
   );
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // any name is a plain key
   if (metadata !== undefined) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of ordered) {
