@@ -8,10 +8,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/models/backend.js';
-import { loadLayersModelFromFile } from '../src/models/model-files.js';
-import { listPrunableLayers, readKernel, writeKernel } from '../src/models/prunable-layers.js';
+import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
+import { disposeTaskBatch } from '../src/models/task-batch.js';
 import { GradientEngine } from '../src/models/per-sample-gradients.js';
 import { datasetSources } from '../src/data/sources/index.js';
 import { prepareDataset } from '../src/data/prepare.js';
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
   const modelPath =
     process.env.SCALPEL_BENCH_MODEL ??
     join(packageRoot, 'assets', 'garment-classifier', 'model.json');
-  const model = await loadLayersModelFromFile(modelPath);
+  const model = await tfjsLayersFamily.load(modelPath);
 
   const opts = {
     ...loadDatasetDefaults,
@@ -62,14 +61,14 @@ async function main(): Promise<void> {
 
   const params = icbsDefaults;
   const rng = new Rng(43);
-  const states = listPrunableLayers(model).map((info) => {
+  const states = model.operators.map((info) => {
     const s = initLayer(
-      { info, weights: readKernel(model, info.name), density: 0.1 },
+      { info, weights: model.readWeight(info.name), density: 0.1 },
       params,
       { inputNorms: new Map(), meanGradients: new Map(), source: '' },
       rng.fork(info.name),
     );
-    writeKernel(model, s.name, s.weights);
+    model.writeWeight(s.name, s.weights);
     return s;
   });
   const engine = new GradientEngine(model);
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
   for (let t = 0; t < steps + warmup; t++) {
     const state = states[order[t % order.length] as number];
     if (state === undefined) throw new Error('schedule');
-    const batch = gatherForModel(model, train, cursor.nextIndices(), dataset.numClasses);
+    const batch = gatherForModel(model, train, cursor.nextIndices());
     const rec = await runStep(
       env,
       state,
@@ -107,7 +106,7 @@ async function main(): Promise<void> {
       { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
       selRng,
     );
-    tf.dispose([batch.x, batch.labels]);
+    disposeTaskBatch(batch);
     if (t >= warmup) records.push(rec);
     process.stdout.write(
       `step ${t + 1} ${rec.layer} n=${rec.blockSize} k=${rec.k} total ${rec.timeMs.total.toFixed(0)} ms ` +

@@ -17,6 +17,7 @@ export { loadSparseModel, writeSparseModel } from './models/tfjs-layers/sparse-f
 export { perSampleLoss, meanLoss, type OutputKind } from './models/loss.js';
 // Model families: the built-in tfjs-layers family, its model class and the classification task.
 export { tfjsLayersFamily } from './models/tfjs-layers/family.js';
+export { builtinFamilies, builtinFamilyLookup } from './models/families.js';
 export { TfjsLayersModel } from './models/tfjs-layers/layers-model.js';
 export { ClassificationTask } from './models/tasks/classification.js';
 export {

@@ -107,9 +107,10 @@ export interface ModelFamily {
   recognizes(path: string): Promise<boolean>;
   /**
    * Check the user's files without tfjs (validate/plan): throws E_DATA/E_IO naming the file, layer
-   * or tensor that cannot be loaded, else lists the files to fingerprint.
+   * or tensor that cannot be loaded, else lists the files to fingerprint. `shownAs` is the path as
+   * the user wrote it (recipe-relative), for messages.
    */
-  inspect(path: string): Promise<ModelSourceInfo>;
+  inspect(path: string, shownAs?: string): Promise<ModelSourceInfo>;
   /** Load a model from a path as `load-model` got it, or from a directory this family saved. */
   load(path: string, options?: Record<string, unknown>): Promise<PrunableModel>;
   /**

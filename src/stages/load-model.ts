@@ -39,7 +39,7 @@ export const loadModelStage = defineStage<LoadModelParams>({
   async fingerprint(params, ctx) {
     const path = ctx.resolvePath(params.path);
     const family = await familyFor(params, path, ctx.registry);
-    const [first, ...rest] = (await family.inspect(path)).files;
+    const [first, ...rest] = (await family.inspect(path, params.path)).files;
     const weights: Record<string, string> = {};
     for (const f of rest) weights[relative(dirname(path), f)] = await sha256File(f);
     const files = { modelJson: first === undefined ? null : await sha256File(first), weights };

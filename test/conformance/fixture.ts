@@ -2,6 +2,8 @@
 // load-dataset stage), an MLP 784-64-32-10 trained briefly on them, and calibration statistics
 // (input norms, XᵀX, mean gradients) from the calibrate stage — all as artifacts on disk, exactly
 // as a recipe would produce them. Built once per process.
+import { builtinFamilyLookup } from '../../src/models/families.js';
+import { TfjsLayersModel } from '../../src/models/tfjs-layers/layers-model.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/models/backend.js';
@@ -64,7 +66,7 @@ async function build(): Promise<PruneFixture> {
   x.dispose();
   y.dispose();
   const modelDir = tempDir('scalpel-fixture-model-');
-  const manifest = await writeModelArtifact(modelDir, model);
+  const manifest = await writeModelArtifact(modelDir, new TfjsLayersModel(model), builtinFamilyLookup);
   model.dispose();
   const modelArtifact = artifactFrom('model', modelDir, {
     stageId: 'model',

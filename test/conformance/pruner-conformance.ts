@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Registry } from '../../src/engine/registry.js';
 import { isScalpelError } from '../../src/errors.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
-import { readKernel } from '../../src/models/prunable-layers.js';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import type { Pruner } from '../../src/plugin-api/pruner.js';
 import type { PrunableLayerInfo } from '../../src/plugin-api/layers.js';
 import type { Artifact, StageType } from '../../src/plugin-api/stage.js';
@@ -46,12 +46,12 @@ interface ModelState {
 }
 
 async function kernelsOf(artifact: Artifact | string): Promise<ModelState> {
-  const { model, masks, layers } = await readModelArtifact(artifact);
+  const model = await readModelArtifact(artifact, builtinFamilyLookup);
   try {
     return {
-      kernels: new Map(layers.map((l) => [l.name, readKernel(model, l.name)])),
-      masks,
-      layers: new Map(layers.map((l) => [l.name, l])),
+      kernels: new Map(model.operators.map((l) => [l.name, model.readWeight(l.name)])),
+      masks: model.masks,
+      layers: new Map(model.operators.map((l) => [l.name, l])),
     };
   } finally {
     model.dispose();

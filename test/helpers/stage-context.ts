@@ -2,6 +2,7 @@
 // JSON Schema (ajv, draft 2020-12, as the engine does), inputs read from artifact directories, a
 // fresh outDir, a seeded Rng, a logger that records messages. Lets a test call `stage.run(ctx)`
 // directly, without the engine.
+import { builtinFamilies, builtinFamilyLookup } from '../../src/models/families.js';
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -89,9 +90,13 @@ const emptyRegistry: RegistryView = {
   solver(name) {
     throw new ScalpelError(ErrorCode.UnknownName, `test registry: no solver '${name}'`);
   },
+  family(name) {
+    return builtinFamilyLookup.family(name);
+  },
   stageNames: () => [],
   prunerNames: () => [],
   solverNames: () => [],
+  familyNames: () => builtinFamilies.map((f) => f.name),
   originOf: () => 'builtin',
 };
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { asPrunable } from '../helpers/models.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
@@ -8,6 +9,7 @@ import {
   gradientMeanCurvature,
 } from '../../src/models/block-hessian.js';
 import {
+  asBatch,
   batchOf,
   mlp,
   referencePerSample,
@@ -76,7 +78,7 @@ describe('icbs: block Hessians', () => {
       trainSteps(model, train, 5);
       const N = 32;
       const { x, labels } = batchOf(train, 0, N);
-      const engine = new GradientEngine(model);
+      const engine = new GradientEngine(asPrunable(model));
       const f64 = weightsF64(model);
       const xs = train.x.subarray(0, N * 20);
       const ys = train.y.subarray(0, N);
@@ -84,7 +86,7 @@ describe('icbs: block Hessians', () => {
         const size = f64[li]!.W.length;
         const block = Int32Array.from([3, 17, size - 1, Math.floor(size / 2), 40 % size, 5]);
         const n = block.length;
-        const { g, H } = exactCurvature(engine, { x, labels }, name, block);
+        const { g, H } = exactCurvature(engine, asBatch(x, labels), name, block);
         const h = 1e-4;
         const W = f64[li]!.W;
         const at = (di: number, dj: number, i: number, j: number): number => {
@@ -135,9 +137,9 @@ describe('icbs: block Hessians', () => {
     trainSteps(model, train, 5);
     const N = 20;
     const { x, labels } = batchOf(train, 0, N);
-    const engine = new GradientEngine(model);
+    const engine = new GradientEngine(asPrunable(model));
     const block = Int32Array.from([0, 9, 33, 64, 100, 127]);
-    const grads = engine.compute({ x, labels }, ['linear2']);
+    const grads = engine.compute(asBatch(x, labels), ['linear2']);
     const G = grads.get('linear2')!.blockGradients(block);
     const fisher = fisherCurvature(G);
     const rank1 = gradientMeanCurvature(G);

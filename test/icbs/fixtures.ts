@@ -6,7 +6,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/models/backend.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Dataset, DatasetSplit } from '../../src/data/types.js';
-import { outputKindOf, meanLoss, perSampleLoss } from '../../src/models/loss.js';
+import { meanLoss, perSampleLoss } from '../../src/models/loss.js';
+import type { Batch } from '../../src/plugin-api/task.js';
+import { outputKindOf } from '../helpers/models.js';
 
 export async function useWasm(): Promise<void> {
   await initBackend('wasm');
@@ -121,19 +123,24 @@ export function teacherDataset(
   };
 }
 
+/** A task batch of samples [start, start + count); `x` and `labels` name the same tensors. */
 export function batchOf(
   split: DatasetSplit,
   start: number,
   count: number,
-): { x: tf.Tensor; labels: tf.Tensor1D } {
+): Batch & { x: tf.Tensor; labels: tf.Tensor1D } {
   const dim = split.sampleShape.reduce((a, b) => a * b, 1);
-  return {
-    x: tf.tensor(split.x.subarray(start * dim, (start + count) * dim), [
-      count,
-      ...split.sampleShape,
-    ]),
-    labels: tf.tensor1d(split.y.subarray(start, start + count), 'int32'),
-  };
+  const x = tf.tensor(split.x.subarray(start * dim, (start + count) * dim), [
+    count,
+    ...split.sampleShape,
+  ]);
+  const labels = tf.tensor1d(split.y.subarray(start, start + count), 'int32');
+  return { count, inputs: x, targets: labels, x, labels };
+}
+
+/** Input and label tensors as a classification Batch. */
+export function asBatch(x: tf.Tensor, labels: tf.Tensor1D): Batch {
+  return { count: labels.shape[0], inputs: x, targets: labels };
 }
 
 /** A few full-batch SGD steps (deterministic) so the weights are "trained". */

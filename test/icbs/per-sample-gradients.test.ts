@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { asPrunable } from '../helpers/models.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ChainForward } from '../../src/models/functional-forward.js';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
-import { outputKindOf, meanLoss } from '../../src/models/loss.js';
+import { meanLoss } from '../../src/models/loss.js';
+import { outputKindOf } from '../helpers/models.js';
 import {
+  asBatch,
   batchOf,
   convNet,
   mlp,
@@ -51,9 +53,8 @@ describe('icbs: functional forward', () => {
       const model = make();
       const data = teacherDataset([20], 4);
       const { x, labels } = batchOf(data.splits.get('train')!, 0, 64);
-      const fwd = ChainForward.of(model);
-      assert.ok(fwd, 'a Dense chain is recognised');
-      const ours = tf.tidy(() => fwd.run(x).output.dataSync());
+      const fwd = asPrunable(model);
+      const ours = tf.tidy(() => fwd.forward(x).output.dataSync());
       const ref = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
       assert.equal(ours.length, ref.length);
       for (let i = 0; i < ref.length; i++) assert.equal(ours[i], ref[i], `output ${i}`);
@@ -66,7 +67,7 @@ describe('icbs: functional forward', () => {
             tf.zeros([64, [16, 8, 4][i] as number]),
           ]),
         );
-        return fwd.run(x, { perturb }).output.dataSync();
+        return fwd.forward(x, { perturb }).output.dataSync();
       });
       for (let i = 0; i < ref.length; i++) {
         assert.ok(
@@ -85,9 +86,8 @@ describe('icbs: functional forward', () => {
     const model = convNet();
     const data = teacherDataset([6, 6, 1], 4);
     const { x, labels } = batchOf(data.splits.get('train')!, 0, 16);
-    const fwd = ChainForward.of(model);
-    assert.ok(fwd);
-    const ours = tf.tidy(() => fwd.run(x).output.dataSync());
+    const fwd = asPrunable(model);
+    const ours = tf.tidy(() => fwd.forward(x).output.dataSync());
     const ref = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
     for (let i = 0; i < ref.length; i++) assert.equal(ours[i], ref[i]);
     tf.dispose([x, labels]);
@@ -104,14 +104,14 @@ describe('icbs: per-sample gradients', () => {
     const train = data.splits.get('train')!;
     trainSteps(model, train, 5);
     const { x, labels } = batchOf(train, 0, 24);
-    const engine = new GradientEngine(model);
+    const engine = new GradientEngine(asPrunable(model));
     const before = tf.memory().numTensors;
     const layers = ['linear1', 'linear2', 'linear3'];
-    const grads = engine.compute({ x, labels }, layers);
+    const grads = engine.compute(asBatch(x, labels), layers);
     for (const name of layers) {
       const lg = grads.get(name)!;
       assert.equal(lg.method, 'outer');
-      const size = engine.kernelShape(name).reduce((a, b) => a * b, 1);
+      const size = engine.model.operators.find((o) => o.name === name)!.paramCount;
       // A block of every 3rd kernel entry, in scrambled order.
       const block = Int32Array.from({ length: Math.floor(size / 3) }, (_, b) => (b * 7 * 3) % size);
       const G = lg.blockGradients(block);
@@ -146,46 +146,47 @@ describe('icbs: per-sample gradients', () => {
     model.dispose();
   });
 
-  it('falls back to per-sample passes for conv kernels (correct values; cpu backend: wasm has no conv filter gradient)', async () => {
-    await tf.setBackend('cpu');
-    try {
-      convFallback();
-    } finally {
-      await tf.setBackend('wasm');
-    }
-  });
+  // wasm has no Conv2D filter gradient, so the reference (model.apply + variableGrads) runs on
+  // cpu; scalpel's own pass (im2col outer product) runs on both backends.
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`conv kernels use the outer-product rule too: equal to per-sample backward passes (${backend})`, async () => {
+      await tf.setBackend(backend);
+      try {
+        await convOuterProduct();
+      } finally {
+        await tf.setBackend('wasm');
+      }
+    });
+  }
 });
 
-function convFallback(): void {
-  {
-    const model = convNet();
-    const data = teacherDataset([6, 6, 1], 4);
-    const train = data.splits.get('train')!;
-    const { x, labels } = batchOf(train, 0, 8);
-    const engine = new GradientEngine(model);
-    const grads = engine.compute({ x, labels }, ['conv1', 'head']);
-    assert.equal(grads.get('conv1')!.method, 'per-sample');
-    assert.equal(grads.get('head')!.method, 'outer');
-    const block = Int32Array.from([0, 5, 17, 35, 20]);
-    const G = grads.get('conv1')!.blockGradients(block).data;
-    const ref = referencePerSample(model, 'conv1', x, labels);
-    const scale = Math.max(...ref.map(maxAbs));
-    for (let s = 0; s < 8; s++) {
-      for (let b = 0; b < block.length; b++) {
-        assert.ok(
-          Math.abs(
-            (G[s * 5 + b] as number) - ((ref[s] as Float32Array)[block[b] as number] as number),
-          ) <=
-            1e-5 * scale,
-        );
-      }
+async function convOuterProduct(): Promise<void> {
+  const model = convNet();
+  const data = teacherDataset([6, 6, 1], 4);
+  const train = data.splits.get('train')!;
+  const { x, labels } = batchOf(train, 0, 8);
+  const engine = new GradientEngine(asPrunable(model));
+  const grads = engine.compute(asBatch(x, labels), ['conv1', 'head']);
+  assert.equal(grads.get('conv1')!.method, 'outer');
+  assert.equal(grads.get('head')!.method, 'outer');
+  const block = Int32Array.from([0, 5, 17, 35, 20]);
+  const G = grads.get('conv1')!.blockGradients(block).data;
+  const full = grads.get('conv1')!.meanGradient();
+  for (const lg of grads.values()) lg.dispose();
+  const backend = tf.getBackend();
+  await tf.setBackend('cpu');
+  const ref = referencePerSample(model, 'conv1', x, labels);
+  const batch = batchGradient(model, 'conv1', x, labels);
+  await tf.setBackend(backend);
+  const scale = Math.max(...ref.map(maxAbs));
+  for (let s = 0; s < 8; s++) {
+    for (let b = 0; b < block.length; b++) {
+      const want = (ref[s] as Float32Array)[block[b] as number] as number;
+      assert.ok(Math.abs((G[s * 5 + b] as number) - want) <= 1e-5 * scale, `s=${s} b=${b}`);
     }
-    const batch = batchGradient(model, 'conv1', x, labels);
-    const full = grads.get('conv1')!.meanGradient();
-    for (let j = 0; j < batch.length; j++)
-      assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
-    for (const lg of grads.values()) lg.dispose();
-    tf.dispose([x, labels]);
-    model.dispose();
   }
+  for (let j = 0; j < batch.length; j++)
+    assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
+  tf.dispose([x, labels]);
+  model.dispose();
 }

@@ -2,7 +2,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../../src/data/types.js';
 import type { LayerToPrune, PruneArgs } from '../../src/plugin-api/pruner.js';
-import { listPrunableLayers, readKernel } from '../../src/models/prunable-layers.js';
+import type { PrunableModel } from '../../src/plugin-api/model.js';
+import { asPrunable } from '../helpers/models.js';
 import { Rng } from '../../src/util/rng.js';
 import type { IcbsParams } from '../../src/icbs/params.js';
 import { withDefaults } from '../../src/icbs/params.js';
@@ -12,10 +13,10 @@ export interface RecordedEvent {
   data: Record<string, unknown>;
 }
 
-export function layersToPrune(model: tfl.LayersModel, density: number): LayerToPrune[] {
-  return listPrunableLayers(model).map((info) => ({
+export function layersToPrune(model: PrunableModel, density: number): LayerToPrune[] {
+  return model.operators.map((info) => ({
     info,
-    weights: readKernel(model, info.name),
+    weights: model.readWeight(info.name),
     density,
   }));
 }
@@ -23,13 +24,14 @@ export function layersToPrune(model: tfl.LayersModel, density: number): LayerToP
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 
 export function pruneArgs(
-  model: tfl.LayersModel,
+  layersModel: tfl.LayersModel | PrunableModel,
   dataset: Dataset,
   params: Partial<IcbsParams>,
   opts: { density?: number; seed?: number; events?: RecordedEvent[] } = {},
 ): PruneArgs<IcbsParams> {
   const seed = opts.seed ?? 5;
   const events = opts.events;
+  const model = 'task' in layersModel ? layersModel : asPrunable(layersModel);
   return {
     model,
     layers: layersToPrune(model, opts.density ?? 0.3),

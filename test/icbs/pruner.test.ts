@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readKernel } from '../../src/models/prunable-layers.js';
+import { asPrunable } from '../helpers/models.js';
 import { keepCount } from '../../src/pruning/select-mask.js';
 import { icbsPruner } from '../../src/icbs/pruner.js';
 import type { QuboSolver } from '../../src/plugin-api/solver.js';
@@ -38,7 +38,7 @@ describe('icbs: the pruner', () => {
     const run = async (seed: number, events: RecordedEvent[]) => {
       const model = mlp();
       trainSteps(model, data.splits.get('train')!, 5);
-      const before = ['linear1', 'linear2', 'linear3'].map((n) => readKernel(model, n));
+      const before = ['linear1', 'linear2', 'linear3'].map((n) => asPrunable(model).readWeight(n));
       const args = pruneArgs(
         model,
         data,
@@ -47,7 +47,7 @@ describe('icbs: the pruner', () => {
       );
       const result = await icbsPruner.prune(args);
       ['linear1', 'linear2', 'linear3'].forEach((n, i) =>
-        assert.deepEqual(readKernel(model, n), before[i], `${n} restored`),
+        assert.deepEqual(asPrunable(model).readWeight(n), before[i], `${n} restored`),
       );
       model.dispose();
       return { result, layers: args.layers };

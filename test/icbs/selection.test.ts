@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { asPrunable } from '../helpers/models.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { topKBy } from '../../src/icbs/top-k.js';
 import { epochSchedule, stepsPerLayer } from '../../src/icbs/schedule.js';
@@ -13,7 +14,7 @@ import { densityViolation } from '../../src/pruning/mask-contract.js';
 import { keepCount } from '../../src/pruning/select-mask.js';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
 import { Rng } from '../../src/util/rng.js';
-import { batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
+import { asBatch, batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 import { pruneArgs } from './prune-args.js';
 
 describe('icbs: selection helpers', () => {
@@ -145,11 +146,10 @@ describe('icbs: init statistics and other knobs', () => {
     const data = teacherDataset([20], 4);
     const train = data.splits.get('train')!;
     trainSteps(model, train, 3);
-    const engine = new GradientEngine(model);
+    const engine = new GradientEngine(asPrunable(model));
     const stats = computeInitStatistics(
       engine,
       train,
-      4,
       ['linear1', 'linear2'],
       { inputNorms: true, meanGradient: true },
       100,
@@ -164,7 +164,7 @@ describe('icbs: init statistics and other knobs', () => {
       assert.ok(Math.abs(norms[i]! - Math.sqrt(s)) <= 1e-4 * Math.sqrt(s));
     }
     const { x, labels } = batchOf(train, 0, 100);
-    const batch = engine.compute({ x, labels }, ['linear2']).get('linear2')!;
+    const batch = engine.compute(asBatch(x, labels), ['linear2']).get('linear2')!;
     const ref = batch.meanGradient();
     batch.dispose();
     tf.dispose([x, labels]);

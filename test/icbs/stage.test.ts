@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { builtinFamilyLookup } from '../../src/models/families.js';
+import { asPrunable } from '../helpers/models.js';
 import { join } from 'node:path';
 import { writeModelArtifact, readModelArtifact } from '../../src/models/model-artifact.js';
 import { writeDatasetArtifact } from '../../src/data/dataset-artifact.js';
@@ -20,7 +22,7 @@ describe('icbs: the stage', () => {
     const model = mlp();
     trainSteps(model, data.splits.get('train')!, 5);
     const root = tempDir('scalpel-icbs-stage-');
-    await writeModelArtifact(join(root, 'model'), model);
+    await writeModelArtifact(join(root, 'model'), asPrunable(model), builtinFamilyLookup);
     await writeDatasetArtifact(join(root, 'data'), data);
     model.dispose();
     const inputs = [
@@ -50,8 +52,8 @@ describe('icbs: the stage', () => {
       { inputs, seed: 7, registry },
     );
 
-    const ma = (await readModelArtifact(a.ctx.outDir)).masks;
-    const mb = (await readModelArtifact(b.ctx.outDir)).masks;
+    const ma = (await readModelArtifact(a.ctx.outDir, builtinFamilyLookup)).masks;
+    const mb = (await readModelArtifact(b.ctx.outDir, builtinFamilyLookup)).masks;
     assert.deepEqual([...ma.keys()].sort(), ['linear1', 'linear2', 'linear3']);
     for (const [name, mask] of ma) {
       assert.deepEqual(mask, mb.get(name), `${name}: same masks through both stage types`);

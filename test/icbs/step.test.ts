@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { asPrunable } from '../helpers/models.js';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import type { PrunableModel } from '../../src/plugin-api/model.js';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
-import { readKernel, writeKernel } from '../../src/models/prunable-layers.js';
 import { keepCount } from '../../src/pruning/select-mask.js';
 import { exhaustive, sa } from '../../src/solvers/index.js';
 import { initLayer } from '../../src/icbs/init-mask.js';
@@ -11,6 +11,7 @@ import { withDefaults, type IcbsParams } from '../../src/icbs/params.js';
 import { runStep, type StepEnv } from '../../src/icbs/step.js';
 import { Rng } from '../../src/util/rng.js';
 import {
+  asBatch,
   batchOf,
   mlp,
   referencePerSample,
@@ -23,11 +24,11 @@ import { layersToPrune } from './prune-args.js';
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 const noStats = { inputNorms: new Map(), meanGradients: new Map(), source: 'none' };
 
-function setup(model: tfl.LayersModel, params: IcbsParams, density: number): LayerState[] {
+function setup(model: PrunableModel, params: IcbsParams, density: number): LayerState[] {
   const rng = new Rng(9);
   return layersToPrune(model, density).map((layer) => {
     const s = initLayer(layer, params, noStats, rng.fork(layer.info.name));
-    writeKernel(model, s.name, s.weights);
+    model.writeWeight(s.name, s.weights);
     return s;
   });
 }
@@ -49,10 +50,11 @@ describe('icbs: one step', () => {
       solver: { uses: 'sa', restarts: 2, workers: 0 },
     });
     const density = 0.3;
-    const states = setup(model, params, density);
-    const engine = new GradientEngine(model);
+    const prunable = asPrunable(model);
+    const states = setup(prunable, params, density);
+    const engine = new GradientEngine(prunable);
     const env: StepEnv = {
-      model,
+      model: prunable,
       engine,
       params,
       solver: sa,
@@ -77,7 +79,7 @@ describe('icbs: one step', () => {
       const tabuBefore: number[] = [];
       for (let j = 0; j < s.size; j++) if (s.tabu.has(j)) tabuBefore.push(j);
       const { x, labels } = batchOf(train, (step * 32) % 224, 32);
-      const rec = await runStep(env, s, { x, labels }, { step, epoch: 0, solverSeed: step }, rng);
+      const rec = await runStep(env, s, asBatch(x, labels), { step, epoch: 0, solverSeed: step }, rng);
       tf.dispose([x, labels]);
       if (rec.changed) changedSteps++;
       assert.equal(
@@ -99,7 +101,7 @@ describe('icbs: one step', () => {
           assert.equal(s.pruned[j], prunedBefore[j], `tabu weight ${j} changed`);
         tabuChecked += tabuBefore.length;
       }
-      const kernel = readKernel(model, s.name);
+      const kernel = prunable.readWeight(s.name);
       for (let j = 0; j < s.size; j++)
         assert.equal(kernel[j], s.weights[j], 'the model holds the current weights');
       assert.ok(rec.energyAfter <= rec.energyBefore + 1e-12);
@@ -130,11 +132,12 @@ describe('icbs: one step', () => {
       ridgeMultiplier: 0.01,
       solver: { uses: 'exhaustive' },
     });
-    const states = setup(model, params, 0.5);
+    const prunable = asPrunable(model);
+    const states = setup(prunable, params, 0.5);
     const s = states[1]!; // linear2: 4×3 = 12 weights, whole layer in one block
-    const engine = new GradientEngine(model);
+    const engine = new GradientEngine(prunable);
     const env: StepEnv = {
-      model,
+      model: prunable,
       engine,
       params,
       solver: exhaustive,
@@ -187,7 +190,7 @@ describe('icbs: one step', () => {
     const rec = await runStep(
       env,
       s,
-      { x, labels },
+      asBatch(x, labels),
       { step: 1, epoch: 0, solverSeed: 1 },
       new Rng(1),
     );

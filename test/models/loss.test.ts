@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/models/backend.js';
-import { meanLoss, outputKindOf, perSampleLoss } from '../../src/models/loss.js';
+import { meanLoss, perSampleLoss } from '../../src/models/loss.js';
+import { asPrunable } from '../helpers/models.js';
 import { Rng } from '../../src/util/rng.js';
 
 describe('loss', () => {
@@ -41,8 +42,8 @@ describe('loss', () => {
     const b = tfl.sequential({
       layers: [tfl.layers.dense({ inputShape: [3], units: 2, activation: 'softmax' })],
     });
-    assert.equal(outputKindOf(a), 'logits');
-    assert.equal(outputKindOf(b), 'probabilities');
+    assert.equal(asPrunable(a).task.outputKind, 'logits');
+    assert.equal(asPrunable(b).task.outputKind, 'probabilities');
     a.dispose();
     b.dispose();
   });

@@ -1,12 +1,19 @@
 import { strict as assert } from 'node:assert';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/models/backend.js';
 import { readModelArtifact, writeModelArtifact } from '../../src/models/model-artifact.js';
-import { listPrunableLayers, readKernel, writeKernel } from '../../src/models/prunable-layers.js';
-import { loadLayersModelFromFile } from '../../src/models/model-files.js';
+import {
+  asPrunable,
+  layersModelOf,
+  listPrunableLayers,
+  readKernel,
+  writeKernel,
+} from '../helpers/models.js';
+import { loadLayersModelFromFile } from '../../src/models/tfjs-layers/model-files.js';
 import { isScalpelError } from '../../src/errors.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -29,17 +36,19 @@ describe('model artifact files', () => {
     const kernel = readKernel(model, 'linear1');
     for (let i = 0; i < kernel.length; i++) if (mask[i] === 0) kernel[i] = 0;
     writeKernel(model, 'linear1', kernel);
-    const manifest = await writeModelArtifact(dir, model, new Map([['linear1', mask]]));
+    const prunable = asPrunable(model);
+    prunable.masks.set('linear1', mask);
+    const manifest = await writeModelArtifact(dir, prunable, builtinFamilyLookup);
     assert.equal(manifest.paramCount, 6 * 5 + 5 + 5 * 3 + 3);
-    const loaded = await readModelArtifact(dir);
+    const loaded = await readModelArtifact(dir, builtinFamilyLookup);
     assert.deepEqual([...(loaded.masks.get('linear1') ?? [])], [...mask]);
-    assert.deepEqual(readKernel(loaded.model, 'linear1'), kernel);
+    assert.deepEqual(readKernel(loaded, 'linear1'), kernel);
     const x = tf.randomNormal([4, 6], 0, 1, 'float32', 7);
     const a = (model.predict(x) as tf.Tensor).dataSync();
-    const b = (loaded.model.predict(x) as tf.Tensor).dataSync();
+    const b = (layersModelOf(loaded).predict(x) as tf.Tensor).dataSync();
     assert.deepEqual(Array.from(b), Array.from(a));
     assert.deepEqual(
-      listPrunableLayers(loaded.model).map((l) => [l.name, l.fanIn, l.units]),
+      listPrunableLayers(loaded).map((l) => [l.name, l.fanIn, l.units]),
       [
         ['linear1', 6, 5],
         ['linear2', 5, 3],
@@ -47,12 +56,12 @@ describe('model artifact files', () => {
     );
     tf.dispose([x]);
     model.dispose();
-    loaded.model.dispose();
+    loaded.dispose();
   });
 
   it('reports a truncated weights file and corrupt model.json clearly', async () => {
     const dir = tempDir();
-    await writeModelArtifact(dir, smallMlp());
+    await writeModelArtifact(dir, asPrunable(smallMlp()), builtinFamilyLookup);
     const weights = join(dir, 'weights.bin');
     const full = await fs.readFile(weights);
     await fs.writeFile(weights, full.subarray(0, full.length - 8));

@@ -1,8 +1,9 @@
 // Calling a pruner directly (no stage), with the layers of the fixture model, for tests of the
 // algorithms themselves.
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { builtinFamilyLookup } from '../../src/models/families.js';
+import type { PrunableModel } from '../../src/plugin-api/model.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
-import { readKernel } from '../../src/models/prunable-layers.js';
+import { readKernel } from '../helpers/models.js';
 import { Rng } from '../../src/util/rng.js';
 import type { CalibrationData } from '../../src/plugin-api/calibration.js';
 import type { LayerToPrune, Pruner, PruneResult } from '../../src/plugin-api/pruner.js';
@@ -24,15 +25,15 @@ export async function layersOf(
   names: readonly string[],
   density: number,
 ): Promise<LayerToPrune[]> {
-  const loaded = await readModelArtifact(model);
+  const loaded = await readModelArtifact(model, builtinFamilyLookup);
   try {
     return names.map((name) => {
-      const info = loaded.layers.find((l) => l.name === name);
+      const info = loaded.operators.find((l) => l.name === name);
       if (info === undefined) throw new Error(`fixture has no layer ${name}`);
-      return { info, weights: readKernel(loaded.model, name), density };
+      return { info, weights: readKernel(loaded, name), density };
     });
   } finally {
-    loaded.model.dispose();
+    loaded.dispose();
   }
 }
 
@@ -45,7 +46,7 @@ export async function callPruner<P>(
   calibration?: CalibrationData,
   seed = 1,
 ): Promise<PruneResult> {
-  const { model } = await readModelArtifact(modelArtifact);
+  const model = await readModelArtifact(modelArtifact, builtinFamilyLookup);
   try {
     return await callWith(pruner, model, layers, params, calibration, seed);
   } finally {
@@ -55,7 +56,7 @@ export async function callPruner<P>(
 
 function callWith<P>(
   pruner: Pruner<P>,
-  model: LayersModel,
+  model: PrunableModel,
   layers: readonly LayerToPrune[],
   params: P,
   calibration: CalibrationData | undefined,

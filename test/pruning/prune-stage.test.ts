@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/engine/registry.js';
 import { isScalpelError } from '../../src/errors.js';
-import { writeKernel } from '../../src/models/prunable-layers.js';
+import { writeKernel } from '../helpers/models.js';
 import type { Pruner } from '../../src/plugin-api/pruner.js';
 import type { StageType } from '../../src/plugin-api/stage.js';
 import { pruneStage } from '../../src/stages/prune.js';

@@ -3,6 +3,8 @@
 // (no Cholesky, no blocks, no lazy updates); the layer reconstruction error ‖XW − XŴ‖² on the
 // real calibration inputs below Wanda's and magnitude's; density 1 leaves W as it was; dead
 // inputs; the dampening retry; and the time for 784×512 and 512×512 layers.
+import { layersModelOf } from '../helpers/models.js';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import assert from 'node:assert/strict';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
 import { Rng } from '../../src/util/rng.js';
@@ -154,8 +156,8 @@ async function calibrationInputs(f: PruneFixture): Promise<Map<string, Matrix>> 
   for (let s = 0; s < split.count; s++) if (ids.has(split.ids[s] as number)) rows.push(s);
   const x0: Matrix = { rows: rows.length, cols: 784, data: new Float64Array(rows.length * 784) };
   rows.forEach((s, r) => x0.data.set(split.x.subarray(s * 784, (s + 1) * 784), r * 784));
-  const { model } = await readModelArtifact(f.model);
-  const [k1, b1] = model
+  const model = await readModelArtifact(f.model, builtinFamilyLookup);
+  const [k1, b1] = layersModelOf(model)
     .getLayer('hidden1')
     .getWeights()
     .map((t) => t.dataSync() as Float32Array);

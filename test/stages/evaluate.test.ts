@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { readKernel, writeKernel } from '../../src/models/prunable-layers.js';
+import { readKernel, writeKernel } from '../helpers/models.js';
 import { readDatasetArtifact } from '../../src/data/dataset-artifact.js';
 import { evaluateStage } from '../../src/stages/evaluate.js';
 import type { Artifact } from '../../src/plugin-api/stage.js';

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
-import { applyMasks, readKernel, writeKernel } from '../../src/models/prunable-layers.js';
+import { applyMasks, readKernel, writeKernel } from '../helpers/models.js';
 import { finetuneStage } from '../../src/stages/finetune.js';
 import type { Artifact } from '../../src/plugin-api/stage.js';
 import { Rng } from '../../src/util/rng.js';
@@ -41,10 +42,10 @@ describe('finetune stage', function () {
     assert.equal(tf.memory().numTensors, tensors, 'finetune leaked tensors');
     assert.equal(r.ctx.progressLog[0]?.done, 12);
 
-    const out = await readModelArtifact(r.artifact);
+    const out = await readModelArtifact(r.artifact, builtinFamilyLookup);
     for (const [name, mask] of masks) {
       assert.deepEqual(out.masks.get(name), mask, `masks of ${name} must be carried over`);
-      const w = readKernel(out.model, name);
+      const w = readKernel(out, name);
       const w0 = before.get(name) as Float32Array;
       let changed = 0;
       let kept = 0;
@@ -58,7 +59,7 @@ describe('finetune stage', function () {
       }
       assert.ok(changed > 0.9 * kept, `${name}: only ${changed} of ${kept} kept weights changed`);
     }
-    out.model.dispose();
+    out.dispose();
   });
 
   it('without masks, keeps the exact zeros of the model at zero', async () => {
@@ -73,11 +74,11 @@ describe('finetune stage', function () {
       { epochs: 1, batchSize: 100, samples: 300, learningRate: 0.01 },
       { inputs: [input, data] },
     );
-    const out = await readModelArtifact(r.artifact);
-    const w1 = readKernel(out.model, 'linear1');
+    const out = await readModelArtifact(r.artifact, builtinFamilyLookup);
+    const w1 = readKernel(out, 'linear1');
     for (let i = 0; i < w1.length; i += 3) assert.ok(Object.is(w1[i], 0));
     assert.notEqual(w1[1], w[1]);
     assert.equal(out.masks.size, 0);
-    out.model.dispose();
+    out.dispose();
   });
 });

@@ -1,5 +1,7 @@
 // Shared inputs for the stage tests: a real Fashion-MNIST subset written by the real load-dataset
 // stage (memoised per process), and small real models written as model artifacts.
+import { builtinFamilyLookup } from '../../src/models/families.js';
+import { asPrunable } from '../helpers/models.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
 import { initBackend } from '../../src/models/backend.js';
@@ -36,7 +38,7 @@ export const smallMlp: ModelSpec = {
 };
 
 /** Build `spec` with weights from `seed`; the caller disposes. */
-export function makeModel(spec: ModelSpec = smallMlp, seed = 7): tfl.Sequential {
+export function makeModel(spec: ModelSpec = smallMlp, seed = 7): tfl.LayersModel {
   return buildModel(spec, new Rng(seed), 'test');
 }
 
@@ -46,6 +48,8 @@ export async function modelArtifact(
   masks?: ReadonlyMap<string, Uint8Array>,
 ): Promise<Artifact> {
   const dir = join(tempDir('scalpel-model-'), 'model');
-  const manifest = await writeModelArtifact(dir, model, masks);
+  const prunable = asPrunable(model);
+  for (const [name, mask] of masks ?? []) prunable.masks.set(name, mask);
+  const manifest = await writeModelArtifact(dir, prunable, builtinFamilyLookup);
   return artifactFrom('model', dir, { stageId: 'model', stageType: 'load-model', manifest });
 }

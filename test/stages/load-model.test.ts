@@ -1,6 +1,9 @@
 // load-model on real tfjs models saved to disk: the artifact predicts like the original, the
 // prunable-layer table matches the kernels, the fingerprint follows the file contents, and
 // corrupt/truncated/missing files give clear errors. No tensors leak.
+import { builtinFamilies } from '../../src/models/families.js';
+import { layersModelOf } from '../helpers/models.js';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +12,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { isScalpelError } from '../../src/errors.js';
 import { initBackend } from '../../src/models/backend.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
-import { saveLayersModelToDir } from '../../src/models/model-files.js';
+import { saveLayersModelToDir } from '../../src/models/tfjs-layers/model-files.js';
 import { loadModelStage } from '../../src/stages/load-model.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
@@ -64,19 +67,19 @@ describe('load-model stage', function () {
       { name: 'logits', kind: 'dense', kernelShape: [5, 2], params: 10 },
     ]);
     assert.ok(ctx.logged.some((l) => l.level === 'info' && /3 prunable layers/.test(l.message)));
-    const loaded = await readModelArtifact(ctx.outDir);
+    const loaded = await readModelArtifact(ctx.outDir, builtinFamilyLookup);
     const x = tf.randomNormal([4, 6, 6, 1], 0, 1, 'float32', 3);
     const a = original.predict(x) as tf.Tensor;
-    const b = loaded.model.predict(x) as tf.Tensor;
+    const b = layersModelOf(loaded).predict(x) as tf.Tensor;
     assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
     tf.dispose([x, a, b]);
-    loaded.model.dispose();
+    loaded.dispose();
   });
 
   it('the fingerprint covers model.json and every weight file', async () => {
     const d = tempDir();
     await saveLayersModelToDir(original, d);
-    const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p), registry: new Registry() };
+    const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p), registry: familyRegistry() };
     const fp = async (): Promise<string> =>
       JSON.stringify(await loadModelStage.fingerprint?.({ path: 'model.json' }, fctx));
     const a = await fp();
@@ -118,7 +121,7 @@ describe('load-model stage', function () {
       Promise.resolve(
         loadModelStage.fingerprint?.(
           { path: 'model.json' },
-          { recipeDir: d, resolvePath: (p) => join(d, p), registry: new Registry() },
+          { recipeDir: d, resolvePath: (p) => join(d, p), registry: familyRegistry() },
         ),
       ),
       (e: unknown) =>
@@ -146,3 +149,9 @@ describe('load-model stage', function () {
     assert.equal(tf.memory().numTensors, before, 'tensors leaked on error paths');
   });
 });
+
+function familyRegistry(): Registry {
+  const r = new Registry();
+  r.registerAll({ families: builtinFamilies }, 'builtin');
+  return r;
+}

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { builtinFamilyLookup } from '../../src/models/families.js';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
 import { trainStage } from '../../src/stages/train.js';
 import { isScalpelError } from '../../src/errors.js';
-import { evaluateSamples } from '../../src/models/metrics.js';
 import { readDatasetArtifact } from '../../src/data/dataset-artifact.js';
 import type { Artifact } from '../../src/plugin-api/stage.js';
 import { runStage } from '../helpers/stage-context.js';
@@ -14,12 +14,12 @@ import { fashionSubset, makeModel, modelArtifact, smallMlp } from './fixtures.js
 const params = { model: smallMlp, epochs: 2, batchSize: 64, samples: 1000 };
 
 async function testAccuracy(artifact: Artifact, data: Artifact): Promise<number> {
-  const { model } = await readModelArtifact(artifact);
+  const model = await readModelArtifact(artifact, builtinFamilyLookup);
   const test = (await readDatasetArtifact(data)).splits.get('test');
   assert.ok(test);
-  const q = evaluateSamples(model, test, { batchSize: 500, outputKind: 'logits' });
+  const q = model.task.evaluate(model, test, { batchSize: 500 });
   model.dispose();
-  return q.accuracy;
+  return q.values.accuracy ?? NaN;
 }
 
 describe('train stage', function () {

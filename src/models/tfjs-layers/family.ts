@@ -12,21 +12,21 @@ import { checkTopology } from './topology-check.js';
 const modelFile = 'model.json';
 
 /** `path: models/foo` (the folder) instead of `models/foo/model.json`: say which file to name. */
-async function notADirectory(path: string): Promise<void> {
+async function notADirectory(path: string, shown: string): Promise<void> {
   const stats = await fs.stat(path).catch(() => undefined);
   if (stats?.isDirectory() !== true) return;
   const inside = (await fs.readdir(path).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
   const pick = inside.includes(modelFile) ? modelFile : inside[0];
-  throw new ScalpelError(ErrorCode.Io, `path ${path} is a directory, not a model.json file`, {
+  throw new ScalpelError(ErrorCode.Io, `path ${shown} is a directory, not a model.json file`, {
     hint:
       pick !== undefined
-        ? `did you mean path: ${join(path, pick)}?`
+        ? `did you mean path: ${join(shown, pick)}?`
         : 'point path at the model.json of a tfjs LayersModel (weight files next to it)',
   });
 }
 
 /** model.json parsed far enough to list its weight files and check its topology. */
-async function readModelJson(path: string): Promise<{ weightPaths: string[] } | undefined> {
+async function readModelJson(path: string, shown: string): Promise<{ weightPaths: string[] } | undefined> {
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -34,8 +34,7 @@ async function readModelJson(path: string): Promise<{ weightPaths: string[] } | 
     return undefined; // a missing file is reported by the hashing, which names it
   }
   if (text.startsWith('\x89HDF')) {
-    throw new ScalpelError(ErrorCode.Data, `${path} is a Keras HDF5 (.h5) file, not a tfjs model.json`, {
-      location: { file: path },
+    throw new ScalpelError(ErrorCode.Data, `${shown} is a Keras HDF5 (.h5) file, not a tfjs model.json`, {
       hint: 'convert it with tensorflowjs_converter --input_format keras model.h5 out_dir/ and point path at out_dir/model.json',
     });
   }
@@ -43,19 +42,17 @@ async function readModelJson(path: string): Promise<{ weightPaths: string[] } | 
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `path ${path} is not valid JSON: ${(e as Error).message}`, {
-      location: { file: path },
+    throw new ScalpelError(ErrorCode.Data, `path ${shown} is not valid JSON: ${(e as Error).message}`, {
       hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
     });
   }
   const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: { paths?: unknown }[] };
   if (typeof json !== 'object' || obj.modelTopology === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `path ${path} is not a tfjs LayersModel model.json (no modelTopology)`, {
-      location: { file: path },
+    throw new ScalpelError(ErrorCode.Data, `path ${shown} is not a tfjs LayersModel model.json (no modelTopology)`, {
       hint: 'point path at the model.json of a tfjs LayersModel; graph models (tf.loadGraphModel) cannot be pruned',
     });
   }
-  checkTopology(obj.modelTopology, path);
+  checkTopology(obj.modelTopology, shown);
   const manifest = Array.isArray(obj.weightsManifest) ? obj.weightsManifest : [];
   return {
     weightPaths: manifest
@@ -82,9 +79,9 @@ export const tfjsLayersFamily: ModelFamily = {
     return stats?.isFile() === true && path.endsWith('.json');
   },
 
-  async inspect(path): Promise<ModelSourceInfo> {
-    await notADirectory(path);
-    const json = await readModelJson(path);
+  async inspect(path, shownAs = path): Promise<ModelSourceInfo> {
+    await notADirectory(path, shownAs);
+    const json = await readModelJson(path, shownAs);
     return { files: [path, ...(json?.weightPaths ?? []).map((p) => join(dirname(path), p))] };
   },
 

@@ -59,6 +59,10 @@ export class GraphForward {
     const output = model.outputs[0] as tfl.SymbolicTensor;
     this.outputId = output.id;
     this.outputLayer = output.sourceLayer as Layer;
+    // A Sequential builds its inner graph (nodesByDepth) lazily, on first predict or build().
+    if (Object.keys(model.nodesByDepth ?? {}).length === 0 && model.getClassName() === 'Sequential') {
+      (model as tfl.Sequential).build();
+    }
     const uses = new Map<Layer, number>();
     // Deeper nodes are closer to the inputs: run depth by depth from the deepest.
     const depths = Object.keys(model.nodesByDepth)

@@ -27,7 +27,7 @@ export function checkTopology(modelTopology: unknown, file: string): void {
   const model = (top.model_config ?? top) as { class_name?: unknown; config?: Record<string, unknown> };
   const config = model.config ?? {};
   const fail = (message: string, layer: string, hint: string): never => {
-    throw new ScalpelError(ErrorCode.Data, `${file}: ${message}`, { location: { file }, layer, hint });
+    throw new ScalpelError(ErrorCode.Data, `${file}: ${message}`, { layer, hint });
   };
   if (model.class_name === 'Sequential') return;
   const outputs = Array.isArray(config.output_layers) ? (config.output_layers as unknown[]) : [];
