@@ -2,6 +2,7 @@
 // writes (`npm run test:plugin -- path/to/plugin.js`). It runs the pruner the way a recipe does:
 // registered in a Registry under its plugin's name, `with` validated against the prune stage's
 // schema, run by the real prune stage on a real trained model with real calibration data.
+import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -82,7 +83,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
 
     before(async () => {
       f = await pruneFixture();
-      registry = new Registry();
+      registry = registryWithFamilies();
       registry.registerStage(pruneStage as StageType, 'builtin');
       for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin'); // iCBS solves QUBOs
       registry.registerAll({ pruners: [pruner] }, options.plugin);

@@ -2,6 +2,8 @@
 // models through the family contract.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { TfjsLayersModel } from '../../src/models/tfjs-layers/layers-model.js';
+import { Registry } from '../../src/engine/registry.js';
+import { builtinFamilies } from '../../src/models/families.js';
 import type { OutputKind } from '../../src/models/loss.js';
 import type { PrunableModel } from '../../src/plugin-api/model.js';
 import type { PrunableLayerInfo } from '../../src/plugin-api/layers.js';
@@ -53,4 +55,11 @@ export function applyMasks(model: AnyModel, masks: ReadonlyMap<string, Uint8Arra
 export function layersModelOf(model: PrunableModel): tfl.LayersModel {
   if (!(model instanceof TfjsLayersModel)) throw new Error(`not a tfjs-layers model: ${model.family}`);
   return model.layersModel;
+}
+
+/** An empty registry that knows the built-in model families (what stages that read models need). */
+export function registryWithFamilies(): Registry {
+  const registry = new Registry();
+  registry.registerAll({ families: builtinFamilies }, 'builtin');
+  return registry;
 }

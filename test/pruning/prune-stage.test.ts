@@ -1,5 +1,6 @@
 // The prune stage's own checks: missing inputs named with what to add, and pruners that break the
 // contract (wrong count, non-binary values, writing into the model) rejected naming the plugin.
+import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/engine/registry.js';
 import { isScalpelError } from '../../src/errors.js';
@@ -49,7 +50,7 @@ describe('prune stage checks', function () {
   let stage: StageType;
   before(async () => {
     f = await pruneFixture();
-    registry = new Registry();
+    registry = registryWithFamilies();
     registry.registerStage(pruneStage as StageType, 'builtin');
     registry.registerAll({ pruners: [wandaPruner, keepAll] }, 'test-plugin');
     stage = { ...(pruneStage as StageType), schema: registry.paramsSchema('stage', 'prune') };

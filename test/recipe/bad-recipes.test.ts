@@ -1,5 +1,6 @@
 // Every folder in test/fixtures/bad-recipes is a mistake users make; each must fail with the
 // expected code, at the expected line/column, with a message (and hint) saying what is wrong.
+import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { ScalpelError } from '../../src/errors.js';
@@ -11,7 +12,7 @@ describe('bad recipes (test/fixtures/bad-recipes)', function () {
   const cases = badRecipeCases();
   // An empty base registry: the fixtures bring their stage types as plugins, so these tests do not
   // depend on the built-in stages (the CLI tests run the same folders with the built-ins).
-  const base = new Registry();
+  const base = registryWithFamilies();
 
   it('has at least 22 distinct cases', function () {
     assert.ok(cases.length >= 22, `only ${cases.length} cases`);

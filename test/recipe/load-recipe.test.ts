@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { registryWithFamilies } from '../helpers/models.js';
 import { dirname } from 'node:path';
 import { loadRecipe, validateRecipe } from '../../src/recipe/load-recipe.js';
 import { builtinRegistry } from '../../src/engine/builtins.js';
@@ -8,7 +9,7 @@ import { goodRecipe, writeRecipe } from './recipe-helpers.js';
 
 describe('loadRecipe', function () {
   // Stage types come from the recipe's plugin; most tests start from an empty registry.
-  const registry = new Registry();
+  const registry = registryWithFamilies();
   it('resolves a valid recipe: defaults filled, needs normalised, stages in file order', async function () {
     const { recipe, dag } = await validateRecipe(goodRecipe, { registry });
     assert.equal(recipe.file, goodRecipe);

@@ -1,5 +1,6 @@
 // Property: whatever a user (or a random mutation) writes, loading and validating a recipe
 // either succeeds or throws a ScalpelError — never a TypeError, a yaml/ajv exception or a hang.
+import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -19,7 +20,7 @@ const goodJson = parseRecipeYaml(goodRecipe, goodText).toJSON() as Record<string
 const dir = tempDir('scalpel-fuzz-');
 let counter = 0;
 // Stage types come from the test plugin; an empty base keeps this independent of the built-ins.
-const base = new Registry();
+const base = registryWithFamilies();
 
 async function onlyScalpelErrors(text: string, set: string[] = []): Promise<void> {
   const file = writeRecipe(text, `r${counter++}.yaml`, dir);

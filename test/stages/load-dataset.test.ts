@@ -1,5 +1,6 @@
 // load-dataset as a stage: artifact + metrics, fingerprints (file hashes vs package versions),
 // and the dataset feeding the batch helpers without leaking tensors.
+import { registryWithFamilies } from '../helpers/models.js';
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -98,7 +99,7 @@ describe('load-dataset stage', () => {
     const fctx = {
       recipeDir: dir,
       resolvePath: (p: string) => join(dir, p),
-      registry: new Registry(),
+      registry: registryWithFamilies(),
     };
     const csv = { ...loadDatasetDefaults, source: 'csv' as const, path: 'train.csv' };
     const a = (await loadDatasetStage.fingerprint?.(csv, fctx)) as Record<string, string>;

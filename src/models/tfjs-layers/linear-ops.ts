@@ -59,17 +59,28 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: ConvConfi
         [0, 0],
       ]);
     }
+    // Slices and reshapes only (stridedSlice has no gradient in tfjs): a window of outH·sh rows
+    // per kernel offset, subsampled by viewing it as [outH, sh] and keeping index 0. The extra
+    // sh − 1 rows (sw − 1 columns) of zero padding are never picked.
+    if (sh > 1 || sw > 1) {
+      input = tf.pad(input, [
+        [0, 0],
+        [0, sh - 1],
+        [0, sw - 1],
+        [0, 0],
+      ]);
+    }
     const parts: tf.Tensor4D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        parts.push(
-          tf.stridedSlice(
-            input,
-            [0, i * dh, j * dw, 0],
-            [n, i * dh + (outH - 1) * sh + 1, j * dw + (outW - 1) * sw + 1, c],
-            [1, sh, sw, 1],
-          ) as tf.Tensor4D,
-        );
+        let part = tf.slice(input, [0, i * dh, j * dw, 0], [n, outH * sh, outW * sw, c]);
+        if (sh > 1 || sw > 1) {
+          part = tf.reshape(
+            tf.slice(tf.reshape(part, [n, outH, sh, outW, sw, c]), [0, 0, 0, 0, 0, 0], [n, outH, 1, outW, 1, c]),
+            [n, outH, outW, c],
+          );
+        }
+        parts.push(part);
       }
     }
     return tf.reshape(tf.concat(parts, 3), [n * outH * outW, kh * kw * c]) as tf.Tensor2D;
