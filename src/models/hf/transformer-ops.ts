@@ -10,9 +10,12 @@ import * as tf from '@tensorflow/tfjs-core';
 export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const t = args[0] as tf.Tensor2D;
+    // Saved: the caller's tidy may dispose `ids` before the backward pass runs.
+    (args[1] as tf.GradSaveFunc)([ids]);
     return {
       value: tf.gather(t, ids),
-      gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [-1, 1]), dy, t.shape),
     };
   });
   return op(table) as tf.Tensor2D;

@@ -23,15 +23,21 @@ export interface CausalLmShape {
 function tokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const z = args[0] as tf.Tensor2D;
+    // Saved for the backward pass: anything else made here is disposed when the forward ends.
+    (args[1] as tf.GradSaveFunc)([z, targets]);
     const [rows, vocab] = z.shape;
-    const rowIds = tf.range(0, rows, 1, 'int32');
-    const picked = tf.gather(tf.reshape(z, [-1]), tf.add(tf.mul(rowIds, vocab), targets));
+    const rowIds = (): tf.Tensor1D => tf.range(0, rows, 1, 'int32');
+    const picked = tf.gather(
+      tf.reshape(z, [-1]),
+      tf.add(tf.mul(rowIds(), tf.scalar(vocab, 'int32')), targets),
+    );
     return {
       value: tf.sub(tf.logSumExp(z, 1), picked),
-      gradFunc: (dy: tf.Tensor) => {
-        const at = tf.stack([rowIds, targets], 1);
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zs, ts] = saved as [tf.Tensor2D, tf.Tensor1D];
+        const at = tf.stack([rowIds(), ts], 1);
         return tf.sub(
-          tf.mul(tf.softmax(z), tf.expandDims(dy, 1)),
+          tf.mul(tf.softmax(zs), tf.expandDims(dy, 1)),
           tf.scatterND(at, dy, [rows, vocab]),
         );
       },
