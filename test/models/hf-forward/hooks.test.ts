@@ -25,7 +25,7 @@ interface Case {
   ref(w: ReadonlyMap<string, Float32Array>, ids: number[][], hooks?: RefHooks): RefResult;
   /** Operators whose ε-gradients are checked. */
   readonly probed: readonly string[];
-  /** An operator stored in another layout than [fanIn, units], if the architecture has one. */
+  /** How the architecture stores its projection weights relative to [fanIn, units]. */
   readonly layout: 'same' | 'transposed';
 }
 
