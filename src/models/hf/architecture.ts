@@ -1,0 +1,29 @@
+// What an architecture file (gpt2.ts, llama.ts) gives the shared PrunableModel
+// (causal-lm-model.ts): the tensors and linear projections its config implies, and a forward
+// written against a ForwardContext, through which every linear projection runs so that the
+// model's hooks (recorded inputs, ε, replaced weights) reach every operator the same way.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { CheckpointLayout, LinearSpec } from './checkpoint-tensors.js';
+import type { HfCausalLmConfig } from './hf-config.js';
+
+export type HfArchitectureName = 'gpt2' | 'llama';
+
+export interface ForwardContext {
+  readonly batch: number;
+  readonly seq: number;
+  /** The variable holding HF tensor `name` (in HF orientation). */
+  param(name: string): tf.Tensor;
+  /** x [batch·seq, fanIn] → x·W + b [batch·seq, units], with the operator's hooks applied. */
+  linear(spec: LinearSpec, x: tf.Tensor2D): tf.Tensor2D;
+  /** Seeded dropout in training passes, the identity otherwise (and for rate 0). */
+  dropout<T extends tf.Tensor>(x: T, rate: number): T;
+}
+
+export interface Architecture {
+  /** 'gpt2' | 'llama' (Mistral runs as llama). */
+  readonly name: HfArchitectureName;
+  readonly config: HfCausalLmConfig;
+  readonly layout: CheckpointLayout;
+  /** Logits [batch·seq, vocab] for int32 token ids [batch, seq]. */
+  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D;
+}
