@@ -8,6 +8,7 @@
 //   - no space before , . ; : ! ? ) ]  and none after ( [
 //   - `` and '' (Brown's opening and closing double quotes) become " attached inward;
 //   - a lone ' is a single quote, alternately opening and closing within a paragraph;
+//   - inches are a word ending in '' followed by a '' token of their own (1/8'' ''): 1/8";
 //   - sentences of a paragraph joined by one space, headlines and paragraphs by a blank line;
 //   - where a sentence was split at ; ? or ! the corpus repeats that mark ('1937 ;/. ;/.' for
 //     '1937;'): the repeat is dropped.
@@ -40,7 +41,16 @@ export function joinBrownWords(words: readonly string[]): string {
   let out = '';
   let glueNext = true;
   let singleOpen = false;
-  for (const w of words) {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w.length > 2 && w.endsWith("''")) {
+      // A measure in inches: 1/8'' followed by a '' of its own.
+      if (!glueNext) out += ' ';
+      out += w.slice(0, -2) + '"';
+      glueNext = false;
+      if (words[i + 1] === "''") i++;
+      continue;
+    }
     let text = w;
     let glueBefore = NO_SPACE_BEFORE.has(w);
     let glueAfter = NO_SPACE_AFTER.has(w);

@@ -25,31 +25,21 @@ export interface GutenbergOptions {
   readonly partChars?: number;
 }
 
-const START_MARKERS = [
-  /^\s*\*{3}\s*START OF (THE |THIS )?PROJECT GUTENBERG/i,
-  /^\s*\*END\*\s*THE SMALL PRINT/i,
-];
-const END_MARKERS = [
-  /^\s*\*{3}\s*END OF (THE |THIS )?PROJECT GUTENBERG/i,
-  /^\s*End of (the )?Project Gutenberg/i,
-];
+const START_LINE =
+  /^[ \t]*(\*{3}[ \t]*START OF (THE |THIS )?PROJECT GUTENBERG|\*END\*[ \t]*THE SMALL PRINT)[^\n]*\n?/gim;
+const END_LINE =
+  /^[ \t]*(\*{3}[ \t]*END OF (THE |THIS )?PROJECT GUTENBERG|End of (the )?Project Gutenberg)/im;
 
 /** The text between Project Gutenberg's header and footer (the whole text when it has neither). */
 export function stripGutenbergBoilerplate(text: string): string {
-  let lines = text.split('\n');
   // The footer first: old files put the licence ("small print") after the book, and its own
   // '*END*THE SMALL PRINT' line must not be mistaken for the end of a header.
-  const end = lines.findIndex((l) => END_MARKERS.some((re) => re.test(l)));
-  if (end >= 0) lines = lines.slice(0, end);
-  let start = -1;
-  lines.forEach((l, i) => {
-    if (START_MARKERS.some((re) => re.test(l))) start = i;
-  });
-  if (start >= 0) lines = lines.slice(start + 1);
-  return lines
-    .join('\n')
-    .replace(/^(\s*\n)+/, '')
-    .trimEnd();
+  const end = END_LINE.exec(text);
+  let body = end === null ? text : text.slice(0, end.index);
+  const starts = [...body.matchAll(START_LINE)];
+  const start = starts[starts.length - 1];
+  if (start !== undefined) body = body.slice(start.index + start[0].length);
+  return body.replace(/^([ \t]*\n)+/, '').trimEnd();
 }
 
 /**

@@ -5,6 +5,8 @@
 // tokenization spaces" rewriting, so decode(encode(t)) === t for byte-level BPE tokenizers.
 // EOS/BOS come from tokenizer_config.json (eos_token, bos_token) when there is one, else from the
 // tokenizer's special added tokens with a conventional name (<|endoftext|>, </s>, …).
+// Beware: the library's BPE silently drops pieces outside its vocabulary when the model has
+// neither unk_token nor byte_fallback; byte-level BPE tokenizers cover every input.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -155,7 +157,7 @@ export async function loadTokenizer(
       if (bad >= 0) {
         throw dataError(
           tokenizerPath,
-          `cannot encode the token ${JSON.stringify(tokens[bad])}: it is not in the vocabulary and the tokenizer has no unk_token`,
+          `cannot encode the token ${JSON.stringify(tokens[bad])}: neither it nor the unk_token is in the vocabulary`,
           'use a byte-level tokenizer, or one with an unk_token',
         );
       }
