@@ -1,0 +1,174 @@
+// Tokenizers saved in Hugging Face's tokenizer.json format, run by @huggingface/tokenizers (the
+// pure-JS port of HF tokenizers: BPE, WordPiece, Unigram models with their normalizers,
+// pre-tokenizers and decoders). encode() adds no special tokens (document separators are the
+// packer's job) and decode() returns the text as the decoder produces it, without the "clean up
+// tokenization spaces" rewriting, so decode(encode(t)) === t for byte-level BPE tokenizers.
+// EOS/BOS come from tokenizer_config.json (eos_token, bos_token) when there is one, else from the
+// tokenizer's special added tokens with a conventional name (<|endoftext|>, </s>, …).
+// Beware: the library's BPE silently drops pieces outside its vocabulary when the model has
+// neither unk_token nor byte_fallback; byte-level BPE tokenizers cover every input.
+import { Tokenizer } from '@huggingface/tokenizers';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import { decodeText, readBytes } from './read-text.js';
+
+export interface TextTokenizer {
+  /** The tokenizer.json it was loaded from. */
+  readonly path: string;
+  /** 1 + the largest token id (added tokens included). */
+  readonly vocabSize: number;
+  readonly eosId: number | undefined;
+  readonly bosId: number | undefined;
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>): string;
+}
+
+export interface LoadTokenizerOptions {
+  /** tokenizer_config.json; by default the one next to tokenizer.json, if there is one. */
+  readonly configPath?: string;
+}
+
+/** What this file reads of the library's Encoding and AddedToken. */
+interface EncodedText {
+  readonly ids: number[];
+  readonly tokens: string[];
+}
+interface AddedTokenInfo {
+  readonly content: string;
+  readonly special: boolean;
+}
+
+const EOS_NAMES = ['<|endoftext|>', '</s>', '<eos>', '<|end_of_text|>', '<|eos|>'];
+const BOS_NAMES = ['<s>', '<bos>', '<|begin_of_text|>', '<|startoftext|>', '<|bos|>'];
+const COMPONENTS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const;
+
+function dataError(file: string, what: string, hint: string, cause?: unknown): ScalpelError {
+  return new ScalpelError(ErrorCode.Data, `${file}: ${what}`, {
+    location: { file },
+    hint,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+async function readJsonObject(path: string, what: string): Promise<Record<string, unknown>> {
+  const text = decodeText(await readBytes(path, what), path);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw dataError(
+      path,
+      `invalid JSON (${(e as Error).message})`,
+      `${what} must be a JSON object`,
+      e,
+    );
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw dataError(path, 'not a JSON object', `${what} must be a JSON object`);
+  }
+  return json as Record<string, unknown>;
+}
+
+/** A token named in tokenizer_config.json: a string or an AddedToken-like { content }. */
+function tokenName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { content?: unknown }).content === 'string'
+  ) {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+function specialId(
+  tokenizer: Tokenizer,
+  config: Record<string, unknown>,
+  key: 'eos_token' | 'bos_token',
+  conventional: readonly string[],
+  configPath: string | undefined,
+): number | undefined {
+  const named = tokenName(config[key]);
+  if (named !== undefined) {
+    const id = tokenizer.token_to_id(named);
+    if (id === undefined) {
+      throw dataError(
+        configPath ?? 'tokenizer_config.json',
+        `${key} '${named}' is not in the tokenizer's vocabulary`,
+        'the config and tokenizer.json must come from the same tokenizer',
+      );
+    }
+    return id;
+  }
+  const added: Map<number, AddedTokenInfo> = tokenizer.get_added_tokens_decoder();
+  const special = [...added.values()].filter((t) => t.special).map((t) => t.content);
+  const found = conventional.find((n) => special.includes(n));
+  return found === undefined ? undefined : tokenizer.token_to_id(found);
+}
+
+export async function loadTokenizer(
+  tokenizerPath: string,
+  opts: LoadTokenizerOptions = {},
+): Promise<TextTokenizer> {
+  const json = await readJsonObject(tokenizerPath, 'tokenizer.json');
+  if (typeof json.model !== 'object' || json.model === null) {
+    throw dataError(
+      tokenizerPath,
+      "no 'model' object",
+      'give a Hugging Face tokenizer.json (saved with tokenizer.save or save_pretrained)',
+    );
+  }
+  // Hand-written files may leave out the components they do not use; the library wants them all.
+  const full: Record<string, unknown> = { added_tokens: [], ...json };
+  for (const c of COMPONENTS) if (!(c in full)) full[c] = null;
+
+  const sibling = join(dirname(tokenizerPath), 'tokenizer_config.json');
+  const configPath = opts.configPath ?? (existsSync(sibling) ? sibling : undefined);
+  const config =
+    configPath !== undefined ? await readJsonObject(configPath, 'tokenizer_config.json') : {};
+
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(full, config);
+  } catch (e) {
+    throw dataError(
+      tokenizerPath,
+      `not a usable tokenizer: ${(e as Error).message}`,
+      'give a Hugging Face tokenizer.json (BPE, WordPiece or Unigram model)',
+      e,
+    );
+  }
+  let vocabSize = 0;
+  for (const id of tokenizer.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
+  const eosId = specialId(tokenizer, config, 'eos_token', EOS_NAMES, configPath);
+  const bosId = specialId(tokenizer, config, 'bos_token', BOS_NAMES, configPath);
+
+  return {
+    path: tokenizerPath,
+    vocabSize,
+    eosId,
+    bosId,
+    encode(text: string): number[] {
+      // The package's .d.ts files use extensionless imports NodeNext cannot follow: name the type.
+      const { ids, tokens }: EncodedText = tokenizer.encode(text, { add_special_tokens: false });
+      const bad = ids.findIndex((id) => !Number.isInteger(id));
+      if (bad >= 0) {
+        throw dataError(
+          tokenizerPath,
+          `cannot encode the token ${JSON.stringify(tokens[bad])}: neither it nor the unk_token is in the vocabulary`,
+          'use a byte-level tokenizer, or one with an unk_token',
+        );
+      }
+      return ids;
+    },
+    decode(ids: ArrayLike<number>): string {
+      if (ids.length === 0) return '';
+      return tokenizer.decode(Array.from(ids), {
+        skip_special_tokens: false,
+        clean_up_tokenization_spaces: false,
+      });
+    },
+  };
+}
