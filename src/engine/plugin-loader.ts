@@ -174,7 +174,9 @@ export async function importPlugin(
   const looksLikePlugin = (v: unknown): v is ScalpelPlugin =>
     v !== null &&
     typeof v === 'object' &&
-    ['stages', 'pruners', 'solvers', 'families'].some((k) => (v as Record<string, unknown>)[k] !== undefined);
+    ['stages', 'pruners', 'solvers', 'families'].some(
+      (k) => (v as Record<string, unknown>)[k] !== undefined,
+    );
   const candidate = looksLikePlugin(mod.default)
     ? mod.default
     : looksLikePlugin(mod)

@@ -6,11 +6,20 @@ import type { DatasetSplit } from '../plugin-api/dataset.js';
 import { sliceSamples } from '../data/batches.js';
 
 /** Samples [start, end) of a split. */
-export function batchForModel(model: PrunableModel, split: DatasetSplit, start: number, end: number): Batch {
+export function batchForModel(
+  model: PrunableModel,
+  split: DatasetSplit,
+  start: number,
+  end: number,
+): Batch {
   return model.task.batch(sliceSamples(split, start, end));
 }
 
 /** The samples at `indices`. */
-export function gatherForModel(model: PrunableModel, split: DatasetSplit, indices: ArrayLike<number>): Batch {
+export function gatherForModel(
+  model: PrunableModel,
+  split: DatasetSplit,
+  indices: ArrayLike<number>,
+): Batch {
   return model.task.batch(split, indices);
 }

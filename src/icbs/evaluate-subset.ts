@@ -18,7 +18,10 @@ export function validationSubset(split: DatasetSplit, samples: number): Samples 
   return sliceSamples(split, 0, Math.min(samples, split.count));
 }
 
-export function evaluateNow(model: PrunableModel, subset: Samples): { loss: number } & Record<string, number> {
+export function evaluateNow(
+  model: PrunableModel,
+  subset: Samples,
+): { loss: number } & Record<string, number> {
   const m = model.task.evaluate(model, subset, { batchSize: 500 });
   return { ...m.values, loss: m.loss };
 }

@@ -42,7 +42,9 @@ export function computeInitStatistics(
   const model = engine.model;
   const info = new Map(model.operators.map((o) => [o.name, o]));
   const sq = new Map(missingNorms.map((l) => [l, new Float64Array(info.get(l)?.fanIn ?? 0)]));
-  const gsum = new Map(missingGrads.map((l) => [l, new Float64Array(info.get(l)?.paramCount ?? 0)]));
+  const gsum = new Map(
+    missingGrads.map((l) => [l, new Float64Array(info.get(l)?.paramCount ?? 0)]),
+  );
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
     const batch = batchForModel(model, split, start, end);

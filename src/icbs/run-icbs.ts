@@ -111,7 +111,8 @@ export async function runIcbs(
         predictedDeltaL: cumulativeDeltaL,
       });
       args.event('icbs.evaluate', { step, ...m, predictedDeltaL: cumulativeDeltaL });
-      const quality = m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%, ` : '';
+      const quality =
+        m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%, ` : '';
       args.log.info(`icbs step ${step}: ${quality}loss ${m.loss.toFixed(4)}`);
     };
     evaluate(0);

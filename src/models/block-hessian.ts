@@ -82,7 +82,9 @@ export function exactCurvature(
   }
   const info = model.operators.find((o) => o.name === layer);
   if (info === undefined)
-    throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' is not a prunable operator`, { layer });
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer}' is not a prunable operator`, {
+      layer,
+    });
   const n = block.length;
   const inDim = info.fanIn;
   const outDim = info.units;
@@ -101,7 +103,10 @@ export function exactCurvature(
   try {
     const loss = (beta: tf.Tensor): tf.Scalar => {
       const W = tf.add(kernel, tf.matMul(tf.mul(At, tf.reshape(beta, [1, n])), Bt));
-      const logits = model.forward(batch.inputs, { weights: new Map([[layer, W]]), logits: true }).output;
+      const logits = model.forward(batch.inputs, {
+        weights: new Map([[layer, W]]),
+        logits: true,
+      }).output;
       return twice(logits, batch);
     };
     const gradF = tf.grad(loss);

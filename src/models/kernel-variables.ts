@@ -16,23 +16,33 @@ export function maskTensors(
       v = model.weightVariable(name);
     } catch (e) {
       for (const t of out.values()) t.dispose();
-      throw new ScalpelError(ErrorCode.Data, `the model has no prunable layer '${name}' for its mask`, {
-        layer: name,
-        hint: 'the masks do not belong to this model: re-run the stage that produced them on this model',
-        cause: e,
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `the model has no prunable layer '${name}' for its mask`,
+        {
+          layer: name,
+          hint: 'the masks do not belong to this model: re-run the stage that produced them on this model',
+          cause: e,
+        },
+      );
     }
     if (v.size !== mask.length) {
       for (const t of out.values()) t.dispose();
-      throw new ScalpelError(ErrorCode.Data, `mask of '${name}' has ${mask.length} entries, its kernel ${v.size}`, {
-        layer: name,
-        hint: 'the masks do not belong to this model',
-      });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `mask of '${name}' has ${mask.length} entries, its kernel ${v.size}`,
+        {
+          layer: name,
+          hint: 'the masks do not belong to this model',
+        },
+      );
     }
     const info = model.operators.find((o) => o.name === name);
     const m =
       model.weightLayout(name) === 'transposed' && info !== undefined
-        ? tf.tidy(() => tf.reshape(tf.transpose(tf.tensor2d(mask, [info.fanIn, info.units], 'bool')), v.shape))
+        ? tf.tidy(() =>
+            tf.reshape(tf.transpose(tf.tensor2d(mask, [info.fanIn, info.units], 'bool')), v.shape),
+          )
         : tf.tensor(mask, v.shape, 'bool');
     out.set(v, m);
   }

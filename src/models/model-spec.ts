@@ -68,7 +68,11 @@ export interface ModelSpec {
 type Layer = tfl.LayersModel['layers'][number];
 
 /** One tfjs layer for a spec; `seed` seeds its kernel initialiser. */
-function makeLayer(layer: LayerSpec, seed: number, common: { name?: string; inputShape?: number[] }): Layer {
+function makeLayer(
+  layer: LayerSpec,
+  seed: number,
+  common: { name?: string; inputShape?: number[] },
+): Layer {
   const kernelInitializer = tfl.initializers.glorotUniform({ seed });
   switch (layer.type) {
     case 'dense':
@@ -117,7 +121,12 @@ function makeLayer(layer: LayerSpec, seed: number, common: { name?: string; inpu
   }
 }
 
-function buildError(where: string, path: string, layer: { type: string; name?: string | undefined }, e: unknown): ScalpelError {
+function buildError(
+  where: string,
+  path: string,
+  layer: { type: string; name?: string | undefined },
+  e: unknown,
+): ScalpelError {
   return new ScalpelError(
     ErrorCode.RecipeSchema,
     `${where}: cannot add with.model.layers${path} (${layer.type}${layer.name !== undefined ? ` '${layer.name}'` : ''}): ${(e as Error).message}`,
@@ -135,14 +144,20 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Layers
       hint: 'list at least one layer, e.g. { type: dense, units: 10 }',
     });
   }
-  const nameOf = (l: { name?: string }): { name?: string } => (l.name !== undefined ? { name: l.name } : {});
+  const nameOf = (l: { name?: string }): { name?: string } =>
+    l.name !== undefined ? { name: l.name } : {};
   if (!spec.layers.some((l) => l.type === 'residual')) {
     // A plain stack stays a Sequential model (as every model trained before residual blocks).
     const model = tfl.sequential();
     (spec.layers as LayerSpec[]).forEach((layer, i) => {
       const seed = rng.fork(`layer-${i}`).nextUint32();
       try {
-        model.add(makeLayer(layer, seed, { ...nameOf(layer), ...(i === 0 ? { inputShape: spec.input } : {}) }));
+        model.add(
+          makeLayer(layer, seed, {
+            ...nameOf(layer),
+            ...(i === 0 ? { inputShape: spec.input } : {}),
+          }),
+        );
       } catch (e) {
         model.dispose();
         throw buildError(where, `[${i}]`, layer, e);
@@ -152,7 +167,12 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Layers
   }
   const input = tfl.input({ shape: spec.input });
   let h: tfl.SymbolicTensor = input;
-  const apply = (layer: LayerSpec, seed: number, x: tfl.SymbolicTensor, path: string): tfl.SymbolicTensor => {
+  const apply = (
+    layer: LayerSpec,
+    seed: number,
+    x: tfl.SymbolicTensor,
+    path: string,
+  ): tfl.SymbolicTensor => {
     try {
       return makeLayer(layer, seed, nameOf(layer)).apply(x) as tfl.SymbolicTensor;
     } catch (e) {
@@ -172,7 +192,10 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Layers
     try {
       const sum = tfl.layers.add(nameOf(layer)).apply([h, f]) as tfl.SymbolicTensor;
       const act = layer.activation ?? 'relu';
-      h = act === 'linear' ? sum : (tfl.layers.activation({ activation: act }).apply(sum) as tfl.SymbolicTensor);
+      h =
+        act === 'linear'
+          ? sum
+          : (tfl.layers.activation({ activation: act }).apply(sum) as tfl.SymbolicTensor);
     } catch (e) {
       throw buildError(where, `[${i}]`, layer, e);
     }

@@ -93,7 +93,9 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
           () => {
             const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
             if (classification)
-              acc.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.targets), 'int32')));
+              acc.hits = tf.keep(
+                tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.targets), 'int32')),
+              );
             return tf.mean(task.perSampleLoss(out, batch)) as tf.Scalar;
           },
           true,

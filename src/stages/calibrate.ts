@@ -71,7 +71,9 @@ export const calibrateStage = defineStage<CalibrateParams>({
         const linear = model.isLinearInInput(info.name);
         if (!linear && p.gram) {
           skipped[info.name] = 'not linear in its input matrix: no XᵀX';
-          ctx.log.warn(`layer '${info.name}' (${info.kind}) is not linear in its input matrix; no XᵀX for it`);
+          ctx.log.warn(
+            `layer '${info.name}' (${info.kind}) is not linear in its input matrix; no XᵀX for it`,
+          );
         }
         if (linear && (p.gram || info.fanIn <= p.gramMaxFanIn))
           acc.gram = new Float64Array(info.fanIn * info.fanIn);
@@ -113,7 +115,10 @@ export const calibrateStage = defineStage<CalibrateParams>({
             const { value, grads } = tf.variableGrads(
               () =>
                 tf.mean(
-                  model.task.perSampleLoss(model.forward(batch.inputs, { weightGradients: true }).output, batch),
+                  model.task.perSampleLoss(
+                    model.forward(batch.inputs, { weightGradients: true }).output,
+                    batch,
+                  ),
                 ) as tf.Scalar,
               vars,
             );

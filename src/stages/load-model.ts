@@ -17,7 +17,11 @@ export type LoadModelParams = {
 };
 
 /** The family named by `format`, else the first that recognizes `path`, else tfjs-layers (whose errors explain). */
-async function familyFor(params: LoadModelParams, path: string, registry: RegistryView): Promise<ModelFamily> {
+async function familyFor(
+  params: LoadModelParams,
+  path: string,
+  registry: RegistryView,
+): Promise<ModelFamily> {
   if (params.format !== undefined) return registry.family(params.format);
   for (const name of registry.familyNames()) {
     const family = registry.family(name);
@@ -29,7 +33,8 @@ async function familyFor(params: LoadModelParams, path: string, registry: Regist
 export const loadModelStage = defineStage<LoadModelParams>({
   name: 'load-model',
   version: '1',
-  description: 'Load a model through its family (tfjs-layers: model.json + weights) and list its prunable layers',
+  description:
+    'Load a model through its family (tfjs-layers: model.json + weights) and list its prunable layers',
   schema: readSchema('stages/load-model.schema.json'),
   output: 'model',
   inputs: [],
@@ -44,7 +49,9 @@ export const loadModelStage = defineStage<LoadModelParams>({
     for (const f of rest) weights[relative(dirname(path), f)] = await sha256File(f);
     const files = { modelJson: first === undefined ? null : await sha256File(first), weights };
     // tfjs-layers predates families: its fingerprint keeps its original shape (and cache keys).
-    return family.name === tfjsLayersFamily.name ? files : { ...files, family: `${family.name}@${family.version}` };
+    return family.name === tfjsLayersFamily.name
+      ? files
+      : { ...files, family: `${family.name}@${family.version}` };
   },
 
   async run(ctx: StageContext<LoadModelParams>): Promise<StageResult> {

@@ -13,7 +13,10 @@ export async function loadDatasetInput(ctx: StageContext<unknown>): Promise<Data
 }
 
 /** The model of `artifact` (default: the stage's one model input), read through its family. */
-export async function loadModelInput(ctx: StageContext<unknown>, artifact?: Artifact): Promise<PrunableModel> {
+export async function loadModelInput(
+  ctx: StageContext<unknown>,
+  artifact?: Artifact,
+): Promise<PrunableModel> {
   return readModelArtifact(artifact ?? ctx.input('model'), ctx.registry);
 }
 
@@ -26,7 +29,9 @@ export function splitSamples(
 ): Samples & { readonly name: string } {
   const s = requireSplit(dataset, split, ctx.stageId);
   if (samples > s.count) {
-    ctx.log.warn(`asked for ${samples} samples but split '${split}' has ${s.count}; using all of them`);
+    ctx.log.warn(
+      `asked for ${samples} samples but split '${split}' has ${s.count}; using all of them`,
+    );
   }
   return samples > 0 && samples < s.count ? { ...sliceSamples(s, 0, samples), name: s.name } : s;
 }

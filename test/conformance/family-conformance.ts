@@ -6,7 +6,11 @@
 // subject (a model of the family plus the independent references it is held against).
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { readModelArtifact, writeModelArtifact, type FamilyLookup } from '../../src/models/model-artifact.js';
+import {
+  readModelArtifact,
+  writeModelArtifact,
+  type FamilyLookup,
+} from '../../src/models/model-artifact.js';
 import type { PrunableModel } from '../../src/plugin-api/model.js';
 import type { Batch } from '../../src/plugin-api/task.js';
 import { Rng } from '../../src/util/rng.js';
@@ -35,13 +39,21 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  what: string,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   const scale = maxAbs(expected);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i] as number;
     const e = expected[i] as number;
-    assert.ok(Math.abs(a - e) <= rel * scale + 1e-7, `${what}[${i}]: ${a} vs ${e} (scale ${scale})`);
+    assert.ok(
+      Math.abs(a - e) <= rel * scale + 1e-7,
+      `${what}[${i}]: ${a} vs ${e} (scale ${scale})`,
+    );
   }
 }
 
@@ -101,7 +113,11 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
           const rec = recorded[i]!;
           assert.equal(rec.shape[1], info.fanIn, `${n}: X has fanIn columns`);
           if (model.isLinearInInput(n)) {
-            assert.deepEqual(model.perturbationShape(n, batch.inputs), [rec.shape[0], info.units], `${n}: ε has X's rows`);
+            assert.deepEqual(
+              model.perturbationShape(n, batch.inputs),
+              [rec.shape[0], info.units],
+              `${n}: ε has X's rows`,
+            );
           }
           const ref = subject.referenceInput?.(model, batch, n);
           if (ref !== undefined) assertClose(rec.data, ref, 1e-6, `${n}: X`);
@@ -111,12 +127,16 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
     it('ε-gradients equal central finite differences of the summed loss', () =>
       withModel(subject, (model, batch) => {
         const rng = new Rng(5);
-        for (const info of model.operators.filter((o) => model.isLinearInInput(o.name)).slice(0, 4)) {
+        for (const info of model.operators
+          .filter((o) => model.isLinearInInput(o.name))
+          .slice(0, 4)) {
           const shape = model.perturbationShape(info.name, batch.inputs);
           const e = tf.tidy(() => {
             const eps = tf.zeros(shape);
             const g = tf.grad((x: tf.Tensor) => {
-              const out = model.forward(batch.inputs, { perturb: new Map([[info.name, x]]) }).output;
+              const out = model.forward(batch.inputs, {
+                perturb: new Map([[info.name, x]]),
+              }).output;
               return tf.sum(model.task.perSampleLoss(out, batch)) as tf.Scalar;
             })(eps);
             return g.dataSync();
@@ -139,7 +159,10 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
             };
             const fd = (at(h) - at(-h)) / (2 * h);
             const got = e[r * shape[1] + u] as number;
-            assert.ok(Math.abs(got - fd) <= 3e-2 * scale + 1e-3 * Math.abs(fd), `${info.name} ε[${r}, ${u}]: ${got} vs finite differences ${fd}`);
+            assert.ok(
+              Math.abs(got - fd) <= 3e-2 * scale + 1e-3 * Math.abs(fd),
+              `${info.name} ε[${r}, ${u}]: ${got} vs finite differences ${fd}`,
+            );
           }
         }
       }));
@@ -152,15 +175,24 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
           const w1 = Float32Array.from(w0, (v) => v + 0.05 * rng.normal());
           const hooked = tf.tidy(() => {
             const W = tf.tensor2d(w1, [info.fanIn, info.units]);
-            return model.forward(batch.inputs, { weights: new Map([[info.name, W]]) }).output.dataSync();
+            return model
+              .forward(batch.inputs, { weights: new Map([[info.name, W]]) })
+              .output.dataSync();
           });
           model.writeWeight(info.name, w1);
-          assert.deepEqual(model.readWeight(info.name), w1, `${info.name}: readWeight returns what was written`);
+          assert.deepEqual(
+            model.readWeight(info.name),
+            w1,
+            `${info.name}: readWeight returns what was written`,
+          );
           const written = tf.tidy(() => model.forward(batch.inputs).output.dataSync());
           model.writeWeight(info.name, w0);
           assertClose(hooked, written, 1e-5, `${info.name}: replaced vs written`);
           const original = tf.tidy(() => model.forward(batch.inputs).output.dataSync());
-          assert.ok(maxAbs(original.map((v, i) => v - (written[i] as number))) > 0, `${info.name}: the change is visible`);
+          assert.ok(
+            maxAbs(original.map((v, i) => v - (written[i] as number))) > 0,
+            `${info.name}: the change is visible`,
+          );
         }
       }));
 
@@ -168,7 +200,9 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
       withModel(subject, async (model, batch) => {
         const rng = new Rng(3);
         for (const info of model.operators) {
-          const mask = Uint8Array.from({ length: info.paramCount }, () => (rng.float() < 0.5 ? 0 : 1));
+          const mask = Uint8Array.from({ length: info.paramCount }, () =>
+            rng.float() < 0.5 ? 0 : 1,
+          );
           const w = model.readWeight(info.name);
           for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
           model.writeWeight(info.name, w);
@@ -181,8 +215,16 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
           assert.equal(back.family, model.family);
           assert.deepEqual(back.operators, model.operators);
           for (const info of model.operators) {
-            assert.deepEqual(back.masks.get(info.name), model.masks.get(info.name), `${info.name}: mask`);
-            assert.deepEqual(back.readWeight(info.name), model.readWeight(info.name), `${info.name}: weights`);
+            assert.deepEqual(
+              back.masks.get(info.name),
+              model.masks.get(info.name),
+              `${info.name}: mask`,
+            );
+            assert.deepEqual(
+              back.readWeight(info.name),
+              model.readWeight(info.name),
+              `${info.name}: weights`,
+            );
           }
           const a = tf.tidy(() => model.forward(batch.inputs).output.dataSync());
           const b = tf.tidy(() => back.forward(batch.inputs).output.dataSync());
@@ -194,7 +236,9 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
 
     it('leaks no tensors in forward, hooked forward and gradients', () =>
       withModel(subject, (model, batch) => {
-        const linear = model.operators.filter((o) => model.isLinearInInput(o.name)).map((o) => o.name);
+        const linear = model.operators
+          .filter((o) => model.isLinearInInput(o.name))
+          .map((o) => o.name);
         const before = tf.memory().numTensors;
         tf.tidy(() => {
           model.forward(batch.inputs);
@@ -203,7 +247,11 @@ export function describeFamilyConformance(subject: FamilyConformanceSubject): vo
           const eps = linear.map((n) => tf.zeros(model.perturbationShape(n, batch.inputs)));
           tf.grads((...xs: tf.Tensor[]) => {
             const perturb = new Map(linear.map((n, i) => [n, xs[i] as tf.Tensor]));
-            const run = model.forward(batch.inputs, { perturb, recordInputs: new Set(linear), inputGradientsOnly: true });
+            const run = model.forward(batch.inputs, {
+              perturb,
+              recordInputs: new Set(linear),
+              inputGradientsOnly: true,
+            });
             return tf.sum(model.task.perSampleLoss(run.output, batch)) as tf.Scalar;
           })(eps);
         });

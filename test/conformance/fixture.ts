@@ -66,7 +66,11 @@ async function build(): Promise<PruneFixture> {
   x.dispose();
   y.dispose();
   const modelDir = tempDir('scalpel-fixture-model-');
-  const manifest = await writeModelArtifact(modelDir, new TfjsLayersModel(model), builtinFamilyLookup);
+  const manifest = await writeModelArtifact(
+    modelDir,
+    new TfjsLayersModel(model),
+    builtinFamilyLookup,
+  );
   model.dispose();
   const modelArtifact = artifactFrom('model', modelDir, {
     stageId: 'model',

@@ -53,7 +53,8 @@ export function applyMasks(model: AnyModel, masks: ReadonlyMap<string, Uint8Arra
 
 /** The tfjs LayersModel behind a model read from a tfjs-layers artifact. */
 export function layersModelOf(model: PrunableModel): tfl.LayersModel {
-  if (!(model instanceof TfjsLayersModel)) throw new Error(`not a tfjs-layers model: ${model.family}`);
+  if (!(model instanceof TfjsLayersModel))
+    throw new Error(`not a tfjs-layers model: ${model.family}`);
   return model.layersModel;
 }
 

@@ -190,3 +190,58 @@ async function convOuterProduct(): Promise<void> {
   tf.dispose([x, labels]);
   model.dispose();
 }
+
+// ∂L_s/∂W[j] of one sample by central finite differences of its own loss (the weight written,
+// the model run again), for a conv and a dense layer, on both backends.
+describe('icbs: per-sample gradients against finite differences', () => {
+  before(useWasm);
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`conv and dense layers (${backend})`, async () => {
+      await tf.setBackend(backend);
+      try {
+        const model = convNet();
+        const prunable = asPrunable(model);
+        const data = teacherDataset([6, 6, 1], 4);
+        const { x, labels } = batchOf(data.splits.get('train')!, 0, 4);
+        const grads = new GradientEngine(prunable).compute(asBatch(x, labels), ['conv1', 'head']);
+        for (const [name, block] of [
+          ['conv1', Int32Array.from([0, 7, 22, 35])],
+          ['head', Int32Array.from([1, 30, 77, 143])],
+        ] as const) {
+          const G = grads.get(name)!.blockGradients(block).data;
+          const w0 = prunable.readWeight(name);
+          const lossOf = (s: number): number =>
+            tf.tidy(() => {
+              const out = prunable.forward(tf.slice(x, s, 1)).output;
+              return prunable.task
+                .perSampleLoss(out, asBatch(x, tf.slice(labels, s, 1)))
+                .dataSync()[0]!;
+            });
+          const h = 1e-3; // small: a relu kink within ±h would bias the difference
+          block.forEach((j, b) => {
+            for (let s = 0; s < 4; s++) {
+              const at = (d: number): number => {
+                const w = Float32Array.from(w0);
+                w[j] = w[j]! + d;
+                prunable.writeWeight(name, w);
+                return lossOf(s);
+              };
+              const fd = (at(h) - at(-h)) / (2 * h);
+              prunable.writeWeight(name, w0);
+              const got = G[s * block.length + b]!;
+              assert.ok(
+                Math.abs(got - fd) <= 2e-3 + 2e-2 * Math.abs(fd),
+                `${name} s=${s} W[${j}]: ${got} vs finite differences ${fd}`,
+              );
+            }
+          });
+        }
+        for (const lg of grads.values()) lg.dispose();
+        tf.dispose([x, labels]);
+        model.dispose();
+      } finally {
+        await tf.setBackend('wasm');
+      }
+    });
+  }
+});

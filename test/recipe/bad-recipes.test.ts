@@ -4,7 +4,6 @@ import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { ScalpelError } from '../../src/errors.js';
-import { Registry } from '../../src/engine/registry.js';
 import { builtinRegistry } from '../../src/engine/builtins.js';
 import { badRecipeCases, prepareCase } from './bad-recipe-cases.js';
 

@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { loadRecipe, validateRecipe } from '../../src/recipe/load-recipe.js';
 import { builtinRegistry } from '../../src/engine/builtins.js';
 import { ScalpelError } from '../../src/errors.js';
-import { Registry } from '../../src/engine/registry.js';
 import { goodRecipe, writeRecipe } from './recipe-helpers.js';
 
 describe('loadRecipe', function () {

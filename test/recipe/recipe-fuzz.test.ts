@@ -8,7 +8,6 @@ import { stringify } from 'yaml';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { parseRecipeYaml } from '../../src/recipe/parse-yaml.js';
 import { ScalpelError } from '../../src/errors.js';
-import { Registry } from '../../src/engine/registry.js';
 import { tempDir } from '../helpers/paths.js';
 import { goodRecipe, testStagesPlugin, writeRecipe } from './recipe-helpers.js';
 

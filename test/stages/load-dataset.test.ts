@@ -18,7 +18,6 @@ import { loadDatasetStage } from '../../src/stages/load-dataset.js';
 import { Rng } from '../../src/util/rng.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
-import { Registry } from '../../src/engine/registry.js';
 
 const versionOf = (pkg: string): string =>
   (

@@ -79,7 +79,11 @@ describe('load-model stage', function () {
   it('the fingerprint covers model.json and every weight file', async () => {
     const d = tempDir();
     await saveLayersModelToDir(original, d);
-    const fctx = { recipeDir: d, resolvePath: (p: string) => join(d, p), registry: familyRegistry() };
+    const fctx = {
+      recipeDir: d,
+      resolvePath: (p: string) => join(d, p),
+      registry: familyRegistry(),
+    };
     const fp = async (): Promise<string> =>
       JSON.stringify(await loadModelStage.fingerprint?.({ path: 'model.json' }, fctx));
     const a = await fp();

@@ -30,9 +30,12 @@ export class ClassificationTask implements Task {
   checkData(dataset: Dataset, split: DatasetSplit, where: string): void {
     const input = this.shape.inputShape;
     const sampleShape = split.sampleShape;
-    const fits = input.length === sampleShape.length && input.every((d, i) => d === null || d === sampleShape[i]);
+    const fits =
+      input.length === sampleShape.length &&
+      input.every((d, i) => d === null || d === sampleShape[i]);
     if (!fits) {
-      const same = input.reduce<number>((a, b) => a * (b ?? 1), 1) === sampleShape.reduce((a, b) => a * b, 1);
+      const same =
+        input.reduce<number>((a, b) => a * (b ?? 1), 1) === sampleShape.reduce((a, b) => a * b, 1);
       throw new ScalpelError(
         ErrorCode.Stage,
         `${where}: the model takes samples of shape [${input.join(', ')}] but the dataset has [${sampleShape.join(', ')}]`,
@@ -76,9 +79,13 @@ export class ClassificationTask implements Task {
       for (let k = 0; k < b.count; k++) {
         const c = b.y[k] as number;
         if (!(c >= 0 && c < classes)) {
-          throw new ScalpelError(ErrorCode.Data, `sample id ${b.ids[k]} has label ${c}, outside [0, ${classes})`, {
-            hint: 'the model has fewer outputs than the dataset has classes, or the labels are wrong',
-          });
+          throw new ScalpelError(
+            ErrorCode.Data,
+            `sample id ${b.ids[k]} has label ${c}, outside [0, ${classes})`,
+            {
+              hint: 'the model has fewer outputs than the dataset has classes, or the labels are wrong',
+            },
+          );
         }
       }
     }

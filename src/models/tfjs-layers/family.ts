@@ -15,7 +15,9 @@ const modelFile = 'model.json';
 async function notADirectory(path: string, shown: string): Promise<void> {
   const stats = await fs.stat(path).catch(() => undefined);
   if (stats?.isDirectory() !== true) return;
-  const inside = (await fs.readdir(path).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+  const inside = (await fs.readdir(path).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.json'),
+  );
   const pick = inside.includes(modelFile) ? modelFile : inside[0];
   throw new ScalpelError(ErrorCode.Io, `path ${shown} is a directory, not a model.json file`, {
     hint:
@@ -26,7 +28,10 @@ async function notADirectory(path: string, shown: string): Promise<void> {
 }
 
 /** model.json parsed far enough to list its weight files and check its topology. */
-async function readModelJson(path: string, shown: string): Promise<{ weightPaths: string[] } | undefined> {
+async function readModelJson(
+  path: string,
+  shown: string,
+): Promise<{ weightPaths: string[] } | undefined> {
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -34,23 +39,35 @@ async function readModelJson(path: string, shown: string): Promise<{ weightPaths
     return undefined; // a missing file is reported by the hashing, which names it
   }
   if (text.startsWith('\x89HDF')) {
-    throw new ScalpelError(ErrorCode.Data, `${shown} is a Keras HDF5 (.h5) file, not a tfjs model.json`, {
-      hint: 'convert it with tensorflowjs_converter --input_format keras model.h5 out_dir/ and point path at out_dir/model.json',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `${shown} is a Keras HDF5 (.h5) file, not a tfjs model.json`,
+      {
+        hint: 'convert it with tensorflowjs_converter --input_format keras model.h5 out_dir/ and point path at out_dir/model.json',
+      },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `path ${shown} is not valid JSON: ${(e as Error).message}`, {
-      hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `path ${shown} is not valid JSON: ${(e as Error).message}`,
+      {
+        hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
+      },
+    );
   }
   const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: { paths?: unknown }[] };
   if (typeof json !== 'object' || obj.modelTopology === undefined) {
-    throw new ScalpelError(ErrorCode.Data, `path ${shown} is not a tfjs LayersModel model.json (no modelTopology)`, {
-      hint: 'point path at the model.json of a tfjs LayersModel; graph models (tf.loadGraphModel) cannot be pruned',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `path ${shown} is not a tfjs LayersModel model.json (no modelTopology)`,
+      {
+        hint: 'point path at the model.json of a tfjs LayersModel; graph models (tf.loadGraphModel) cannot be pruned',
+      },
+    );
   }
   checkTopology(obj.modelTopology, shown);
   const manifest = Array.isArray(obj.weightsManifest) ? obj.weightsManifest : [];
@@ -63,7 +80,10 @@ async function readModelJson(path: string, shown: string): Promise<{ weightPaths
 
 function asTfjs(model: PrunableModel): TfjsLayersModel {
   if (!(model instanceof TfjsLayersModel)) {
-    throw new ScalpelError(ErrorCode.Internal, `family '${tfjsLayersFamilyName}' cannot save a '${model.family}' model`);
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `family '${tfjsLayersFamilyName}' cannot save a '${model.family}' model`,
+    );
   }
   return model;
 }
@@ -71,7 +91,8 @@ function asTfjs(model: PrunableModel): TfjsLayersModel {
 export const tfjsLayersFamily: ModelFamily = {
   name: tfjsLayersFamilyName,
   version: '1',
-  description: 'TensorFlow.js LayersModels (model.json + weights): Sequential or functional, one input, one output',
+  description:
+    'TensorFlow.js LayersModels (model.json + weights): Sequential or functional, one input, one output',
   schema: { type: 'object', properties: {}, additionalProperties: false },
 
   async recognizes(path) {

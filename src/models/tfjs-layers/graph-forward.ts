@@ -20,15 +20,31 @@ interface Step {
 }
 
 /** Layers whose training-mode noise tfjs draws from Math.random: not reproducible. */
-const unseededNoise = new Set(['GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'SpatialDropout1D']);
+const unseededNoise = new Set([
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'SpatialDropout1D',
+]);
 
 /** Layers through which exact second derivatives are available (piecewise linear). */
-const piecewiseLinear = new Set(['Dropout', 'Flatten', 'Reshape', 'Add', 'Concatenate', 'InputLayer']);
+const piecewiseLinear = new Set([
+  'Dropout',
+  'Flatten',
+  'Reshape',
+  'Add',
+  'Concatenate',
+  'InputLayer',
+]);
 
 /** Why the model cannot be run by this family (multi-input/-output, shared prunable layers), or undefined. */
-export function unsupportedGraph(model: tfl.LayersModel): { message: string; layer?: string } | undefined {
+export function unsupportedGraph(
+  model: tfl.LayersModel,
+): { message: string; layer?: string } | undefined {
   if (model.inputs.length !== 1) {
-    return { message: `the model has ${model.inputs.length} inputs; scalpel runs models with one input` };
+    return {
+      message: `the model has ${model.inputs.length} inputs; scalpel runs models with one input`,
+    };
   }
   if (model.outputs.length !== 1) {
     const names = model.outputs.map((o) => o.sourceLayer.name);
@@ -60,7 +76,10 @@ export class GraphForward {
     this.outputId = output.id;
     this.outputLayer = output.sourceLayer as Layer;
     // A Sequential builds its inner graph (nodesByDepth) lazily, on first predict or build().
-    if (Object.keys(model.nodesByDepth ?? {}).length === 0 && model.getClassName() === 'Sequential') {
+    if (
+      Object.keys(model.nodesByDepth ?? {}).length === 0 &&
+      model.getClassName() === 'Sequential'
+    ) {
       (model as tfl.Sequential).build();
     }
     const uses = new Map<Layer, number>();
@@ -78,7 +97,10 @@ export class GraphForward {
           throw new ScalpelError(
             ErrorCode.Data,
             `prunable layer '${layer.name}' is applied more than once in the model (shared weights)`,
-            { layer: layer.name, hint: 'scalpel prunes layers that are called once; give each call its own layer' },
+            {
+              layer: layer.name,
+              hint: 'scalpel prunes layers that are called once; give each call its own layer',
+            },
           );
         }
         this.steps.push({
@@ -116,7 +138,12 @@ export class GraphForward {
     for (const step of this.steps) {
       const args = step.inputs.map((id) => {
         const v = values.get(id);
-        if (v === undefined) throw new ScalpelError(ErrorCode.Internal, `layer '${step.layer.name}' runs before its input`, { layer: step.layer.name });
+        if (v === undefined)
+          throw new ScalpelError(
+            ErrorCode.Internal,
+            `layer '${step.layer.name}' runs before its input`,
+            { layer: step.layer.name },
+          );
         return v;
       });
       const input = args[0] as tf.Tensor;
@@ -125,7 +152,8 @@ export class GraphForward {
       step.outputs.forEach((id, i) => values.set(id, outs[i] as tf.Tensor));
     }
     const output = values.get(this.outputId);
-    if (output === undefined) throw new ScalpelError(ErrorCode.Internal, 'the model output was not computed');
+    if (output === undefined)
+      throw new ScalpelError(ErrorCode.Internal, 'the model output was not computed');
     return { output, inputs: recorded };
   }
 
@@ -143,20 +171,27 @@ export class GraphForward {
     if (cls === 'Dropout') {
       const rate = (layer.getConfig() as { rate: number }).rate;
       // A fresh seed per call: tfjs' dropout with a fixed seed would reuse one mask forever.
-      return training && rate > 0 ? tf.dropout(input, rate, undefined, hooks.rng?.nextUint32()) : input;
+      return training && rate > 0
+        ? tf.dropout(input, rate, undefined, hooks.rng?.nextUint32())
+        : input;
     }
     if (training && unseededNoise.has(cls)) {
-      throw new ScalpelError(ErrorCode.Stage, `layer '${layer.name}' (${cls}) draws unseeded noise in training; scalpel cannot train it reproducibly`, {
-        layer: layer.name,
-        hint: 'replace it with Dropout, or remove it before training',
-      });
+      throw new ScalpelError(
+        ErrorCode.Stage,
+        `layer '${layer.name}' (${cls}) draws unseeded noise in training; scalpel cannot train it reproducibly`,
+        {
+          layer: layer.name,
+          hint: 'replace it with Dropout, or remove it before training',
+        },
+      );
     }
     const skipActivation = hooks.logits === true && layer === this.outputLayer;
     if (skipActivation && cls === 'Activation') {
       const act = (layer.getConfig() as { activation?: unknown }).activation;
       if (act === 'softmax') return input;
     }
-    if (info === undefined) return layer.apply(args.length === 1 ? input : args, { training }) as tf.Tensor | tf.Tensor[];
+    if (info === undefined)
+      return layer.apply(args.length === 1 ? input : args, { training }) as tf.Tensor | tf.Tensor[];
 
     const name = info.name;
     let X: tf.Tensor2D | undefined;
@@ -166,13 +201,16 @@ export class GraphForward {
     }
     const weight = hooks.weights?.get(name);
     const epsilon = hooks.perturb?.get(name);
-    const softmaxHead = skipActivation && (layer.getConfig() as { activation?: unknown }).activation === 'softmax';
+    const softmaxHead =
+      skipActivation && (layer.getConfig() as { activation?: unknown }).activation === 'softmax';
     const explicit =
       weight !== undefined ||
       epsilon !== undefined ||
       softmaxHead ||
       (info.kind === 'dense' && hooks.inputGradientsOnly === true) ||
-      (gradients && (info.kind === 'conv2d' || info.kind === 'conv1d') && this.gradientKernelsMissing.conv) ||
+      (gradients &&
+        (info.kind === 'conv2d' || info.kind === 'conv1d') &&
+        this.gradientKernelsMissing.conv) ||
       (gradients && info.kind === 'depthwiseConv2d' && this.gradientKernelsMissing.depthwise);
     // Unhooked layers run their own code: bit-identical to model.predict.
     if (!explicit) return layer.apply(input, { training }) as tf.Tensor;
@@ -197,7 +235,8 @@ export class GraphForward {
   exactHessianUnsupported(name: string): string | undefined {
     const start = this.steps.findIndex((s) => s.layer.name === name);
     const first = this.steps[start];
-    if (first === undefined || first.info?.kind !== 'dense') return `'${name}' is not a Dense layer of the model`;
+    if (first === undefined || first.info?.kind !== 'dense')
+      return `'${name}' is not a Dense layer of the model`;
     for (let i = start; i < this.steps.length; i++) {
       const { layer } = this.steps[i] as Step;
       const cls = layer.getClassName();
@@ -207,7 +246,8 @@ export class GraphForward {
         piecewiseLinear.has(cls) ||
         ((cls === 'Dense' || cls === 'Activation') &&
           (act === 'relu' || act === 'linear' || (act === 'softmax' && isOutput)));
-      if (!ok) return `layer '${layer.name}' (${cls}${typeof act === 'string' ? `, ${act}` : ''}) after '${name}' is not piecewise linear`;
+      if (!ok)
+        return `layer '${layer.name}' (${cls}${typeof act === 'string' ? `, ${act}` : ''}) after '${name}' is not piecewise linear`;
     }
     return undefined;
   }

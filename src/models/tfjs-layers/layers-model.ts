@@ -14,7 +14,9 @@ export const tfjsLayersFamilyName = 'tfjs-layers';
 
 /** 'probabilities' when the model's output layer applies softmax, else 'logits'. */
 function outputKindOf(layer: Layer): OutputKind {
-  return (layer.getConfig() as { activation?: unknown }).activation === 'softmax' ? 'probabilities' : 'logits';
+  return (layer.getConfig() as { activation?: unknown }).activation === 'softmax'
+    ? 'probabilities'
+    : 'logits';
 }
 
 export class TfjsLayersModel implements PrunableModel {
@@ -29,7 +31,9 @@ export class TfjsLayersModel implements PrunableModel {
     this.graph = new GraphForward(layersModel);
     this.operators = listOperators(layersModel);
     const layers = new Map(layersModel.layers.map((l) => [l.name, l as Layer]));
-    this.byName = new Map(this.operators.map((info) => [info.name, { layer: layers.get(info.name) as Layer, info }]));
+    this.byName = new Map(
+      this.operators.map((info) => [info.name, { layer: layers.get(info.name) as Layer, info }]),
+    );
     const out = layersModel.outputs[0]?.shape;
     const classes = out?.[out.length - 1];
     this.task = new ClassificationTask({
@@ -52,7 +56,8 @@ export class TfjsLayersModel implements PrunableModel {
 
   weightVariable(name: string): tf.Variable {
     const v = kernelOf(this.operator(name).layer);
-    if (v === undefined) throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
+    if (v === undefined)
+      throw new ScalpelError(ErrorCode.Data, `layer '${name}' has no kernel`, { layer: name });
     return v.read() as tf.Variable;
   }
 
@@ -67,7 +72,11 @@ export class TfjsLayersModel implements PrunableModel {
   writeWeight(name: string, data: Float32Array): void {
     const v = this.weightVariable(name);
     if (data.length !== v.size) {
-      throw new ScalpelError(ErrorCode.Internal, `kernel of '${name}' needs ${v.size} values, got ${data.length}`, { layer: name });
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `kernel of '${name}' needs ${v.size} values, got ${data.length}`,
+        { layer: name },
+      );
     }
     const t = tf.tensor(data, v.shape, 'float32');
     v.assign(t);
@@ -85,15 +94,25 @@ export class TfjsLayersModel implements PrunableModel {
   perturbationShape(name: string, inputs: tf.Tensor): [number, number] {
     const { layer, info } = this.operator(name);
     if (info.kind === 'depthwiseConv2d') {
-      throw new ScalpelError(ErrorCode.Internal, `layer '${name}': depthwise convolutions take no ε (not linear in their input matrix)`, { layer: name });
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `layer '${name}': depthwise convolutions take no ε (not linear in their input matrix)`,
+        { layer: name },
+      );
     }
     const shape = layer.outputShape;
     if (!Array.isArray(shape) || Array.isArray(shape[0])) {
-      throw new ScalpelError(ErrorCode.Data, `layer '${name}' has several outputs`, { layer: name });
+      throw new ScalpelError(ErrorCode.Data, `layer '${name}' has several outputs`, {
+        layer: name,
+      });
     }
     const inner = (shape as (number | null)[]).slice(1, -1);
     if (inner.some((d) => d === null)) {
-      throw new ScalpelError(ErrorCode.Data, `layer '${name}' has an output shape with unknown dimensions (${JSON.stringify(shape)})`, { layer: name });
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `layer '${name}' has an output shape with unknown dimensions (${JSON.stringify(shape)})`,
+        { layer: name },
+      );
     }
     return [(inputs.shape[0] ?? 0) * (inner as number[]).reduce((a, b) => a * b, 1), info.units];
   }

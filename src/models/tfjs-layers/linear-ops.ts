@@ -76,7 +76,11 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: ConvConfi
         let part = tf.slice(input, [0, i * dh, j * dw, 0], [n, outH * sh, outW * sw, c]);
         if (sh > 1 || sw > 1) {
           part = tf.reshape(
-            tf.slice(tf.reshape(part, [n, outH, sh, outW, sw, c]), [0, 0, 0, 0, 0, 0], [n, outH, 1, outW, 1, c]),
+            tf.slice(
+              tf.reshape(part, [n, outH, sh, outW, sw, c]),
+              [0, 0, 0, 0, 0, 0],
+              [n, outH, 1, outW, 1, c],
+            ),
             [n, outH, outW, c],
           );
         }
@@ -88,10 +92,17 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: ConvConfi
 }
 
 /** A conv layer's input as NHWC (Conv1D [n, t, c] becomes [n, 1, t, c]) and its kernel size. */
-function asImage(info: PrunableLayerInfo, x: tf.Tensor): { image: tf.Tensor4D; kh: number; kw: number } {
+function asImage(
+  info: PrunableLayerInfo,
+  x: tf.Tensor,
+): { image: tf.Tensor4D; kh: number; kw: number } {
   if (info.kind === 'conv1d') {
     const [n, t, c] = x.shape as [number, number, number];
-    return { image: tf.reshape(x, [n, 1, t, c]) as tf.Tensor4D, kh: 1, kw: info.kernelShape[0] ?? 1 };
+    return {
+      image: tf.reshape(x, [n, 1, t, c]) as tf.Tensor4D,
+      kh: 1,
+      kw: info.kernelShape[0] ?? 1,
+    };
   }
   return {
     image: x as tf.Tensor4D,
@@ -103,10 +114,14 @@ function asImage(info: PrunableLayerInfo, x: tf.Tensor): { image: tf.Tensor4D; k
 function convConfig(layer: Layer, info: PrunableLayerInfo): ConvConfig {
   const c = layer.getConfig() as ConvConfig;
   if (c.dataFormat === 'channelsFirst') {
-    throw new ScalpelError(ErrorCode.Data, `layer '${layer.name}': channelsFirst convolutions are not supported`, {
-      layer: layer.name,
-      hint: 'convert the model to channelsLast (NHWC), the tfjs default',
-    });
+    throw new ScalpelError(
+      ErrorCode.Data,
+      `layer '${layer.name}': channelsFirst convolutions are not supported`,
+      {
+        layer: layer.name,
+        hint: 'convert the model to channelsLast (NHWC), the tfjs default',
+      },
+    );
   }
   if (info.kind === 'conv1d') {
     // As a 2-D convolution of height 1.
@@ -157,7 +172,11 @@ export function activationOf(layer: Layer): { name: string; apply(z: tf.Tensor):
 }
 
 /** a·W (+ bias) whose gradient w.r.t. `a` is dy·Wᵀ with Wᵀ materialised; W and bias are constants. */
-function matMulInputGrad(a: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor | undefined): tf.Tensor2D {
+function matMulInputGrad(
+  a: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor | undefined,
+): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
     return {
@@ -183,18 +202,29 @@ export interface ExplicitOptions {
 }
 
 /** Dense, Conv1D or Conv2D as X·W (+ bias) (+ ε), then the activation. */
-export function runLinear(layer: Layer, info: PrunableLayerInfo, x: tf.Tensor, o: ExplicitOptions): tf.Tensor {
+export function runLinear(
+  layer: Layer,
+  info: PrunableLayerInfo,
+  x: tf.Tensor,
+  o: ExplicitOptions,
+): tf.Tensor {
   const kernelVar = kernelOf(layer);
-  if (kernelVar === undefined) throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, { layer: layer.name });
+  if (kernelVar === undefined)
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, {
+      layer: layer.name,
+    });
   const kernel = o.weight ?? kernelVar.read();
-  const W = (kernel.rank === 2 ? kernel : tf.reshape(kernel, [info.fanIn, info.units])) as tf.Tensor2D;
+  const W = (
+    kernel.rank === 2 ? kernel : tf.reshape(kernel, [info.fanIn, info.units])
+  ) as tf.Tensor2D;
   const bias = biasOf(layer)?.read();
   const activation = activationOf(layer);
   const rows = o.X ?? inputMatrix(layer, info, x);
   let z: tf.Tensor;
   if (info.kind === 'dense') {
     // tfjs-layers' Dense fuses the bias into the matMul for relu, linear and elu; others add it after.
-    const fused = bias !== undefined && ['relu', 'linear', 'elu'].includes(activation.name) ? bias : undefined;
+    const fused =
+      bias !== undefined && ['relu', 'linear', 'elu'].includes(activation.name) ? bias : undefined;
     z =
       o.inputGradientsOnly === true
         ? matMulInputGrad(rows, W, fused)
@@ -215,9 +245,17 @@ export function runLinear(layer: Layer, info: PrunableLayerInfo, x: tf.Tensor, o
  * the [fanIn, units] sense (each output channel sees one input channel), but differentiable on
  * every backend.
  */
-export function runDepthwise(layer: Layer, info: PrunableLayerInfo, x: tf.Tensor, o: ExplicitOptions): tf.Tensor {
+export function runDepthwise(
+  layer: Layer,
+  info: PrunableLayerInfo,
+  x: tf.Tensor,
+  o: ExplicitOptions,
+): tf.Tensor {
   const kernelVar = kernelOf(layer);
-  if (kernelVar === undefined) throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, { layer: layer.name });
+  if (kernelVar === undefined)
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, {
+      layer: layer.name,
+    });
   const [kh = 1, kw = 1, cin = 1, mult = 1] = info.kernelShape;
   const kernel = tf.reshape(o.weight ?? kernelVar.read(), [1, kh * kw, cin, mult]);
   const X = o.X ?? inputMatrix(layer, info, x);

@@ -17,7 +17,10 @@ export const kindByClass: Readonly<Record<string, PrunableLayerKind>> = {
 };
 
 /** The rule for "this weight is the layer's kernel" (the one pruned). */
-export function isKernelWeight(w: { readonly originalName: string; readonly name: string }): boolean {
+export function isKernelWeight(w: {
+  readonly originalName: string;
+  readonly name: string;
+}): boolean {
   return /(^|\/)(depthwise_)?kernel(:\d+)?$/.test(w.originalName) || /kernel/.test(w.name);
 }
 

@@ -12,7 +12,9 @@ interface LayerJson {
 }
 
 function asLayers(value: unknown): LayerJson[] {
-  return Array.isArray(value) ? (value.filter((l) => l !== null && typeof l === 'object') as LayerJson[]) : [];
+  return Array.isArray(value)
+    ? (value.filter((l) => l !== null && typeof l === 'object') as LayerJson[])
+    : [];
 }
 
 function layerName(l: LayerJson): string {
@@ -22,9 +24,16 @@ function layerName(l: LayerJson): string {
 
 /** Throws E_DATA (naming the layer and the file) for a topology this family cannot run. */
 export function checkTopology(modelTopology: unknown, file: string): void {
-  const top = (modelTopology ?? {}) as { model_config?: unknown; class_name?: unknown; config?: unknown };
+  const top = (modelTopology ?? {}) as {
+    model_config?: unknown;
+    class_name?: unknown;
+    config?: unknown;
+  };
   // Keras saves { model_config: {...} }; tfjs' own save puts the model config at the top.
-  const model = (top.model_config ?? top) as { class_name?: unknown; config?: Record<string, unknown> };
+  const model = (top.model_config ?? top) as {
+    class_name?: unknown;
+    config?: Record<string, unknown>;
+  };
   const config = model.config ?? {};
   const fail = (message: string, layer: string, hint: string): never => {
     throw new ScalpelError(ErrorCode.Data, `${file}: ${message}`, { layer, hint });
@@ -32,7 +41,8 @@ export function checkTopology(modelTopology: unknown, file: string): void {
   if (model.class_name === 'Sequential') return;
   const outputs = Array.isArray(config.output_layers) ? (config.output_layers as unknown[]) : [];
   const inputs = Array.isArray(config.input_layers) ? (config.input_layers as unknown[]) : [];
-  const first = (entry: unknown): string => (Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : '?');
+  const first = (entry: unknown): string =>
+    Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : '?';
   if (outputs.length > 1) {
     fail(
       `the model branches into ${outputs.length} outputs (${outputs.map(first).join(', ')}); scalpel runs models with one output`,
