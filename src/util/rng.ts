@@ -1,10 +1,17 @@
 // The only source of randomness in scalpel: a seeded xoroshiro128+ generator (pure-rand), used
 // in place (unsafe* API) because pipelines draw millions of numbers. Derive child generators with
 // `fork(label)` so that adding a draw in one component does not shift the stream of another.
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { createHash } from 'node:crypto';
 
 type Generator = ReturnType<typeof xoroshiro128plus>;
+
+/** Where a generator is in its stream (JSON-safe): training checkpoints record it to resume. */
+export interface RngState {
+  readonly seed: number;
+  /** The four 32-bit words of the xoroshiro128+ state. */
+  readonly words: readonly number[];
+}
 
 /** A 32-bit seed derived from a parent seed and a label (stable across runs and platforms). */
 export function deriveSeed(seed: number, label: string): number {
@@ -13,7 +20,7 @@ export function deriveSeed(seed: number, label: string): number {
 }
 
 export class Rng {
-  private readonly gen: Generator;
+  private gen: Generator;
   readonly seed: number;
 
   constructor(seed: number) {
@@ -22,6 +29,25 @@ export class Rng {
     // seed closely; scramble the seed (sha256) and drop a few outputs so nearby seeds diverge.
     this.gen = xoroshiro128plus(deriveSeed(this.seed, 'xoroshiro128plus'));
     for (let i = 0; i < 8; i++) this.gen.next();
+  }
+
+  /** The current position in the stream; `restore` continues from exactly here. */
+  snapshot(): RngState {
+    return { seed: this.seed, words: [...this.gen.getState()] };
+  }
+
+  /** Jump to a position taken by `snapshot` of a generator with the same seed (so forks agree). */
+  restore(state: RngState): void {
+    const ok =
+      state.seed === this.seed &&
+      state.words.length === 4 &&
+      state.words.every((w) => Number.isInteger(w) && w >= -0x80000000 && w <= 0x7fffffff);
+    if (!ok) {
+      throw new RangeError(
+        `Rng.restore: state ${JSON.stringify(state)} is not a position of the stream of seed ${this.seed}`,
+      );
+    }
+    this.gen = xoroshiro128plusFromState(state.words);
   }
 
   /** A new independent generator whose seed depends on this one's seed and `label`. */
