@@ -151,6 +151,17 @@ export class Cache {
     return join(this.entriesDir, hash);
   }
 
+  /**
+   * A per-node directory that survives an interrupted run (resumable training checkpoints): the
+   * same hash gets the same directory next time. The stage creates it if it uses it; the engine
+   * removes it once the node's entry is committed.
+   */
+  scratchDir(hash: string): string {
+    if (!HASH_RE.test(hash))
+      throw new ScalpelError(ErrorCode.Internal, `not a node hash: '${hash}'`);
+    return join(this.root, 'scratch', hash);
+  }
+
   /** The complete entry for `hash`, or undefined. Anything incomplete or inconsistent is a miss. */
   lookup(hash: string): CacheEntry | undefined {
     if (!HASH_RE.test(hash)) return undefined;

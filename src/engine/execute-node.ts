@@ -1,6 +1,7 @@
 // Executing one node of the plan: a cache hit becomes an Artifact without running anything;
 // otherwise the stage runs in a private temp directory that becomes a cache entry only when the
 // stage returned successfully and the run was not interrupted meanwhile.
+import { rmSync } from 'node:fs';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Artifact, StageResult } from '../plugin-api/stage.js';
 import type { Cache, CacheEntry } from './cache.js';
@@ -120,6 +121,7 @@ export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecRes
     params: structuredClone(node.stage.params),
     inputs,
     outDir: pending.outDir,
+    scratchDir: env.cache.scratchDir(node.key),
     seed: node.seed,
     recipeDir: node.recipeDir,
     logging: env.logging,
@@ -160,6 +162,7 @@ export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecRes
     env.cache.discard(pending);
     throw wrapStageError(e, { stageId: id, stageType: node.stage.uses, plugin: node.plugin });
   }
+  rmSync(ctx.scratchDir, { recursive: true, force: true });
   env.artifacts.set(node.key, artifactOf(node, entry));
   log.info(`done in ${formatDuration(Date.now() - startedAt.getTime())}`);
   return { status: 'ran', entry };

@@ -25,6 +25,7 @@ export interface StageContextInit {
   readonly params: Record<string, unknown>;
   readonly inputs: readonly Artifact[];
   readonly outDir: string;
+  readonly scratchDir: string;
   readonly seed: number;
   readonly recipeDir: string;
   readonly logging: RunLogging;
@@ -67,6 +68,7 @@ export function createStageContext(init: StageContextInit): StageContext {
       return inputs.filter((a) => a.kind === kind);
     },
     outDir: init.outDir,
+    scratchDir: init.scratchDir,
     seed: init.seed,
     rng: new Rng(init.seed),
     recipeDir: init.recipeDir,

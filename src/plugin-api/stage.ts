@@ -58,6 +58,12 @@ export interface StageContext<P = Record<string, unknown>> {
   inputsOfKind(kind: ArtifactKind): Artifact[];
   /** Empty directory for this stage's files; the engine moves it into the cache on success. */
   readonly outDir: string;
+  /**
+   * A directory of this node (same hash, same directory) that survives an interruption, for
+   * resumable work such as training checkpoints. Not created in advance; removed by the engine
+   * when the node completes. Nothing in it may change the stage's output.
+   */
+  readonly scratchDir: string;
   /** The recipe seed (or the stage's own `with.seed` where its schema has one). */
   readonly seed: number;
   /** Generator seeded from `seed`. */

@@ -10,7 +10,7 @@ import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 
-export type EvaluateMetric = 'accuracy' | 'loss' | 'sparsity' | 'size' | 'latency';
+export type EvaluateMetric = 'accuracy' | 'loss' | 'perplexity' | 'sparsity' | 'size' | 'latency';
 
 export type EvaluateParams = {
   metrics: EvaluateMetric[];
@@ -36,7 +36,8 @@ export const evaluateStage = defineStage<EvaluateParams>({
   async run(ctx: StageContext<EvaluateParams>): Promise<StageResult> {
     const p = ctx.params;
     const want = new Set(p.metrics);
-    const needsData = want.has('accuracy') || want.has('loss') || want.has('latency');
+    const quality = want.has('accuracy') || want.has('loss') || want.has('perplexity');
+    const needsData = quality || want.has('latency');
     const artifact = ctx.input('model');
     const model = await loadModelInput(ctx, artifact);
     const masks = model.masks;
@@ -47,11 +48,33 @@ export const evaluateStage = defineStage<EvaluateParams>({
         const dataset = await loadDatasetInput(ctx);
         const samples = splitSamples(ctx, dataset, p.split, p.samples);
         checkData(ctx, model, dataset, samples);
-        if (want.has('accuracy') || want.has('loss')) {
+        if (quality) {
+          const started = performance.now();
           const q = model.task.evaluate(model, samples, { batchSize: p.batchSize, topK: p.topK });
+          const seconds = (performance.now() - started) / 1000;
           metrics.split = p.split;
           metrics.samples = q.count;
           const accuracy = q.values.accuracy;
+          const perplexity = q.values.perplexity;
+          // Metrics the task does not have (accuracy of a language model…) are skipped with a note.
+          for (const [name, value] of [
+            ['accuracy', accuracy],
+            ['perplexity', perplexity],
+          ] as const) {
+            if (want.has(name) && value === undefined)
+              ctx.log.info(`${ctx.stageId}: task '${model.task.name}' has no ${name}; skipped`);
+          }
+          if (want.has('perplexity') && perplexity !== undefined) {
+            metrics.perplexity = perplexity;
+            const tokens = q.values.tokens;
+            if (tokens !== undefined) {
+              metrics.tokens = tokens;
+              metrics.tokensPerSecond = tokens / Math.max(seconds, 1e-9);
+            }
+            summary.push(
+              `perplexity ${perplexity.toFixed(3)} on ${tokens ?? q.count} ${p.split} ${tokens !== undefined ? 'tokens' : 'samples'}`,
+            );
+          }
           if (want.has('accuracy') && accuracy !== undefined) {
             metrics.accuracy = accuracy;
             const topKey = `top${p.topK}Accuracy`;

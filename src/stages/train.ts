@@ -4,6 +4,9 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { buildModel, type ModelSpec } from '../models/model-spec.js';
 import { writeModelArtifact } from '../models/model-artifact.js';
 import { TfjsLayersModel } from '../models/tfjs-layers/layers-model.js';
+import { HfCausalLmModel } from '../models/hf/causal-lm-model.js';
+import { parseHfConfig } from '../models/hf/hf-config.js';
+import { initialWeights } from '../models/hf/init-weights.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import { sliceSamples } from '../data/batches.js';
 import { createOptimizer, trainLoop, type OptimizerName } from '../models/training-loop.js';
@@ -11,6 +14,7 @@ import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
 import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
+import { runStepTraining, type StepTrainingParams } from './step-training.js';
 
 export type TrainingParams = {
   optimizer: OptimizerName;
@@ -22,11 +26,31 @@ export type TrainingParams = {
   samples: number;
   validationSplit: number;
   seed?: number;
+} & StepTrainingParams;
+
+/** A causal LM from scratch: its config.json as an object (see schemas/stages/train.schema.json). */
+export type HfModelSpec = {
+  family: 'hf-causal-lm';
+  config: Record<string, unknown>;
+  initializerRange?: number;
 };
 
 export type TrainParams = TrainingParams & {
-  model?: ModelSpec;
+  model?: ModelSpec | HfModelSpec;
 };
+
+/** The model `with.model` describes, with weights initialised from the stage Rng. */
+function buildFromSpec(
+  ctx: StageContext<TrainParams>,
+  spec: ModelSpec | HfModelSpec,
+): PrunableModel {
+  const rng = ctx.rng.fork('init');
+  if ('family' in spec) {
+    const config = parseHfConfig(spec.config, `stages.${ctx.stageId}.with.model.config`);
+    return new HfCausalLmModel(config, initialWeights(config, rng, spec.initializerRange));
+  }
+  return new TfjsLayersModel(buildModel(spec, rng, `stage '${ctx.stageId}'`));
+}
 
 /** Train `model` in place on the stage's dataset input; shared with finetune. */
 export async function runTraining(
@@ -38,6 +62,7 @@ export async function runTraining(
   const dataset = await loadDatasetInput(ctx);
   const all = splitSamples(ctx, dataset, p.split, p.samples);
   checkData(ctx, model, dataset, all);
+  if (p.steps !== undefined) return runStepTraining(ctx, model, masks, dataset, all);
   const held = Math.floor(all.count * p.validationSplit);
   const train = sliceSamples(all, 0, all.count - held);
   const validation = held > 0 ? sliceSamples(all, all.count - held, all.count) : undefined;
@@ -126,9 +151,7 @@ export const trainStage = defineStage<TrainParams>({
         );
       }
     } else if (ctx.params.model !== undefined) {
-      model = new TfjsLayersModel(
-        buildModel(ctx.params.model, ctx.rng.fork('init'), `stage '${ctx.stageId}'`),
-      );
+      model = buildFromSpec(ctx, ctx.params.model);
     } else {
       throw new ScalpelError(ErrorCode.Stage, `stage '${ctx.stageId}' has nothing to train`, {
         stageId: ctx.stageId,

@@ -42,6 +42,8 @@ export interface StageContextOptions {
   seed?: number;
   recipeDir?: string;
   outDir?: string;
+  /** The node's scratch directory (default: a fresh temp path, not created). */
+  scratchDir?: string;
   backend?: string;
   registry?: RegistryView;
   signal?: AbortSignal;
@@ -131,6 +133,7 @@ export function makeStageContext<P>(
   const recipeDir = opts.recipeDir ?? tempDir('scalpel-recipe-');
   const outDir = opts.outDir ?? join(tempDir('scalpel-stage-'), 'out');
   mkdirSync(outDir, { recursive: true });
+  const scratchDir = opts.scratchDir ?? join(tempDir('scalpel-scratch-'), 'scratch');
   const logged: LoggedMessage[] = [];
   const events: { type: string; data: Record<string, unknown> }[] = [];
   const progressLog: { label: string; total: number; done: number; finished: boolean }[] = [];
@@ -163,6 +166,7 @@ export function makeStageContext<P>(
       return found[0] as Artifact;
     },
     inputsOfKind,
+    scratchDir,
     outDir,
     seed,
     rng: new Rng(seed),

@@ -22,7 +22,10 @@ export interface HfCausalLmOptions {
   readonly shapes?: ReadonlyMap<string, readonly number[]>;
 }
 
-function architectureFor(config: HfCausalLmConfig, names: ReadonlySet<string>): Architecture {
+export function architectureFor(
+  config: HfCausalLmConfig,
+  names: ReadonlySet<string>,
+): Architecture {
   return config.architecture === 'gpt2'
     ? new Gpt2Architecture(config, names)
     : new LlamaArchitecture(config);
