@@ -130,8 +130,9 @@ export function evaluateMultipleChoice(
 ): MultipleChoiceResult {
   checkBatchSize(opts.batchSize, 'evaluateMultipleChoice');
   const limits = lmLimits(model, opts);
-  const started = performance.now();
   const requests = buildChoiceRequests(task.examples, opts.encode, limits, opts.emptyContextToken);
+  // Timed from here: tokens/s measures the model, not the tokenizer.
+  const started = performance.now();
   // Longest first (ties in task order) so each batch pads little and the order is deterministic.
   const order = requests
     .map((_, i) => i)
