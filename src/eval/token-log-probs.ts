@@ -1,0 +1,42 @@
+// log p(target | prefix) at chosen positions of a batch's logits. Only the rows of the chosen
+// positions are gathered before the softmax, so padded positions are never read and the large
+// [batch, seq, vocab] tensor is not sliced or copied whole.
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface TargetLogProbs {
+  /** log p(targets[i]) at positions[i], computed in float32 per token. */
+  readonly logProbs: Float32Array;
+  /** 1 where the target is the arg-max token at its position (when asked for). */
+  readonly greedy?: Uint8Array;
+}
+
+/**
+ * `logits` [batch, seq, vocab]; `positions` are flat row indices b·seq + t; `targets` the token
+ * each of those positions must predict.
+ */
+export function targetLogProbs(
+  logits: tf.Tensor,
+  positions: Int32Array,
+  targets: Int32Array,
+  withGreedy = false,
+): TargetLogProbs {
+  const n = positions.length;
+  if (n === 0)
+    return { logProbs: new Float32Array(0), ...(withGreedy ? { greedy: new Uint8Array(0) } : {}) };
+  const [batch, seq, vocab] = logits.shape as [number, number, number];
+  const out = tf.tidy(() => {
+    const rows = tf.gather(
+      tf.reshape(logits, [batch * seq, vocab]),
+      tf.tensor1d(positions, 'int32'),
+    );
+    const t = tf.tensor1d(targets, 'int32');
+    const flat = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vocab, 'int32')), t);
+    const picked = tf.gather(tf.reshape(rows, [-1]), flat);
+    const lp = tf.sub(picked, tf.logSumExp(rows, 1));
+    return withGreedy ? [lp, tf.cast(tf.equal(tf.argMax(rows, 1), t), 'int32')] : [lp];
+  });
+  const logProbs = Float32Array.from(out[0]?.dataSync() ?? []);
+  const greedy = out[1] !== undefined ? Uint8Array.from(out[1].dataSync()) : undefined;
+  tf.dispose(out);
+  return { logProbs, ...(greedy !== undefined ? { greedy } : {}) };
+}
