@@ -47,6 +47,8 @@ export interface DatasetManifest extends Record<string, unknown> {
   numClasses: number;
   classNames?: string[];
   splits: DatasetSplitMeta[];
+  /** How the data was built, when the source records it (text: corpora, tokenizer, split rule). */
+  provenance?: Record<string, unknown>;
 }
 
 function assertLittleEndian(): void {
@@ -86,6 +88,7 @@ function checkSplit(s: DatasetSplit): void {
 export async function writeDatasetArtifact(
   dir: string,
   dataset: Dataset,
+  opts: { provenance?: Record<string, unknown> } = {},
 ): Promise<DatasetManifest> {
   assertLittleEndian();
   await fs.mkdir(dir, { recursive: true });
@@ -122,6 +125,7 @@ export async function writeDatasetArtifact(
     numClasses: dataset.numClasses,
     ...(dataset.classNames !== undefined ? { classNames: [...dataset.classNames] } : {}),
     splits,
+    ...(opts.provenance !== undefined ? { provenance: opts.provenance } : {}),
   };
   await writeJsonAtomic(join(dir, 'meta.json'), manifest);
   return manifest;

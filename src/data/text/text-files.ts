@@ -98,7 +98,7 @@ function jsonlDocuments(file: string, text: string, field: string): Document[] {
 }
 
 /** Every *.txt file below `dir`, as '/'-separated paths relative to it, sorted. */
-async function txtFilesBelow(dir: string, root = dir): Promise<string[]> {
+export async function txtFilesBelow(dir: string, root = dir): Promise<string[]> {
   const found: string[] = [];
   for (const name of await listDir(
     dir,
