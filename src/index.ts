@@ -20,6 +20,26 @@ export { tfjsLayersFamily } from './models/tfjs-layers/family.js';
 export { builtinFamilies, builtinFamilyLookup } from './models/families.js';
 export { TfjsLayersModel } from './models/tfjs-layers/layers-model.js';
 export { ClassificationTask } from './models/tasks/classification.js';
+// The hf-causal-lm family: Hugging Face GPT-2 / Llama / Mistral checkpoints and their files.
+export { hfCausalLmFamily } from './models/hf/family.js';
+export { HfCausalLmModel, type HfCausalLmOptions } from './models/hf/causal-lm-model.js';
+export { HfCheckpointModel, type HfCheckpointSource } from './models/hf/load-checkpoint.js';
+export { saveHfCheckpoint, type SaveHfOptions } from './models/hf/save-checkpoint.js';
+export { CausalLmTask, type CausalLmShape } from './models/tasks/causal-lm.js';
+export { parseHfConfig, type HfCausalLmConfig } from './models/hf/hf-config.js';
+export {
+  openCheckpoint,
+  writeCheckpoint,
+  type HfCheckpoint,
+  type WriteCheckpointOptions,
+} from './models/hf/checkpoint-dir.js';
+export {
+  openSafetensors,
+  writeSafetensors,
+  type SafetensorsFile,
+  type TensorToWrite,
+  type FloatDtype,
+} from './models/hf/safetensors.js';
 export {
   readModelArtifact,
   writeModelArtifact,

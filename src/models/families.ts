@@ -2,9 +2,10 @@
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { ModelFamily } from '../plugin-api/model.js';
 import type { FamilyLookup } from './model-artifact.js';
+import { hfCausalLmFamily } from './hf/family.js';
 import { tfjsLayersFamily } from './tfjs-layers/family.js';
 
-export const builtinFamilies: readonly ModelFamily[] = [tfjsLayersFamily];
+export const builtinFamilies: readonly ModelFamily[] = [tfjsLayersFamily, hfCausalLmFamily];
 
 /** The built-in families by name, for code that reads artifacts without a registry (tools, tests). */
 export const builtinFamilyLookup: FamilyLookup = {

@@ -2,13 +2,17 @@
 // copied into a temporary sibling directory first; a missing target is then created by one rename
 // of that directory, an existing one receives each file by rename (atomic per file) so that files
 // that are not the export's own (a hand-written README) survive. Export files of an earlier run
-// that this export no longer produces (e.g. sparse.bin after sparse: false) are removed.
+// that this export no longer produces (e.g. sparse.bin after sparse: false) are removed: the
+// fixed tfjs names always, the names of a Hugging Face export (config.json, tokenizer.json… which
+// a user may keep beside a tfjs model) only when the earlier export.json lists them.
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { isHfCheckpointFileName } from '../models/hf/save-checkpoint.js';
+import { isObject } from '../util/is-object.js';
 
-/** Every file name the export stage may write. */
+/** The file names of a tfjs export (and the files every export writes). */
 export const exportFileNames: readonly string[] = [
   'model.json',
   'weights.bin',
@@ -20,6 +24,23 @@ export const exportFileNames: readonly string[] = [
   'metrics.json',
   'export.json',
 ];
+
+/** Whether the export stage may write a file of this name, in any format. */
+export function isExportFileName(name: string): boolean {
+  return exportFileNames.includes(name) || isHfCheckpointFileName(name);
+}
+
+/** The export files an earlier export into `target` listed in its export.json (none if unreadable). */
+async function previousExportFiles(target: string): Promise<string[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(join(target, 'export.json'), 'utf8'));
+  } catch {
+    return [];
+  }
+  const files = isObject(json) && Array.isArray(json.files) ? (json.files as unknown[]) : [];
+  return files.filter((f): f is string => typeof f === 'string' && isExportFileName(f));
+}
 
 export async function publishDir(
   fromDir: string,
@@ -49,9 +70,10 @@ export async function publishDir(
         },
       );
     }
+    const own = new Set([...ownNames, ...(await previousExportFiles(target))]);
     const produced = new Set(await fs.readdir(tmp));
     for (const name of produced) await fs.rename(join(tmp, name), join(target, name));
-    for (const name of ownNames)
+    for (const name of own)
       if (!produced.has(name)) await fs.rm(join(target, name), { force: true });
   } catch (e) {
     if (e instanceof ScalpelError) throw e;

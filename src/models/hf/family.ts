@@ -1,0 +1,104 @@
+// The built-in model family `hf-causal-lm`: Hugging Face causal LMs (GPT-2, Llama, Mistral) as
+// `save_pretrained` writes them, a directory of config.json + safetensors weights (one file or
+// shards with an index) + tokenizer files, run by scalpel's own tfjs forward (HfCausalLmModel).
+import { promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../../errors.js';
+import type { ModelFamily, ModelSourceInfo, PrunableModel } from '../../plugin-api/model.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { isObject } from '../../util/is-object.js';
+import { HfCausalLmModel, hfCausalLmFamilyName } from './causal-lm-model.js';
+import { configFile, isHfCheckpointDir, openCheckpoint } from './checkpoint-dir.js';
+import { checkpointLayout, checkStoredTensors } from './checkpoint-check.js';
+import { parseHfConfig } from './hf-config.js';
+import { loadHfCheckpoint, type HfLoadOptions } from './load-checkpoint.js';
+import { saveHfCheckpoint } from './save-checkpoint.js';
+
+/**
+ * Written beside a saved checkpoint when it was loaded with non-default options (includeLmHead),
+ * and returned by save: load then takes the options back with the directory.
+ */
+export const loadOptionsFile = 'hf-causal-lm.options.json';
+
+function optionsOf(raw: unknown, where: string): HfLoadOptions {
+  if (raw === undefined) return {};
+  const include = isObject(raw) ? raw.includeLmHead : undefined;
+  if (!isObject(raw) || (include !== undefined && typeof include !== 'boolean')) {
+    throw new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `${where}: options of family '${hfCausalLmFamilyName}' must be { includeLmHead?: boolean }, got ${JSON.stringify(raw)}`,
+      { hint: 'includeLmHead: true makes the untied lm_head prunable too' },
+    );
+  }
+  return include === undefined ? {} : { includeLmHead: include };
+}
+
+/** The checkpoint directory and saved options for a path `load` got: a directory or the options file. */
+async function resolvePath(path: string): Promise<{ dir: string; saved: HfLoadOptions }> {
+  const stats = await fs.stat(path).catch(() => undefined);
+  if (stats?.isFile() !== true || basename(path) !== loadOptionsFile)
+    return { dir: path, saved: {} };
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ScalpelError(ErrorCode.Data, `${path} is not valid JSON: ${(e as Error).message}`, {
+      location: { file: path },
+      hint: 'the model artifact is corrupt; run the stage that wrote it again',
+    });
+  }
+  return { dir: dirname(path), saved: optionsOf(json, path) };
+}
+
+function asHf(model: PrunableModel): HfCausalLmModel {
+  if (!(model instanceof HfCausalLmModel)) {
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `family '${hfCausalLmFamilyName}' cannot save a '${model.family}' model`,
+    );
+  }
+  return model;
+}
+
+export const hfCausalLmFamily: ModelFamily = {
+  name: hfCausalLmFamilyName,
+  version: '1',
+  description:
+    'Hugging Face causal LMs (GPT-2, Llama, Mistral): a directory with config.json, *.safetensors and tokenizer files',
+  schema: {
+    type: 'object',
+    properties: {
+      includeLmHead: {
+        description: 'Make the untied lm_head a prunable operator too (default: only the blocks)',
+        type: 'boolean',
+      },
+    },
+    additionalProperties: false,
+  },
+
+  recognizes: isHfCheckpointDir,
+
+  async inspect(path, shownAs = path): Promise<ModelSourceInfo> {
+    const ck = await openCheckpoint(path);
+    try {
+      const config = parseHfConfig(ck.config, join(shownAs, configFile));
+      checkStoredTensors(checkpointLayout(config, new Set(ck.tensorNames())), ck, shownAs);
+      return { files: [...ck.files] };
+    } finally {
+      await ck.close();
+    }
+  },
+
+  async load(path, options) {
+    const { dir, saved } = await resolvePath(path);
+    return loadHfCheckpoint(dir, { ...saved, ...optionsOf(options, path) });
+  },
+
+  async save(model, dir) {
+    const hf = asHf(model);
+    await saveHfCheckpoint(hf, dir);
+    if (!hf.operators.some((o) => o.name === 'lm_head')) return '.';
+    await writeJsonAtomic(join(dir, loadOptionsFile), { includeLmHead: true });
+    return loadOptionsFile;
+  },
+};

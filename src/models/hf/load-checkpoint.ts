@@ -1,0 +1,77 @@
+// A Hugging Face checkpoint directory loaded as an HfCausalLmModel that remembers where it came
+// from: config.json as stored, each tensor's stored dtype and the directory whose tokenizer files
+// travel with it, so that saving or exporting it gives back the same kind of checkpoint. Files
+// that are not the checkpoint's (masks.json / masks.bin of a scalpel artifact) are never read.
+import { join } from 'node:path';
+import { openCheckpoint, configFile } from './checkpoint-dir.js';
+import { checkpointLayout, checkStoredTensors } from './checkpoint-check.js';
+import { HfCausalLmModel } from './causal-lm-model.js';
+import { parseHfConfig, type HfCausalLmConfig } from './hf-config.js';
+import type { SafetensorsDtype } from './safetensors.js';
+
+export interface HfCheckpointSource {
+  /** The directory the model was loaded from (absolute). */
+  readonly dir: string;
+  /** config.json as stored, with the fields scalpel does not read. */
+  readonly configJson: Readonly<Record<string, unknown>>;
+  /** Each stored tensor's dtype, by HF name. */
+  readonly dtypes: ReadonlyMap<string, SafetensorsDtype>;
+}
+
+export interface HfLoadOptions {
+  /** Make the untied lm_head a prunable operator too. */
+  readonly includeLmHead?: boolean;
+}
+
+/** An HfCausalLmModel loaded from a checkpoint directory. */
+export class HfCheckpointModel extends HfCausalLmModel {
+  constructor(
+    config: HfCausalLmConfig,
+    weights: ReadonlyMap<string, Float32Array>,
+    options: ConstructorParameters<typeof HfCausalLmModel>[2],
+    readonly source: HfCheckpointSource,
+  ) {
+    super(config, weights, options);
+  }
+}
+
+/**
+ * Load the checkpoint in `dir`: config and headers are checked before any tensor data is read;
+ * tensors are then read one at a time (each file read once, never whole) and the float32 copies
+ * are dropped as soon as the model's variables hold them.
+ */
+export async function loadHfCheckpoint(
+  dir: string,
+  options: HfLoadOptions = {},
+): Promise<HfCheckpointModel> {
+  const ck = await openCheckpoint(dir);
+  try {
+    const config = parseHfConfig(ck.config, join(ck.dir, configFile));
+    const names = ck.tensorNames();
+    const layout = checkpointLayout(config, new Set(names));
+    checkStoredTensors(layout, ck, ck.dir);
+    const used = new Set(layout.tensors.map((t) => t.name));
+    if (layout.tiedCopy !== undefined) used.add(layout.tiedCopy.name);
+    const weights = new Map<string, Float32Array>();
+    const shapes = new Map<string, readonly number[]>();
+    const dtypes = new Map<string, SafetensorsDtype>();
+    for (const name of names) {
+      if (!used.has(name)) continue; // buffers transformers ignores too (checked above)
+      weights.set(name, await ck.read(name));
+      shapes.set(name, ck.shapeOf(name));
+      dtypes.set(name, ck.dtypeOf(name));
+    }
+    try {
+      return new HfCheckpointModel(
+        config,
+        weights,
+        { includeLmHead: options.includeLmHead === true, shapes },
+        { dir: ck.dir, configJson: ck.config, dtypes },
+      );
+    } finally {
+      weights.clear(); // the variables hold the values now
+    }
+  } finally {
+    await ck.close();
+  }
+}
