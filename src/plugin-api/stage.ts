@@ -11,6 +11,7 @@ export type ArtifactKind =
   | 'calibration' // src/stages/calibrate: per-layer statistics for pruners
   | 'metrics' // evaluate: nothing but metrics
   | 'export' // export: files meant for the user
+  | 'tokenizer' // train-tokenizer: tokenizer.json + tokenizer_config.json
   | (string & {}); // plugin-defined kinds
 
 /** A finished stage's output as downstream stages see it. `dir` is read-only (a cache entry). */

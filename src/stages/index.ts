@@ -10,6 +10,7 @@ import { compareTableStage } from './compare-table.js';
 import { loadModelStage } from './load-model.js';
 import { loadDatasetStage } from './load-dataset.js';
 import { icbsStage } from './icbs.js';
+import { trainTokenizerStage } from './train-tokenizer.js';
 
 export const builtinStages: StageType[] = [
   trainStage,
@@ -21,5 +22,6 @@ export const builtinStages: StageType[] = [
   compareTableStage,
   loadModelStage,
   loadDatasetStage,
+  trainTokenizerStage,
   icbsStage as unknown as StageType,
 ];

@@ -8,7 +8,14 @@ import { MalformedRecords } from '../data/malformed.js';
 import type { LoadDatasetOptions } from '../data/options.js';
 import { prepareDataset } from '../data/prepare.js';
 import { datasetSources } from '../data/sources/index.js';
+import { join } from 'node:path';
+import { ErrorCode, ScalpelError } from '../errors.js';
 import { loadTextDataset } from '../data/text/load-text-dataset.js';
+import {
+  copyTokenizerFiles,
+  datasetTokenizerDir,
+  resolveTokenizerFiles,
+} from '../data/text/tokenizer-files.js';
 import { textDatasetFingerprint } from '../data/text/text-fingerprint.js';
 import type { TextDatasetOptions } from '../data/text/text-options.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -24,7 +31,7 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
     'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) or tokenized text (text) with deterministic splits',
   schema: readSchema('stages/load-dataset.schema.json'),
   output: 'dataset',
-  inputs: [],
+  inputs: [{ kind: 'tokenizer', optional: true, reason: 'source text tokenizes with it' }],
 
   fingerprint(params, ctx) {
     if (params.source === 'text') return textDatasetFingerprint(params, (p) => ctx.resolvePath(p));
@@ -80,16 +87,37 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
   },
 });
 
+/** `tokenizer:` resolved against the recipe, else the directory of the train-tokenizer input. */
+function textTokenizerPath(ctx: StageContext<LoadDatasetParams>, opts: TextDatasetOptions): string {
+  if (opts.tokenizer !== undefined) return ctx.resolvePath(opts.tokenizer);
+  const inputs = ctx.inputsOfKind('tokenizer');
+  const only = inputs[0];
+  if (inputs.length === 1 && only !== undefined) return only.dir;
+  throw new ScalpelError(
+    ErrorCode.Graph,
+    `stage '${ctx.stageId}': source text needs a tokenizer, and ${inputs.length === 0 ? 'neither with.tokenizer nor a train-tokenizer stage in needs gives one' : `${inputs.length} tokenizer stages are in needs`}`,
+    {
+      stageId: ctx.stageId,
+      hint: 'set with.tokenizer to a tokenizer.json (or a model directory), or add one train-tokenizer stage to needs',
+    },
+  );
+}
+
 async function runText(
   ctx: StageContext<LoadDatasetParams>,
   opts: TextDatasetOptions,
 ): Promise<StageResult> {
+  const tokenizerPath = textTokenizerPath(ctx, opts);
   const { dataset, provenance, stats } = await loadTextDataset(opts, {
     resolvePath: (p) => ctx.resolvePath(p),
+    tokenizerPath,
     progress: (label, total) => ctx.progress(label, total),
     signal: ctx.signal,
   });
   const manifest = await writeDatasetArtifact(ctx.outDir, dataset, { provenance });
+  // The tokenizer travels with the tokens: a model trained on them is saved with it.
+  const files = resolveTokenizerFiles(tokenizerPath);
+  await copyTokenizerFiles(files, join(ctx.outDir, datasetTokenizerDir));
   const splits: Record<string, unknown> = {};
   for (const { name, ...s } of stats) splits[name] = s;
   const { documents } = provenance;

@@ -4,7 +4,12 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { buildModel, type ModelSpec } from '../models/model-spec.js';
 import { writeModelArtifact } from '../models/model-artifact.js';
 import { TfjsLayersModel } from '../models/tfjs-layers/layers-model.js';
+import { existsSync } from 'node:fs';
 import { HfCausalLmModel } from '../models/hf/causal-lm-model.js';
+import { join } from 'node:path';
+import { HfCheckpointModel } from '../models/hf/load-checkpoint.js';
+import { configJsonOf } from '../models/hf/config-json.js';
+import { datasetTokenizerDir } from '../data/text/tokenizer-files.js';
 import { parseHfConfig } from '../models/hf/hf-config.js';
 import { initialWeights } from '../models/hf/init-weights.js';
 import type { PrunableModel } from '../plugin-api/model.js';
@@ -39,7 +44,10 @@ export type TrainParams = TrainingParams & {
   model?: ModelSpec | HfModelSpec;
 };
 
-/** The model `with.model` describes, with weights initialised from the stage Rng. */
+/**
+ * The model `with.model` describes, with weights initialised from the stage Rng. A language model
+ * takes the tokenizer its dataset was tokenized with (saved with it, as HF checkpoints carry theirs).
+ */
 function buildFromSpec(
   ctx: StageContext<TrainParams>,
   spec: ModelSpec | HfModelSpec,
@@ -47,7 +55,19 @@ function buildFromSpec(
   const rng = ctx.rng.fork('init');
   if ('family' in spec) {
     const config = parseHfConfig(spec.config, `stages.${ctx.stageId}.with.model.config`);
-    return new HfCausalLmModel(config, initialWeights(config, rng, spec.initializerRange));
+    const tokenizerDir = join(ctx.input('dataset').dir, datasetTokenizerDir);
+    const weights = initialWeights(config, rng, spec.initializerRange);
+    if (!existsSync(tokenizerDir)) return new HfCausalLmModel(config, weights);
+    return new HfCheckpointModel(
+      config,
+      weights,
+      {},
+      {
+        dir: tokenizerDir,
+        configJson: { ...configJsonOf(config), ...spec.config },
+        dtypes: new Map(),
+      },
+    );
   }
   return new TfjsLayersModel(buildModel(spec, rng, `stage '${ctx.stageId}'`));
 }

@@ -24,6 +24,8 @@ import { loadTokenizer, type TextTokenizer } from './tokenize.js';
 
 export interface TextDatasetEnv {
   resolvePath(p: string): string;
+  /** The tokenizer.json (or its directory) to use, absolute: `tokenizer:` resolved, or an input's. */
+  readonly tokenizerPath: string;
   progress(label: string, total: number): Progress;
   readonly signal?: AbortSignal;
 }
@@ -86,9 +88,28 @@ function checkOptions(opts: TextDatasetOptions): void {
     throw usage('`field` and `documentSeparator` are for the files in `path`', 'give `path:`');
 }
 
+/** The options that choose the documents (shared with the train-tokenizer stage). */
+export type TextDocumentOptions = Pick<
+  TextDatasetOptions,
+  'corpora' | 'path' | 'field' | 'documentSeparator' | 'partChars' | 'maxDocuments' | 'split'
+>;
+
+/** The document-level split of these options (the rule of split.ts, with the defaults filled). */
+export function splitFractions(opts: TextDocumentOptions): {
+  validation: number;
+  test: number;
+  salt: string;
+} {
+  return {
+    validation: opts.split?.validation ?? DEFAULT_SPLIT_FRACTIONS.validation,
+    test: opts.split?.test ?? DEFAULT_SPLIT_FRACTIONS.test,
+    salt: opts.split?.salt ?? '',
+  };
+}
+
 /** The documents of every corpus, then of `path`, in that order; the first maxDocuments kept. */
 export async function readTextDocuments(
-  opts: TextDatasetOptions,
+  opts: TextDocumentOptions,
   resolvePath: (p: string) => string,
 ): Promise<{ documents: Document[]; read: number }> {
   const docs: Document[] = [];
@@ -159,14 +180,10 @@ export async function loadTextDataset(
   env: TextDatasetEnv,
 ): Promise<LoadedTextDataset> {
   checkOptions(opts);
-  const files = resolveTokenizerFiles(env.resolvePath(opts.tokenizer));
+  const files = resolveTokenizerFiles(env.tokenizerPath);
   const tokenizer = await loadTokenizer(files.tokenizer);
   const { documents, read } = await readTextDocuments(opts, (p) => env.resolvePath(p));
-  const fractions = {
-    validation: opts.split?.validation ?? DEFAULT_SPLIT_FRACTIONS.validation,
-    test: opts.split?.test ?? DEFAULT_SPLIT_FRACTIONS.test,
-    salt: opts.split?.salt ?? '',
-  };
+  const fractions = splitFractions(opts);
   const docSplits = splitDocuments(documents, fractions);
   const { splits, stats } = await tokenizeSplits(docSplits, tokenizer, opts, env);
 
@@ -180,7 +197,7 @@ export async function loadTextDataset(
     corpora: [...(opts.corpora ?? [])],
     path: opts.path ?? null,
     tokenizer: {
-      path: opts.tokenizer,
+      path: opts.tokenizer ?? 'the train-tokenizer input',
       sha256: await sha256File(files.tokenizer),
       configSha256: files.config !== undefined ? await sha256File(files.config) : null,
       vocabSize: tokenizer.vocabSize,

@@ -19,18 +19,31 @@ export async function hashTextPath(path: string): Promise<string | Record<string
   return out;
 }
 
-export async function textDatasetFingerprint(
-  opts: TextDatasetOptions,
+/** The documents' part: bundled corpus packages and versions, hashes of the user's text. */
+export async function textSourceFingerprint(
+  opts: Pick<TextDatasetOptions, 'corpora' | 'path'>,
   resolvePath: (p: string) => string,
-): Promise<unknown> {
+): Promise<{ corpora: unknown[]; text: unknown }> {
   const corpora = (opts.corpora ?? []).map((name) => {
     const pkg = findPackage(corpusPackages[name]);
     return { corpus: name, package: pkg.name, version: pkg.version };
   });
-  const files = resolveTokenizerFiles(resolvePath(opts.tokenizer));
   return {
     corpora,
     text: opts.path !== undefined ? await hashTextPath(resolvePath(opts.path)) : null,
+  };
+}
+
+export async function textDatasetFingerprint(
+  opts: TextDatasetOptions,
+  resolvePath: (p: string) => string,
+): Promise<unknown> {
+  const source = await textSourceFingerprint(opts, resolvePath);
+  // A tokenizer from a train-tokenizer input is covered by that input's hash.
+  if (opts.tokenizer === undefined) return { ...source, tokenizer: 'input' };
+  const files = resolveTokenizerFiles(resolvePath(opts.tokenizer));
+  return {
+    ...source,
     tokenizer: await sha256File(files.tokenizer),
     tokenizerConfig: files.config !== undefined ? await sha256File(files.config) : null,
   };

@@ -15,8 +15,11 @@ export type TextDatasetOptions = {
   field?: string;
   /** .txt: cut files into documents at every occurrence of this string. */
   documentSeparator?: string;
-  /** A tokenizer.json, or a directory holding one (and optionally tokenizer_config.json). */
-  tokenizer: string;
+  /**
+   * A tokenizer.json, or a directory holding one (and optionally tokenizer_config.json). Absent:
+   * the tokenizer artifact of a train-tokenizer stage in `needs` (resolved by the stage).
+   */
+  tokenizer?: string;
   seqLength: number;
   /** EOS token between consecutive documents (the schema's default: true). */
   separator: boolean;
