@@ -46,6 +46,8 @@ export interface NextSentenceOptions {
   readonly numChoices?: number;
   /** Words a choice sentence needs at least (default 4). */
   readonly minWords?: number;
+  /** Words a choice sentence may have at most (default 40), so choices fit small models' windows. */
+  readonly maxWords?: number;
   readonly maxExamples?: number;
 }
 
@@ -214,7 +216,11 @@ export function buildNextSentenceTask(
   const c = opts.contextSentences ?? 3;
   const k = (opts.numChoices ?? 4) - 1;
   const minWords = opts.minWords ?? 4;
-  const long = (s: string): boolean => s.split(' ').length >= minWords;
+  const maxWords = opts.maxWords ?? 40;
+  const long = (s: string): boolean => {
+    const words = s.split(' ').length;
+    return words >= minWords && words <= maxWords;
+  };
   const sentences = docs.map((d) => splitSentences(d.text));
   const pool: PoolSentence[] = sentences.flatMap((ss, doc) =>
     ss.filter(long).map((text) => ({ doc, text })),

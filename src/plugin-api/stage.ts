@@ -12,6 +12,7 @@ export type ArtifactKind =
   | 'metrics' // evaluate: nothing but metrics
   | 'export' // export: files meant for the user
   | 'tokenizer' // train-tokenizer: tokenizer.json + tokenizer_config.json
+  | 'tasks' // build-lm-tasks: zero-shot task files (jsonl)
   | (string & {}); // plugin-defined kinds
 
 /** A finished stage's output as downstream stages see it. `dir` is read-only (a cache entry). */

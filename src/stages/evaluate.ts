@@ -8,9 +8,17 @@ import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
+import { requireSplit } from '../data/dataset-artifact.js';
+import { unigramPerplexity } from '../eval/unigram.js';
+import {
+  evaluateZeroShot,
+  zeroShotFingerprint,
+  type ZeroShotParams,
+} from './evaluate-zero-shot.js';
 import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 
-export type EvaluateMetric = 'accuracy' | 'loss' | 'perplexity' | 'sparsity' | 'size' | 'latency';
+export type EvaluateMetric =
+  'accuracy' | 'loss' | 'perplexity' | 'zero-shot' | 'unigram' | 'sparsity' | 'size' | 'latency';
 
 export type EvaluateParams = {
   metrics: EvaluateMetric[];
@@ -21,6 +29,7 @@ export type EvaluateParams = {
   latencyBatch: number;
   latencyRuns: number;
   warmup: number;
+  zeroShot?: ZeroShotParams;
 };
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
@@ -32,12 +41,20 @@ export const evaluateStage = defineStage<EvaluateParams>({
   description: 'Accuracy, loss, sparsity, parameter counts, size and latency of a model',
   schema: readSchema('stages/evaluate.schema.json'),
   output: 'metrics',
-  inputs: [{ kind: 'model' }, { kind: 'dataset', optional: true }],
+  inputs: [
+    { kind: 'model' },
+    { kind: 'dataset', optional: true },
+    { kind: 'tasks', optional: true, multiple: true, reason: 'zero-shot task files' },
+  ],
+  fingerprint(params, ctx) {
+    return zeroShotFingerprint(params.zeroShot?.tasks, (p) => ctx.resolvePath(p));
+  },
   async run(ctx: StageContext<EvaluateParams>): Promise<StageResult> {
     const p = ctx.params;
     const want = new Set(p.metrics);
     const quality = want.has('accuracy') || want.has('loss') || want.has('perplexity');
-    const needsData = quality || want.has('latency');
+    const unigram = want.has('unigram');
+    const needsData = quality || unigram || want.has('latency');
     const artifact = ctx.input('model');
     const model = await loadModelInput(ctx, artifact);
     const masks = model.masks;
@@ -89,6 +106,14 @@ export const evaluateStage = defineStage<EvaluateParams>({
             summary.push(`loss ${q.loss.toFixed(4)}`);
           }
         }
+        if (unigram) {
+          const train = requireSplit(dataset, 'train', ctx.stageId);
+          const u = unigramPerplexity(train, samples, dataset.numClasses);
+          metrics.unigramPerplexity = u.perplexity;
+          summary.push(
+            `unigram baseline perplexity ${u.perplexity.toFixed(2)} (train-split counts, add-one)`,
+          );
+        }
         if (want.has('latency')) {
           const lat = await measureLatency(model, samples, {
             batch: p.latencyBatch,
@@ -105,6 +130,11 @@ export const evaluateStage = defineStage<EvaluateParams>({
             `latency ${lat.medianMs.toFixed(2)} ms per batch of ${lat.batch} (${ctx.backend})`,
           );
         }
+      }
+      if (want.has('zero-shot')) {
+        const z = await evaluateZeroShot(ctx, model);
+        metrics.zeroShot = z.metrics;
+        summary.push(...z.summary);
       }
       if (want.has('sparsity')) {
         const s = measureSparsity(model);

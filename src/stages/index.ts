@@ -11,6 +11,7 @@ import { loadModelStage } from './load-model.js';
 import { loadDatasetStage } from './load-dataset.js';
 import { icbsStage } from './icbs.js';
 import { trainTokenizerStage } from './train-tokenizer.js';
+import { buildLmTasksStage } from './build-lm-tasks.js';
 
 export const builtinStages: StageType[] = [
   trainStage,
@@ -23,5 +24,6 @@ export const builtinStages: StageType[] = [
   loadModelStage,
   loadDatasetStage,
   trainTokenizerStage,
+  buildLmTasksStage,
   icbsStage as unknown as StageType,
 ];
