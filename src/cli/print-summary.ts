@@ -15,7 +15,7 @@ function detail(n: RunSummary['nodes'][number]): string {
   return headline(n.metrics);
 }
 
-/** The numbers a user looks for first: an evaluation's accuracy and loss, a pruner's density. */
+/** The numbers a user looks for first: an evaluation's accuracy (or perplexity) and loss, a pruner's density. */
 function headline(m: Readonly<Record<string, unknown>> | undefined): string {
   if (m === undefined) return '';
   const parts: string[] = [];
@@ -25,6 +25,8 @@ function headline(m: Readonly<Record<string, unknown>> | undefined): string {
   const loss = num('loss');
   const density = num('density');
   if (accuracy !== undefined) parts.push(`accuracy ${(100 * accuracy).toFixed(2)}%`);
+  const perplexity = num('perplexity');
+  if (perplexity !== undefined) parts.push(`perplexity ${perplexity.toFixed(2)}`);
   if (loss !== undefined) parts.push(`loss ${loss.toFixed(4)}`);
   if (accuracy === undefined && typeof m['method'] === 'string' && density !== undefined)
     parts.push(`${m['method']}, density ${(100 * density).toFixed(2)}%`);
