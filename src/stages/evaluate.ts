@@ -8,7 +8,8 @@ import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
-import { requireSplit } from '../data/dataset-artifact.js';
+import { readDatasetManifest, requireSplit } from '../data/dataset-artifact.js';
+import { bitsPerByte, splitTextCounts } from '../eval/bits-per-byte.js';
 import { unigramPerplexity } from '../eval/unigram.js';
 import {
   evaluateZeroShot,
@@ -87,6 +88,11 @@ export const evaluateStage = defineStage<EvaluateParams>({
             if (tokens !== undefined) {
               metrics.tokens = tokens;
               metrics.tokensPerSecond = tokens / Math.max(seconds, 1e-9);
+              const counts = splitTextCounts(
+                (await readDatasetManifest(ctx.input('dataset'))).provenance,
+                p.split,
+              );
+              if (counts !== undefined) metrics.bitsPerByte = bitsPerByte(q.loss, tokens, counts);
             }
             summary.push(
               `perplexity ${perplexity.toFixed(3)} on ${tokens ?? q.count} ${p.split} ${tokens !== undefined ? 'tokens' : 'samples'}`,
