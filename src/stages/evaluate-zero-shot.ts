@@ -16,6 +16,8 @@ export type ZeroShotParams = {
   /** jsonl task files ({ context, choices, label } per line), relative to the recipe. */
   tasks?: string[];
   batchSize?: number;
+  /** Score only the first this many examples of each task. */
+  limit?: number;
 };
 
 /** Every task file of the stage: zeroShot.tasks, then the files of 'tasks' inputs. */
@@ -77,7 +79,9 @@ export async function evaluateZeroShot(
   for (const file of files) {
     ctx.signal.throwIfAborted();
     const name = basename(file).replace(/\.jsonl$/, '');
-    const examples = await readMultipleChoiceJsonl(file);
+    const all = await readMultipleChoiceJsonl(file);
+    const limit = ctx.params.zeroShot?.limit;
+    const examples = limit !== undefined ? all.slice(0, limit) : all;
     const r = evaluateMultipleChoice(
       model,
       { name, examples },
