@@ -1,6 +1,7 @@
 // The built-in model family `hf-causal-lm`: Hugging Face causal LMs (GPT-2, Llama, Mistral) as
 // `save_pretrained` writes them, a directory of config.json + safetensors weights (one file or
 // shards with an index) + tokenizer files, run by scalpel's own tfjs forward (HfCausalLmModel).
+import { ownModel } from '../family-model.js';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
@@ -50,15 +51,8 @@ async function resolvePath(path: string): Promise<{ dir: string; saved: HfLoadOp
   return { dir: dirname(path), saved: optionsOf(json, path) };
 }
 
-function asHf(model: PrunableModel): HfCausalLmModel {
-  if (!(model instanceof HfCausalLmModel)) {
-    throw new ScalpelError(
-      ErrorCode.Internal,
-      `family '${hfCausalLmFamilyName}' cannot save a '${model.family}' model`,
-    );
-  }
-  return model;
-}
+const asHf = (model: PrunableModel): HfCausalLmModel =>
+  ownModel(model, HfCausalLmModel, hfCausalLmFamilyName);
 
 export const hfCausalLmFamily: ModelFamily = {
   name: hfCausalLmFamilyName,

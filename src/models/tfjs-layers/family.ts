@@ -1,6 +1,7 @@
 // The built-in model family `tfjs-layers`: TensorFlow.js LayersModels of any single-input,
 // single-output topology (Sequential or functional, with residual adds, concatenations and merging
 // branches), stored as model.json + binary weight files.
+import { ownModel } from '../family-model.js';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
@@ -78,15 +79,8 @@ async function readModelJson(
   };
 }
 
-function asTfjs(model: PrunableModel): TfjsLayersModel {
-  if (!(model instanceof TfjsLayersModel)) {
-    throw new ScalpelError(
-      ErrorCode.Internal,
-      `family '${tfjsLayersFamilyName}' cannot save a '${model.family}' model`,
-    );
-  }
-  return model;
-}
+const asTfjs = (model: PrunableModel): TfjsLayersModel =>
+  ownModel(model, TfjsLayersModel, tfjsLayersFamilyName);
 
 export const tfjsLayersFamily: ModelFamily = {
   name: tfjsLayersFamilyName,

@@ -201,6 +201,15 @@ export interface ExplicitOptions {
   readonly skipActivation?: boolean;
 }
 
+function requireKernel(layer: Layer): NonNullable<ReturnType<typeof kernelOf>> {
+  const kernel = kernelOf(layer);
+  if (kernel === undefined)
+    throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, {
+      layer: layer.name,
+    });
+  return kernel;
+}
+
 /** Dense, Conv1D or Conv2D as X·W (+ bias) (+ ε), then the activation. */
 export function runLinear(
   layer: Layer,
@@ -208,11 +217,7 @@ export function runLinear(
   x: tf.Tensor,
   o: ExplicitOptions,
 ): tf.Tensor {
-  const kernelVar = kernelOf(layer);
-  if (kernelVar === undefined)
-    throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, {
-      layer: layer.name,
-    });
+  const kernelVar = requireKernel(layer);
   const kernel = o.weight ?? kernelVar.read();
   const W = (
     kernel.rank === 2 ? kernel : tf.reshape(kernel, [info.fanIn, info.units])
@@ -251,11 +256,7 @@ export function runDepthwise(
   x: tf.Tensor,
   o: ExplicitOptions,
 ): tf.Tensor {
-  const kernelVar = kernelOf(layer);
-  if (kernelVar === undefined)
-    throw new ScalpelError(ErrorCode.Internal, `layer '${layer.name}' has no kernel`, {
-      layer: layer.name,
-    });
+  const kernelVar = requireKernel(layer);
   const [kh = 1, kw = 1, cin = 1, mult = 1] = info.kernelShape;
   const kernel = tf.reshape(o.weight ?? kernelVar.read(), [1, kh * kw, cin, mult]);
   const X = o.X ?? inputMatrix(layer, info, x);
