@@ -1,6 +1,7 @@
 // log p(target | prefix) at chosen positions of a batch's logits. Only the rows of the chosen
 // positions are gathered before the softmax, so padded positions are never read and the large
-// [batch, seq, vocab] tensor is not sliced or copied whole.
+// [batch, seq, vocab] tensor is not sliced or copied whole; they are taken a chunk at a time, so the
+// softmax's temporaries stay small with a 50k vocabulary too.
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface TargetLogProbs {
@@ -9,6 +10,9 @@ export interface TargetLogProbs {
   /** 1 where the target is the arg-max token at its position (when asked for). */
   readonly greedy?: Uint8Array;
 }
+
+/** Logit values per chunk of positions: the softmax temporaries stay ≈ 8 MB whatever the vocabulary. */
+const chunkValues = 1 << 21;
 
 /**
  * `logits` [batch, seq, vocab]; `positions` are flat row indices b·seq + t; `targets` the token
@@ -24,19 +28,26 @@ export function targetLogProbs(
   if (n === 0)
     return { logProbs: new Float32Array(0), ...(withGreedy ? { greedy: new Uint8Array(0) } : {}) };
   const [batch, seq, vocab] = logits.shape as [number, number, number];
-  const out = tf.tidy(() => {
-    const rows = tf.gather(
-      tf.reshape(logits, [batch * seq, vocab]),
-      tf.tensor1d(positions, 'int32'),
-    );
-    const t = tf.tensor1d(targets, 'int32');
-    const flat = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vocab, 'int32')), t);
-    const picked = tf.gather(tf.reshape(rows, [-1]), flat);
-    const lp = tf.sub(picked, tf.logSumExp(rows, 1));
-    return withGreedy ? [lp, tf.cast(tf.equal(tf.argMax(rows, 1), t), 'int32')] : [lp];
-  });
-  const logProbs = Float32Array.from(out[0]?.dataSync() ?? []);
-  const greedy = out[1] !== undefined ? Uint8Array.from(out[1].dataSync()) : undefined;
-  tf.dispose(out);
+  const chunk = Math.max(1, Math.floor(chunkValues / vocab));
+  const logProbs = new Float32Array(n);
+  const greedy = withGreedy ? new Uint8Array(n) : undefined;
+  for (let s0 = 0; s0 < n; s0 += chunk) {
+    const s1 = Math.min(n, s0 + chunk);
+    const m = s1 - s0;
+    const out = tf.tidy(() => {
+      const rows = tf.gather(
+        tf.reshape(logits, [batch * seq, vocab]),
+        tf.tensor1d(positions.subarray(s0, s1), 'int32'),
+      );
+      const t = tf.tensor1d(targets.subarray(s0, s1), 'int32');
+      const flat = tf.add(tf.mul(tf.range(0, m, 1, 'int32'), tf.scalar(vocab, 'int32')), t);
+      const picked = tf.gather(tf.reshape(rows, [-1]), flat);
+      const lp = tf.sub(picked, tf.logSumExp(rows, 1));
+      return withGreedy ? [lp, tf.cast(tf.equal(tf.argMax(rows, 1), t), 'int32')] : [lp];
+    });
+    logProbs.set(out[0]?.dataSync() ?? [], s0);
+    if (greedy !== undefined && out[1] !== undefined) greedy.set(out[1].dataSync(), s0);
+    tf.dispose(out);
+  }
   return { logProbs, ...(greedy !== undefined ? { greedy } : {}) };
 }

@@ -8,10 +8,11 @@ import type { Mask, PrunableLayerInfo } from '../../plugin-api/layers.js';
 import type { ForwardHooks, ForwardResult, PrunableModel } from '../../plugin-api/model.js';
 import { CausalLmTask } from '../tasks/causal-lm.js';
 import type { Architecture, ForwardContext, HfArchitectureName } from './architecture.js';
-import { checkTensors, type LinearSpec } from './checkpoint-tensors.js';
+import { checkTensors, checkTiedCopy, type LinearSpec } from './checkpoint-tensors.js';
 import { Gpt2Architecture } from './gpt2.js';
 import type { HfCausalLmConfig } from './hf-config.js';
 import { LlamaArchitecture } from './llama.js';
+import { matMulTransposedWeight } from './transformer-ops.js';
 
 export const hfCausalLmFamilyName = 'hf-causal-lm';
 
@@ -63,6 +64,10 @@ export class HfCausalLmModel implements PrunableModel {
   private readonly storedTiedCopy: boolean;
   private disposed = false;
 
+  /**
+   * `weights` by HF name: a Map, or a read-on-demand map (CheckpointWeights) whose get() is called
+   * once per tensor; with `options.shapes` the sizes are checked from the shapes, not the data.
+   */
   constructor(
     readonly config: HfCausalLmConfig,
     weights: ReadonlyMap<string, Float32Array>,
@@ -88,11 +93,21 @@ export class HfCausalLmModel implements PrunableModel {
     }
     this.linears = new Map(specs.map((s) => [s.name, s]));
     this.operators = specs.map(infoOf);
-    this.storedTiedCopy = layout.tiedCopy !== undefined && weights.has(layout.tiedCopy.name);
-    for (const t of layout.tensors) {
-      const init = tf.tensor(weights.get(t.name) as Float32Array, [...t.shape], 'float32');
-      this.variables.set(t.name, tf.variable(init, true));
-      init.dispose();
+    const tied = layout.tiedCopy;
+    this.storedTiedCopy = tied !== undefined && weights.has(tied.name);
+    try {
+      // One get() per tensor, dropped once it is a variable: `weights` may read on demand.
+      for (const t of layout.tensors) {
+        const data = weights.get(t.name) as Float32Array;
+        if (this.storedTiedCopy && t.name === tied?.of)
+          checkTiedCopy(tied, weights.get(tied.name) as Float32Array, data);
+        const init = tf.tensor(data, [...t.shape], 'float32');
+        this.variables.set(t.name, tf.variable(init, true));
+        init.dispose();
+      }
+    } catch (e) {
+      for (const v of this.variables.values()) v.dispose();
+      throw e;
     }
     this.task = new CausalLmTask({
       vocabSize: config.vocabSize,
@@ -227,8 +242,10 @@ export class HfCausalLmModel implements PrunableModel {
           'replacement weight',
         ) as tf.Tensor2D,
       );
+    } else if (spec.layout === 'transposed') {
+      z = matMulTransposedWeight(x, w as tf.Tensor2D);
     } else {
-      z = tf.matMul(x, w as tf.Tensor2D, false, spec.layout === 'transposed');
+      z = tf.matMul(x, w as tf.Tensor2D);
     }
     if (spec.bias !== undefined) z = tf.add(z, this.variable(spec.bias));
     const epsilon = hooked ? hooks.perturb?.get(spec.name) : undefined;

@@ -51,6 +51,8 @@ export interface HfCheckpoint {
   dtypeOf(name: string): SafetensorsDtype;
   /** One tensor's values as float32, read from the weight file that holds it. */
   read(name: string): Promise<Float32Array>;
+  /** As {@link read}, synchronously. */
+  readSync(name: string): Float32Array;
   close(): Promise<void>;
 }
 
@@ -274,6 +276,7 @@ export async function openCheckpoint(dirPath: string): Promise<HfCheckpoint> {
     shapeOf: (name) => fileOf(name).entry(name).shape,
     dtypeOf: (name) => fileOf(name).entry(name).dtype,
     read: async (name) => fileOf(name).read(name),
+    readSync: (name) => fileOf(name).readSync(name),
     async close() {
       await Promise.all(shards.map((s) => s.close()));
     },

@@ -41,7 +41,9 @@ const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /**
  * Throws E_DATA for the first missing, unexpected or mis-shaped tensor. `shapes` (optional) are the
- * stored shapes, which catch a transposed tensor that element counts alone cannot.
+ * stored shapes, which catch a transposed tensor that element counts alone cannot; a tensor with a
+ * stored shape is checked by it alone, so a read-on-demand `weights` map is not read here. The
+ * stored tied copy's values are checked by {@link checkTiedCopy} when the tensors are taken.
  */
 export function checkTensors(
   layout: CheckpointLayout,
@@ -54,9 +56,9 @@ export function checkTensors(
     expected.set(layout.tiedCopy.name, expected.get(layout.tiedCopy.of) ?? []);
   }
   for (const [name, shape] of expected) {
-    const data = weights.get(name);
-    if (data === undefined && name === layout.tiedCopy?.name) continue;
-    if (data === undefined) {
+    const present = weights.has(name);
+    if (!present && name === layout.tiedCopy?.name) continue;
+    if (!present) {
       throw new ScalpelError(
         ErrorCode.Data,
         `the ${what} checkpoint has no tensor '${name}' (expected shape ${shapeText(shape)})`,
@@ -67,11 +69,12 @@ export function checkTensors(
       );
     }
     const stored = shapes?.get(name);
+    const count = stored !== undefined ? sizeOf(stored) : (weights.get(name)?.length ?? 0);
     const sameShape =
       stored === undefined ||
       (stored.length === shape.length && stored.every((d, i) => d === shape[i]));
-    if (data.length !== sizeOf(shape) || !sameShape) {
-      const got = stored !== undefined ? `shape ${shapeText(stored)}` : `${data.length} values`;
+    if (count !== sizeOf(shape) || !sameShape) {
+      const got = stored !== undefined ? `shape ${shapeText(stored)}` : `${count} values`;
       throw new ScalpelError(
         ErrorCode.Data,
         `tensor '${name}' has ${got}; the config expects shape ${shapeText(shape)}`,
@@ -94,22 +97,21 @@ export function checkTensors(
       );
     }
   }
-  const tied = layout.tiedCopy;
-  const copy = tied === undefined ? undefined : weights.get(tied.name);
-  const of = tied === undefined ? undefined : weights.get(tied.of);
-  if (
-    tied !== undefined &&
-    copy !== undefined &&
-    of !== undefined &&
-    copy.some((v, i) => v !== of[i])
-  ) {
-    throw new ScalpelError(
-      ErrorCode.Data,
-      `tensor '${tied.name}' differs from '${tied.of}' but the config ties them (tie_word_embeddings)`,
-      {
-        layer: tied.name,
-        hint: "set 'tie_word_embeddings': false in config.json if the output projection is its own weight",
-      },
-    );
-  }
+}
+
+/** Throws E_DATA when a stored tied lm_head copy differs from the embedding it is tied to. */
+export function checkTiedCopy(
+  tied: { readonly name: string; readonly of: string },
+  copy: Float32Array,
+  of: Float32Array,
+): void {
+  if (copy.length === of.length && copy.every((v, i) => v === of[i])) return;
+  throw new ScalpelError(
+    ErrorCode.Data,
+    `tensor '${tied.name}' differs from '${tied.of}' but the config ties them (tie_word_embeddings)`,
+    {
+      layer: tied.name,
+      hint: "set 'tie_word_embeddings': false in config.json if the output projection is its own weight",
+    },
+  );
 }

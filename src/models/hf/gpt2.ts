@@ -7,7 +7,14 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { Architecture, ForwardContext } from './architecture.js';
 import type { CheckpointLayout, LinearSpec, TensorSpec } from './checkpoint-tensors.js';
 import type { Gpt2Config } from './hf-config.js';
-import { causalAttention, embed, geluNew, layerNorm, splitHeads } from './transformer-ops.js';
+import {
+  causalAttention,
+  embed,
+  geluNew,
+  layerNorm,
+  matMulTransposedWeight,
+  splitHeads,
+} from './transformer-ops.js';
 
 interface Gpt2Block {
   readonly ln1: string;
@@ -142,7 +149,7 @@ export class Gpt2Architecture implements Architecture {
     const head = this.layout.lmHead;
     return head !== undefined
       ? ctx.linear(head, final)
-      : tf.matMul(final, ctx.param(this.wte) as tf.Tensor2D, false, true);
+      : matMulTransposedWeight(final, ctx.param(this.wte) as tf.Tensor2D);
   }
 
   private norm(ctx: ForwardContext, name: string, x: tf.Tensor2D): tf.Tensor2D {

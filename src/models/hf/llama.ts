@@ -7,7 +7,14 @@ import type { Architecture, ForwardContext } from './architecture.js';
 import type { CheckpointLayout, LinearSpec, TensorSpec } from './checkpoint-tensors.js';
 import type { LlamaConfig } from './hf-config.js';
 import { applyRotary, rotaryTables, type RotaryTables } from './rotary.js';
-import { causalAttention, embed, rmsNorm, silu, splitHeads } from './transformer-ops.js';
+import {
+  causalAttention,
+  embed,
+  matMulTransposedWeight,
+  rmsNorm,
+  silu,
+  splitHeads,
+} from './transformer-ops.js';
 
 interface LlamaBlock {
   readonly inputNorm: string;
@@ -125,6 +132,6 @@ export class LlamaArchitecture implements Architecture {
     const head = this.layout.lmHead;
     return head !== undefined
       ? ctx.linear(head, final)
-      : tf.matMul(final, ctx.param(embedTokens) as tf.Tensor2D, false, true);
+      : matMulTransposedWeight(final, ctx.param(embedTokens) as tf.Tensor2D);
   }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openCheckpoint, configFile } from './checkpoint-dir.js';
 import { checkpointLayout, checkStoredTensors } from './checkpoint-check.js';
 import { HfCausalLmModel } from './causal-lm-model.js';
+import { CheckpointWeights } from './checkpoint-weights.js';
 import { parseHfConfig, type HfCausalLmConfig } from './hf-config.js';
 import type { SafetensorsDtype } from './safetensors.js';
 
@@ -37,8 +38,8 @@ export class HfCheckpointModel extends HfCausalLmModel {
 
 /**
  * Load the checkpoint in `dir`: config and headers are checked before any tensor data is read;
- * tensors are then read one at a time (each file read once, never whole) and the float32 copies
- * are dropped as soon as the model's variables hold them.
+ * each tensor is then read once, as its variable is made, and its float32 copy dropped straight
+ * away (at most one tensor's copy is alive, so peak memory is about the model once).
  */
 export async function loadHfCheckpoint(
   dir: string,
@@ -52,25 +53,16 @@ export async function loadHfCheckpoint(
     checkStoredTensors(layout, ck, ck.dir);
     const used = new Set(layout.tensors.map((t) => t.name));
     if (layout.tiedCopy !== undefined) used.add(layout.tiedCopy.name);
-    const weights = new Map<string, Float32Array>();
-    const shapes = new Map<string, readonly number[]>();
-    const dtypes = new Map<string, SafetensorsDtype>();
-    for (const name of names) {
-      if (!used.has(name)) continue; // buffers transformers ignores too (checked above)
-      weights.set(name, await ck.read(name));
-      shapes.set(name, ck.shapeOf(name));
-      dtypes.set(name, ck.dtypeOf(name));
-    }
-    try {
-      return new HfCheckpointModel(
-        config,
-        weights,
-        { includeLmHead: options.includeLmHead === true, shapes },
-        { dir: ck.dir, configJson: ck.config, dtypes },
-      );
-    } finally {
-      weights.clear(); // the variables hold the values now
-    }
+    // buffers transformers ignores too (checked above) are never read
+    const kept = names.filter((name) => used.has(name));
+    const shapes = new Map(kept.map((name) => [name, ck.shapeOf(name)]));
+    const dtypes = new Map(kept.map((name) => [name, ck.dtypeOf(name)]));
+    return new HfCheckpointModel(
+      config,
+      new CheckpointWeights(ck, kept),
+      { includeLmHead: options.includeLmHead === true, shapes },
+      { dir: ck.dir, configJson: ck.config, dtypes },
+    );
   } finally {
     await ck.close();
   }

@@ -2,7 +2,7 @@
 // header length N, N bytes of JSON describing each tensor, then the raw little-endian data.
 // Opening reads only the header; each tensor is read from disk when asked for, so a checkpoint
 // larger than memory can be converted tensor by tensor and nothing is held twice.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readSync as fsReadSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
@@ -43,6 +43,8 @@ export interface SafetensorsFile {
   entry(name: string): SafetensorsEntry;
   /** One tensor's values as float32 (F32, F16, BF16 and F64 tensors). */
   read(name: string): Promise<Float32Array>;
+  /** As {@link read}, synchronously: for building one model variable at a time. */
+  readSync(name: string): Float32Array;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,29 @@ async function readAt(
       );
     }
     done += bytesRead;
+  }
+  return bytes;
+}
+
+/** {@link readAt}, synchronously (positional reads on the same descriptor). */
+function readAtSync(
+  handle: FileHandle,
+  path: string,
+  length: number,
+  position: number,
+): Uint8Array {
+  const bytes = new Uint8Array(new ArrayBuffer(length));
+  let done = 0;
+  while (done < length) {
+    const n = fsReadSync(handle.fd, bytes, done, length - done, position + done);
+    if (n === 0) {
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `${path} is truncated: expected ${length} bytes at offset ${position}, got ${done}`,
+        { location: { file: path }, hint: 'the file is incomplete or changed while open' },
+      );
+    }
+    done += n;
   }
   return bytes;
 }
@@ -168,6 +193,30 @@ function openedFile(
     }
     return e;
   };
+  /** Where a float tensor's bytes are, or why it cannot be read. */
+  const readable = (
+    name: string,
+  ): { dtype: SafetensorsDtype; length: number; position: number } => {
+    const { dtype, dataOffsets } = entry(name);
+    if (closed) {
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `${path} was read after close() (tensor '${name}')`,
+      );
+    }
+    if (!floatDtypes.has(dtype)) {
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `tensor '${name}' in ${path} has dtype ${dtype}, which cannot be read as float weights`,
+        {
+          location: { file: path },
+          hint: 'only F32, F16, BF16 and F64 tensors are supported; convert the checkpoint to one of them',
+        },
+      );
+    }
+    const length = dataOffsets[1] - dataOffsets[0];
+    return { dtype, length, position: dataStart + dataOffsets[0] };
+  };
   return {
     path,
     names,
@@ -178,25 +227,14 @@ function openedFile(
     has: (name) => entries.has(name),
     entry,
     async read(name) {
-      const { dtype, dataOffsets } = entry(name);
-      if (closed) {
-        throw new ScalpelError(
-          ErrorCode.Internal,
-          `${path} was read after close() (tensor '${name}')`,
-        );
-      }
-      const length = dataOffsets[1] - dataOffsets[0];
-      if (!floatDtypes.has(dtype)) {
-        throw new ScalpelError(
-          ErrorCode.Data,
-          `tensor '${name}' in ${path} has dtype ${dtype}, which cannot be read as float weights`,
-          {
-            location: { file: path },
-            hint: 'only F32, F16, BF16 and F64 tensors are supported; convert the checkpoint to one of them',
-          },
-        );
-      }
-      const bytes = await readAt(handle, path, length, dataStart + dataOffsets[0]);
+      const { dtype, length, position } = readable(name);
+      const bytes = await readAt(handle, path, length, position);
+      bytesRead += length;
+      return toFloat32(bytes, dtype);
+    },
+    readSync(name) {
+      const { dtype, length, position } = readable(name);
+      const bytes = readAtSync(handle, path, length, position);
       bytesRead += length;
       return toFloat32(bytes, dtype);
     },
@@ -217,8 +255,8 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
 }
 
 /** The little-endian bytes of a tensor in `dtype`. */
-function encode(t: TensorToWrite, dtype: FloatDtype): Uint8Array {
-  const view = dtype === 'F32' ? t.data : dtype === 'F16' ? encodeF16(t.data) : encodeBf16(t.data);
+function encode(data: Float32Array, dtype: FloatDtype): Uint8Array {
+  const view = dtype === 'F32' ? data : dtype === 'F16' ? encodeF16(data) : encodeBf16(data);
   const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
   if (hostIsLittleEndian) return bytes;
   const copy = Buffer.from(bytes); // never swap the caller's array in place
@@ -228,8 +266,28 @@ function encode(t: TensorToWrite, dtype: FloatDtype): Uint8Array {
 /** Python's order: wider dtypes first (keeps data aligned), then by name (UTF-8 byte order). */
 const dtypeRank: Record<FloatDtype, number> = { F32: 0, BF16: 1, F16: 2 };
 
-/** Fail (a caller bug) on duplicate or reserved names and shapes that do not match the data. */
-export function checkTensorsToWrite(tensors: readonly TensorToWrite[], path: string): void {
+/** A tensor to write whose values are made only when the writer reaches it. */
+export interface StreamedTensorToWrite {
+  name: string;
+  shape: readonly number[];
+  /** Called once, in file order; the array can be dropped as soon as it has been written. */
+  values: () => Float32Array;
+  dtype?: FloatDtype;
+}
+
+/** Fail (a caller bug) when `data` does not have the values `shape` implies. */
+function checkCount(t: { name: string; shape: readonly number[] }, n: number, path: string): void {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || count !== n) {
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `cannot write ${path}: tensor '${t.name}' has shape [${t.shape.join(', ')}] but ${n} values`,
+    );
+  }
+}
+
+/** Fail (a caller bug) on duplicate or reserved names. */
+function checkNames(tensors: readonly { name: string }[], path: string): void {
   const seen = new Set<string>();
   for (const t of tensors) {
     if (t.name === '__metadata__' || seen.has(t.name)) {
@@ -239,14 +297,13 @@ export function checkTensorsToWrite(tensors: readonly TensorToWrite[], path: str
       );
     }
     seen.add(t.name);
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || count !== t.data.length) {
-      throw new ScalpelError(
-        ErrorCode.Internal,
-        `cannot write ${path}: tensor '${t.name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`,
-      );
-    }
   }
+}
+
+/** Fail (a caller bug) on duplicate or reserved names and shapes that do not match the data. */
+export function checkTensorsToWrite(tensors: readonly TensorToWrite[], path: string): void {
+  checkNames(tensors, path);
+  for (const t of tensors) checkCount(t, t.data.length, path);
 }
 
 /**
@@ -261,6 +318,26 @@ export async function writeSafetensors(
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
   checkTensorsToWrite(tensors, path);
+  const streamed = tensors.map((t) => ({ ...t, values: () => t.data }));
+  await writeSafetensorsStreamed(path, streamed, metadata);
+}
+
+/**
+ * {@link writeSafetensors} for tensors whose values are made one at a time as the file is
+ * written (a checkpoint larger than memory, a benchmark's random weights).
+ */
+export async function writeSafetensorsStreamed(
+  path: string,
+  tensors: readonly StreamedTensorToWrite[],
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
+  checkNames(tensors, path);
+  for (const t of tensors)
+    checkCount(
+      t,
+      t.shape.reduce((a, b) => a * b, 1),
+      path,
+    );
   const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
   const ordered = [...tensors].sort(
     (a, b) =>
@@ -272,7 +349,7 @@ export async function writeSafetensors(
   let offset = 0;
   for (const t of ordered) {
     const dtype = t.dtype ?? 'F32';
-    const end = offset + t.data.length * dtypeSize[dtype];
+    const end = offset + t.shape.reduce((a, b) => a * b, 1) * dtypeSize[dtype];
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
@@ -290,7 +367,11 @@ export async function writeSafetensors(
     handle = await fs.open(tmp, 'wx');
     await writeAll(handle, prefix);
     await writeAll(handle, json);
-    for (const t of ordered) await writeAll(handle, encode(t, t.dtype ?? 'F32'));
+    for (const t of ordered) {
+      const data = t.values();
+      checkCount(t, data.length, path);
+      await writeAll(handle, encode(data, t.dtype ?? 'F32'));
+    }
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -298,6 +379,7 @@ export async function writeSafetensors(
   } catch (e) {
     await handle?.close();
     await fs.rm(tmp, { force: true });
+    if (e instanceof ScalpelError) throw e; // a values() of the wrong length: a caller bug
     throw new ScalpelError(ErrorCode.Io, `cannot write ${path}: ${(e as Error).message}`, {
       location: { file: path },
       hint: 'check that the directory exists, is writable and the disk is not full',

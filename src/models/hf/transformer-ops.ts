@@ -21,6 +21,19 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return op(table) as tf.Tensor2D;
 }
 
+/**
+ * x·wᵀ for a weight w stored [units, fanIn] (nn.Linear, a tied embedding [vocab, d]). The wasm
+ * backend copies a transposed operand before the product (wasm-transposed-matmul.ts), which for
+ * GPT-2's tied 50257×768 embedding is a 154 MB copy per forward. So transpose whichever side
+ * moves fewer values: w (units·fanIn), or x and the result (rows·(fanIn + units)).
+ */
+export function matMulTransposedWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [rows, fanIn] = x.shape;
+  const units = w.shape[0];
+  if (rows * (fanIn + units) >= units * fanIn) return tf.matMul(x, w, false, true);
+  return tf.tidy(() => tf.transpose(tf.matMul(w, x, false, true))) as tf.Tensor2D;
+}
+
 /** A score far below any real one: exp underflows to exactly 0, without ∞ (no ∞·0 = NaN). */
 const masked = -1e9;
 

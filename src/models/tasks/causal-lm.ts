@@ -122,21 +122,60 @@ export class CausalLmTask implements Task {
     });
   }
 
+  /**
+   * Token-weighted mean NLL over `samples`, a batch at a time: the forward's temporaries are freed
+   * before the loss, and the loss takes the logits a chunk of rows at a time (see nllSum).
+   */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
     const predictions = Math.max((samples.sampleShape[0] ?? 0) - 1, 0);
     let nllSum = 0;
     for (let start = 0; start < samples.count; start += opts.batchSize) {
       const part = sliceSamples(samples, start, Math.min(start + opts.batchSize, samples.count));
-      const losses = tf.tidy(() => {
-        const batch = this.batch(part);
-        return this.perSampleLoss(model.forward(batch.inputs).output, batch);
-      });
-      // Sequences share one length: token-weighting is a sum of per-sequence means × predictions.
-      for (const v of losses.dataSync()) nllSum += v * predictions;
-      losses.dispose();
+      const batch = this.batch(part);
+      try {
+        const logits = tf.tidy(() => model.forward(batch.inputs).output);
+        try {
+          nllSum += sequencesNllSum(logits, part.x);
+        } finally {
+          logits.dispose();
+        }
+      } finally {
+        tf.dispose([batch.inputs, batch.targets]);
+      }
     }
     const tokens = samples.count * predictions;
     const loss = nllSum / Math.max(tokens, 1);
     return { count: samples.count, loss, values: { perplexity: Math.exp(loss), tokens } };
   }
+}
+
+/** Logit values per chunk of rows: the softmax temporaries stay ≈ 8 MB whatever the vocabulary. */
+const chunkValues = 1 << 21;
+
+/**
+ * Σ −log p(next token) over every predicted position of `logits` [count, seq, vocab] (float64
+ * sum), `ids` the batch's tokens. A chunk of rows at a time: with a 50k vocabulary the logits are
+ * 25 MB per sequence of 128, and a whole-batch softmax would need two more copies.
+ */
+function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
+  const [count, seq, vocab] = logits.shape as [number, number, number];
+  const rows = count * seq;
+  const chunk = Math.max(1, Math.floor(chunkValues / vocab));
+  let sum = 0;
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const r1 = Math.min(rows, r0 + chunk);
+    // Row r = b·seq + t predicts token t + 1 of sequence b; the last position of each has none.
+    const targets = new Int32Array(r1 - r0);
+    for (let r = r0; r < r1; r++) targets[r - r0] = r % seq < seq - 1 ? (ids[r + 1] as number) : 0;
+    const nll = tf.tidy(() =>
+      tokenNll(
+        tf.slice(tf.reshape(logits, [rows, vocab]), [r0, 0], [r1 - r0, vocab]) as tf.Tensor2D,
+        tf.tensor1d(targets, 'int32'),
+      ),
+    );
+    const values = nll.dataSync();
+    nll.dispose();
+    for (let r = r0; r < r1; r++) if (r % seq < seq - 1) sum += values[r - r0] as number;
+  }
+  return sum;
 }
