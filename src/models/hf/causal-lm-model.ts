@@ -12,7 +12,7 @@ import { checkTensors, checkTiedCopy, type LinearSpec } from './checkpoint-tenso
 import { Gpt2Architecture } from './gpt2.js';
 import type { HfCausalLmConfig } from './hf-config.js';
 import { LlamaArchitecture } from './llama.js';
-import { matMulTransposedWeight } from './transformer-ops.js';
+import { matMulTransposedWeight, matMulWeight } from './transformer-ops.js';
 
 export const hfCausalLmFamilyName = 'hf-causal-lm';
 
@@ -245,7 +245,7 @@ export class HfCausalLmModel implements PrunableModel {
     } else if (spec.layout === 'transposed') {
       z = matMulTransposedWeight(x, w as tf.Tensor2D);
     } else {
-      z = tf.matMul(x, w as tf.Tensor2D);
+      z = matMulWeight(x, w as tf.Tensor2D);
     }
     if (spec.bias !== undefined) z = tf.add(z, this.variable(spec.bias));
     const epsilon = hooked ? hooks.perturb?.get(spec.name) : undefined;

@@ -34,6 +34,20 @@ export function matMulTransposedWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tenso
   return tf.tidy(() => tf.transpose(tf.matMul(w, x, false, true))) as tf.Tensor2D;
 }
 
+/**
+ * x·w for a weight w stored [fanIn, units] (GPT-2's Conv1D). tfjs-backend-wasm keeps a packed copy
+ * of a matMul's right operand for as long as that tensor lives (XNNPACK's weight cache), so a
+ * model whose weights are right operands holds every weight twice. With few rows (evaluation,
+ * generation) the weight is made the LEFT operand instead — (wᵀ·xᵀ)ᵀ, with wᵀ a temporary — and
+ * nothing is cached; with many rows (training batches) the plain product is cheaper.
+ */
+export function matMulWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [rows, fanIn] = x.shape;
+  const units = w.shape[1];
+  if (rows * (fanIn + units) >= units * fanIn) return tf.matMul(x, w);
+  return tf.tidy(() => tf.transpose(tf.matMul(w, x, true, true))) as tf.Tensor2D;
+}
+
 /** A score far below any real one: exp underflows to exactly 0, without ∞ (no ∞·0 = NaN). */
 const masked = -1e9;
 

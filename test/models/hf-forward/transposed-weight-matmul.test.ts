@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/models/backend.js';
-import { matMulTransposedWeight } from '../../../src/models/hf/transformer-ops.js';
+import { matMulTransposedWeight, matMulWeight } from '../../../src/models/hf/transformer-ops.js';
 import { Rng } from '../../../src/util/rng.js';
 import { maxDiff } from './harness.js';
 
@@ -60,6 +60,40 @@ describe('hf-forward: x·wᵀ with a transposed weight', () => {
         for (let i = 0; i < fanIn; i++) xT[i * rows + r] = xv[r * fanIn + i] as number;
       }
       assert.ok(maxDiff(dw as Float32Array, abT(gT, xT, units, fanIn, rows)) < 1e-4, 'dw');
+    });
+  }
+});
+
+describe('hf-forward: x·w with a weight stored [fanIn, units]', () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  // [fanIn, units] = [8, 40]: 2 rows move 96 values against w's 320 (w becomes the left operand).
+  for (const rows of [2, 30]) {
+    it(`${rows} rows: product and input gradient match float64`, () => {
+      const [fanIn, units] = [8, 40];
+      const rng = new Rng(100 + rows);
+      const xv = Float32Array.from({ length: rows * fanIn }, () => rng.normal());
+      const wv = Float32Array.from({ length: fanIn * units }, () => rng.normal());
+      const gv = Float32Array.from({ length: rows * units }, () => rng.normal());
+      // w [fanIn, units] as the [units, fanIn] matrix abT expects.
+      const wT = new Float32Array(units * fanIn);
+      for (let i = 0; i < fanIn; i++)
+        for (let u = 0; u < units; u++) wT[u * fanIn + i] = wv[i * units + u] as number;
+      const before = tf.memory().numTensors;
+      const [z, dx] = tf.tidy(() => {
+        const x = tf.tensor2d(xv, [rows, fanIn]);
+        const w = tf.tensor2d(wv, [fanIn, units]);
+        const g = tf.tensor2d(gv, [rows, units]);
+        const f = (a: tf.Tensor): tf.Tensor => matMulWeight(a as tf.Tensor2D, w);
+        const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), g)))(x);
+        return [f(x).dataSync(), gx.dataSync()];
+      });
+      assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+      assert.ok(maxDiff(z as Float32Array, abT(xv, wT, rows, units, fanIn)) < 1e-4, 'x·w');
+      // dL/dx = g·wᵀ
+      assert.ok(maxDiff(dx as Float32Array, abT(gv, wv, rows, fanIn, units)) < 1e-4, 'dx');
     });
   }
 });
