@@ -14,6 +14,7 @@ import { readSchema } from '../util/schemas.js';
 export type LoadModelParams = {
   path: string;
   format?: string;
+  options?: Record<string, unknown>;
 };
 
 /** The family named by `format`, else the first that recognizes `path`, else tfjs-layers (whose errors explain). */
@@ -57,7 +58,7 @@ export const loadModelStage = defineStage<LoadModelParams>({
   async run(ctx: StageContext<LoadModelParams>): Promise<StageResult> {
     const path = ctx.resolvePath(ctx.params.path);
     const family = await familyFor(ctx.params, path, ctx.registry);
-    const model = await family.load(path);
+    const model = await family.load(path, ctx.params.options);
     try {
       const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
       const layers = manifest.prunableLayers;

@@ -100,7 +100,14 @@ export const tfjsLayersFamily: ModelFamily = {
     return { files: [path, ...(json?.weightPaths ?? []).map((p) => join(dirname(path), p))] };
   },
 
-  async load(path) {
+  async load(path, options) {
+    if (options !== undefined && Object.keys(options).length > 0) {
+      throw new ScalpelError(
+        ErrorCode.RecipeSchema,
+        `model family '${tfjsLayersFamilyName}' takes no options (got ${Object.keys(options).join(', ')})`,
+        { hint: 'remove load-model’s options for tfjs models' },
+      );
+    }
     const stats = await fs.stat(path).catch(() => undefined);
     const file = stats?.isDirectory() === true ? join(path, modelFile) : path;
     const layersModel = await loadLayersModelFromFile(file);
