@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { evaluateMultipleChoice, readMultipleChoiceJsonl } from '../eval/index.js';
+import { evaluateMultipleChoice, lmLimits, readMultipleChoiceJsonl } from '../eval/index.js';
 import { loadTokenizer } from '../data/text/tokenize.js';
 import { HfCheckpointModel } from '../models/hf/load-checkpoint.js';
 import type { PrunableModel } from '../plugin-api/model.js';
@@ -57,6 +57,15 @@ function tokenizerOf(model: PrunableModel, stageId: string): string {
   return path;
 }
 
+/** Logits per forward at most (64 MB of float32): the batch size asked for is a ceiling. */
+const maxLogitValues = 1 << 24;
+
+function pairBatchSize(model: PrunableModel, asked: number): number {
+  const { vocabSize, maxLength } = lmLimits(model);
+  const perPair = Math.max((maxLength ?? 1024) * (vocabSize ?? 1), 1);
+  return Math.max(1, Math.min(asked, Math.floor(maxLogitValues / perPair)));
+}
+
 export async function evaluateZeroShot(
   ctx: StageContext<{ zeroShot?: ZeroShotParams; batchSize: number }>,
   model: PrunableModel,
@@ -87,7 +96,7 @@ export async function evaluateZeroShot(
       { name, examples },
       {
         encode,
-        batchSize: ctx.params.zeroShot?.batchSize ?? ctx.params.batchSize,
+        batchSize: pairBatchSize(model, ctx.params.zeroShot?.batchSize ?? ctx.params.batchSize),
         ...(tokenizer.eosId !== undefined ? { emptyContextToken: tokenizer.eosId } : {}),
       },
     );

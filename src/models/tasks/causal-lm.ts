@@ -127,10 +127,18 @@ export class CausalLmTask implements Task {
    * before the loss, and the loss takes the logits a chunk of rows at a time (see nllSum).
    */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
-    const predictions = Math.max((samples.sampleShape[0] ?? 0) - 1, 0);
+    const seq = samples.sampleShape[0] ?? 0;
+    const predictions = Math.max(seq - 1, 0);
+    // At most maxLogitValues logits per forward: the batch size asked for is a ceiling (an image
+    // batch of 1000 would be 2 GB of logits for a 4k vocabulary — past wasm's memory).
+    const perSequence = Math.max(seq * this.shape.vocabSize, 1);
+    const batchSize = Math.max(
+      1,
+      Math.min(opts.batchSize, Math.floor(maxLogitValues / perSequence)),
+    );
     let nllSum = 0;
-    for (let start = 0; start < samples.count; start += opts.batchSize) {
-      const part = sliceSamples(samples, start, Math.min(start + opts.batchSize, samples.count));
+    for (let start = 0; start < samples.count; start += batchSize) {
+      const part = sliceSamples(samples, start, Math.min(start + batchSize, samples.count));
       const batch = this.batch(part);
       try {
         const logits = tf.tidy(() => model.forward(batch.inputs).output);
@@ -148,6 +156,9 @@ export class CausalLmTask implements Task {
     return { count: samples.count, loss, values: { perplexity: Math.exp(loss), tokens } };
   }
 }
+
+/** Logits per evaluation forward (64 MB of float32). */
+const maxLogitValues = 1 << 24;
 
 /** Logit values per chunk of rows: the softmax temporaries stay ≈ 8 MB whatever the vocabulary. */
 const chunkValues = 1 << 21;
