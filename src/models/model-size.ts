@@ -22,9 +22,30 @@ export interface ModelSize {
   gzipBytes: number;
 }
 
-/** Sizes of `<dir>/model.json` and the weight files its manifest lists. */
+/** Sizes of a Hugging Face layout: config.json as the "model.json", the safetensors files as weights. */
+async function hfSizeOnDisk(dir: string): Promise<ModelSize> {
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.safetensors')).sort();
+  const weightsData = Buffer.concat(await Promise.all(files.map((f) => fs.readFile(join(dir, f)))));
+  const weights = {
+    bytes: weightsData.length,
+    gzipBytes: gzipSync(weightsData, { level: 9 }).length,
+  };
+  const config = await fileSize(join(dir, 'config.json'));
+  return {
+    modelJson: config,
+    weights,
+    bytes: config.bytes + weights.bytes,
+    gzipBytes: config.gzipBytes + weights.gzipBytes,
+  };
+}
+
+/**
+ * Sizes of `<dir>/model.json` and the weight files its manifest lists — or, when `modelJson` names
+ * a directory (a Hugging Face layout), of its config.json and safetensors files.
+ */
 export async function modelSizeOnDisk(dir: string, modelJson = 'model.json'): Promise<ModelSize> {
   const jsonPath = join(dir, modelJson);
+  if ((await fs.stat(jsonPath)).isDirectory()) return hfSizeOnDisk(jsonPath);
   const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as {
     weightsManifest?: { paths: string[] }[];
   };
