@@ -4,7 +4,7 @@
 // the unigram baseline and the zero-shot tasks built from the held-out documents, and exported in
 // Hugging Face layout with its tokenizer.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRecipe } from '../../src/index.js';
 import { readDatasetArtifact } from '../../src/data/dataset-artifact.js';
@@ -44,7 +44,7 @@ stages:
   eval:
     uses: evaluate
     needs: [model, data, tasks]
-    with: { metrics: [perplexity, unigram, zero-shot, loss], split: test, batchSize: 8 }
+    with: { metrics: [perplexity, unigram, zero-shot, loss, size], split: test, batchSize: 8 }
   export: { uses: export, needs: [model], with: { format: hf, to: ./exported } }
 `;
 
@@ -129,6 +129,14 @@ describe('a language model through every stage on wasm', function () {
         `${task}: ${JSON.stringify(z)}`,
       );
     }
+
+    // Size on disk of a Hugging Face layout: config.json and the safetensors files.
+    const modelDir = join(dataDir, '..', 'model');
+    const size = (
+      metrics('eval') as { size: { modelJson: { bytes: number }; weights: { bytes: number } } }
+    ).size;
+    assert.equal(size.weights.bytes, statSync(join(modelDir, 'model.safetensors')).size);
+    assert.equal(size.modelJson.bytes, statSync(join(modelDir, 'config.json')).size);
 
     // HF layout with the dataset's tokenizer copied byte for byte.
     const out = join(dir, 'exported');
