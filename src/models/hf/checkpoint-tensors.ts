@@ -36,6 +36,32 @@ export interface CheckpointLayout {
   readonly ignored: RegExp;
 }
 
+/**
+ * The output projection of a causal LM: untied, an `lm_head.weight` [vocab, d] stored like an
+ * nn.Linear (and listed in `tensors`); tied, the embedding `embedding`, with a stored
+ * `lm_head.weight` accepted as a copy that must equal it.
+ */
+export function lmHeadLayout(
+  tied: boolean,
+  vocabSize: number,
+  d: number,
+  embedding: string,
+  tensors: TensorSpec[],
+): Pick<CheckpointLayout, 'lmHead' | 'tiedCopy'> {
+  if (tied) return { lmHead: undefined, tiedCopy: { name: 'lm_head.weight', of: embedding } };
+  tensors.push({ name: 'lm_head.weight', shape: [vocabSize, d] });
+  return {
+    lmHead: {
+      name: 'lm_head',
+      weight: 'lm_head.weight',
+      layout: 'transposed',
+      fanIn: d,
+      units: vocabSize,
+    },
+    tiedCopy: undefined,
+  };
+}
+
 const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -5,7 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { Architecture, ForwardContext } from './architecture.js';
-import type { CheckpointLayout, LinearSpec, TensorSpec } from './checkpoint-tensors.js';
+import {
+  lmHeadLayout,
+  type CheckpointLayout,
+  type LinearSpec,
+  type TensorSpec,
+} from './checkpoint-tensors.js';
 import type { Gpt2Config } from './hf-config.js';
 import {
   causalAttention,
@@ -83,21 +88,11 @@ export class Gpt2Architecture implements Architecture {
       this.blocks.push({ ln1, ln2, attn, attnProj, fc, mlpProj });
     }
     this.lnF = norm(`${p}ln_f`);
-    const tied = config.tieWordEmbeddings;
-    if (!tied) tensors.push({ name: 'lm_head.weight', shape: [vocabSize, d] });
+    const head = lmHeadLayout(config.tieWordEmbeddings, vocabSize, d, this.wte, tensors);
     this.layout = {
       tensors,
       linears,
-      lmHead: tied
-        ? undefined
-        : {
-            name: 'lm_head',
-            weight: 'lm_head.weight',
-            layout: 'transposed',
-            fanIn: d,
-            units: vocabSize,
-          },
-      tiedCopy: tied ? { name: 'lm_head.weight', of: this.wte } : undefined,
+      ...head,
       // Causal-mask buffers older transformers saved; GPT2LMHeadModel ignores them on load.
       ignored: /^(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)$/,
     };

@@ -4,7 +4,12 @@
 // tied) lm_head. All projections are bias-free nn.Linear weights [out, in]: 'transposed' layout.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ForwardContext } from './architecture.js';
-import type { CheckpointLayout, LinearSpec, TensorSpec } from './checkpoint-tensors.js';
+import {
+  lmHeadLayout,
+  type CheckpointLayout,
+  type LinearSpec,
+  type TensorSpec,
+} from './checkpoint-tensors.js';
 import type { LlamaConfig } from './hf-config.js';
 import { applyRotary, rotaryTables, type RotaryTables } from './rotary.js';
 import {
@@ -71,21 +76,11 @@ export class LlamaArchitecture implements Architecture {
       this.blocks.push({ inputNorm, postNorm, q, k, v, o, gate, up, down });
     }
     norm(finalNorm);
-    const tied = config.tieWordEmbeddings;
-    if (!tied) tensors.push({ name: 'lm_head.weight', shape: [vocabSize, d] });
+    const head = lmHeadLayout(config.tieWordEmbeddings, vocabSize, d, embedTokens, tensors);
     this.layout = {
       tensors,
       linears,
-      lmHead: tied
-        ? undefined
-        : {
-            name: 'lm_head',
-            weight: 'lm_head.weight',
-            layout: 'transposed',
-            fanIn: d,
-            units: vocabSize,
-          },
-      tiedCopy: tied ? { name: 'lm_head.weight', of: embedTokens } : undefined,
+      ...head,
       // A buffer older transformers saved; recomputed from rope_theta.
       ignored: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/,
     };
