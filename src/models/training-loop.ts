@@ -35,7 +35,7 @@ export interface EpochRecord {
   epoch: number;
   /** Mean training loss over the epoch's batches (dropout active). */
   loss: number;
-  /** Training accuracy over the epoch's batches (dropout active; classification only). */
+  /** Training accuracy over the epoch's batches (dropout active; tasks with countCorrect). */
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
@@ -64,7 +64,7 @@ export interface TrainLoopOptions {
 /** Train in place; returns the per-epoch curve. */
 export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
   const task = o.model.task;
-  const classification = task.name === 'classification';
+  const counts = task.countCorrect !== undefined;
   if (o.train.count === 0) {
     throw new ScalpelError(ErrorCode.Data, `${o.where}: no training samples`, {
       hint: 'check the dataset split and validationSplit',
@@ -92,10 +92,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
         const cost = o.optimizer.minimize(
           () => {
             const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
-            if (classification)
-              acc.hits = tf.keep(
-                tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), batch.targets), 'int32')),
-              );
+            const hits = task.countCorrect?.(out, batch);
+            if (hits !== undefined) acc.hits = tf.keep(hits);
             return tf.mean(task.perSampleLoss(out, batch)) as tf.Scalar;
           },
           true,
@@ -124,7 +122,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       const record: EpochRecord = {
         epoch,
         loss: lossSum / o.train.count,
-        ...(classification ? { accuracy: correct / o.train.count } : {}),
+        ...(counts ? { accuracy: correct / o.train.count } : {}),
         seconds: (performance.now() - started) / 1000,
       };
       if (o.validation !== undefined && o.validation.count > 0) {

@@ -48,6 +48,11 @@ export interface Task {
    * Optional: tasks without it cannot give exact Hessians.
    */
   meanLossTwiceDifferentiable?(output: tf.Tensor, batch: Batch): tf.Scalar;
+  /**
+   * Optional: how many samples of the batch the output gets right (classification: top-1), as an
+   * int32 scalar; the training loop reports it as training accuracy. Tasks without it get none.
+   */
+  countCorrect?(output: tf.Tensor, batch: Batch): tf.Scalar;
   /** Loss and metrics of `model` on `samples` in inference mode, batched. */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics;
 }

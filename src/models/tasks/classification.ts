@@ -100,6 +100,12 @@ export class ClassificationTask implements Task {
     return perSampleLoss(output, batch.targets as tf.Tensor1D, this.outputKind);
   }
 
+  countCorrect(output: tf.Tensor, batch: Batch): tf.Scalar {
+    return tf.tidy(
+      () => tf.sum(tf.cast(tf.equal(tf.argMax(output, 1), batch.targets), 'int32')) as tf.Scalar,
+    );
+  }
+
   /** Mean cross-entropy of LOGITS (forward with hooks.logits), twice differentiable. */
   meanLossTwiceDifferentiable(logits: tf.Tensor, batch: Batch): tf.Scalar {
     return meanCrossEntropyTwice(logits, batch.targets as tf.Tensor1D);
@@ -116,7 +122,7 @@ export class ClassificationTask implements Task {
         const batch = this.batch(part);
         const out = model.forward(batch.inputs).output as tf.Tensor2D;
         const y = batch.targets as tf.Tensor1D;
-        const top1 = tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), y), 'int32'));
+        const top1 = this.countCorrect(out, batch);
         let topk: tf.Tensor = tf.scalar(0, 'int32');
         if (k > 1) {
           const idx = tf.topk(out, Math.min(k, out.shape[1]), true).indices;
