@@ -10,6 +10,7 @@ export type * from './dataset.js';
 export type * from './model.js';
 export type * from './task.js';
 export type { ScalpelPlugin } from './plugin.js';
+export { blockOf } from './layers.js';
 export {
   definePlugin,
   defineStage,

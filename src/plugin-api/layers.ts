@@ -16,6 +16,18 @@ export interface PrunableLayerInfo {
   readonly units: number;
   /** fanIn * units. */
   readonly paramCount: number;
+  /**
+   * The unit of sequential pruning, e.g. 'model.layers.3' for every projection of a transformer
+   * block: operators sharing a block are pruned together from inputs recorded after all earlier
+   * blocks were pruned, and OWL counts outliers per block. Absent: the operator is its own block.
+   * Operators are listed in forward order, so blocks appear in the order inputs reach them.
+   */
+  readonly block?: string;
+}
+
+/** The block an operator belongs to (its own name when the family sets none). */
+export function blockOf(info: PrunableLayerInfo): string {
+  return info.block ?? info.name;
 }
 
 /** Keep-mask of one layer: 1 = weight kept, 0 = pruned; same layout as the kernel. */

@@ -49,6 +49,7 @@ function infoOf(spec: LinearSpec): PrunableLayerInfo {
     fanIn: spec.fanIn,
     units: spec.units,
     paramCount: spec.fanIn * spec.units,
+    ...(spec.block !== undefined ? { block: spec.block } : {}),
   };
 }
 

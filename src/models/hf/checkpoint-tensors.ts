@@ -20,6 +20,8 @@ export interface LinearSpec {
   readonly layout: 'same' | 'transposed';
   readonly fanIn: number;
   readonly units: number;
+  /** The transformer block it belongs to ('model.layers.3'); absent for the lm_head. */
+  readonly block?: string;
 }
 
 /** What an architecture's file derives from its config and the checkpoint's names. */

@@ -57,7 +57,7 @@ export class Gpt2Architecture implements Architecture {
       { name: this.wpe, shape: [config.maxPositions, d] },
     ];
     const linears: LinearSpec[] = [];
-    const conv1d = (name: string, fanIn: number, units: number): LinearSpec => {
+    const conv1d = (name: string, fanIn: number, units: number, block: string): LinearSpec => {
       tensors.push(
         { name: `${name}.weight`, shape: [fanIn, units] },
         { name: `${name}.bias`, shape: [units] },
@@ -69,6 +69,7 @@ export class Gpt2Architecture implements Architecture {
         layout: 'same',
         fanIn,
         units,
+        block,
       };
       linears.push(spec);
       return spec;
@@ -80,11 +81,11 @@ export class Gpt2Architecture implements Architecture {
     for (let i = 0; i < config.numLayers; i++) {
       const h = `${p}h.${i}`;
       const ln1 = norm(`${h}.ln_1`);
-      const attn = conv1d(`${h}.attn.c_attn`, d, 3 * d);
-      const attnProj = conv1d(`${h}.attn.c_proj`, d, d);
+      const attn = conv1d(`${h}.attn.c_attn`, d, 3 * d, h);
+      const attnProj = conv1d(`${h}.attn.c_proj`, d, d, h);
       const ln2 = norm(`${h}.ln_2`);
-      const fc = conv1d(`${h}.mlp.c_fc`, d, inner);
-      const mlpProj = conv1d(`${h}.mlp.c_proj`, inner, d);
+      const fc = conv1d(`${h}.mlp.c_fc`, d, inner, h);
+      const mlpProj = conv1d(`${h}.mlp.c_proj`, inner, d, h);
       this.blocks.push({ ln1, ln2, attn, attnProj, fc, mlpProj });
     }
     this.lnF = norm(`${p}ln_f`);

@@ -46,7 +46,7 @@ export class LlamaArchitecture implements Architecture {
     const { hiddenSize: d, intermediateSize: inner, vocabSize, headDim } = config;
     const tensors: TensorSpec[] = [{ name: embedTokens, shape: [vocabSize, d] }];
     const linears: LinearSpec[] = [];
-    const linear = (name: string, fanIn: number, units: number): LinearSpec => {
+    const linear = (name: string, fanIn: number, units: number, block: string): LinearSpec => {
       tensors.push({ name: `${name}.weight`, shape: [units, fanIn] });
       const spec: LinearSpec = {
         name,
@@ -54,6 +54,7 @@ export class LlamaArchitecture implements Architecture {
         layout: 'transposed',
         fanIn,
         units,
+        block,
       };
       linears.push(spec);
       return spec;
@@ -65,14 +66,14 @@ export class LlamaArchitecture implements Architecture {
     for (let i = 0; i < config.numLayers; i++) {
       const l = `model.layers.${i}`;
       const inputNorm = norm(`${l}.input_layernorm.weight`);
-      const q = linear(`${l}.self_attn.q_proj`, d, config.numHeads * headDim);
-      const k = linear(`${l}.self_attn.k_proj`, d, config.numKvHeads * headDim);
-      const v = linear(`${l}.self_attn.v_proj`, d, config.numKvHeads * headDim);
-      const o = linear(`${l}.self_attn.o_proj`, config.numHeads * headDim, d);
+      const q = linear(`${l}.self_attn.q_proj`, d, config.numHeads * headDim, l);
+      const k = linear(`${l}.self_attn.k_proj`, d, config.numKvHeads * headDim, l);
+      const v = linear(`${l}.self_attn.v_proj`, d, config.numKvHeads * headDim, l);
+      const o = linear(`${l}.self_attn.o_proj`, config.numHeads * headDim, d, l);
       const postNorm = norm(`${l}.post_attention_layernorm.weight`);
-      const gate = linear(`${l}.mlp.gate_proj`, d, inner);
-      const up = linear(`${l}.mlp.up_proj`, d, inner);
-      const down = linear(`${l}.mlp.down_proj`, inner, d);
+      const gate = linear(`${l}.mlp.gate_proj`, d, inner, l);
+      const up = linear(`${l}.mlp.up_proj`, d, inner, l);
+      const down = linear(`${l}.mlp.down_proj`, inner, d, l);
       this.blocks.push({ inputNorm, postNorm, q, k, v, o, gate, up, down });
     }
     norm(finalNorm);
