@@ -21,6 +21,7 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
   schema: readSchema('pruners/sparsegpt.schema.json'),
   calibration: { gram: true },
   reconstructsWeights: true,
+  layerwise: true,
   async prune({ layers, params, calibration, log, progress, signal }) {
     const masks = new Map<string, Uint8Array>();
     const weights = new Map<string, Float32Array>();

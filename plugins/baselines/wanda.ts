@@ -19,6 +19,7 @@ export const wandaPruner = definePruner<WandaParams>({
     'Wanda: keep the largest |w|·‖x‖₂ within each output unit (calibration input norms; N:M)',
   schema: readSchema('pruners/wanda.schema.json'),
   calibration: { inputNorms: true },
+  layerwise: true,
   async prune({ layers, params, calibration }) {
     const score = (l: (typeof layers)[number]): Float32Array =>
       wandaScores(

@@ -73,5 +73,13 @@ export interface Pruner<P = Record<string, unknown>> {
   readonly requiresDataset?: boolean;
   /** True for pruners (SparseGPT) that return updated weights, not only masks. */
   readonly reconstructsWeights?: boolean;
+  /**
+   * True when each layer's mask (and weights) depend only on that layer's weights, density and
+   * calibration statistics (Wanda, SparseGPT). With a sequential calibration the prune stage then
+   * calls `prune` once per block, with `layers` and `calibration` of that block only, the
+   * statistics recorded from the model as pruned so far. Pruners that rank across layers leave it
+   * unset and get one call with the dense model's statistics.
+   */
+  readonly layerwise?: boolean;
   prune(args: PruneArgs<P>): Promise<PruneResult>;
 }

@@ -1,6 +1,9 @@
 // The 'calibration' artifact (written by the calibrate stage, read by pruners):
-//   calibration.json  { format, version, samples, split, sampleIds, layers: [{ name, rows, files }] }
+//   calibration.json  { format, version, samples, split, sampleIds, source, seed, sampleShape,
+//                       sequential?, layers: [{ name, rows, files }] }
 //   layer<i>.norms.f32 (fanIn)   layer<i>.gram.f64 (fanIn × fanIn)   layer<i>.grad.f32 (kernel size)
+//   samples.x.f32, samples.y.i32, samples.ids.i32 (sequential only: the samples themselves, so the
+//   prune stage can recompute statistics block by block from the partly pruned model)
 // little-endian binary; every file is written atomically and calibration.json last, so a
 // directory without it is not a calibration artifact.
 import { promises as fs } from 'node:fs';
@@ -8,6 +11,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { CalibrationData, LayerCalibration } from '../plugin-api/calibration.js';
+import type { Samples } from '../plugin-api/dataset.js';
 import type { Artifact } from '../plugin-api/stage.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 
@@ -27,12 +31,42 @@ interface LayerEntry {
   meanGradient?: StatFile;
 }
 
+/** Where the calibration samples came from, recorded so a paper's setting can be reproduced. */
+export interface CalibrationProvenance {
+  /** The dataset's source ('text', 'fashion-mnist', …). */
+  readonly source: string;
+  /** Seed of the sample draw. */
+  readonly seed: number;
+  /** Shape of one sample: [sequence length] for text. */
+  readonly sampleShape: readonly number[];
+}
+
+/** Present when statistics are to be computed block by block at prune time. */
+export interface SequentialCalibration {
+  /** Samples per forward pass. */
+  readonly batchSize: number;
+  readonly samples: Samples;
+}
+
+export interface CalibrationWrite extends CalibrationData {
+  readonly provenance: CalibrationProvenance;
+  readonly sequential?: SequentialCalibration;
+}
+
 export interface CalibrationManifest extends Record<string, unknown> {
   format: typeof CALIBRATION_FORMAT;
   version: 1;
   samples: number;
   split: string;
   sampleIds: number[];
+  source?: string;
+  seed?: number;
+  sampleShape?: number[];
+  sequential?: {
+    batchSize: number;
+    files: { x: string; y: string; ids: string };
+    lengths: { x: number; y: number };
+  };
   layers: LayerEntry[];
 }
 
@@ -44,13 +78,13 @@ function checkEndianness(): void {
     );
 }
 
-const bytes = (a: Float32Array | Float64Array): Uint8Array =>
+const bytes = (a: Float32Array | Float64Array | Int32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Write `data` into `dir`; returns the manifest (= calibration.json). */
 export async function writeCalibrationArtifact(
   dir: string,
-  data: CalibrationData,
+  data: CalibrationWrite,
 ): Promise<CalibrationManifest> {
   checkEndianness();
   await fs.mkdir(dir, { recursive: true });
@@ -78,19 +112,35 @@ export async function writeCalibrationArtifact(
     layers.push(entry);
     i++;
   }
+  let sequential: CalibrationManifest['sequential'];
+  if (data.sequential !== undefined) {
+    const { samples, batchSize } = data.sequential;
+    const files = { x: 'samples.x.f32', y: 'samples.y.i32', ids: 'samples.ids.i32' };
+    await writeFileAtomic(join(dir, files.x), bytes(samples.x));
+    await writeFileAtomic(join(dir, files.y), bytes(samples.y));
+    await writeFileAtomic(join(dir, files.ids), bytes(samples.ids));
+    sequential = { batchSize, files, lengths: { x: samples.x.length, y: samples.y.length } };
+  }
   const manifest: CalibrationManifest = {
     format: CALIBRATION_FORMAT,
     version: 1,
     samples: data.samples,
     split: data.split,
     sampleIds: [...data.sampleIds],
+    source: data.provenance.source,
+    seed: data.provenance.seed,
+    sampleShape: [...data.provenance.sampleShape],
+    ...(sequential !== undefined ? { sequential } : {}),
     layers,
   };
   await writeJsonAtomic(join(dir, 'calibration.json'), manifest);
   return manifest;
 }
 
-async function readStat(dir: string, s: StatFile): Promise<Float32Array | Float64Array> {
+async function readStat(
+  dir: string,
+  s: StatFile | { file: string; dtype: 'int32'; length: number },
+): Promise<Float32Array | Float64Array | Int32Array> {
   const path = join(dir, s.file);
   const width = s.dtype === 'float64' ? 8 : 4;
   let buf: Buffer;
@@ -117,13 +167,20 @@ async function readStat(dir: string, s: StatFile): Promise<Float32Array | Float6
   }
   const copy = new Uint8Array(buf.length);
   copy.set(buf);
+  if (s.dtype === 'int32') return new Int32Array(copy.buffer);
   return s.dtype === 'float64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
+}
+
+/** A calibration artifact as the prune stage sees it: statistics, and samples when sequential. */
+export interface CalibrationArtifactData extends CalibrationData {
+  readonly provenance?: CalibrationProvenance;
+  readonly sequential?: SequentialCalibration;
 }
 
 /** Read a calibration artifact (or the directory holding one). */
 export async function readCalibrationArtifact(
   artifact: Pick<Artifact, 'dir'> | string,
-): Promise<CalibrationData> {
+): Promise<CalibrationArtifactData> {
   checkEndianness();
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const jsonPath = join(dir, 'calibration.json');
@@ -151,5 +208,43 @@ export async function readCalibrationArtifact(
       cal.meanGradient = (await readStat(dir, e.meanGradient)) as Float32Array;
     layers.set(e.name, cal);
   }
-  return { samples: m.samples, sampleIds: m.sampleIds, split: m.split, layers };
+  const provenance =
+    m.source !== undefined && m.seed !== undefined && m.sampleShape !== undefined
+      ? { source: m.source, seed: m.seed, sampleShape: m.sampleShape }
+      : undefined;
+  let sequential: SequentialCalibration | undefined;
+  if (m.sequential !== undefined) {
+    const { files, lengths, batchSize } = m.sequential;
+    const sampleShape = m.sampleShape ?? [];
+    sequential = {
+      batchSize,
+      samples: {
+        count: m.samples,
+        sampleShape,
+        x: (await readStat(dir, {
+          file: files.x,
+          dtype: 'float32',
+          length: lengths.x,
+        })) as Float32Array,
+        y: (await readStat(dir, {
+          file: files.y,
+          dtype: 'int32',
+          length: lengths.y,
+        })) as Int32Array,
+        ids: (await readStat(dir, {
+          file: files.ids,
+          dtype: 'int32',
+          length: m.samples,
+        })) as Int32Array,
+      },
+    };
+  }
+  return {
+    samples: m.samples,
+    sampleIds: m.sampleIds,
+    split: m.split,
+    layers,
+    ...(provenance !== undefined ? { provenance } : {}),
+    ...(sequential !== undefined ? { sequential } : {}),
+  };
 }

@@ -2,19 +2,27 @@
 // `calibration` needs; the dataset when it sets `requiresDataset`. A missing input is a recipe
 // mistake, reported with what to add to `needs`.
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { CalibrationData, CalibrationNeeds } from '../plugin-api/calibration.js';
+import type { CalibrationNeeds } from '../plugin-api/calibration.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { Artifact, ArtifactKind, StageContext } from '../plugin-api/stage.js';
 import type { Dataset } from '../data/types.js';
 import { readDatasetArtifact } from '../data/dataset-artifact.js';
-import { readCalibrationArtifact } from './calibration-artifact.js';
+import { readCalibrationArtifact, type CalibrationArtifactData } from './calibration-artifact.js';
 
 export interface PrunerInputs {
   readonly model: Artifact;
-  readonly calibration: CalibrationData | undefined;
+  readonly calibration: CalibrationArtifactData | undefined;
+  /** The stage the calibration came from. */
+  readonly calibrationStage: string | undefined;
   readonly dataset: Dataset | undefined;
-  /** Throws when the calibration lacks a statistic the pruner needs for one of `layers`. */
-  checkCalibrationCovers(layers: readonly string[]): void;
+  /**
+   * Throws when the calibration lacks a statistic the pruner needs for one of `layers` (only
+   * the statistics in `only`, when given: sequential pruning computes the others itself).
+   */
+  checkCalibrationCovers(
+    layers: readonly string[],
+    only?: readonly (keyof CalibrationNeeds)[],
+  ): void;
 }
 
 export const statWords: Record<keyof CalibrationNeeds, string> = {
@@ -67,7 +75,7 @@ export async function loadPrunerInputs(
     'add the stage that loads or trains the model (e.g. a `load-model` stage) to `needs`',
   );
   const stats = neededStats(pruner.calibration);
-  let calibration: CalibrationData | undefined;
+  let calibration: CalibrationArtifactData | undefined;
   let calibrationStage = '';
   if (stats.length > 0) {
     const art = single(
@@ -96,12 +104,14 @@ export async function loadPrunerInputs(
   return {
     model,
     calibration,
+    calibrationStage: calibration !== undefined ? calibrationStage : undefined,
     dataset,
-    checkCalibrationCovers(layers) {
+    checkCalibrationCovers(layers, only) {
       if (calibration === undefined) return;
+      const checked = only === undefined ? stats : stats.filter((s) => only.includes(s));
       for (const name of layers) {
         const c = calibration.layers.get(name);
-        const missing = stats.filter((s) => c?.[s] === undefined);
+        const missing = checked.filter((s) => c?.[s] === undefined);
         if (missing.length > 0) {
           throw new ScalpelError(
             ErrorCode.Stage,

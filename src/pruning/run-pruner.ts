@@ -2,9 +2,10 @@
 // the pruner declared (model, calibration, dataset), run it, hold its result to the contract
 // (mask-contract.ts), apply masks (and reconstructed weights), write the pruned model artifact and
 // report metrics. Used by the generic `prune` stage and by the `icbs` stage type alike.
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
-import type { Mask } from '../plugin-api/layers.js';
+import { blockOf, type Mask } from '../plugin-api/layers.js';
 import type { LayerToPrune, Pruner } from '../plugin-api/pruner.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
@@ -14,6 +15,8 @@ import { checkPatternFits, countKept } from './select-mask.js';
 import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
+import { planPrune, unitCalibration } from './sequential-pruning.js';
+import { isObject } from '../util/is-object.js';
 
 export interface RunPrunerOptions {
   /** The plugin the pruner came from (default: asked from ctx.registry). */
@@ -36,10 +39,22 @@ function originOf(ctx: StageContext<unknown>, pruner: Pruner): string {
   }
 }
 
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let j = 0; j < a.length; j++) if (!Object.is(a[j], b[j])) return false;
-  return true;
+function digestOf(w: Float32Array): string {
+  return createHash('sha1')
+    .update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))
+    .digest('hex');
+}
+
+/** The pruner's `info` of every call (one per block when sequential), objects merged per key. */
+function mergeInfos(infos: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const info of infos) {
+    for (const [k, v] of Object.entries(info)) {
+      const prev = out[k];
+      out[k] = isObject(prev) && isObject(v) ? { ...prev, ...v } : v;
+    }
+  }
+  return out;
 }
 
 /**
@@ -67,48 +82,132 @@ export async function runPruner(
     if (target.rule.pattern !== undefined) {
       for (const s of selected) checkPatternFits(target.rule.pattern, s.info.fanIn, s.info.name);
     }
-    inputs.checkCalibrationCovers(selected.map((s) => s.info.name));
+    const plan = planPrune(pruner, selected, inputs.calibration, target.rule, {
+      stageId: ctx.stageId,
+      ...(inputs.calibrationStage !== undefined
+        ? { calibrationStage: inputs.calibrationStage }
+        : {}),
+    });
+    // Statistics recomputed per block need not be in the artifact.
+    inputs.checkCalibrationCovers(
+      selected.map((s) => s.info.name),
+      plan.sequential !== undefined ? ['meanGradient'] : undefined,
+    );
 
-    const originals = new Map(available.map((l) => [l.name, model.readWeight(l.name)]));
-    const layers: LayerToPrune[] = selected.map((s) => ({
-      info: s.info,
-      // A copy per layer: a pruner that scribbles on it cannot corrupt our reference.
-      weights: Float32Array.from(originals.get(s.info.name) ?? []),
-      density: s.density,
-    }));
-
-    const tensorsBefore = tf.memory().numTensors;
-    const started = performance.now();
-    let result: unknown;
-    try {
-      result = await pruner.prune({
-        model,
-        layers,
-        calibration: inputs.calibration,
-        dataset: inputs.dataset,
-        params: prunerParams(ctx.params),
-        seed: ctx.seed,
-        rng: ctx.rng.fork(`pruner:${pruner.name}`),
-        log: ctx.log,
-        progress: (label, total) => ctx.progress(label, total),
-        event: (type, data) => ctx.event(type, data),
-        signal: ctx.signal,
-        registry: ctx.registry,
-      });
-    } catch (e) {
-      if (e instanceof ScalpelError) throw e;
-      throw asScalpelError(
-        e,
+    // A digest of every kernel instead of a copy (a copy of an LLM's weights would double its
+    // memory): the pruner must leave args.model as it found it, and we check that it did.
+    const expected = new Map(available.map((l) => [l.name, digestOf(model.readWeight(l.name))]));
+    const brokeContract = (name: string): ScalpelError =>
+      new ScalpelError(
         ErrorCode.Stage,
-        `pruner '${pruner.name}' (plugin '${plugin}') failed`,
+        `pruner '${pruner.name}' (plugin '${plugin}') broke the pruner contract: it changed the weights of ${selectedNames.has(name) ? '' : 'unselected '}layer '${name}' in the model`,
         {
           stageId: ctx.stageId,
           plugin,
+          layer: name,
+          hint: selectedNames.has(name)
+            ? 'a pruner returns masks (and, with reconstructsWeights: true, new weights); it must not write into args.model'
+            : 'layers outside args.layers must stay untouched',
         },
       );
+    const readUnchanged = (name: string): Float32Array => {
+      const w = model.readWeight(name);
+      if (digestOf(w) !== expected.get(name)) throw brokeContract(name);
+      return w;
+    };
+    const selectedNames = new Set(selected.map((s) => s.info.name));
+
+    const perLayer: Record<string, LayerPruneMetrics> = {};
+    const infos: Record<string, unknown>[] = [];
+    let kept = 0;
+    let size = 0;
+    let timeMs = 0;
+    let statisticsMs = 0;
+    let leaked = 0;
+    const sequential = plan.sequential;
+    const blocks =
+      sequential !== undefined
+        ? ctx.progress(`${ctx.stageId}: blocks`, plan.units.length)
+        : undefined;
+    for (const unit of plan.units) {
+      ctx.signal.throwIfAborted();
+      const layers: LayerToPrune[] = unit.map((s) => ({
+        info: s.info,
+        // The pruner's own copy: scribbling on it cannot corrupt what we apply.
+        weights: readUnchanged(s.info.name),
+        density: s.density,
+      }));
+      let calibration = inputs.calibration;
+      if (sequential !== undefined && inputs.calibration !== undefined) {
+        const t0 = performance.now();
+        calibration = await unitCalibration(model, pruner, unit, inputs.calibration, sequential, {
+          signal: ctx.signal,
+        });
+        statisticsMs += performance.now() - t0;
+      }
+
+      const tensorsBefore = tf.memory().numTensors;
+      const started = performance.now();
+      let result: unknown;
+      try {
+        result = await pruner.prune({
+          model,
+          layers,
+          calibration,
+          dataset: inputs.dataset,
+          params: prunerParams(ctx.params),
+          seed: ctx.seed,
+          rng: ctx.rng.fork(`pruner:${pruner.name}`),
+          log: ctx.log,
+          progress: (label, total) => ctx.progress(label, total),
+          event: (type, data) => ctx.event(type, data),
+          signal: ctx.signal,
+          registry: ctx.registry,
+        });
+      } catch (e) {
+        if (e instanceof ScalpelError) throw e;
+        throw asScalpelError(
+          e,
+          ErrorCode.Stage,
+          `pruner '${pruner.name}' (plugin '${plugin}') failed`,
+          { stageId: ctx.stageId, plugin },
+        );
+      }
+      timeMs += performance.now() - started;
+      leaked += tf.memory().numTensors - tensorsBefore;
+
+      const checked = checkPruneResult(
+        result,
+        layers,
+        target.rule,
+        pruner.reconstructsWeights === true,
+        who,
+      );
+      // Apply: the (reconstructed or original) kernel with pruned weights set to exactly 0, so
+      // that the next block's statistics see this block pruned.
+      for (const layer of layers) {
+        const name = layer.info.name;
+        const original = readUnchanged(name);
+        const mask = checked.masks.get(name) as Mask;
+        const w = Float32Array.from(checked.weights?.get(name) ?? original);
+        for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
+        model.writeWeight(name, w);
+        expected.set(name, digestOf(w));
+        model.masks.set(name, mask);
+        const k = countKept(mask);
+        perLayer[name] = { density: k / mask.length, kept: k, size: mask.length };
+        kept += k;
+        size += mask.length;
+      }
+      const info = (result as { info?: unknown }).info;
+      if (isObject(info)) infos.push(info);
+      const first = layers[0];
+      blocks?.tick(1, first !== undefined ? { block: blockOf(first.info) } : {});
     }
-    const timeMs = performance.now() - started;
-    const leaked = tf.memory().numTensors - tensorsBefore;
+    blocks?.done();
+    // Nothing outside what we applied may have changed (a pruner writing into a block it was
+    // not given, or into an unselected layer).
+    for (const l of available) readUnchanged(l.name);
     if (leaked > 0) {
       ctx.log.warn(
         `pruner '${pruner.name}' (plugin '${plugin}') left ${leaked} tfjs tensor(s) undisposed`,
@@ -116,59 +215,13 @@ export async function runPruner(
       );
     }
 
-    const checked = checkPruneResult(
-      result,
-      layers,
-      target.rule,
-      pruner.reconstructsWeights === true,
-      who,
-    );
-    const selectedNames = new Set(selected.map((s) => s.info.name));
-    for (const l of available) {
-      const now = model.readWeight(l.name);
-      const touched = !sameValues(now, originals.get(l.name) ?? new Float32Array(0));
-      if (touched && (!selectedNames.has(l.name) || pruner.reconstructsWeights !== true)) {
-        throw new ScalpelError(
-          ErrorCode.Stage,
-          `pruner '${pruner.name}' (plugin '${plugin}') broke the pruner contract: it changed the weights of ${selectedNames.has(l.name) ? '' : 'unselected '}layer '${l.name}' in the model`,
-          {
-            stageId: ctx.stageId,
-            plugin,
-            layer: l.name,
-            hint: selectedNames.has(l.name)
-              ? 'a pruner returns masks (and, with reconstructsWeights: true, new weights); it must not write into args.model'
-              : 'layers outside args.layers must stay untouched',
-          },
-        );
-      }
-    }
-
-    // Apply: the (reconstructed or original) kernel with pruned weights set to exactly 0.
-    const perLayer: Record<string, LayerPruneMetrics> = {};
-    let kept = 0;
-    let size = 0;
-    for (const layer of layers) {
-      const name = layer.info.name;
-      const mask = checked.masks.get(name) as Mask;
-      const base = checked.weights?.get(name) ?? (originals.get(name) as Float32Array);
-      const w = Float32Array.from(base);
-      for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
-      model.writeWeight(name, w);
-      const k = countKept(mask);
-      perLayer[name] = { density: k / mask.length, kept: k, size: mask.length };
-      kept += k;
-      size += mask.length;
-    }
-    for (const [name, mask] of checked.masks) model.masks.set(name, mask);
     const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
 
     const density = size > 0 ? kept / size : 0;
     ctx.log.info(
-      `${pruner.name}: kept ${(100 * density).toFixed(2)}% of ${size.toLocaleString('en-US')} weights in ${layers.length} layer(s) (${(timeMs / 1000).toFixed(2)} s)`,
+      `${pruner.name}: kept ${(100 * density).toFixed(2)}% of ${size.toLocaleString('en-US')} weights in ${selected.length} layer(s) (${(timeMs / 1000).toFixed(2)} s${sequential !== undefined ? `; sequential over ${plan.units.length} block(s), statistics ${(statisticsMs / 1000).toFixed(2)} s` : ''})`,
     );
-    const info = (result as { info?: unknown }).info;
-    const infoObject =
-      info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : {};
+    const infoObject = mergeInfos(infos);
     return {
       kind: 'model',
       manifest: { ...manifest, pruning: { method: pruner.name, version: pruner.version, plugin } },
@@ -181,6 +234,9 @@ export async function runPruner(
         size,
         layers: perLayer,
         timeMs,
+        ...(sequential !== undefined
+          ? { sequential: { blocks: plan.units.length, statisticsMs } }
+          : {}),
         ...(leaked > 0 ? { leakedTensors: leaked } : {}),
       },
     };

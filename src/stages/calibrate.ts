@@ -2,14 +2,13 @@
 // (‖X_i‖₂ for Wanda, XᵀX for SparseGPT) and the mean loss gradient w.r.t. its weight. The
 // inputs are recorded by the model's forward (ForwardHooks.recordInputs: the matrix X the weight
 // multiplies — im2col patches for convolutions), for every family and topology. Output: a
-// 'calibration' artifact (calibration-artifact.ts).
-import * as tf from '@tensorflow/tfjs-core';
-import { gatherSamples, sliceSamples } from '../data/batches.js';
-import { disposeTaskBatch } from '../models/task-batch.js';
-import { readTensor } from '../models/read-tensor.js';
+// 'calibration' artifact (calibration-artifact.ts) that also records where the samples came from
+// (source, split, ids, seed, sample shape = sequence length for text). With `sequential` (default
+// for causal LMs) it keeps the samples themselves, and the prune stage computes each block's
+// statistics from the model as pruned so far (src/pruning/sequential-pruning.ts).
+import { gatherSamples } from '../data/batches.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
-import type { LayerCalibration } from '../plugin-api/calibration.js';
-import type { PrunableLayerInfo } from '../plugin-api/layers.js';
+import { layerStatistics, type LayerStatisticsRequest } from '../pruning/layer-statistics.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
@@ -21,22 +20,11 @@ export type CalibrateParams = {
   seed?: number;
   batchSize: number;
   inputNorms: boolean;
-  meanGradient: boolean;
+  meanGradient?: boolean;
   gram: boolean;
   gramMaxFanIn: number;
+  sequential?: boolean;
 };
-
-interface Accumulator {
-  info: PrunableLayerInfo;
-  rows: number;
-  sq?: Float64Array;
-  gram?: Float64Array;
-  grad?: Float64Array;
-}
-
-function addInto(acc: Float64Array, values: ArrayLike<number>, weight = 1): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + weight * (values[i] as number);
-}
 
 export const calibrateStage = defineStage<CalibrateParams>({
   name: 'calibrate',
@@ -62,11 +50,13 @@ export const calibrateStage = defineStage<CalibrateParams>({
       const rows = ctx.rng.fork('calibration-samples').permutation(split.count).subarray(0, count);
       const samples = gatherSamples(split, rows);
 
-      const accs = new Map<string, Accumulator>();
+      // Sequential pruning (the LLM pruners' convention, default for causal LMs) computes each
+      // block's statistics at prune time from the partly pruned model, so here only the samples
+      // and the dense input norms (for OWL and init masks) are kept: no XᵀX of every layer.
+      const sequential = p.sequential ?? model.task.name === 'causal-lm';
+      const meanGradient = p.meanGradient ?? model.task.name !== 'causal-lm';
       const skipped: Record<string, string> = {};
-      for (const info of layers) {
-        const acc: Accumulator = { info, rows: 0 };
-        if (p.inputNorms) acc.sq = new Float64Array(info.fanIn);
+      const requests: LayerStatisticsRequest[] = layers.map((info) => {
         // XᵀX means something only where z = X·W (not for depthwise convolutions).
         const linear = model.isLinearInInput(info.name);
         if (!linear && p.gram) {
@@ -75,90 +65,36 @@ export const calibrateStage = defineStage<CalibrateParams>({
             `layer '${info.name}' (${info.kind}) is not linear in its input matrix; no XᵀX for it`,
           );
         }
-        if (linear && (p.gram || info.fanIn <= p.gramMaxFanIn))
-          acc.gram = new Float64Array(info.fanIn * info.fanIn);
-        if (p.meanGradient) acc.grad = new Float64Array(info.paramCount);
-        accs.set(info.name, acc);
-      }
-      const record = new Set(accs.keys());
+        return {
+          info,
+          inputNorms: p.inputNorms,
+          gram: !sequential && linear && (p.gram || info.fanIn <= p.gramMaxFanIn),
+          meanGradient,
+        };
+      });
       const bar = ctx.progress(`${ctx.stageId}: ${count} samples`, count);
-      for (let start = 0; start < count; start += p.batchSize) {
-        ctx.signal.throwIfAborted();
-        const part = sliceSamples(samples, start, Math.min(start + p.batchSize, count));
-        const batch = model.task.batch(part);
-        try {
-          // Pass 1: layer inputs → Σx², XᵀX (XᵀX by a float32 matMul per batch, summed in float64).
-          const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
-          tf.tidy(() => {
-            const run = model.forward(batch.inputs, { recordInputs: record });
-            for (const [name, X] of run.inputs) {
-              const acc = accs.get(name) as Accumulator;
-              stats.set(name, {
-                rows: X.shape[0] ?? 0,
-                ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
-                ...(acc.gram !== undefined ? { gram: tf.keep(tf.matMul(X, X, true, false)) } : {}),
-              });
-            }
-          });
-          for (const [name, s] of stats) {
-            const acc = accs.get(name) as Accumulator;
-            acc.rows += s.rows;
-            if (s.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, await s.sq.data());
-            if (s.gram !== undefined && acc.gram !== undefined)
-              addInto(acc.gram, await s.gram.data());
-            tf.dispose([s.sq ?? [], s.gram ?? []]);
-          }
-          // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
-          const withGrad = [...accs.values()].filter((a) => a.grad !== undefined);
-          if (withGrad.length > 0) {
-            const vars = withGrad.map((a) => model.weightVariable(a.info.name));
-            const { value, grads } = tf.variableGrads(
-              () =>
-                tf.mean(
-                  model.task.perSampleLoss(
-                    model.forward(batch.inputs, { weightGradients: true }).output,
-                    batch,
-                  ),
-                ) as tf.Scalar,
-              vars,
-            );
-            for (let i = 0; i < withGrad.length; i++) {
-              const acc = withGrad[i] as Accumulator;
-              const g = grads[(vars[i] as tf.Variable).name];
-              if (g === undefined) continue;
-              // The statistic is kept in the [fanIn, units] view, whatever the variable's layout.
-              const values =
-                model.weightLayout(acc.info.name) === 'transposed'
-                  ? readTensor(() => tf.transpose(g))
-                  : await g.data();
-              addInto(acc.grad as Float64Array, values, part.count / count);
-            }
-            tf.dispose([value, ...Object.values(grads)]);
-          }
-        } finally {
-          disposeTaskBatch(batch);
-        }
-        bar.tick(part.count);
-      }
+      const out = await layerStatistics(model, samples, requests, {
+        batchSize: p.batchSize,
+        signal: ctx.signal,
+        progress: bar,
+      });
       bar.done();
 
-      const out = new Map<string, LayerCalibration>();
-      for (const [name, acc] of accs) {
-        const cal: LayerCalibration = { rows: acc.rows };
-        if (acc.sq !== undefined) cal.inputNorms = Float32Array.from(acc.sq, Math.sqrt);
-        if (acc.gram !== undefined) cal.gram = acc.gram;
-        if (acc.grad !== undefined) cal.meanGradient = Float32Array.from(acc.grad);
-        out.set(name, cal);
-      }
       const sampleIds = Array.from(samples.ids);
       const manifest = await writeCalibrationArtifact(ctx.outDir, {
         samples: count,
         sampleIds,
         split: p.split,
         layers: out,
+        provenance: {
+          source: dataset.source,
+          seed: ctx.seed,
+          sampleShape: [...samples.sampleShape],
+        },
+        ...(sequential ? { sequential: { batchSize: p.batchSize, samples } } : {}),
       });
       ctx.log.info(
-        `${ctx.stageId}: ${count} samples from '${p.split}', ${out.size} layers (${[...accs.values()].map((a) => `${a.info.name}: ${[a.sq ? 'norms' : '', a.gram ? 'gram' : '', a.grad ? 'grad' : ''].filter(Boolean).join('+')}`).join(', ')})`,
+        `${ctx.stageId}: ${count} samples from '${p.split}', ${out.size} layers (${sequential ? 'sequential: per-block statistics at prune time; ' : ''}${[...out].map(([name, c]) => `${name}: ${[c.inputNorms ? 'norms' : '', c.gram ? 'gram' : '', c.meanGradient ? 'grad' : ''].filter(Boolean).join('+')}`).join(', ')})`,
       );
       return {
         kind: 'calibration',
@@ -166,12 +102,16 @@ export const calibrateStage = defineStage<CalibrateParams>({
         metrics: {
           samples: count,
           split: p.split,
-          layers: [...accs.values()].map((a) => ({
-            name: a.info.name,
-            rows: a.rows,
-            inputNorms: a.sq !== undefined,
-            gram: a.gram !== undefined,
-            meanGradient: a.grad !== undefined,
+          source: dataset.source,
+          seed: ctx.seed,
+          sampleShape: [...samples.sampleShape],
+          sequential,
+          layers: [...out].map(([name, c]) => ({
+            name,
+            rows: c.rows,
+            inputNorms: c.inputNorms !== undefined,
+            gram: c.gram !== undefined,
+            meanGradient: c.meanGradient !== undefined,
           })),
           ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
         },

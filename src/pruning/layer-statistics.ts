@@ -1,0 +1,144 @@
+// Per-layer calibration statistics of a model on a set of samples: ‖X_i‖₂ per input feature
+// (Wanda), XᵀX (SparseGPT) and the mean loss gradient w.r.t. the kernel. X is the matrix the
+// weight multiplies, as the family's forward records it (ForwardHooks.recordInputs: every token
+// position of every sequence for a causal LM, im2col patches for convolutions). Shared by the
+// calibrate stage (all layers of the dense model) and sequential pruning (one block at a time,
+// from the partly pruned model).
+import * as tf from '@tensorflow/tfjs-core';
+import { sliceSamples } from '../data/batches.js';
+import { disposeTaskBatch } from '../models/task-batch.js';
+import { readTensor } from '../models/read-tensor.js';
+import type { LayerCalibration } from '../plugin-api/calibration.js';
+import type { Samples } from '../plugin-api/dataset.js';
+import type { PrunableLayerInfo } from '../plugin-api/layers.js';
+import type { PrunableModel } from '../plugin-api/model.js';
+import type { Progress } from '../plugin-api/stage.js';
+
+/** What to compute for one layer. */
+export interface LayerStatisticsRequest {
+  readonly info: PrunableLayerInfo;
+  readonly inputNorms: boolean;
+  readonly gram: boolean;
+  readonly meanGradient: boolean;
+}
+
+export interface LayerStatisticsOptions {
+  /** Samples per forward (memory only). */
+  readonly batchSize: number;
+  readonly signal?: AbortSignal;
+  /** Ticked once per sample. */
+  readonly progress?: Progress;
+}
+
+interface Accumulator {
+  readonly request: LayerStatisticsRequest;
+  rows: number;
+  sq?: Float64Array;
+  gram?: Float64Array;
+  grad?: Float64Array;
+}
+
+function addInto(acc: Float64Array, values: ArrayLike<number>, weight = 1): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + weight * (values[i] as number);
+}
+
+/**
+ * Statistics of `requests` over `samples`, in batches of `options.batchSize`. Sums are float64
+ * (each batch's Σx² and XᵀX is a float32 tfjs reduction, added in float64); memory is the
+ * requested statistics plus one batch's recorded inputs.
+ */
+export async function layerStatistics(
+  model: PrunableModel,
+  samples: Samples,
+  requests: readonly LayerStatisticsRequest[],
+  options: LayerStatisticsOptions,
+): Promise<Map<string, LayerCalibration>> {
+  const accs = new Map<string, Accumulator>();
+  for (const request of requests) {
+    const { info } = request;
+    accs.set(info.name, {
+      request,
+      rows: 0,
+      ...(request.inputNorms ? { sq: new Float64Array(info.fanIn) } : {}),
+      ...(request.gram ? { gram: new Float64Array(info.fanIn * info.fanIn) } : {}),
+      ...(request.meanGradient ? { grad: new Float64Array(info.paramCount) } : {}),
+    });
+  }
+  const record = new Set(
+    [...accs.values()]
+      .filter((a) => a.sq !== undefined || a.gram !== undefined)
+      .map((a) => a.request.info.name),
+  );
+  const withGrad = [...accs.values()].filter((a) => a.grad !== undefined);
+  const count = samples.count;
+  for (let start = 0; start < count; start += options.batchSize) {
+    options.signal?.throwIfAborted();
+    const part = sliceSamples(samples, start, Math.min(start + options.batchSize, count));
+    const batch = model.task.batch(part);
+    try {
+      if (record.size > 0) {
+        // Pass 1: layer inputs → Σx², XᵀX.
+        const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
+        tf.tidy(() => {
+          const run = model.forward(batch.inputs, { recordInputs: record });
+          for (const [name, X] of run.inputs) {
+            const acc = accs.get(name) as Accumulator;
+            stats.set(name, {
+              rows: X.shape[0] ?? 0,
+              ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
+              ...(acc.gram !== undefined ? { gram: tf.keep(tf.matMul(X, X, true, false)) } : {}),
+            });
+          }
+        });
+        for (const [name, s] of stats) {
+          const acc = accs.get(name) as Accumulator;
+          acc.rows += s.rows;
+          if (s.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, await s.sq.data());
+          if (s.gram !== undefined && acc.gram !== undefined)
+            addInto(acc.gram, await s.gram.data());
+          tf.dispose([s.sq ?? [], s.gram ?? []]);
+        }
+      }
+      if (withGrad.length > 0) {
+        // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
+        const names = withGrad.map((a) => a.request.info.name);
+        const vars = names.map((n) => model.weightVariable(n));
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.mean(
+              model.task.perSampleLoss(
+                model.forward(batch.inputs, { weightGradients: true }).output,
+                batch,
+              ),
+            ) as tf.Scalar,
+          vars,
+        );
+        for (let i = 0; i < withGrad.length; i++) {
+          const acc = withGrad[i] as Accumulator;
+          const g = grads[(vars[i] as tf.Variable).name];
+          if (g === undefined) continue;
+          // The statistic is kept in the [fanIn, units] view, whatever the variable's layout.
+          const values =
+            model.weightLayout(names[i] as string) === 'transposed'
+              ? readTensor(() => tf.transpose(g))
+              : await g.data();
+          addInto(acc.grad as Float64Array, values, part.count / count);
+        }
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+    } finally {
+      disposeTaskBatch(batch);
+    }
+    options.progress?.tick(part.count);
+  }
+
+  const out = new Map<string, LayerCalibration>();
+  for (const [name, acc] of accs) {
+    const cal: LayerCalibration = { rows: acc.rows };
+    if (acc.sq !== undefined) cal.inputNorms = Float32Array.from(acc.sq, Math.sqrt);
+    if (acc.gram !== undefined) cal.gram = acc.gram;
+    if (acc.grad !== undefined) cal.meanGradient = Float32Array.from(acc.grad);
+    out.set(name, cal);
+  }
+  return out;
+}
