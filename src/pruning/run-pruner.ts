@@ -14,6 +14,7 @@ import { checkPatternFits, countKept } from './select-mask.js';
 import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
+import { layerDensitiesRecord, resolveLayerDensities } from './layer-densities.js';
 
 export interface RunPrunerOptions {
   /** The plugin the pruner came from (default: asked from ctx.registry). */
@@ -70,11 +71,20 @@ export async function runPruner(
     inputs.checkCalibrationCovers(selected.map((s) => s.info.name));
 
     const originals = new Map(available.map((l) => [l.name, model.readWeight(l.name)]));
+    // `layerDensities: owl`: per-layer densities instead of the uniform (or layers.density) ones.
+    const owl = await resolveLayerDensities({
+      ctx,
+      pruner: pruner.name,
+      target,
+      selected,
+      weights: originals,
+      calibration: inputs.calibration,
+    });
     const layers: LayerToPrune[] = selected.map((s) => ({
       info: s.info,
       // A copy per layer: a pruner that scribbles on it cannot corrupt our reference.
       weights: Float32Array.from(originals.get(s.info.name) ?? []),
-      density: s.density,
+      density: owl?.densities.get(s.info.name) ?? s.density,
     }));
 
     const tensorsBefore = tf.memory().numTensors;
@@ -171,7 +181,15 @@ export async function runPruner(
       info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : {};
     return {
       kind: 'model',
-      manifest: { ...manifest, pruning: { method: pruner.name, version: pruner.version, plugin } },
+      manifest: {
+        ...manifest,
+        pruning: {
+          method: pruner.name,
+          version: pruner.version,
+          plugin,
+          ...(owl !== undefined ? { layerDensities: layerDensitiesRecord(owl) } : {}),
+        },
+      },
       metrics: {
         ...infoObject,
         method: pruner.name,
@@ -180,6 +198,7 @@ export async function runPruner(
         kept,
         size,
         layers: perLayer,
+        ...(owl !== undefined ? { layerDensities: owl.info } : {}),
         timeMs,
         ...(leaked > 0 ? { leakedTensors: leaked } : {}),
       },
