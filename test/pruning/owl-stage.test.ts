@@ -1,7 +1,8 @@
 // `layerDensities: owl` through the prune and icbs stages on a tiny MLP (20-16-8-4, each layer its
-// own block) with hand-made calibration norms: every layer keeps round(density_l · n_l) weights
-// with density_l from a float64 reference written here from the OWL formulas; the densities are
-// in the metrics, the model manifest and export's sparsity.json; bad combinations are errors.
+// own block) and a tiny GPT-2 (two blocks of four projections), with hand-made calibration norms:
+// every layer keeps round(density_l · n_l) weights with density_l from a float64 reference written
+// here from the OWL formulas; the densities are in the metrics, the model manifest and export's
+// sparsity.json; bad combinations are errors.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { writeDatasetArtifact } from '../../src/data/dataset-artifact.js';
 import { writeCalibrationArtifact } from '../../src/pruning/calibration-artifact.js';
 import type { LayerCalibration } from '../../src/plugin-api/calibration.js';
 import type { PrunableLayerInfo } from '../../src/plugin-api/layers.js';
+import type { PrunableModel } from '../../src/plugin-api/model.js';
 import type { Artifact, StageType } from '../../src/plugin-api/stage.js';
 import { exportStage } from '../../src/stages/export.js';
 import { icbsStage } from '../../src/stages/icbs.js';
@@ -25,6 +27,7 @@ import { asPrunable } from '../helpers/models.js';
 import { tempDir } from '../helpers/paths.js';
 import { artifactFrom, runStage } from '../helpers/stage-context.js';
 import { mlp, teacherDataset, useWasm } from '../icbs/fixtures.js';
+import { tinyGpt2 } from '../eval/fixtures.js';
 
 interface RefLayer {
   info: PrunableLayerInfo;
@@ -32,32 +35,61 @@ interface RefLayer {
   norms: Float32Array;
 }
 
-/** OWL in float64, one block per layer (tfjs-layers operators carry no `block`). */
+/** OWL in float64; blocks by `info.block` (tfjs-layers operators carry none: a block per layer). */
 function referenceDensities(
   layers: readonly RefLayer[],
   target: number,
   M: number,
   lambda: number,
-): { ratios: number[]; densities: number[] } {
-  const ratios = layers.map(({ info, weights, norms }) => {
-    let sum = 0;
+): { blocks: string[]; ratios: number[]; densities: number[]; perLayer: number[] } {
+  const blocks = [...new Set(layers.map((l) => l.info.block ?? l.info.name))];
+  const scoresOf = (block: string): number[] => {
     const scores: number[] = [];
-    for (let i = 0; i < info.fanIn; i++)
-      for (let o = 0; o < info.units; o++) {
-        const s = Math.abs(weights[i * info.units + o] as number) * (norms[i] as number);
-        scores.push(s);
-        sum += s;
-      }
-    const mean = sum / scores.length;
-    return scores.filter((s) => s > M * mean).length / scores.length;
+    for (const { info, weights, norms } of layers) {
+      if ((info.block ?? info.name) !== block) continue;
+      for (let i = 0; i < info.fanIn; i++)
+        for (let o = 0; o < info.units; o++)
+          scores.push(Math.abs(weights[i * info.units + o] as number) * (norms[i] as number));
+    }
+    return scores;
+  };
+  const n = blocks.map((b) => scoresOf(b).length);
+  const ratios = blocks.map((b) => {
+    const scores = scoresOf(b);
+    const mean = scores.reduce((a, x) => a + x, 0) / scores.length;
+    return scores.filter((x) => x > M * mean).length / scores.length;
   });
-  const n = layers.map((l) => l.weights.length);
   const lo = Math.min(...ratios);
   const hi = Math.max(...ratios);
   const scaled = ratios.map((d) => (hi > lo ? ((d - lo) / (hi - lo)) * 2 * lambda : 0));
   const total = n.reduce((a, b) => a + b, 0);
-  const mean = scaled.reduce((a, s, i) => a + s * (n[i] as number), 0) / total;
-  return { ratios, densities: scaled.map((s) => s - mean + target) };
+  const mean = scaled.reduce((a, x, i) => a + x * (n[i] as number), 0) / total;
+  const densities = scaled.map((x) => x - mean + target);
+  const perLayer = layers.map(
+    (l) => densities[blocks.indexOf(l.info.block ?? l.info.name)] as number,
+  );
+  return { blocks, ratios, densities, perLayer };
+}
+
+/** Heavy-tailed input norms (a few large features), as activation outliers make them. */
+function refLayers(model: PrunableModel, seed: number): RefLayer[] {
+  const rng = new Rng(seed);
+  return model.operators.map((info) => ({
+    info,
+    weights: model.readWeight(info.name),
+    norms: Float32Array.from({ length: info.fanIn }, () => Math.exp(1.5 * rng.normal())),
+  }));
+}
+
+async function writeCalibration(dir: string, layers: readonly RefLayer[], skip?: string) {
+  const cal = new Map<string, LayerCalibration>(
+    layers.map((l) => [
+      l.info.name,
+      l.info.name === skip ? { rows: 64 } : { rows: 64, inputNorms: l.norms },
+    ]),
+  );
+  await writeCalibrationArtifact(dir, { samples: 64, sampleIds: [], split: 'train', layers: cal });
+  return artifactFrom('calibration', dir, { stageId: 'calibrate' });
 }
 
 const round = (d: number, n: number): number => Math.floor(d * n + 0.5);
@@ -94,32 +126,14 @@ describe('owl: layerDensities in the prune and icbs stages', function () {
     const root = tempDir('scalpel-owl-');
     const tfModel = mlp();
     const prunable = asPrunable(tfModel);
-    // Heavy-tailed input norms (a few large features), as activation outliers make them.
-    const rng = new Rng(21);
-    ref = prunable.operators.map((info) => ({
-      info,
-      weights: prunable.readWeight(info.name),
-      norms: Float32Array.from({ length: info.fanIn }, () => Math.exp(1.5 * rng.normal())),
-    }));
+    ref = refLayers(prunable, 21);
     await writeModelArtifact(join(root, 'model'), prunable, builtinFamilyLookup);
     tfModel.dispose();
     await writeDatasetArtifact(join(root, 'data'), teacherDataset([20], 4, 64, 32));
-    const cal = (skip?: string) =>
-      new Map<string, LayerCalibration>(
-        ref.map((l) => [
-          l.info.name,
-          l.info.name === skip ? { rows: 64 } : { rows: 64, inputNorms: l.norms },
-        ]),
-      );
-    const meta = { samples: 64, sampleIds: [], split: 'train' };
-    await writeCalibrationArtifact(join(root, 'cal'), { ...meta, layers: cal() });
-    await writeCalibrationArtifact(join(root, 'cal-partial'), { ...meta, layers: cal('linear3') });
     model = artifactFrom('model', join(root, 'model'));
     dataset = artifactFrom('dataset', join(root, 'data'));
-    calibration = artifactFrom('calibration', join(root, 'cal'), { stageId: 'calibrate' });
-    partialCalibration = artifactFrom('calibration', join(root, 'cal-partial'), {
-      stageId: 'calibrate',
-    });
+    calibration = await writeCalibration(join(root, 'cal'), ref);
+    partialCalibration = await writeCalibration(join(root, 'cal-partial'), ref, 'linear3');
   });
 
   it('the premise: three layers, each its own block, with different outlier ratios at M = 3', () => {
@@ -150,7 +164,7 @@ describe('owl: layerDensities in the prune and icbs stages', function () {
       const want = referenceDensities(ref, 0.5, 3, 0.1);
       const masks = (await readModelArtifact(artifact, registry)).masks;
       ref.forEach((l, i) => {
-        const d = want.densities[i] as number;
+        const d = want.perLayer[i] as number;
         const kept = keptOf(masks.get(l.info.name) as Uint8Array);
         const expected =
           extra.granularity === 'per-output'
@@ -180,6 +194,40 @@ describe('owl: layerDensities in the prune and icbs stages', function () {
     });
   }
 
+  it('a transformer: the projections of a block share its density; the plain mean is the target', async () => {
+    const gpt2 = tinyGpt2(5);
+    const layers = refLayers(gpt2, 31);
+    const root = tempDir('scalpel-owl-gpt2-');
+    const manifest = await writeModelArtifact(join(root, 'model'), gpt2, builtinFamilyLookup);
+    gpt2.dispose();
+    const { result, artifact } = await runStage(
+      prune,
+      { method: 'magnitude', density: 0.5, layerDensities: { method: 'owl', M: 3, lambda: 0.1 } },
+      {
+        inputs: [
+          artifactFrom('model', join(root, 'model'), { manifest }),
+          await writeCalibration(join(root, 'cal'), layers),
+        ],
+        registry,
+      },
+    );
+    const want = referenceDensities(layers, 0.5, 3, 0.1);
+    assert.deepEqual(want.blocks, ['h.0', 'h.1']);
+    assert.notEqual(want.ratios[0], want.ratios[1], 'the blocks differ in outliers');
+    // Two equal-sized blocks: target ± λ.
+    assert.ok(Math.abs(Math.abs((want.densities[0] as number) - 0.5) - 0.1) < 1e-12);
+    const masks = (await readModelArtifact(artifact, registry)).masks;
+    layers.forEach((l, i) => {
+      const kept = keptOf(masks.get(l.info.name) as Uint8Array);
+      assert.equal(kept, round(want.perLayer[i] as number, l.weights.length), l.info.name);
+    });
+    const info = result.metrics?.layerDensities as { blocks: { block: string; density: number }[] };
+    assert.deepEqual(
+      info.blocks.map((b) => b.block),
+      ['h.0', 'h.1'],
+    );
+  });
+
   it('the model manifest and export sparsity.json record the per-layer target densities', async () => {
     const pruned = await runStage(
       prune,
@@ -205,7 +253,7 @@ describe('owl: layerDensities in the prune and icbs stages', function () {
     ) as SparsityManifest;
     assert.deepEqual(sparsity.layerDensities, { method: 'owl', M: 5, lambda: 0.08 });
     ref.forEach((l, i) => {
-      const d = want.densities[i] as number;
+      const d = want.perLayer[i] as number;
       const entry = sparsity.layers.find((e) => e.name === l.info.name);
       assert.ok(Math.abs((record.layers[l.info.name] as number) - d) < 1e-12);
       assert.ok(Math.abs((entry?.targetDensity as number) - d) < 1e-12, l.info.name);
@@ -246,7 +294,7 @@ describe('owl: layerDensities in the prune and icbs stages', function () {
     const masks = (await readModelArtifact(artifact, registry)).masks;
     ref.forEach((l, i) => {
       const kept = keptOf(masks.get(l.info.name) as Uint8Array);
-      assert.equal(kept, round(want.densities[i] as number, l.weights.length), l.info.name);
+      assert.equal(kept, round(want.perLayer[i] as number, l.weights.length), l.info.name);
     });
     assert.equal((result.metrics?.icbs as { steps: number }).steps, 3);
     assert.ok(result.metrics?.layerDensities !== undefined);
