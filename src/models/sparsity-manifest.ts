@@ -1,7 +1,11 @@
 // sparsity.json: per prunable layer its shape, density (from the actual weights) and, when the
 // non-zeros follow one, the tightest N:M pattern (`{ keep: N, of: M }`: at most N non-zero weights
 // in every group of M consecutive input weights of an output unit, M ∈ {2, 4, 8, 16}, N ≤ M/2).
+// When the pruning stage chose per-layer densities (`layerDensities: owl`), each layer also has
+// its `targetDensity` and the manifest names the method; the pruning stage records them in its
+// model manifest under `pruning.layerDensities` (layerDensitiesRecordOf reads them back).
 import type { PrunableModel } from '../plugin-api/model.js';
+import { isObject } from '../util/is-object.js';
 
 export interface NmPattern {
   keep: number;
@@ -17,6 +21,8 @@ export interface LayerSparsityEntry {
   density: number;
   /** Density of the layer's keep-mask, when the model carries one. */
   maskDensity?: number;
+  /** The density the pruning stage aimed at for this layer (per-layer methods such as OWL). */
+  targetDensity?: number;
   pattern?: NmPattern;
 }
 
@@ -25,6 +31,34 @@ export interface SparsityManifest {
   version: 1;
   layers: LayerSparsityEntry[];
   total: { params: number; nonZero: number; density: number };
+  /** How the per-layer target densities were chosen (absent: one density for every layer). */
+  layerDensities?: { method: string; M?: number; lambda?: number };
+}
+
+/** Per-layer target densities as a pruning stage records them (model manifest `pruning.layerDensities`). */
+export interface LayerDensitiesRecord {
+  method: string;
+  M?: number;
+  lambda?: number;
+  /** Layer name → target density. */
+  layers: Record<string, number>;
+}
+
+/** The per-layer target densities recorded in a model artifact's manifest, if any. */
+export function layerDensitiesRecordOf(
+  manifest: Readonly<Record<string, unknown>>,
+): LayerDensitiesRecord | undefined {
+  const pruning = manifest.pruning;
+  const r = isObject(pruning) ? pruning.layerDensities : undefined;
+  if (!isObject(r) || typeof r.method !== 'string' || !isObject(r.layers)) return undefined;
+  const layers: Record<string, number> = {};
+  for (const [name, d] of Object.entries(r.layers)) if (typeof d === 'number') layers[name] = d;
+  return {
+    method: r.method,
+    ...(typeof r.M === 'number' ? { M: r.M } : {}),
+    ...(typeof r.lambda === 'number' ? { lambda: r.lambda } : {}),
+    layers,
+  };
 }
 
 /** Largest number of non-zeros in any group of `m` consecutive inputs of one output (kernel [fanIn, units]). */
@@ -61,7 +95,10 @@ export function detectNmPattern(
   return best;
 }
 
-export function sparsityManifest(model: PrunableModel): SparsityManifest {
+export function sparsityManifest(
+  model: PrunableModel,
+  targets?: LayerDensitiesRecord,
+): SparsityManifest {
   const masks = model.masks;
   const layers = model.operators.map((info): LayerSparsityEntry => {
     const w = model.readWeight(info.name);
@@ -81,6 +118,8 @@ export function sparsityManifest(model: PrunableModel): SparsityManifest {
       for (let i = 0; i < mask.length; i++) kept += mask[i] as number;
       entry.maskDensity = mask.length === 0 ? 1 : kept / mask.length;
     }
+    const target = targets?.layers[info.name];
+    if (target !== undefined) entry.targetDensity = target;
     const pattern = detectNmPattern(w, info.fanIn, info.units);
     if (pattern !== undefined) entry.pattern = pattern;
     return entry;
@@ -92,5 +131,14 @@ export function sparsityManifest(model: PrunableModel): SparsityManifest {
     version: 1,
     layers,
     total: { params, nonZero, density: params === 0 ? 1 : nonZero / params },
+    ...(targets !== undefined
+      ? {
+          layerDensities: {
+            method: targets.method,
+            ...(targets.M !== undefined ? { M: targets.M } : {}),
+            ...(targets.lambda !== undefined ? { lambda: targets.lambda } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -49,7 +49,7 @@ export interface SequentialCalibration {
 }
 
 export interface CalibrationWrite extends CalibrationData {
-  readonly provenance: CalibrationProvenance;
+  readonly provenance?: CalibrationProvenance;
   readonly sequential?: SequentialCalibration;
 }
 
@@ -127,9 +127,13 @@ export async function writeCalibrationArtifact(
     samples: data.samples,
     split: data.split,
     sampleIds: [...data.sampleIds],
-    source: data.provenance.source,
-    seed: data.provenance.seed,
-    sampleShape: [...data.provenance.sampleShape],
+    ...(data.provenance !== undefined
+      ? {
+          source: data.provenance.source,
+          seed: data.provenance.seed,
+          sampleShape: [...data.provenance.sampleShape],
+        }
+      : {}),
     ...(sequential !== undefined ? { sequential } : {}),
     layers,
   };

@@ -9,7 +9,7 @@ import { readSchema } from '../util/schemas.js';
 import { isObject } from '../util/is-object.js';
 
 /** Parameters the prune stage itself handles (pruners must not declare them). */
-export const commonPruneParams = ['method', 'density', 'layers', 'seed'] as const;
+export const commonPruneParams = ['method', 'density', 'layers', 'layerDensities', 'seed'] as const;
 
 export interface PrunerSchemaSource {
   readonly name: string;

@@ -17,6 +17,7 @@ import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
 import { isObject } from '../util/is-object.js';
+import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
 
 export interface RunPrunerOptions {
   /** The plugin the pruner came from (default: asked from ctx.registry). */
@@ -74,14 +75,42 @@ export async function runPruner(
   const model = await readModelArtifact(inputs.model, ctx.registry);
   const available = model.operators;
   try {
-    const selected = selectLayers(available, target.layers as LayerSelectionSpec, target.density, {
-      path: `stages.${ctx.stageId}.with.layers`,
-      stageId: ctx.stageId,
-      log: ctx.log,
-    });
+    const selectedAtDensity = selectLayers(
+      available,
+      target.layers as LayerSelectionSpec,
+      target.density,
+      {
+        path: `stages.${ctx.stageId}.with.layers`,
+        stageId: ctx.stageId,
+        log: ctx.log,
+      },
+    );
     if (target.rule.pattern !== undefined) {
-      for (const s of selected) checkPatternFits(target.rule.pattern, s.info.fanIn, s.info.name);
+      for (const s of selectedAtDensity)
+        checkPatternFits(target.rule.pattern, s.info.fanIn, s.info.name);
     }
+    // `layerDensities: owl`: per-layer densities from the dense weights and calibration norms,
+    // decided once before any block is pruned (as OWL does), instead of the uniform ones.
+    const owl =
+      owlSpecOf(ctx.params) !== undefined
+        ? await resolveLayerDensities({
+            ctx,
+            pruner: pruner.name,
+            target,
+            selected: selectedAtDensity,
+            weights: new Map(
+              selectedAtDensity.map((s) => [s.info.name, model.readWeight(s.info.name)]),
+            ),
+            calibration: inputs.calibration,
+          })
+        : undefined;
+    const selected =
+      owl === undefined
+        ? selectedAtDensity
+        : selectedAtDensity.map((s) => ({
+            ...s,
+            density: owl.densities.get(s.info.name) ?? s.density,
+          }));
     const plan = planPrune(pruner, selected, inputs.calibration, target.rule, {
       stageId: ctx.stageId,
       ...(inputs.calibrationStage !== undefined
@@ -224,7 +253,15 @@ export async function runPruner(
     const infoObject = mergeInfos(infos);
     return {
       kind: 'model',
-      manifest: { ...manifest, pruning: { method: pruner.name, version: pruner.version, plugin } },
+      manifest: {
+        ...manifest,
+        pruning: {
+          method: pruner.name,
+          version: pruner.version,
+          plugin,
+          ...(owl !== undefined ? { layerDensities: layerDensitiesRecord(owl) } : {}),
+        },
+      },
       metrics: {
         ...infoObject,
         method: pruner.name,
@@ -233,6 +270,7 @@ export async function runPruner(
         kept,
         size,
         layers: perLayer,
+        ...(owl !== undefined ? { layerDensities: owl.info } : {}),
         timeMs,
         ...(sequential !== undefined
           ? { sequential: { blocks: plan.units.length, statisticsMs } }

@@ -18,7 +18,11 @@ import { saveHfCheckpoint } from '../models/hf/save-checkpoint.js';
 import type { FloatDtype } from '../models/hf/safetensors.js';
 import { TfjsLayersModel, tfjsLayersFamilyName } from '../models/tfjs-layers/layers-model.js';
 import { writeSparseModel } from '../models/tfjs-layers/sparse-format.js';
-import { sparsityManifest, type SparsityManifest } from '../models/sparsity-manifest.js';
+import {
+  layerDensitiesRecordOf,
+  sparsityManifest,
+  type SparsityManifest,
+} from '../models/sparsity-manifest.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
@@ -197,7 +201,7 @@ export const exportStage = defineStage<ExportParams>({
         files.push('sparse.json', 'sparse.bin');
         sizes.sparse = await sizeOf(ctx.outDir, ['sparse.json', 'sparse.bin']);
       }
-      sparsity = sparsityManifest(model);
+      sparsity = sparsityManifest(model, layerDensitiesRecordOf(ctx.input('model').manifest));
     } finally {
       model.dispose();
     }

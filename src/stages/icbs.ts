@@ -5,9 +5,12 @@
 // masks, and writes the pruned model with iCBS's record in the metrics.
 import { icbsPruner } from '../icbs/pruner.js';
 import { defineStage } from '../plugin-api/plugin.js';
-import type { StageContext, StageResult } from '../plugin-api/stage.js';
+import type { StageContext, StageResult, StageType } from '../plugin-api/stage.js';
 import { runPruner } from '../pruning/run-pruner.js';
+import { layerDensitiesCalibrationReason } from '../pruning/layer-densities.js';
 import { icbsStageSchema, icbsStageSchemaFor } from '../icbs/schema.js';
+
+const icbsInputs: NonNullable<StageType['inputs']> = [{ kind: 'model' }, { kind: 'dataset' }];
 
 export const icbsStage = defineStage<Record<string, unknown>>({
   name: 'icbs',
@@ -20,7 +23,14 @@ export const icbsStage = defineStage<Record<string, unknown>>({
   schemaFor: icbsStageSchemaFor,
   fingerprint: () => ({ pruner: 'icbs', version: icbsPruner.version }),
   output: 'model',
-  inputs: [{ kind: 'model' }, { kind: 'dataset' }],
+  inputs: icbsInputs,
+  // `layerDensities: owl` reads calibration input norms, so a calibrate stage is then required.
+  inputsFor(params) {
+    const reason = layerDensitiesCalibrationReason(params);
+    return reason !== undefined
+      ? [{ kind: 'model' }, { kind: 'dataset' }, { kind: 'calibration', reason }]
+      : icbsInputs;
+  },
   async run(ctx: StageContext<Record<string, unknown>>): Promise<StageResult> {
     return runPruner(icbsPruner, ctx, { origin: 'builtin' });
   },

@@ -9,6 +9,7 @@ import type { JsonSchema } from '../plugin-api/schema.js';
 import type { StageContext, StageResult, StageType } from '../plugin-api/stage.js';
 import { buildPruneSchema } from '../pruning/prune-schema.js';
 import { neededStats, statWords } from '../pruning/pruner-inputs.js';
+import { layerDensitiesCalibrationReason } from '../pruning/layer-densities.js';
 import { runPruner } from '../pruning/run-pruner.js';
 
 export type PruneStageParams = Record<string, unknown> & { method: string };
@@ -59,13 +60,14 @@ export const pruneStage: StageType<PruneStageParams> = {
     const pruner = registry.pruner(params.method);
     const stats = neededStats(pruner.calibration);
     const who = `pruner '${pruner.name}'`;
+    const reasons = [
+      ...(stats.length > 0 ? [`${who} reads ${stats.map((k) => statWords[k]).join(', ')}`] : []),
+      ...[layerDensitiesCalibrationReason(params)].filter((r) => r !== undefined),
+    ];
     return [
       { kind: 'model' },
-      stats.length > 0
-        ? {
-            kind: 'calibration',
-            reason: `${who} reads ${stats.map((k) => statWords[k]).join(', ')}`,
-          }
+      reasons.length > 0
+        ? { kind: 'calibration', reason: reasons.join('; ') }
         : { kind: 'calibration', optional: true },
       pruner.requiresDataset === true
         ? { kind: 'dataset', reason: `${who} reads the training data` }
