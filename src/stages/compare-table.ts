@@ -1,6 +1,8 @@
-// compare-table: the closing table of a comparison recipe (recipes/compare-one-shot.yaml). Each
-// row pairs a prune stage (method, achieved density, pruning time) with the evaluate stage of its
-// model (accuracy, loss); the table is logged and written as table.md and table.json.
+// compare-table: the closing table of a comparison recipe (recipes/compare-one-shot.yaml,
+// recipes/lm-compare.yaml). Each row pairs a prune stage (method, achieved density, pruning time)
+// with the evaluate stage of its model: accuracy and loss for classifiers; perplexity, loss and
+// each zero-shot task's accuracy for language models (whichever the evaluations report). The
+// table is logged and written as table.md and table.json.
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -19,7 +21,41 @@ export interface CompareRow {
   density: number | null;
   accuracy: number | null;
   loss: number | null;
+  perplexity: number | null;
+  /** Zero-shot accuracy per task name. */
+  zeroShot: Record<string, number | null>;
   timeSeconds: number | null;
+}
+
+interface Column {
+  readonly header: string;
+  readonly cell: (r: CompareRow) => string;
+}
+
+/** The metric columns the rows have values for (accuracy before loss; LM columns when present). */
+function columnsFor(rows: readonly CompareRow[]): Column[] {
+  const cols: Column[] = [];
+  if (rows.some((r) => r.perplexity !== null))
+    cols.push({ header: 'perplexity ↓', cell: (r) => fmt(r.perplexity, 2) });
+  if (rows.some((r) => r.accuracy !== null) || cols.length === 0)
+    cols.push({ header: 'accuracy', cell: (r) => fmt(r.accuracy, 2, 100, '%') });
+  cols.push({
+    header: rows.some((r) => r.perplexity !== null) ? 'loss ↓' : 'loss',
+    cell: (r) => fmt(r.loss, 4),
+  });
+  const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.zeroShot)))];
+  for (const t of tasks)
+    cols.push({ header: `${t} acc ↑`, cell: (r) => fmt(r.zeroShot[t] ?? null, 1, 100, '%') });
+  return cols;
+}
+
+function zeroShotOf(metrics: Record<string, unknown>): Record<string, number | null> {
+  const z = metrics.zeroShot;
+  const out: Record<string, number | null> = {};
+  if (z === null || typeof z !== 'object') return out;
+  for (const [task, m] of Object.entries(z as Record<string, unknown>))
+    out[task] = m !== null && typeof m === 'object' ? num((m as { acc?: unknown }).acc) : null;
+  return out;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -28,14 +64,15 @@ const fmt = (v: number | null, digits: number, scale = 1, unit = ''): string =>
 
 /** The Markdown table (GitHub style). */
 export function renderMarkdown(title: string, rows: readonly CompareRow[]): string {
+  const cols = columnsFor(rows);
   const lines = [
     `## ${title}`,
     '',
-    '| method | density | accuracy | loss | time |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    `| method | density | ${cols.map((c) => c.header).join(' | ')} | time |`,
+    `| --- | ---: | ${cols.map(() => '---:').join(' | ')} | ---: |`,
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${fmt(r.density, 3)} | ${fmt(r.accuracy, 2, 100, '%')} | ${fmt(r.loss, 4)} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`,
+        `| ${r.label} | ${fmt(r.density, 3)} | ${cols.map((c) => c.cell(r)).join(' | ')} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;
@@ -45,7 +82,7 @@ export const compareTableStage = defineStage<CompareTableParams>({
   name: 'compare-table',
   version: '1',
   description:
-    'Table of method, density, accuracy, loss and time over several prune + evaluate stages (Markdown and JSON)',
+    'Table of method, density, quality (accuracy and loss, or perplexity, loss and zero-shot accuracy) and time over several prune + evaluate stages (Markdown and JSON)',
   schema: readSchema('stages/compare-table.schema.json'),
   output: 'metrics',
   inputs: [
@@ -79,6 +116,8 @@ export const compareTableStage = defineStage<CompareTableParams>({
         density: num(p.density),
         accuracy: num(e.accuracy),
         loss: num(e.loss),
+        perplexity: num(e.perplexity),
+        zeroShot: zeroShotOf(e),
         timeSeconds: ms === null ? null : ms / 1000,
       };
     });

@@ -44,4 +44,46 @@ describe('compare-table stage', () => {
       /not in its `needs`/,
     );
   });
+
+  it('language models: perplexity, loss and one column per zero-shot task', async () => {
+    const prune = (id: string, method: string, density: number, timeMs: number) =>
+      artifactFrom('model', tempDir(), { stageId: id, metrics: { method, density, timeMs } });
+    const evals = (id: string, perplexity: number, lambada: number, ns: number) =>
+      artifactFrom('metrics', tempDir(), {
+        stageId: id,
+        metrics: {
+          perplexity,
+          loss: Math.log(perplexity),
+          zeroShot: { 'lambada-style': { acc: lambada, count: 200 }, 'next-sentence': { acc: ns } },
+        },
+      });
+    const { ctx } = await runStage(
+      compareTableStage,
+      {
+        rows: [
+          { label: 'wanda 2:4', prune: 'p-w', eval: 'e-w' },
+          { label: 'icbs', prune: 'p-i', eval: 'e-i' },
+        ],
+      },
+      {
+        inputs: [
+          prune('p-w', 'wanda', 0.5, 700),
+          evals('e-w', 120.5, 0.47, 0.235),
+          prune('p-i', 'icbs', 0.5, 400000),
+          evals('e-i', 95.25, 0.5, 0.25),
+        ],
+      },
+    );
+    const md = readFileSync(join(ctx.outDir, 'table.md'), 'utf8');
+    assert.match(
+      md,
+      /\| method \| density \| perplexity ↓ \| loss ↓ \| lambada-style acc ↑ \| next-sentence acc ↑ \| time \|/,
+    );
+    assert.match(
+      md,
+      /\| wanda 2:4 \| 0\.500 \| 120\.50 \| 4\.7916 \| 47\.0% \| 23\.5% \| 0\.70 s \|/,
+    );
+    assert.match(md, /\| icbs \| 0\.500 \| 95\.25 \| 4\.5565 \| 50\.0% \| 25\.0% \| 400\.00 s \|/);
+    assert.doesNotMatch(md, /accuracy/, 'no classifier accuracy column for LMs');
+  });
 });
