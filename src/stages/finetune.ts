@@ -32,7 +32,14 @@ export const finetuneStage = defineStage<TrainingParams>({
       }
       const metrics = await runTraining(ctx, model, masks);
       const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
-      return { kind: 'model', manifest, metrics: { ...metrics, masks: source } };
+      // The masks are the pruning stage's: keep its record (method, OWL target densities) so
+      // that export's sparsity.json still says how the model was pruned.
+      const pruning = ctx.inputsOfKind('model')[0]?.manifest.pruning;
+      return {
+        kind: 'model',
+        manifest: { ...manifest, ...(pruning !== undefined ? { pruning } : {}) },
+        metrics: { ...metrics, masks: source },
+      };
     } finally {
       model.dispose();
     }

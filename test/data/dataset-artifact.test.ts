@@ -121,7 +121,7 @@ describe('dataset artifact', () => {
     assertSplitsEqual(s, requireSplit(await readDatasetArtifact(dir), 'train'));
   });
 
-  it('reads 70,000 × 784 pixel samples in well under 2 s', async function () {
+  it('reads 70,000 × 784 pixel samples back exactly (bulk reads: the timing is bench/, not here)', async function () {
     this.timeout(30000);
     const rng = new Rng(1);
     const dir = tempDir();
@@ -131,16 +131,7 @@ describe('dataset artifact', () => {
       numClasses: 10,
       splits: new Map([['train', big]]),
     });
-    // best of two: the machine is shared, a single timing can catch a busy moment
-    let ms = Infinity;
-    let back: Dataset | undefined;
-    for (let r = 0; r < 2; r++) {
-      const t0 = performance.now();
-      back = await readDatasetArtifact(dir);
-      ms = Math.min(ms, performance.now() - t0);
-    }
-    assert.ok(ms < 2000, `read took ${ms.toFixed(0)} ms`);
-    assert.ok(back !== undefined);
+    const back: Dataset = await readDatasetArtifact(dir);
     assertSplitsEqual(big, requireSplit(back, 'train'));
     await fs.rm(dir, { recursive: true, force: true });
   });

@@ -29,8 +29,11 @@ describe('finetune stage', function () {
     ]);
     applyMasks(model, masks);
     const before = new Map([...masks.keys()].map((n) => [n, readKernel(model, n)]));
-    const input = await modelArtifact(model, masks);
+    const plain = await modelArtifact(model, masks);
     model.dispose();
+    // As a pruning stage would pass it: with its record of how the model was pruned.
+    const pruning = { method: 'wanda', layerDensities: { method: 'owl', M: 5, lambda: 0.08 } };
+    const input = { ...plain, manifest: { ...plain.manifest, pruning } };
 
     const tensors = tf.memory().numTensors;
     // 600 samples / batch 50 = 12 Adam steps.
@@ -41,6 +44,7 @@ describe('finetune stage', function () {
     );
     assert.equal(tf.memory().numTensors, tensors, 'finetune leaked tensors');
     assert.equal(r.ctx.progressLog[0]?.done, 12);
+    assert.deepEqual(r.result.manifest?.pruning, pruning, 'the pruning record is carried forward');
 
     const out = await readModelArtifact(r.artifact, builtinFamilyLookup);
     for (const [name, mask] of masks) {
