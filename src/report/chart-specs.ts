@@ -140,7 +140,7 @@ export function curvePoints(
     return true;
   });
   if (withCurve.length === 0) return undefined;
-  const keys = ['accuracy', 'loss', 'predictedDeltaL'];
+  const keys = ['accuracy', 'perplexity', 'loss', 'predictedDeltaL'];
   const candidates = [metric, ...keys.filter((k) => k !== metric)];
   const first = (withCurve[0] !== undefined ? pruneCurve(withCurve[0]) : undefined) ?? [];
   const chosen = candidates.find((k) => first.some((p) => typeof p[k] === 'number'));

@@ -14,7 +14,7 @@ export function higherIsBetter(metric: string): boolean {
 }
 
 export interface CompareOptions {
-  /** Metric key of the evaluation stages (dotted for nested, e.g. params.nonzero). Default accuracy. */
+  /** Metric key of the evaluation stages (dotted for nested, e.g. params.nonzero). Default: defaultMetric. */
   readonly metric?: string;
   /** Method the delta column is relative to; default magnitude when present. */
   readonly baseline?: string;
@@ -65,8 +65,15 @@ function availableMetrics(rows: readonly EvalRow[]): string[] {
   return [...out].sort();
 }
 
+/** The headline metric when none is asked for: accuracy for classifiers, else perplexity (LMs), else loss. */
+export function defaultMetric(rows: readonly EvalRow[]): string {
+  for (const m of ['accuracy', 'perplexity', 'loss'])
+    if (rows.some((r) => metricValue(r.metrics, m) !== undefined)) return m;
+  return 'accuracy';
+}
+
 export function compareTable(rows: readonly EvalRow[], opts: CompareOptions = {}): CompareTable {
-  const metric = opts.metric ?? 'accuracy';
+  const metric = opts.metric ?? defaultMetric(rows);
   const groups = new Map<string, { method: string; density: number; values: number[] }>();
   for (const r of rows) {
     const v = metricValue(r.metrics, metric);

@@ -2,6 +2,7 @@
 // prune stage's metrics, or under the pruner's own key (iCBS reports `icbs.curve`).
 import { strict as assert } from 'node:assert';
 import { curvePoints } from '../../src/report/chart-specs.js';
+import { compareTable, defaultMetric } from '../../src/report/compare.js';
 import type { EvalRow } from '../../src/report/collect.js';
 
 function row(method: string, pruneMetrics: Record<string, unknown>, seed = 1): EvalRow {
@@ -52,5 +53,58 @@ describe('report: iterative pruning curves', () => {
       curvePoints([row('magnitude', { method: 'magnitude', density: 0.1 })], 'accuracy'),
       undefined,
     );
+  });
+});
+
+describe('report: language-model evaluations', () => {
+  const lm = (method: string, density: number, perplexity: number, seed = 1): EvalRow => ({
+    source: 'sweep',
+    trial: seed,
+    seed,
+    evalStage: `eval-${method}`,
+    pruneStage: `prune-${method}`,
+    method,
+    density,
+    metrics: { perplexity, loss: Math.log(perplexity) },
+    pruneMetrics: {
+      method,
+      density,
+      icbs: {
+        curve: [
+          { step: 0, elapsedMs: 0, perplexity: 120, loss: Math.log(120) },
+          { step: 16, elapsedMs: 4000, perplexity: perplexity, loss: Math.log(perplexity) },
+        ],
+      },
+    },
+    parameters: {},
+  });
+
+  it('compare defaults to perplexity, lower is better: the lowest mean is marked best', () => {
+    const rows = [
+      lm('wanda', 0.5, 110, 1),
+      lm('wanda', 0.5, 114, 2),
+      lm('icbs', 0.5, 101, 1),
+      lm('icbs', 0.5, 99, 2),
+    ];
+    assert.equal(defaultMetric(rows), 'perplexity');
+    const t = compareTable(rows);
+    assert.equal(t.metric, 'perplexity');
+    assert.equal(t.higherIsBetter, false);
+    const best = t.rows.filter((r) => r.best).map((r) => [r.method, r.mean]);
+    assert.deepEqual(best, [['icbs', 100]]);
+    // and the iCBS curve is drawn in perplexity
+    const c = curvePoints(rows, 'perplexity');
+    assert.equal(c?.metric, 'perplexity');
+    assert.deepEqual(
+      c?.points.filter((p) => p.seed === 2).map((p) => [p.step, p.value]),
+      [
+        [0, 120],
+        [16, 99],
+      ],
+    );
+  });
+
+  it('classifier rows keep accuracy as the default metric', () => {
+    assert.equal(defaultMetric([row('icbs', {})]), 'accuracy');
   });
 });

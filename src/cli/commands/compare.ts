@@ -6,7 +6,7 @@ import { withDebug } from '../options.js';
 
 interface CompareOpts {
   format: CompareFormat;
-  metric: string;
+  metric?: string;
   baseline?: string;
 }
 
@@ -26,8 +26,7 @@ export function compareCommand(): Command {
     .option('-f, --format <format>', 'table, md, csv or json', formatChoice, 'table')
     .option(
       '-m, --metric <name>',
-      'metric of the evaluation stages (dotted for nested, e.g. params.nonzero)',
-      'accuracy',
+      'metric of the evaluation stages (dotted for nested, e.g. params.nonzero) (default: accuracy, or perplexity for language models)',
     )
     .option(
       '-b, --baseline <method>',
@@ -38,7 +37,7 @@ export function compareCommand(): Command {
       const { compareTable } = await import('../../report/compare.js');
       const data = collectReportData(dirs);
       const table = compareTable(data.rows, {
-        metric: opts.metric,
+        ...(opts.metric !== undefined ? { metric: opts.metric } : {}),
         ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
       });
       process.stdout.write(formatCompare(table, opts.format) + '\n');

@@ -5,7 +5,7 @@ import { withDebug } from '../options.js';
 
 interface ReportOpts {
   out?: string;
-  metric: string;
+  metric?: string;
   baseline?: string;
   title?: string;
 }
@@ -19,8 +19,7 @@ export function reportCommand(): Command {
     .option('-o, --out <file>', 'HTML file to write (default <first dir>/report.html)')
     .option(
       '-m, --metric <name>',
-      'metric of the evaluation stages to tabulate and plot',
-      'accuracy',
+      'metric of the evaluation stages to tabulate and plot (default: accuracy, or perplexity for language models)',
     )
     .option(
       '-b, --baseline <method>',
@@ -31,7 +30,7 @@ export function reportCommand(): Command {
       // Loaded on demand so `--help` does not pay for vega.
       const { writeReport } = await import('../../report/build-report.js');
       const r = await writeReport(dirs, {
-        metric: opts.metric,
+        ...(opts.metric !== undefined ? { metric: opts.metric } : {}),
         ...(opts.out !== undefined ? { out: opts.out } : {}),
         ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
         ...(opts.title !== undefined ? { title: opts.title } : {}),
