@@ -133,7 +133,10 @@ export async function runStep(
       const G = (grads as NonNullable<typeof grads>).blockGradients(block.indices);
       times.gradients = performance.now() - t0;
       const th = performance.now();
-      curvature = params.hessian === 'fisher' ? fisherCurvature(G) : gradientMeanCurvature(G);
+      curvature =
+        params.hessian === 'fisher'
+          ? fisherCurvature(G, env.model.task.termsPerSample?.(batch) ?? 1)
+          : gradientMeanCurvature(G);
       times.hessian = performance.now() - th;
     }
 
