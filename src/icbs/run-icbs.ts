@@ -18,7 +18,12 @@ import type { IcbsParams } from './params.js';
 import { epochSchedule, stepsPerLayer } from './schedule.js';
 import { runStep, type StepRecord, type StepTimes } from './step.js';
 import { gatherForModel } from './batch-input.js';
-import { type CurvePoint, evaluateNow, validationSubset } from './evaluate-subset.js';
+import {
+  type CurvePoint,
+  describeQuality,
+  evaluateNow,
+  validationSubset,
+} from './evaluate-subset.js';
 
 export interface IcbsSolver {
   readonly solver: QuboSolver;
@@ -111,9 +116,7 @@ export async function runIcbs(
         predictedDeltaL: cumulativeDeltaL,
       });
       args.event('icbs.evaluate', { step, ...m, predictedDeltaL: cumulativeDeltaL });
-      const quality =
-        m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%, ` : '';
-      args.log.info(`icbs step ${step}: ${quality}loss ${m.loss.toFixed(4)}`);
+      args.log.info(`icbs step ${step}: ${describeQuality(m)}`);
     };
     evaluate(0);
 
