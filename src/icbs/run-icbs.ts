@@ -13,6 +13,7 @@ import { magnitudeScores, wandaScores } from '../pruning/scores.js';
 import { deriveSeed } from '../util/rng.js';
 import { computeInitStatistics, type InitStatistics } from './init-statistics.js';
 import { initLayer } from './init-mask.js';
+import { BlockBuffers } from './block-buffers.js';
 import type { LayerState } from './layer-state.js';
 import type { IcbsParams } from './params.js';
 import { epochSchedule, stepsPerLayer } from './schedule.js';
@@ -61,6 +62,7 @@ export async function runIcbs(
   const { split: train } = requireSplit(args, p.trainSplit, 'trainSplit');
   const model = args.model;
   const engine = new GradientEngine(model);
+  const buffers = new BlockBuffers();
   const names = args.layers.map((l) => l.info.name);
   const rng = args.rng;
 
@@ -149,6 +151,7 @@ export async function runIcbs(
                 solverParams: solver.params,
                 signal: args.signal,
                 log: args.log,
+                buffers,
               },
               state,
               batch,
