@@ -18,6 +18,7 @@ import { loadDatasetDefaults, type LoadDatasetOptions } from '../src/data/option
 import { MalformedRecords } from '../src/data/malformed.js';
 import { BatchCursor } from '../src/data/batches.js';
 import { sa } from '../src/solvers/index.js';
+import { BlockBuffers } from '../src/icbs/block-buffers.js';
 import { initLayer } from '../src/icbs/init-mask.js';
 import { icbsDefaults } from '../src/icbs/params.js';
 import { runStep, type StepRecord } from '../src/icbs/step.js';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     solverParams,
     signal: new AbortController().signal,
     log: quiet,
+    buffers: new BlockBuffers(),
   };
   const cursor = new BatchCursor(train, { batchSize: params.batchSize });
   const order = epochSchedule(

@@ -7,7 +7,7 @@ import { sliceSamples } from '../data/batches.js';
 export interface CurvePoint {
   step: number;
   elapsedMs: number;
-  /** The task's metrics (accuracy for classification…) and its loss. */
+  /** The task's metrics (classification: accuracy; causal-lm: perplexity, tokens) and loss. */
   [metric: string]: number;
   loss: number;
   /** Sum of the predicted ΔL of all steps so far. */
@@ -18,10 +18,30 @@ export function validationSubset(split: DatasetSplit, samples: number): Samples 
   return sliceSamples(split, 0, Math.min(samples, split.count));
 }
 
+/**
+ * Samples per evaluation forward, a ceiling: the task lowers it where a batch would not fit
+ * (causal-lm: at most 2^24 logits per forward, i.e. 32 sequences of 128 tokens at a 4k vocabulary).
+ */
+const evaluationBatch = 500;
+
+/** The task's metrics (accuracy, perplexity, …) and loss of the model as it stands. */
 export function evaluateNow(
   model: PrunableModel,
   subset: Samples,
 ): { loss: number } & Record<string, number> {
-  const m = model.task.evaluate(model, subset, { batchSize: 500 });
+  const m = model.task.evaluate(model, subset, { batchSize: evaluationBatch });
   return { ...m.values, loss: m.loss };
+}
+
+/** The headline of a curve point for the log: accuracy (classifiers), perplexity (LMs), loss. */
+export function describeQuality(m: { loss: number } & Record<string, number>): string {
+  const accuracy = m.accuracy;
+  const perplexity = m.perplexity;
+  const head =
+    accuracy !== undefined
+      ? `accuracy ${(100 * accuracy).toFixed(2)}%, `
+      : perplexity !== undefined
+        ? `perplexity ${perplexity.toFixed(3)}, `
+        : '';
+  return `${head}loss ${m.loss.toFixed(4)}`;
 }

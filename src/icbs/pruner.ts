@@ -21,7 +21,8 @@ function checkParams(p: IcbsParams): void {
 
 export const icbsPruner: Pruner<IcbsParams> = {
   name: 'icbs',
-  version: '1',
+  // 2: the LM Fisher is scaled by the tokens per sequence (Task.termsPerSample); Q filled by tiles.
+  version: '2',
   description:
     'iterative Combinatorial Brain Surgeon: improve a one-shot mask by solving block QUBOs (fisher Hessian, simulated annealing)',
   get schema() {

@@ -13,12 +13,18 @@ import { magnitudeScores, wandaScores } from '../pruning/scores.js';
 import { deriveSeed } from '../util/rng.js';
 import { computeInitStatistics, type InitStatistics } from './init-statistics.js';
 import { initLayer } from './init-mask.js';
+import { BlockBuffers } from './block-buffers.js';
 import type { LayerState } from './layer-state.js';
 import type { IcbsParams } from './params.js';
 import { epochSchedule, stepsPerLayer } from './schedule.js';
 import { runStep, type StepRecord, type StepTimes } from './step.js';
 import { gatherForModel } from './batch-input.js';
-import { type CurvePoint, evaluateNow, validationSubset } from './evaluate-subset.js';
+import {
+  type CurvePoint,
+  describeQuality,
+  evaluateNow,
+  validationSubset,
+} from './evaluate-subset.js';
 
 export interface IcbsSolver {
   readonly solver: QuboSolver;
@@ -56,6 +62,7 @@ export async function runIcbs(
   const { split: train } = requireSplit(args, p.trainSplit, 'trainSplit');
   const model = args.model;
   const engine = new GradientEngine(model);
+  const buffers = new BlockBuffers();
   const names = args.layers.map((l) => l.info.name);
   const rng = args.rng;
 
@@ -111,9 +118,7 @@ export async function runIcbs(
         predictedDeltaL: cumulativeDeltaL,
       });
       args.event('icbs.evaluate', { step, ...m, predictedDeltaL: cumulativeDeltaL });
-      const quality =
-        m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%, ` : '';
-      args.log.info(`icbs step ${step}: ${quality}loss ${m.loss.toFixed(4)}`);
+      args.log.info(`icbs step ${step}: ${describeQuality(m)}`);
     };
     evaluate(0);
 
@@ -146,6 +151,7 @@ export async function runIcbs(
                 solverParams: solver.params,
                 signal: args.signal,
                 log: args.log,
+                buffers,
               },
               state,
               batch,

@@ -16,6 +16,7 @@ import type { Batch } from '../plugin-api/task.js';
 import type { Rng } from '../util/rng.js';
 import { buildBlockQubo, firstKPruned, predictedDeltaL, scaleQubo } from './qubo.js';
 import { selectBlock } from './block-selection.js';
+import type { BlockBuffers } from './block-buffers.js';
 import type { LayerState } from './layer-state.js';
 import type { IcbsParams } from './params.js';
 
@@ -28,6 +29,8 @@ export interface StepEnv {
   readonly solverParams: Record<string, unknown>;
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** Q buffers reused across the run's steps (fresh arrays per step when absent). */
+  readonly buffers?: BlockBuffers;
 }
 
 export interface StepTimes {
@@ -133,7 +136,10 @@ export async function runStep(
       const G = (grads as NonNullable<typeof grads>).blockGradients(block.indices);
       times.gradients = performance.now() - t0;
       const th = performance.now();
-      curvature = params.hessian === 'fisher' ? fisherCurvature(G) : gradientMeanCurvature(G);
+      curvature =
+        params.hessian === 'fisher'
+          ? fisherCurvature(G, env.model.task.termsPerSample?.(batch) ?? 1)
+          : gradientMeanCurvature(G);
       times.hessian = performance.now() - th;
     }
 
@@ -141,15 +147,18 @@ export async function runStep(
     const w0B = new Float32Array(n);
     for (let b = 0; b < n; b++) w0B[b] = state.w0[block.indices[b] as number] as number;
     const current = firstKPruned(n, k);
-    const qubo = buildBlockQubo({
-      w0: w0B,
-      pruned: current,
-      g: curvature.g,
-      H: curvature.H,
-      gamma: params.gradMultiplier,
-      lambda: params.ridgeMultiplier,
-    });
-    const scaled = scaleQubo(qubo.Q);
+    const qubo = buildBlockQubo(
+      {
+        w0: w0B,
+        pruned: current,
+        g: curvature.g,
+        H: curvature.H,
+        gamma: params.gradMultiplier,
+        lambda: params.ridgeMultiplier,
+      },
+      env.buffers?.quboFor(n),
+    );
+    const scaled = scaleQubo(qubo.Q, undefined, env.buffers?.scaledFor(n));
     times.qubo = performance.now() - tq;
 
     const ts = performance.now();

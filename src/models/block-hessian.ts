@@ -1,6 +1,8 @@
 // The curvature iCBS needs for one block of kernel entries: the mean gradient g (length n) and a
 // Hessian approximation H (n × n row-major) of the batch-mean loss, both restricted to the block.
-//   fisher         H = (1/N) GᵀG from the per-sample gradients G (N × n) — one matMul
+//   fisher         H = (m/N) GᵀG from the per-sample gradients G (N × n) — one matMul; m is the
+//                  number of log-likelihood terms a sample's loss averages (Task.termsPerSample:
+//                  1 for a classifier, seqLength − 1 for a causal LM)
 //   gradient-mean  H = g gᵀ — rank one, cheap and crude
 //   exact          the true Hessian by double backprop (one Hessian-vector product per column;
 //                  Dense layers followed by piecewise-linear layers; for small blocks and tests)
@@ -28,14 +30,18 @@ function rowMean(G: BlockGradients): Float32Array {
   return Float32Array.from(acc, (v) => v / N);
 }
 
-/** Empirical Fisher: g = mean of the rows of G, H = GᵀG / N (G is N × n). */
-export function fisherCurvature(G: BlockGradients): BlockCurvature {
+/**
+ * Empirical Fisher: g = mean of the rows of G, H = m·GᵀG / N (G is N × n). A sample's loss that
+ * is the mean of m log-likelihood terms (the tokens of a sequence) has a gradient covariance 1/m
+ * of its Hessian (the information identity holds for the sum), hence the factor m.
+ */
+export function fisherCurvature(G: BlockGradients, termsPerSample = 1): BlockCurvature {
   const { samples: N, entries: n, data } = G;
   // Gᵀ built on the host: tfjs-wasm's matMul is fast only without transpose flags.
   const T = new Float32Array(n * N);
   for (let s = 0; s < N; s++) for (let b = 0; b < n; b++) T[b * N + s] = data[s * n + b] as number;
   const H = readTensor(() =>
-    tf.div(tf.matMul(tf.tensor2d(T, [n, N]), tf.tensor2d(data, [N, n])), N),
+    tf.div(tf.matMul(tf.tensor2d(T, [n, N]), tf.tensor2d(data, [N, n])), N / termsPerSample),
   );
   return { g: rowMean(G), H };
 }

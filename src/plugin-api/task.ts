@@ -49,6 +49,14 @@ export interface Task {
    */
   meanLossTwiceDifferentiable?(output: tf.Tensor, batch: Batch): tf.Scalar;
   /**
+   * Optional: how many log-likelihood terms one sample's loss is the mean of (causal-lm: the
+   * seqLength − 1 predicted tokens of a sequence); 1 when absent. The information identity
+   * E[∇ℓ∇ℓᵀ] = E[∇²ℓ] holds for a log-likelihood ℓ, and L_s = ℓ_s / m, so the empirical Fisher
+   * of per-sample gradients estimates the Hessian of the mean loss only when multiplied by m
+   * (iCBS's hessian: fisher).
+   */
+  termsPerSample?(batch: Batch): number;
+  /**
    * Optional: how many samples of the batch the output gets right (classification: top-1), as an
    * int32 scalar; the training loop reports it as training accuracy. Tasks without it get none.
    */

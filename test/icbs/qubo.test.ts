@@ -10,6 +10,7 @@ import {
   scaleQubo,
   type BlockObjectiveInput,
 } from '../../src/icbs/qubo.js';
+import { BlockBuffers } from '../../src/icbs/block-buffers.js';
 
 /** Fisher-like H = GᵀG / N (symmetric PSD) or a general non-symmetric matrix. */
 function randomBlock(n: number, k: number, rng: Rng, symmetricH = true): BlockObjectiveInput {
@@ -149,5 +150,31 @@ describe('iCBS block QUBO', () => {
     const zero = scaleQubo(new Float64Array(4));
     assert.equal(zero.scale, 1);
     assert.deepEqual(Array.from(zero.Q), [0, 0, 0, 0]);
+  });
+
+  it('blocks larger than a tile (n = 150: 64-wide tiles and a partial one), into reused dirty buffers', () => {
+    const rng = new Rng(34);
+    const n = 150;
+    const buffers = new BlockBuffers();
+    // Dirty the buffers with a bigger block first: a reused buffer must not leak old entries.
+    buildBlockQubo(randomBlock(170, 60, rng), buffers.quboFor(170));
+    scaleQubo(buffers.quboFor(170), undefined, buffers.scaledFor(170));
+    for (const symmetricH of [true, false]) {
+      const inp = randomBlock(n, 70, rng, symmetricH);
+      const b = buildBlockQubo(inp, buffers.quboFor(n));
+      assert.equal(b.Q.length, n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) assert.equal(b.Q[i * n + j], b.Q[j * n + i], 'Q symmetric');
+      for (let t = 0; t < 10; t++) {
+        const x = randomX(n, rng);
+        const ref = model(inp, x);
+        const viaQubo = energy(b.Q, n, x) + b.c;
+        assert.ok(Math.abs(viaQubo - ref.full) <= 1e-12 + 1e-10 * Math.abs(ref.full));
+      }
+      const fresh = scaleQubo(Float64Array.from(b.Q));
+      const reused = scaleQubo(b.Q, undefined, buffers.scaledFor(n));
+      assert.equal(reused.scale, fresh.scale);
+      assert.deepEqual(reused.Q, fresh.Q);
+    }
   });
 });

@@ -122,6 +122,11 @@ export class CausalLmTask implements Task {
     });
   }
 
+  /** A sequence's loss is the mean of its seqLength − 1 next-token NLLs (the Fisher's scale). */
+  termsPerSample(batch: Batch): number {
+    return Math.max((batch.inputs.shape[1] ?? 2) - 1, 1);
+  }
+
   /**
    * Token-weighted mean NLL over `samples`, a batch at a time: the forward's temporaries are freed
    * before the loss, and the loss takes the logits a chunk of rows at a time (see nllSum).
