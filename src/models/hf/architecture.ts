@@ -17,6 +17,12 @@ export interface ForwardContext {
   linear(spec: LinearSpec, x: tf.Tensor2D): tf.Tensor2D;
   /** Seeded dropout in training passes, the identity otherwise (and for rate 0). */
   dropout<T extends tf.Tensor>(x: T, rate: number): T;
+  /**
+   * `run` (one transformer block) in a tf.tidy of its own: without it every temporary of every
+   * block lives until the whole forward ends (~850 MB for GPT-2 small). The block's result and
+   * the inputs it recorded are kept.
+   */
+  block(run: () => tf.Tensor2D): tf.Tensor2D;
 }
 
 export interface Architecture {

@@ -216,6 +216,8 @@ export class HfCausalLmModel implements PrunableModel {
         }
         return tf.dropout(x, rate, undefined, hooks.rng.nextUint32()) as T;
       },
+      // The recorded inputs are returned from the tidy with the result, so they stay the caller's.
+      block: (run) => tf.tidy(() => ({ h: run(), recorded: [...recorded.values()] })).h,
     };
     const logits = this.arch.logits(ctx, ids);
     return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), inputs: recorded };

@@ -133,13 +133,19 @@ export class Gpt2Architecture implements Architecture {
     const heads = (x: tf.Tensor2D, at: number): tf.Tensor4D =>
       splitHeads(tf.slice(x, [0, at * d], [-1, d]), batch, seq, c.numHeads, c.headDim);
     for (const b of this.blocks) {
-      const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, h));
-      const attended = causalAttention(heads(qkv, 0), heads(qkv, 1), heads(qkv, 2), shape, (p) =>
-        ctx.dropout(p, c.attnDropout),
-      );
-      h = tf.add(h, ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout));
-      const m = ctx.linear(b.mlpProj, geluNew(ctx.linear(b.fc, this.norm(ctx, b.ln2, h))));
-      h = tf.add(h, ctx.dropout(m, c.residDropout));
+      const x = h;
+      h = ctx.block(() => {
+        const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, x));
+        const attended = causalAttention(heads(qkv, 0), heads(qkv, 1), heads(qkv, 2), shape, (p) =>
+          ctx.dropout(p, c.attnDropout),
+        );
+        const y = tf.add<tf.Tensor2D>(
+          x,
+          ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout),
+        );
+        const m = ctx.linear(b.mlpProj, geluNew(ctx.linear(b.fc, this.norm(ctx, b.ln2, y))));
+        return tf.add(y, ctx.dropout(m, c.residDropout));
+      });
     }
     const final = this.norm(ctx, this.lnF, h);
     const head = this.layout.lmHead;
