@@ -178,9 +178,11 @@ function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
     // Row r = b·seq + t predicts token t + 1 of sequence b; the last position of each has none.
     const targets = new Int32Array(r1 - r0);
     for (let r = r0; r < r1; r++) targets[r - r0] = r % seq < seq - 1 ? (ids[r + 1] as number) : 0;
+    // gather, not slice: tfjs-backend-wasm's Slice copies the WHOLE input into JS memory first
+    // (readSync), a 50 MB garbage array per chunk for GPT-2's logits.
     const nll = tf.tidy(() =>
       tokenNll(
-        tf.slice(tf.reshape(logits, [rows, vocab]), [r0, 0], [r1 - r0, vocab]) as tf.Tensor2D,
+        tf.gather(tf.reshape(logits, [rows, vocab]), tf.range(r0, r1, 1, 'int32')),
         tf.tensor1d(targets, 'int32'),
       ),
     );
