@@ -99,7 +99,7 @@ export class Gpt2Architecture implements Architecture {
     };
   }
 
-  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
+  hidden(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const { batch, seq } = ctx;
     const d = c.hiddenSize;
@@ -134,24 +134,26 @@ export class Gpt2Architecture implements Architecture {
       splitHeads(tf.slice(x, [0, at * d], [-1, d]), batch, seq, c.numHeads, c.headDim);
     for (const b of this.blocks) {
       const x = h;
-      h = ctx.block(() => {
+      const y = ctx.block(() => {
         const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, x));
         const attended = causalAttention(heads(qkv, 0), heads(qkv, 1), heads(qkv, 2), shape, (p) =>
           ctx.dropout(p, c.attnDropout),
         );
-        const y = tf.add<tf.Tensor2D>(
-          x,
-          ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout),
-        );
+        return tf.add(x, ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout));
+      });
+      h = ctx.block(() => {
         const m = ctx.linear(b.mlpProj, geluNew(ctx.linear(b.fc, this.norm(ctx, b.ln2, y))));
         return tf.add(y, ctx.dropout(m, c.residDropout));
       });
     }
-    const final = this.norm(ctx, this.lnF, h);
+    return this.norm(ctx, this.lnF, h);
+  }
+
+  head(ctx: ForwardContext, hidden: tf.Tensor2D): tf.Tensor2D {
     const head = this.layout.lmHead;
     return head !== undefined
-      ? ctx.linear(head, final)
-      : matMulTransposedWeight(final, ctx.param(this.wte) as tf.Tensor2D);
+      ? ctx.linear(head, hidden)
+      : matMulTransposedWeight(hidden, ctx.param(this.wte) as tf.Tensor2D);
   }
 
   private norm(ctx: ForwardContext, name: string, x: tf.Tensor2D): tf.Tensor2D {

@@ -96,7 +96,7 @@ export class LlamaArchitecture implements Architecture {
     return t;
   }
 
-  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
+  hidden(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const { batch, seq } = ctx;
     const eps = c.rmsNormEps;
@@ -116,13 +116,15 @@ export class LlamaArchitecture implements Architecture {
     let h = embed(ctx.param(embedTokens) as tf.Tensor2D, tf.reshape(ids, [-1]));
     for (const b of this.blocks) {
       const x = h;
-      h = ctx.block(() => {
+      const y = ctx.block(() => {
         const a = rmsNorm(x, ctx.param(b.inputNorm), eps);
         const q = applyRotary(heads(ctx.linear(b.q, a), c.numHeads), cos, sin);
         const k = applyRotary(heads(ctx.linear(b.k, a), c.numKvHeads), cos, sin);
         const v = heads(ctx.linear(b.v, a), c.numKvHeads);
         const attended = causalAttention(q, k, v, shape, (p) => ctx.dropout(p, c.attentionDropout));
-        const y = tf.add<tf.Tensor2D>(x, ctx.linear(b.o, attended));
+        return tf.add(x, ctx.linear(b.o, attended));
+      });
+      h = ctx.block(() => {
         const m = rmsNorm(y, ctx.param(b.postNorm), eps);
         return tf.add(
           y,
@@ -130,10 +132,13 @@ export class LlamaArchitecture implements Architecture {
         );
       });
     }
-    const final = rmsNorm(h, ctx.param(finalNorm), eps);
+    return rmsNorm(h, ctx.param(finalNorm), eps);
+  }
+
+  head(ctx: ForwardContext, hidden: tf.Tensor2D): tf.Tensor2D {
     const head = this.layout.lmHead;
     return head !== undefined
-      ? ctx.linear(head, final)
-      : matMulTransposedWeight(final, ctx.param(embedTokens) as tf.Tensor2D);
+      ? ctx.linear(head, hidden)
+      : matMulTransposedWeight(hidden, ctx.param(embedTokens) as tf.Tensor2D);
   }
 }

@@ -9,6 +9,7 @@ import { gatherSamples, sliceSamples } from '../../data/batches.js';
 import type { Dataset, DatasetSplit, Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
 import type { Batch, EvaluateOptions, Task, TaskMetrics } from '../../plugin-api/task.js';
+import { withRowLogits, type RowLogits } from './row-logits.js';
 
 export interface CausalLmShape {
   readonly vocabSize: number;
@@ -124,7 +125,8 @@ export class CausalLmTask implements Task {
 
   /**
    * Token-weighted mean NLL over `samples`, a batch at a time: the forward's temporaries are freed
-   * before the loss, and the loss takes the logits a chunk of rows at a time (see nllSum).
+   * before the loss, and the loss takes the logits a chunk of rows at a time (see
+   * sequencesNllSum; with a HiddenStateLm the head too, see row-logits.ts).
    */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
     const seq = samples.sampleShape[0] ?? 0;
@@ -141,12 +143,9 @@ export class CausalLmTask implements Task {
       const part = sliceSamples(samples, start, Math.min(start + batchSize, samples.count));
       const batch = this.batch(part);
       try {
-        const logits = tf.tidy(() => model.forward(batch.inputs).output);
-        try {
-          nllSum += sequencesNllSum(logits, part.x);
-        } finally {
-          logits.dispose();
-        }
+        nllSum += withRowLogits(model, batch.inputs as tf.Tensor2D, (rowLogits, vocab) =>
+          sequencesNllSum(rowLogits, part.count, seq, vocab, part.x),
+        );
       } finally {
         tf.dispose([batch.inputs, batch.targets]);
       }
@@ -164,12 +163,18 @@ const maxLogitValues = 1 << 24;
 const chunkValues = 1 << 21;
 
 /**
- * Σ −log p(next token) over every predicted position of `logits` [count, seq, vocab] (float64
- * sum), `ids` the batch's tokens. A chunk of rows at a time: with a 50k vocabulary the logits are
- * 25 MB per sequence of 128, and a whole-batch softmax would need two more copies.
+ * Σ −log p(next token) over every predicted position of a batch of `count` sequences of `seq`
+ * (float64 sum), `ids` the batch's tokens, the logits taken a chunk of rows at a time: with a 50k
+ * vocabulary they are 25 MB per sequence of 128, and a whole-batch softmax would need two more
+ * copies.
  */
-function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
-  const [count, seq, vocab] = logits.shape as [number, number, number];
+function sequencesNllSum(
+  rowLogits: RowLogits,
+  count: number,
+  seq: number,
+  vocab: number,
+  ids: ArrayLike<number>,
+): number {
   const rows = count * seq;
   const chunk = Math.max(1, Math.floor(chunkValues / vocab));
   let sum = 0;
@@ -178,13 +183,8 @@ function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
     // Row r = b·seq + t predicts token t + 1 of sequence b; the last position of each has none.
     const targets = new Int32Array(r1 - r0);
     for (let r = r0; r < r1; r++) targets[r - r0] = r % seq < seq - 1 ? (ids[r + 1] as number) : 0;
-    // gather, not slice: tfjs-backend-wasm's Slice copies the WHOLE input into JS memory first
-    // (readSync), a 50 MB garbage array per chunk for GPT-2's logits.
     const nll = tf.tidy(() =>
-      tokenNll(
-        tf.gather(tf.reshape(logits, [rows, vocab]), tf.range(r0, r1, 1, 'int32')),
-        tf.tensor1d(targets, 'int32'),
-      ),
+      tokenNll(rowLogits(tf.range(r0, r1, 1, 'int32')), tf.tensor1d(targets, 'int32')),
     );
     const values = nll.dataSync();
     nll.dispose();
