@@ -10,79 +10,29 @@
 // Run: npm run build && node dist/bench/lm-memory.js [--sequences N] [--batch B]
 //      → bench/results/lm-memory.json
 import { spawn } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluatePerplexity } from '../src/eval/perplexity.js';
 import { initBackend } from '../src/models/backend.js';
-import { checkpointLayout } from '../src/models/hf/checkpoint-check.js';
-import { configFile, singleWeightsFile } from '../src/models/hf/checkpoint-dir.js';
+import { singleWeightsFile } from '../src/models/hf/checkpoint-dir.js';
 import { hfCausalLmFamily } from '../src/models/hf/family.js';
-import { parseHfConfig } from '../src/models/hf/hf-config.js';
-import { writeSafetensorsStreamed } from '../src/models/hf/safetensors.js';
 import type { Samples } from '../src/plugin-api/dataset.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { Rng } from '../src/util/rng.js';
+import {
+  gpt2SmallConfig as gpt2Small,
+  writeGpt2SmallCheckpoint,
+} from './helpers/gpt2-small-checkpoint.js';
+import { statusBytes, watchRss } from './helpers/proc-memory.js';
 
-const gpt2Small = {
-  model_type: 'gpt2',
-  architectures: ['GPT2LMHeadModel'],
-  vocab_size: 50257,
-  n_embd: 768,
-  n_layer: 12,
-  n_head: 12,
-  n_positions: 1024,
-  layer_norm_epsilon: 1e-5,
-  tie_word_embeddings: true,
-};
 const seqLength = 128;
 const bar = 1.5;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** kB figure of a /proc/<pid>/status line, in bytes (0 once the process is gone). */
-function statusBytes(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return m === null ? 0 : Number(m[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** Random GPT-2 weights as transformers initialises them, made and written one tensor at a time. */
-async function writeCheckpoint(dir: string): Promise<number> {
-  const layout = checkpointLayout(parseHfConfig(gpt2Small), new Set());
-  let params = 0;
-  await writeSafetensorsStreamed(
-    join(dir, singleWeightsFile),
-    layout.tensors.map((t) => {
-      const size = t.shape.reduce((a, b) => a * b, 1);
-      params += size;
-      return {
-        name: t.name,
-        shape: t.shape,
-        values: () => {
-          const data = new Float32Array(size);
-          if (/(ln_\d|ln_f)\.weight$/.test(t.name)) data.fill(1);
-          else if (!t.name.endsWith('.bias')) {
-            const r = new Rng(1).fork(t.name);
-            for (let i = 0; i < size; i++) data[i] = 0.02 * r.normal();
-          }
-          return data;
-        },
-      };
-    }),
-    { format: 'pt' },
-  );
-  await fs.writeFile(join(dir, configFile), JSON.stringify(gpt2Small, null, 2));
-  return params;
 }
 
 /** The child: load, evaluate, report. */
@@ -147,7 +97,7 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   try {
     const t0 = performance.now();
-    const params = await writeCheckpoint(dir);
+    const params = await writeGpt2SmallCheckpoint(dir);
     const writeSeconds = (performance.now() - t0) / 1000;
     const float32Bytes = params * 4;
     const self = fileURLToPath(import.meta.url);
@@ -158,13 +108,9 @@ async function main(): Promise<void> {
     );
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    let watched = 0;
-    const pid = proc.pid ?? 0;
-    const watch = setInterval(() => {
-      watched = Math.max(watched, statusBytes(pid, 'VmRSS'));
-    }, 50);
+    const watch = watchRss(proc.pid ?? 0);
     const code = await new Promise<number | null>((res) => proc.on('close', res));
-    clearInterval(watch);
+    const watched = watch.stop();
     if (code !== 0) throw new Error(`the child process exited with ${code}`);
     const r = JSON.parse(out) as { vmHwm: number; sampledPeakRss: number; loadSeconds: number };
     const peak = Math.max(r.vmHwm, r.sampledPeakRss, watched);

@@ -13,7 +13,7 @@ import { buildChoiceRequests, type ChoiceRequest } from './choice-requests.js';
 import { checkBatchSize, lmLimits, type LmLimits } from './lm-limits.js';
 import type { Encode, MultipleChoiceExample } from './multiple-choice-types.js';
 import { textLength, type LengthUnit } from './text-length.js';
-import { targetLogProbs } from './token-log-probs.js';
+import { modelTargetLogProbs } from './token-log-probs.js';
 
 export interface MultipleChoiceOptions extends LmLimits {
   readonly encode: Encode;
@@ -105,11 +105,9 @@ function scoreBatch(
       targets[k] = q.continuation[j] as number;
     }
   });
-  const logits = tf.tidy(
-    () => model.forward(tf.tensor2d(ids, [batch.length, width], 'int32')).output,
-  );
-  const { logProbs, greedy } = targetLogProbs(logits, positions, targets, true);
-  logits.dispose();
+  const input = tf.tensor2d(ids, [batch.length, width], 'int32');
+  const { logProbs, greedy } = modelTargetLogProbs(model, input, positions, targets, true);
+  input.dispose();
   k = 0;
   for (const r of batch) {
     const q = requests[r] as ChoiceRequest;

@@ -11,7 +11,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Samples } from '../plugin-api/dataset.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import { checkBatchSize, checkTokenIds, lmLimits, type LmLimits } from './lm-limits.js';
-import { targetLogProbs } from './token-log-probs.js';
+import { modelTargetLogProbs } from './token-log-probs.js';
 
 export interface PerplexityOptions extends LmLimits {
   /** Sequences per forward pass. */
@@ -91,9 +91,9 @@ export function evaluatePerplexity(
         targets[k] = ids[b * seq + t + 1] as number;
       }
     }
-    const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, [rows, seq], 'int32')).output);
-    const { logProbs } = targetLogProbs(logits, positions, targets);
-    logits.dispose();
+    const input = tf.tensor2d(ids, [rows, seq], 'int32');
+    const { logProbs } = modelTargetLogProbs(model, input, positions, targets);
+    input.dispose();
     for (const lp of logProbs) totalNll -= lp;
   }
   const seconds = (performance.now() - started) / 1000;

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { version_wasm as wasmVersion } from '@tensorflow/tfjs-backend-wasm';
 import { version_layers as layersVersion } from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { installHeapSlice } from './wasm-heap-slice.js';
 import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -96,8 +97,12 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     });
   }
   await tf.ready();
-  // Every stage (training, calibration, gradients) gets the fast transposed products on wasm.
-  if (name === 'wasm') installFastTransposedMatMul();
+  // Every stage (training, calibration, gradients) gets the fast transposed products and the
+  // copy-free Slice on wasm.
+  if (name === 'wasm') {
+    installFastTransposedMatMul();
+    installHeapSlice();
+  }
   current = { name, versions, ...(nativePackage !== undefined ? { nativePackage } : {}) };
   return current;
 }

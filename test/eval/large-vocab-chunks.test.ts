@@ -1,8 +1,10 @@
 // With a vocabulary large enough that the log-softmax is taken a chunk of rows at a time (40,000:
 // 52 rows per chunk, so 90 rows make two chunks), targetLogProbs and CausalLmTask.evaluate still
-// give the float64 log-softmax of every row, computed here from the logits by hand.
+// give the float64 log-softmax of every row, computed here from the logits by hand — from full
+// logits, and from a HiddenStateLm whose head is asked for one chunk of rows at a time.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
+import { evaluatePerplexity } from '../../src/eval/perplexity.js';
 import { targetLogProbs } from '../../src/eval/token-log-probs.js';
 import { initBackend } from '../../src/models/backend.js';
 import { CausalLmTask } from '../../src/models/tasks/causal-lm.js';
@@ -78,5 +80,54 @@ describe('eval: log-softmax in row chunks for large vocabularies', function () {
     // relative: float32 sums over 40,000 exp terms
     assert.ok(Math.abs(m.loss / nll - 1) < 1e-5, `loss ${m.loss} vs ${nll}`);
     assert.equal(m.values.tokens, count * (seq - 1));
+  });
+
+  it('a HiddenStateLm: the head is asked for at most one chunk of rows, same NLL', () => {
+    // hidden states [rows, width] and a head matrix [width, vocab]; logits = hidden·head, made
+    // here in float32 exactly as tf.matMul would see them, the log-softmax in float64.
+    const width = 3;
+    const hidden = Float32Array.from({ length: count * seq * width }, () => rng.normal());
+    const head = Float32Array.from({ length: width * vocab }, () => rng.normal());
+    const full = new Float32Array(count * seq * vocab);
+    for (let r = 0; r < count * seq; r++)
+      for (let k = 0; k < vocab; k++) {
+        let z = 0;
+        for (let j = 0; j < width; j++)
+          z += (hidden[r * width + j] as number) * (head[j * vocab + k] as number);
+        full[r * vocab + k] = z;
+      }
+    let largest = 0;
+    const headT = tf.tensor2d(head, [width, vocab]);
+    const split = {
+      vocabSize: vocab,
+      forward: () => assert.fail('the full forward is not needed'),
+      hiddenStates: () => tf.tensor2d(hidden, [count * seq, width]),
+      lmHead: (h: tf.Tensor2D) => {
+        largest = Math.max(largest, h.shape[0]);
+        return tf.matMul(h, headT);
+      },
+    };
+    const model = split as unknown as PrunableModel;
+    const samples: Samples = {
+      count,
+      sampleShape: [seq],
+      x: ids,
+      y: new Int32Array(count),
+      ids: Int32Array.from({ length: count }, (_, i) => i),
+    };
+    let nll = 0;
+    for (let b = 0; b < count; b++)
+      for (let t = 0; t + 1 < seq; t++)
+        nll -= logSoftmax(full, b * seq + t, ids[b * seq + t + 1] as number);
+    const before = tf.memory().numTensors;
+    const m = new CausalLmTask({ vocabSize: vocab }).evaluate(model, samples, { batchSize: count });
+    const p = evaluatePerplexity(model, samples, { batchSize: count, vocabSize: vocab });
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+    headT.dispose();
+    const rowsPerChunk = Math.floor(2 ** 21 / vocab);
+    assert.ok(largest > 0 && largest <= rowsPerChunk, `head asked for ${largest} rows at once`);
+    const mean = nll / (count * (seq - 1));
+    assert.ok(Math.abs(m.loss / mean - 1) < 1e-5, `task loss ${m.loss} vs ${mean}`);
+    assert.ok(Math.abs(p.totalNll / nll - 1) < 1e-5, `perplexity NLL ${p.totalNll} vs ${nll}`);
   });
 });

@@ -17,6 +17,12 @@ export interface ForwardContext {
   linear(spec: LinearSpec, x: tf.Tensor2D): tf.Tensor2D;
   /** Seeded dropout in training passes, the identity otherwise (and for rate 0). */
   dropout<T extends tf.Tensor>(x: T, rate: number): T;
+  /**
+   * `run` (one residual sub-block: a block's attention or its MLP) in a tf.tidy of its own:
+   * without it every temporary of every block lives until the whole forward ends (~850 MB for
+   * GPT-2 small's evaluation). The result and the inputs it recorded are kept.
+   */
+  block(run: () => tf.Tensor2D): tf.Tensor2D;
 }
 
 export interface Architecture {
@@ -24,6 +30,8 @@ export interface Architecture {
   readonly name: HfArchitectureName;
   readonly config: HfCausalLmConfig;
   readonly layout: CheckpointLayout;
-  /** Logits [batch·seq, vocab] for int32 token ids [batch, seq]. */
-  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D;
+  /** The final hidden states [batch·seq, width] (after the last norm) for int32 ids [batch, seq]. */
+  hidden(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D;
+  /** Logits [rows, vocab] of final hidden states [rows, width] (rows: any subset of positions). */
+  head(ctx: ForwardContext, hidden: tf.Tensor2D): tf.Tensor2D;
 }

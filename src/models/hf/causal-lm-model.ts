@@ -7,6 +7,7 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { Mask, PrunableLayerInfo } from '../../plugin-api/layers.js';
 import type { ForwardHooks, ForwardResult, PrunableModel } from '../../plugin-api/model.js';
 import { CausalLmTask } from '../tasks/causal-lm.js';
+import type { HiddenStateLm } from '../tasks/row-logits.js';
 import type { Architecture, ForwardContext, HfArchitectureName } from './architecture.js';
 import { checkTensors, checkTiedCopy, type LinearSpec } from './checkpoint-tensors.js';
 import { Gpt2Architecture } from './gpt2.js';
@@ -53,7 +54,7 @@ function infoOf(spec: LinearSpec): PrunableLayerInfo {
   };
 }
 
-export class HfCausalLmModel implements PrunableModel {
+export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
   readonly family = hfCausalLmFamilyName;
   readonly task: CausalLmTask;
   readonly operators: readonly PrunableLayerInfo[];
@@ -114,6 +115,11 @@ export class HfCausalLmModel implements PrunableModel {
       vocabSize: config.vocabSize,
       maxPositions: config.maxPositions,
     });
+  }
+
+  /** Logits per position (HiddenStateLm). */
+  get vocabSize(): number {
+    return this.config.vocabSize;
   }
 
   /** 'gpt2' | 'llama' (Mistral runs as llama). */
@@ -187,6 +193,32 @@ export class HfCausalLmModel implements PrunableModel {
   }
 
   forward(inputs: tf.Tensor, hooks: ForwardHooks = {}): ForwardResult {
+    const ids = this.tokenIds(inputs);
+    this.checkHookNames(hooks);
+    const [batch, seq] = ids.shape;
+    const recorded = new Map<string, tf.Tensor>();
+    const ctx = this.context(batch, seq, hooks, recorded);
+    const logits = this.arch.head(ctx, this.arch.hidden(ctx, ids));
+    return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), inputs: recorded };
+  }
+
+  /**
+   * The forward without the LM head: final hidden states [batch·seq, width] of token ids
+   * [batch, seq] (no hooks). With lmHead, evaluation takes the logits a few positions at a time
+   * instead of all [batch, seq, vocab] of them (GPT-2: 25 MB per sequence of 128, twice over
+   * while the tied head's product is transposed).
+   */
+  hiddenStates(inputs: tf.Tensor): tf.Tensor2D {
+    const ids = this.tokenIds(inputs);
+    return this.arch.hidden(this.context(ids.shape[0], ids.shape[1], {}, new Map()), ids);
+  }
+
+  /** Logits [rows, vocab] of final hidden states [rows, width] (rows of hiddenStates). */
+  lmHead(hidden: tf.Tensor2D): tf.Tensor2D {
+    return this.arch.head(this.context(hidden.shape[0], 1, {}, new Map()), hidden);
+  }
+
+  private tokenIds(inputs: tf.Tensor): tf.Tensor2D {
     if (inputs.rank !== 2) {
       throw new ScalpelError(
         ErrorCode.Data,
@@ -196,12 +228,17 @@ export class HfCausalLmModel implements PrunableModel {
         },
       );
     }
-    this.checkHookNames(hooks);
-    const [batch, seq] = inputs.shape as [number, number];
-    const ids = (inputs.dtype === 'int32' ? inputs : tf.cast(inputs, 'int32')) as tf.Tensor2D;
-    const recorded = new Map<string, tf.Tensor>();
+    return (inputs.dtype === 'int32' ? inputs : tf.cast(inputs, 'int32')) as tf.Tensor2D;
+  }
+
+  private context(
+    batch: number,
+    seq: number,
+    hooks: ForwardHooks,
+    recorded: Map<string, tf.Tensor>,
+  ): ForwardContext {
     const training = hooks.training === true;
-    const ctx: ForwardContext = {
+    return {
       batch,
       seq,
       param: (name) => this.variable(name),
@@ -216,9 +253,9 @@ export class HfCausalLmModel implements PrunableModel {
         }
         return tf.dropout(x, rate, undefined, hooks.rng.nextUint32()) as T;
       },
+      // The recorded inputs are returned from the tidy with the result, so they stay the caller's.
+      block: (run) => tf.tidy(() => ({ h: run(), recorded: [...recorded.values()] })).h,
     };
-    const logits = this.arch.logits(ctx, ids);
-    return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), inputs: recorded };
   }
 
   /** x·W (+ b) (+ ε) with W the variable, or the hook's [fanIn, units] replacement. */

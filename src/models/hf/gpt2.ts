@@ -99,7 +99,7 @@ export class Gpt2Architecture implements Architecture {
     };
   }
 
-  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
+  hidden(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const { batch, seq } = ctx;
     const d = c.hiddenSize;
@@ -133,19 +133,27 @@ export class Gpt2Architecture implements Architecture {
     const heads = (x: tf.Tensor2D, at: number): tf.Tensor4D =>
       splitHeads(tf.slice(x, [0, at * d], [-1, d]), batch, seq, c.numHeads, c.headDim);
     for (const b of this.blocks) {
-      const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, h));
-      const attended = causalAttention(heads(qkv, 0), heads(qkv, 1), heads(qkv, 2), shape, (p) =>
-        ctx.dropout(p, c.attnDropout),
-      );
-      h = tf.add(h, ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout));
-      const m = ctx.linear(b.mlpProj, geluNew(ctx.linear(b.fc, this.norm(ctx, b.ln2, h))));
-      h = tf.add(h, ctx.dropout(m, c.residDropout));
+      const x = h;
+      const y = ctx.block(() => {
+        const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, x));
+        const attended = causalAttention(heads(qkv, 0), heads(qkv, 1), heads(qkv, 2), shape, (p) =>
+          ctx.dropout(p, c.attnDropout),
+        );
+        return tf.add(x, ctx.dropout(ctx.linear(b.attnProj, attended), c.residDropout));
+      });
+      h = ctx.block(() => {
+        const m = ctx.linear(b.mlpProj, geluNew(ctx.linear(b.fc, this.norm(ctx, b.ln2, y))));
+        return tf.add(y, ctx.dropout(m, c.residDropout));
+      });
     }
-    const final = this.norm(ctx, this.lnF, h);
+    return this.norm(ctx, this.lnF, h);
+  }
+
+  head(ctx: ForwardContext, hidden: tf.Tensor2D): tf.Tensor2D {
     const head = this.layout.lmHead;
     return head !== undefined
-      ? ctx.linear(head, final)
-      : matMulTransposedWeight(final, ctx.param(this.wte) as tf.Tensor2D);
+      ? ctx.linear(head, hidden)
+      : matMulTransposedWeight(hidden, ctx.param(this.wte) as tf.Tensor2D);
   }
 
   private norm(ctx: ForwardContext, name: string, x: tf.Tensor2D): tf.Tensor2D {

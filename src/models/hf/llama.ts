@@ -96,7 +96,7 @@ export class LlamaArchitecture implements Architecture {
     return t;
   }
 
-  logits(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
+  hidden(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const { batch, seq } = ctx;
     const eps = c.rmsNormEps;
@@ -115,19 +115,30 @@ export class LlamaArchitecture implements Architecture {
       splitHeads(x, batch, seq, n, c.headDim);
     let h = embed(ctx.param(embedTokens) as tf.Tensor2D, tf.reshape(ids, [-1]));
     for (const b of this.blocks) {
-      const a = rmsNorm(h, ctx.param(b.inputNorm), eps);
-      const q = applyRotary(heads(ctx.linear(b.q, a), c.numHeads), cos, sin);
-      const k = applyRotary(heads(ctx.linear(b.k, a), c.numKvHeads), cos, sin);
-      const v = heads(ctx.linear(b.v, a), c.numKvHeads);
-      const attended = causalAttention(q, k, v, shape, (p) => ctx.dropout(p, c.attentionDropout));
-      h = tf.add(h, ctx.linear(b.o, attended));
-      const m = rmsNorm(h, ctx.param(b.postNorm), eps);
-      h = tf.add(h, ctx.linear(b.down, tf.mul(silu(ctx.linear(b.gate, m)), ctx.linear(b.up, m))));
+      const x = h;
+      const y = ctx.block(() => {
+        const a = rmsNorm(x, ctx.param(b.inputNorm), eps);
+        const q = applyRotary(heads(ctx.linear(b.q, a), c.numHeads), cos, sin);
+        const k = applyRotary(heads(ctx.linear(b.k, a), c.numKvHeads), cos, sin);
+        const v = heads(ctx.linear(b.v, a), c.numKvHeads);
+        const attended = causalAttention(q, k, v, shape, (p) => ctx.dropout(p, c.attentionDropout));
+        return tf.add(x, ctx.linear(b.o, attended));
+      });
+      h = ctx.block(() => {
+        const m = rmsNorm(y, ctx.param(b.postNorm), eps);
+        return tf.add(
+          y,
+          ctx.linear(b.down, tf.mul(silu(ctx.linear(b.gate, m)), ctx.linear(b.up, m))),
+        );
+      });
     }
-    const final = rmsNorm(h, ctx.param(finalNorm), eps);
+    return rmsNorm(h, ctx.param(finalNorm), eps);
+  }
+
+  head(ctx: ForwardContext, hidden: tf.Tensor2D): tf.Tensor2D {
     const head = this.layout.lmHead;
     return head !== undefined
-      ? ctx.linear(head, final)
-      : matMulTransposedWeight(final, ctx.param(embedTokens) as tf.Tensor2D);
+      ? ctx.linear(head, hidden)
+      : matMulTransposedWeight(hidden, ctx.param(embedTokens) as tf.Tensor2D);
   }
 }

@@ -9,6 +9,7 @@ import { gatherSamples, sliceSamples } from '../../data/batches.js';
 import type { Dataset, DatasetSplit, Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
 import type { Batch, EvaluateOptions, Task, TaskMetrics } from '../../plugin-api/task.js';
+import { withRowLogits, type RowLogits } from './row-logits.js';
 
 export interface CausalLmShape {
   readonly vocabSize: number;
@@ -129,7 +130,8 @@ export class CausalLmTask implements Task {
 
   /**
    * Token-weighted mean NLL over `samples`, a batch at a time: the forward's temporaries are freed
-   * before the loss, and the loss takes the logits a chunk of rows at a time (see nllSum).
+   * before the loss, and the loss takes the logits a chunk of rows at a time (see
+   * sequencesNllSum; with a HiddenStateLm the head too, see row-logits.ts).
    */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
     const seq = samples.sampleShape[0] ?? 0;
@@ -146,12 +148,9 @@ export class CausalLmTask implements Task {
       const part = sliceSamples(samples, start, Math.min(start + batchSize, samples.count));
       const batch = this.batch(part);
       try {
-        const logits = tf.tidy(() => model.forward(batch.inputs).output);
-        try {
-          nllSum += sequencesNllSum(logits, part.x);
-        } finally {
-          logits.dispose();
-        }
+        nllSum += withRowLogits(model, batch.inputs as tf.Tensor2D, (rowLogits, vocab) =>
+          sequencesNllSum(rowLogits, part.count, seq, vocab, part.x),
+        );
       } finally {
         tf.dispose([batch.inputs, batch.targets]);
       }
@@ -169,12 +168,18 @@ const maxLogitValues = 1 << 24;
 const chunkValues = 1 << 21;
 
 /**
- * Σ −log p(next token) over every predicted position of `logits` [count, seq, vocab] (float64
- * sum), `ids` the batch's tokens. A chunk of rows at a time: with a 50k vocabulary the logits are
- * 25 MB per sequence of 128, and a whole-batch softmax would need two more copies.
+ * Σ −log p(next token) over every predicted position of a batch of `count` sequences of `seq`
+ * (float64 sum), `ids` the batch's tokens, the logits taken a chunk of rows at a time: with a 50k
+ * vocabulary they are 25 MB per sequence of 128, and a whole-batch softmax would need two more
+ * copies.
  */
-function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
-  const [count, seq, vocab] = logits.shape as [number, number, number];
+function sequencesNllSum(
+  rowLogits: RowLogits,
+  count: number,
+  seq: number,
+  vocab: number,
+  ids: ArrayLike<number>,
+): number {
   const rows = count * seq;
   const chunk = Math.max(1, Math.floor(chunkValues / vocab));
   let sum = 0;
@@ -184,10 +189,7 @@ function sequencesNllSum(logits: tf.Tensor, ids: ArrayLike<number>): number {
     const targets = new Int32Array(r1 - r0);
     for (let r = r0; r < r1; r++) targets[r - r0] = r % seq < seq - 1 ? (ids[r + 1] as number) : 0;
     const nll = tf.tidy(() =>
-      tokenNll(
-        tf.slice(tf.reshape(logits, [rows, vocab]), [r0, 0], [r1 - r0, vocab]) as tf.Tensor2D,
-        tf.tensor1d(targets, 'int32'),
-      ),
+      tokenNll(rowLogits(tf.range(r0, r1, 1, 'int32')), tf.tensor1d(targets, 'int32')),
     );
     const values = nll.dataSync();
     nll.dispose();
