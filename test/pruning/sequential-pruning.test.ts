@@ -5,6 +5,7 @@
 // gives the dense-input variant.
 import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
+import { sparsegptPruner } from '../../plugins/baselines/sparsegpt.js';
 import { wandaPruner } from '../../plugins/baselines/wanda.js';
 import { Registry } from '../../src/engine/registry.js';
 import { isScalpelError } from '../../src/errors.js';
@@ -150,7 +151,10 @@ describe('sequential pruning of a causal LM (block by block)', function () {
     registry = new Registry();
     registry.registerAll({ families: builtinFamilies }, 'builtin');
     registry.registerStage(pruneStage as StageType, 'builtin');
-    registry.registerAll({ pruners: [wandaPruner, recordingPruner(calls)] }, 'test-plugin');
+    registry.registerAll(
+      { pruners: [wandaPruner, sparsegptPruner, recordingPruner(calls)] },
+      'test-plugin',
+    );
     prune = { ...(pruneStage as StageType), schema: registry.paramsSchema('stage', 'prune') };
 
     const m = new HfCausalLmModel(config, weights);
@@ -323,6 +327,39 @@ describe('sequential pruning of a causal LM (block by block)', function () {
           for (const [k, v] of blockMasks) replaced.set(k, v);
         }
         assert.equal(mismatches, 0, 'masks equal the float64 reference (away from ties)');
+      } finally {
+        pruned.dispose();
+      }
+    });
+  }
+
+  for (const pattern of [
+    { keep: 2, of: 4 },
+    { keep: 4, of: 8 },
+  ]) {
+    it(`sparsegpt ${pattern.keep}:${pattern.of}, sequential: every group of ${pattern.of} inputs of every output keeps exactly ${pattern.keep}, zeros where masked`, async () => {
+      const cal = await calibrate();
+      const { artifact, result } = await runStage(
+        prune,
+        { method: 'sparsegpt', pattern },
+        { inputs: [model, cal], stageId: 'prune', registry },
+      );
+      assert.equal((result.metrics as { sequential?: { blocks: number } }).sequential?.blocks, 2);
+      const pruned = await readModelArtifact(artifact, registry);
+      try {
+        for (const op of pruned.operators) {
+          const mask = pruned.masks.get(op.name);
+          assert.ok(mask, op.name);
+          const w = pruned.readWeight(op.name);
+          for (let o = 0; o < op.units; o++)
+            for (let g = 0; g < op.fanIn; g += pattern.of) {
+              let kept = 0;
+              for (let i = g; i < g + pattern.of; i++) kept += mask[i * op.units + o] as number;
+              assert.equal(kept, pattern.keep, `${op.name} output ${o} group ${g}`);
+            }
+          for (let j = 0; j < w.length; j++)
+            if (mask[j] === 0) assert.ok(Object.is(w[j], 0), `${op.name}[${j}] is masked`);
+        }
       } finally {
         pruned.dispose();
       }
