@@ -86,6 +86,11 @@ export interface PrunableModel {
   exactHessianUnsupported?(name: string): string | undefined;
   /** Every parameter value (prunable or not), for parameter counts. */
   parameterCounts(): { total: number; nonZero: number };
+  /**
+   * Absolute path of the model's Hugging Face `tokenizer.json`, for models that carry one (a
+   * checkpoint directory, an LM trained on a text dataset); zero-shot evaluation encodes with it.
+   */
+  readonly tokenizerFile?: string;
   dispose(): void;
 }
 

@@ -7,7 +7,6 @@ import { basename, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { evaluateMultipleChoice, lmLimits, readMultipleChoiceJsonl } from '../eval/index.js';
 import { loadTokenizer } from '../data/text/tokenize.js';
-import { HfCheckpointModel } from '../models/hf/load-checkpoint.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import { sha256File } from '../util/file-hash.js';
@@ -42,8 +41,7 @@ export async function zeroShotFingerprint(
 }
 
 function tokenizerOf(model: PrunableModel, stageId: string): string {
-  const path =
-    model instanceof HfCheckpointModel ? join(model.source.dir, 'tokenizer.json') : undefined;
+  const path = model.tokenizerFile;
   if (path === undefined || !existsSync(path)) {
     throw new ScalpelError(
       ErrorCode.Stage,

@@ -2,6 +2,7 @@
 // from: config.json as stored, each tensor's stored dtype and the directory whose tokenizer files
 // travel with it, so that saving or exporting it gives back the same kind of checkpoint. Files
 // that are not the checkpoint's (masks.json / masks.bin of a scalpel artifact) are never read.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint, configFile } from './checkpoint-dir.js';
 import { checkpointLayout, checkStoredTensors } from './checkpoint-check.js';
@@ -26,6 +27,7 @@ export interface HfLoadOptions {
 
 /** An HfCausalLmModel loaded from a checkpoint directory. */
 export class HfCheckpointModel extends HfCausalLmModel {
+  readonly tokenizerFile?: string;
   constructor(
     config: HfCausalLmConfig,
     weights: ReadonlyMap<string, Float32Array>,
@@ -33,6 +35,8 @@ export class HfCheckpointModel extends HfCausalLmModel {
     readonly source: HfCheckpointSource,
   ) {
     super(config, weights, options);
+    const tokenizer = join(source.dir, 'tokenizer.json');
+    if (existsSync(tokenizer)) this.tokenizerFile = tokenizer;
   }
 }
 
