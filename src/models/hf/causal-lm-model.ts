@@ -345,6 +345,20 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     return out;
   }
 
+  /**
+   * Every tensor's name (as tensors() names them) with a function reading its values when
+   * called: a save writes one tensor at a time instead of holding a copy of the whole model.
+   */
+  tensorReaders(): Map<string, () => Float32Array> {
+    const out = new Map<string, () => Float32Array>();
+    const read = (v: tf.Variable) => (): Float32Array => v.dataSync() as Float32Array;
+    for (const [name, v] of this.variables) out.set(name, read(v));
+    const tied = this.arch.layout.tiedCopy;
+    const of = tied === undefined ? undefined : this.variables.get(tied.of);
+    if (this.storedTiedCopy && tied !== undefined && of !== undefined) out.set(tied.name, read(of));
+    return out;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
