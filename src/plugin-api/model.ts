@@ -21,6 +21,12 @@ export interface ForwardHooks {
    */
   readonly recordInputs?: ReadonlySet<string>;
   /**
+   * Only the recorded inputs are wanted (statistics, no output, no gradients): a family may skip
+   * whatever comes after the last recorded operator — later blocks, an LM head — and return any
+   * tensor as the output. The recorded inputs are exactly those of a full forward.
+   */
+  readonly inputsOnly?: boolean;
+  /**
    * Added to these operators' pre-activation output z, seen as [rows, units] with the rows of X
    * (shape from PrunableModel.perturbationShape). ∂L/∂ε is then ∂L/∂z: per-sample gradients by the
    * outer-product rule ∂L_s/∂W = Σ_rows-of-s Xᵀe.

@@ -80,7 +80,9 @@ export async function layerStatistics(
         // Pass 1: layer inputs → Σx², XᵀX.
         const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
         tf.tidy(() => {
-          const run = model.forward(batch.inputs, { recordInputs: record });
+          // inputsOnly: the family may stop after the last recorded layer (no LM head, and
+          // for one block of a sequential prune, none of the blocks after it).
+          const run = model.forward(batch.inputs, { recordInputs: record, inputsOnly: true });
           for (const [name, X] of run.inputs) {
             const acc = accs.get(name) as Accumulator;
             stats.set(name, {

@@ -198,7 +198,10 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     const [batch, seq] = ids.shape;
     const recorded = new Map<string, tf.Tensor>();
     const ctx = this.context(batch, seq, hooks, recorded);
-    const logits = this.arch.head(ctx, this.arch.hidden(ctx, ids));
+    const hidden = this.arch.hidden(ctx, ids);
+    // Inputs only: no LM head (GPT-2: [rows, 50257] logits the statistics never read).
+    if (ctx.finished()) return { output: hidden, inputs: recorded };
+    const logits = this.arch.head(ctx, hidden);
     return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), inputs: recorded };
   }
 
@@ -255,6 +258,10 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
       },
       // The recorded inputs are returned from the tidy with the result, so they stay the caller's.
       block: (run) => tf.tidy(() => ({ h: run(), recorded: [...recorded.values()] })).h,
+      finished: () =>
+        hooks.inputsOnly === true &&
+        hooks.recordInputs !== undefined &&
+        [...hooks.recordInputs].every((name) => recorded.has(name)),
     };
   }
 
@@ -283,7 +290,10 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     } else if (spec.layout === 'transposed') {
       z = matMulTransposedWeight(x, w as tf.Tensor2D);
     } else {
-      z = matMulWeight(x, w as tf.Tensor2D);
+      // Without weight gradients the weight is always the left operand: XNNPACK would otherwise
+      // keep a packed copy of it for as long as the variable lives (same values either way).
+      const gradients = hooks.training === true || hooks.weightGradients === true;
+      z = matMulWeight(x, w as tf.Tensor2D, !gradients);
     }
     if (spec.bias !== undefined) z = tf.add(z, this.variable(spec.bias));
     const epsilon = hooked ? hooks.perturb?.get(spec.name) : undefined;
