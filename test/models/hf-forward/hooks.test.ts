@@ -136,6 +136,29 @@ describe('hf-forward: hooks of the PrunableModel', () => {
       model.dispose();
     });
 
+    it(`${c.name}: reduceInput keeps what it makes of each X (bit for bit), not X`, () => {
+      const model = open();
+      const before = tf.memory().numTensors;
+      const names = new Set(model.operators.map((o) => o.name));
+      const [expected, got, kept] = tf.tidy(() => {
+        const full = model.forward(idsTensor(), { recordInputs: names });
+        const sq = (x: tf.Tensor): tf.Tensor => tf.sum(tf.square(x), 0);
+        const run = model.forward(idsTensor(), {
+          recordInputs: names,
+          reduceInput: (_name, x) => [sq(x)],
+        });
+        return [
+          [...names].map((n) => sq(full.inputs.get(n) as tf.Tensor).dataSync()),
+          [...names].map((n) => run.reducedInputs?.get(n)?.[0]?.dataSync()),
+          run.inputs.size,
+        ];
+      });
+      assert.equal(kept, 0, 'no X kept');
+      assert.deepEqual(got, expected);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      model.dispose();
+    });
+
     it(`${c.name}: ε-gradients of the summed loss equal finite differences of the reference loss`, () => {
       const model = open();
       const before = tf.memory().numTensors;
