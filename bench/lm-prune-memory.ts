@@ -23,14 +23,14 @@ import { statusBytes } from './helpers/proc-memory.js';
 const bar = 2;
 
 /**
- * The calibrate stage's `with:` — THE place to change calibration (e.g. `sequential: true` once
- * it exists; it is meant to become the default for causal LMs). `common` applies to every method;
- * wanda reads input norms only, so its run skips the XᵀX matrices (gramMaxFanIn 0) that
- * sparsegpt needs (float64 fanIn² per layer: ~1.07 GB over GPT-2 small's 48 layers).
+ * The calibrate stage's `with:` — THE place to change calibration. `common` applies to every
+ * method. Only what a user would write: for causal LMs calibrate defaults to `sequential: true`
+ * (samples and dense input norms only; prune computes each block's statistics, XᵀX included,
+ * from the model as pruned so far) and to no mean gradient.
  */
 const calibrate = {
-  common: { samples: 8, batchSize: 8, meanGradient: false },
-  wanda: { gramMaxFanIn: 0 },
+  common: { samples: 8, batchSize: 8 },
+  wanda: {},
   sparsegpt: {},
 } as const;
 type Method = 'wanda' | 'sparsegpt';

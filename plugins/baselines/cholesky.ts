@@ -52,17 +52,60 @@ export function invertLower(l: Float64Array, n: number): Float64Array {
  * Undefined if A is not numerically positive definite.
  */
 export function upperCholeskyOfInverse(a: Float64Array, n: number): Float64Array | undefined {
-  const reversed = new Float64Array(n * n);
+  return upperCholeskyOfInverseOf((i, j) => a[i * n + j] as number, n);
+}
+
+/**
+ * {@link upperCholeskyOfInverse} of the matrix whose entries `entry(i, j)` gives (a scaled,
+ * damped Gram matrix without a copy of it), in ONE n × n buffer: PAP is factored in place (L̃ in
+ * its lower triangle), L̃ inverted in place row by row (row i of L̃⁻¹ needs row i of L̃ and rows
+ * < i of L̃⁻¹ only), and P L̃⁻¹ P is the flat array reversed — the same operations in the same
+ * order as choleskyLower and invertLower, so the same bits, at a quarter of their memory.
+ */
+export function upperCholeskyOfInverseOf(
+  entry: (i: number, j: number) => number,
+  n: number,
+): Float64Array | undefined {
+  const x = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)] as number;
+    for (let j = 0; j <= i; j++) x[i * n + j] = entry(n - 1 - i, n - 1 - j);
   }
-  const l = choleskyLower(reversed, n);
-  if (l === undefined) return undefined;
-  const linv = invertLower(l, n);
-  const u = new Float64Array(n * n);
+  // Cholesky of PAP, in place (reads A's lower triangle, each entry before it is overwritten).
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let s = x[rj + j] as number;
+    for (let k = 0; k < j; k++) {
+      const v = x[rj + k] as number;
+      s -= v * v;
+    }
+    if (!(s > 0) || !Number.isFinite(s)) return undefined;
+    const d = Math.sqrt(s);
+    x[rj + j] = d;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let t = x[ri + j] as number;
+      for (let k = 0; k < j; k++) t -= (x[ri + k] as number) * (x[rj + k] as number);
+      x[ri + j] = t / d;
+    }
+  }
+  // L̃⁻¹, in place: row i is computed from row i of L̃ and the rows < i already inverted.
+  const acc = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) u[i * n + j] = linv[(n - 1 - i) * n + (n - 1 - j)] as number;
+    const ri = i * n;
+    acc.fill(0, 0, i);
+    for (let k = 0; k < i; k++) {
+      const c = x[ri + k] as number;
+      if (c === 0) continue;
+      const rk = k * n;
+      for (let j = 0; j <= k; j++) acc[j] = (acc[j] as number) + c * (x[rk + j] as number);
+    }
+    const inv = 1 / (x[ri + i] as number);
+    for (let j = 0; j < i; j++) x[ri + j] = -(acc[j] as number) * inv;
+    x[ri + i] = inv;
   }
-  for (const v of u) if (!Number.isFinite(v)) return undefined;
-  return u;
+  // U[i][j] = L̃⁻¹[n−1−i][n−1−j]: the flat array reversed; L̃⁻¹'s upper triangle was never
+  // written (zeros), so U's strict lower triangle is zero.
+  x.reverse();
+  for (const v of x) if (!Number.isFinite(v)) return undefined;
+  return x;
 }

@@ -21,7 +21,7 @@ import {
   selectTopK,
 } from '../../src/index.js';
 import type { Logger, NMPattern } from '../../src/index.js';
-import { upperCholeskyOfInverse } from './cholesky.js';
+import { upperCholeskyOfInverseOf } from './cholesky.js';
 
 export interface SparseGptLayerInput {
   readonly name: string;
@@ -76,28 +76,32 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
     );
   }
   const w = Float64Array.from(input.weights);
-  const h = new Float64Array(n * n);
+  // H = (2/rows)·gram is never stored: its entries are read off the Gram matrix as the one n × n
+  // buffer of U is filled (GPT-2's 3072-wide inputs: 75 MB per n × n copy).
+  const { gram } = input;
   const scale = 2 / rows;
-  for (let k = 0; k < n * n; k++) h[k] = (input.gram[k] as number) * scale;
+  const diag = new Float64Array(n);
   let deadInputs = 0;
   let diagSum = 0;
   for (let i = 0; i < n; i++) {
-    if (h[i * n + i] === 0) {
-      h[i * n + i] = 1;
+    diag[i] = (gram[i * n + i] as number) * scale;
+    if (diag[i] === 0) {
+      diag[i] = 1;
       w.fill(0, i * m, (i + 1) * m);
       deadInputs++;
     }
-    diagSum += h[i * n + i] as number;
+    diagSum += diag[i] as number;
   }
   const meanDiag = diagSum / n;
 
   let percdamp = input.percdamp;
   let u: Float64Array | undefined;
   for (let attempt = 0; ; attempt++) {
-    const damped = Float64Array.from(h);
-    for (let i = 0; i < n; i++)
-      damped[i * n + i] = (damped[i * n + i] as number) + percdamp * meanDiag;
-    u = upperCholeskyOfInverse(damped, n);
+    const damp = percdamp * meanDiag;
+    u = upperCholeskyOfInverseOf(
+      (i, j) => (i === j ? (diag[i] as number) + damp : (gram[i * n + j] as number) * scale),
+      n,
+    );
     if (u !== undefined) break;
     if (attempt === maxDampingRetries) {
       throw new ScalpelError(

@@ -21,6 +21,19 @@ export interface ForwardHooks {
    */
   readonly recordInputs?: ReadonlySet<string>;
   /**
+   * Only the recorded inputs are wanted (statistics, no output, no gradients): a family may skip
+   * whatever comes after the last recorded operator — later blocks, an LM head — and return any
+   * tensor as the output. The recorded inputs are exactly those of a full forward.
+   */
+  readonly inputsOnly?: boolean;
+  /**
+   * With recordInputs: hand each X to this function as soon as it exists and keep only what it
+   * returns (ForwardResult.reducedInputs: Σx², XᵀX, …) instead of X, so that a forward recording
+   * every layer never holds every layer's X at once. A family may ignore it; then X is in
+   * ForwardResult.inputs as usual.
+   */
+  readonly reduceInput?: (name: string, x: tf.Tensor) => tf.Tensor[];
+  /**
    * Added to these operators' pre-activation output z, seen as [rows, units] with the rows of X
    * (shape from PrunableModel.perturbationShape). ∂L/∂ε is then ∂L/∂z: per-sample gradients by the
    * outer-product rule ∂L_s/∂W = Σ_rows-of-s Xᵀe.
@@ -49,6 +62,8 @@ export interface ForwardResult {
   readonly output: tf.Tensor;
   /** The recorded X matrices, by operator name. */
   readonly inputs: ReadonlyMap<string, tf.Tensor>;
+  /** ForwardHooks.reduceInput's results, by operator name, when the family honoured it. */
+  readonly reducedInputs?: ReadonlyMap<string, tf.Tensor[]>;
 }
 
 /** A loaded model as scalpel sees it. The caller that loaded it disposes it. */

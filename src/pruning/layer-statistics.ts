@@ -79,14 +79,35 @@ export async function layerStatistics(
       if (record.size > 0) {
         // Pass 1: layer inputs → Σx², XᵀX.
         const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
+        // Σx², XᵀX of one X, made as the forward records it (reduceInput), so only one block's X
+        // exists at a time — the same ops on the same X as after the forward.
+        const rows = new Map<string, number>();
+        const reduce = (name: string, X: tf.Tensor): tf.Tensor[] => {
+          const acc = accs.get(name) as Accumulator;
+          rows.set(name, X.shape[0] ?? 0);
+          return [
+            ...(acc.sq !== undefined ? [tf.sum(tf.square(X), 0)] : []),
+            ...(acc.gram !== undefined ? [tf.matMul(X, X, true, false)] : []),
+          ];
+        };
         tf.tidy(() => {
-          const run = model.forward(batch.inputs, { recordInputs: record });
-          for (const [name, X] of run.inputs) {
+          // inputsOnly: the family may stop after the last recorded layer (no LM head, and
+          // for one block of a sequential prune, none of the blocks after it).
+          const run = model.forward(batch.inputs, {
+            recordInputs: record,
+            inputsOnly: true,
+            reduceInput: reduce,
+          });
+          const reduced = new Map(run.reducedInputs ?? []);
+          // A family that ignores reduceInput returns X instead.
+          for (const [name, X] of run.inputs) reduced.set(name, reduce(name, X));
+          for (const [name, made] of reduced) {
             const acc = accs.get(name) as Accumulator;
+            const [first, second] = made.map((t) => tf.keep(t));
             stats.set(name, {
-              rows: X.shape[0] ?? 0,
-              ...(acc.sq !== undefined ? { sq: tf.keep(tf.sum(tf.square(X), 0)) } : {}),
-              ...(acc.gram !== undefined ? { gram: tf.keep(tf.matMul(X, X, true, false)) } : {}),
+              rows: rows.get(name) ?? 0,
+              ...(acc.sq !== undefined ? { sq: first } : {}),
+              ...(acc.gram !== undefined ? { gram: acc.sq !== undefined ? second : first } : {}),
             });
           }
         });

@@ -23,6 +23,11 @@ export interface ForwardContext {
    * GPT-2 small's evaluation). The result and the inputs it recorded are kept.
    */
   block(run: () => tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Whether the rest of the forward can be skipped: only inputs were asked for
+   * (ForwardHooks.inputsOnly) and every one has been recorded.
+   */
+  finished(): boolean;
 }
 
 export interface Architecture {

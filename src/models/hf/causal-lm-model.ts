@@ -54,6 +54,14 @@ function infoOf(spec: LinearSpec): PrunableLayerInfo {
   };
 }
 
+/** What a forward recorded: X of each operator, or what ForwardHooks.reduceInput made of it. */
+interface Recording {
+  readonly inputs: Map<string, tf.Tensor>;
+  readonly reduced: Map<string, tf.Tensor[]>;
+}
+
+const noRecording = (): Recording => ({ inputs: new Map(), reduced: new Map() });
+
 export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
   readonly family = hfCausalLmFamilyName;
   readonly task: CausalLmTask;
@@ -196,10 +204,14 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     const ids = this.tokenIds(inputs);
     this.checkHookNames(hooks);
     const [batch, seq] = ids.shape;
-    const recorded = new Map<string, tf.Tensor>();
+    const recorded: Recording = { inputs: new Map(), reduced: new Map() };
     const ctx = this.context(batch, seq, hooks, recorded);
-    const logits = this.arch.head(ctx, this.arch.hidden(ctx, ids));
-    return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), inputs: recorded };
+    const hidden = this.arch.hidden(ctx, ids);
+    // Inputs only: no LM head (GPT-2: [rows, 50257] logits the statistics never read).
+    const made = { inputs: recorded.inputs, reducedInputs: recorded.reduced };
+    if (ctx.finished()) return { output: hidden, ...made };
+    const logits = this.arch.head(ctx, hidden);
+    return { output: tf.reshape(logits, [batch, seq, this.config.vocabSize]), ...made };
   }
 
   /**
@@ -210,12 +222,12 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
    */
   hiddenStates(inputs: tf.Tensor): tf.Tensor2D {
     const ids = this.tokenIds(inputs);
-    return this.arch.hidden(this.context(ids.shape[0], ids.shape[1], {}, new Map()), ids);
+    return this.arch.hidden(this.context(ids.shape[0], ids.shape[1], {}, noRecording()), ids);
   }
 
   /** Logits [rows, vocab] of final hidden states [rows, width] (rows of hiddenStates). */
   lmHead(hidden: tf.Tensor2D): tf.Tensor2D {
-    return this.arch.head(this.context(hidden.shape[0], 1, {}, new Map()), hidden);
+    return this.arch.head(this.context(hidden.shape[0], 1, {}, noRecording()), hidden);
   }
 
   private tokenIds(inputs: tf.Tensor): tf.Tensor2D {
@@ -235,7 +247,7 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     batch: number,
     seq: number,
     hooks: ForwardHooks,
-    recorded: Map<string, tf.Tensor>,
+    recorded: Recording,
   ): ForwardContext {
     const training = hooks.training === true;
     return {
@@ -254,7 +266,17 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
         return tf.dropout(x, rate, undefined, hooks.rng.nextUint32()) as T;
       },
       // The recorded inputs are returned from the tidy with the result, so they stay the caller's.
-      block: (run) => tf.tidy(() => ({ h: run(), recorded: [...recorded.values()] })).h,
+      block: (run) =>
+        tf.tidy(() => ({
+          h: run(),
+          recorded: [...recorded.inputs.values(), ...[...recorded.reduced.values()].flat()],
+        })).h,
+      finished: () =>
+        hooks.inputsOnly === true &&
+        hooks.recordInputs !== undefined &&
+        [...hooks.recordInputs].every(
+          (name) => recorded.inputs.has(name) || recorded.reduced.has(name),
+        ),
     };
   }
 
@@ -263,10 +285,15 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     spec: LinearSpec,
     x: tf.Tensor2D,
     hooks: ForwardHooks,
-    recorded: Map<string, tf.Tensor>,
+    recorded: Recording,
   ): tf.Tensor2D {
     const hooked = this.linears.has(spec.name);
-    if (hooked && hooks.recordInputs?.has(spec.name) === true) recorded.set(spec.name, x);
+    if (hooked && hooks.recordInputs?.has(spec.name) === true) {
+      // Reduced now, the X of every layer need not live until the forward ends.
+      if (hooks.reduceInput !== undefined)
+        recorded.reduced.set(spec.name, hooks.reduceInput(spec.name, x));
+      else recorded.inputs.set(spec.name, x);
+    }
     const replaced = hooked ? hooks.weights?.get(spec.name) : undefined;
     const w = this.variable(spec.weight);
     let z: tf.Tensor2D;
@@ -283,7 +310,10 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     } else if (spec.layout === 'transposed') {
       z = matMulTransposedWeight(x, w as tf.Tensor2D);
     } else {
-      z = matMulWeight(x, w as tf.Tensor2D);
+      // Without weight gradients the weight is always the left operand: XNNPACK would otherwise
+      // keep a packed copy of it for as long as the variable lives (same values either way).
+      const gradients = hooks.training === true || hooks.weightGradients === true;
+      z = matMulWeight(x, w as tf.Tensor2D, !gradients);
     }
     if (spec.bias !== undefined) z = tf.add(z, this.variable(spec.bias));
     const epsilon = hooked ? hooks.perturb?.get(spec.name) : undefined;
@@ -342,6 +372,20 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     const tied = this.arch.layout.tiedCopy;
     if (this.storedTiedCopy && tied !== undefined)
       out.set(tied.name, Float32Array.from(out.get(tied.of) ?? []));
+    return out;
+  }
+
+  /**
+   * Every tensor's name (as tensors() names them) with a function reading its values when
+   * called: a save writes one tensor at a time instead of holding a copy of the whole model.
+   */
+  tensorReaders(): Map<string, () => Float32Array> {
+    const out = new Map<string, () => Float32Array>();
+    const read = (v: tf.Variable) => (): Float32Array => v.dataSync() as Float32Array;
+    for (const [name, v] of this.variables) out.set(name, read(v));
+    const tied = this.arch.layout.tiedCopy;
+    const of = tied === undefined ? undefined : this.variables.get(tied.of);
+    if (this.storedTiedCopy && tied !== undefined && of !== undefined) out.set(tied.name, read(of));
     return out;
   }
 

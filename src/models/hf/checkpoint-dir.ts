@@ -8,12 +8,14 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 import { isObject } from '../../util/is-object.js';
 import {
-  checkTensorsToWrite,
   openSafetensors,
-  writeSafetensors,
+  shapeSize,
+  streamedTensorsToWrite,
+  writeSafetensorsStreamed,
   type FloatDtype,
   type SafetensorsDtype,
   type SafetensorsFile,
+  type StreamedTensorToWrite,
   type TensorToWrite,
 } from './safetensors.js';
 import { dtypeSize } from './safetensors-header.js';
@@ -286,7 +288,11 @@ export async function openCheckpoint(dirPath: string): Promise<HfCheckpoint> {
 export interface WriteCheckpointOptions {
   /** Written as config.json. */
   config: Readonly<Record<string, unknown>>;
-  tensors: readonly TensorToWrite[];
+  /**
+   * In memory (`data`) or streamed (`values()`, called once when its shard is written, so a
+   * model's tensors need not all exist as copies at once).
+   */
+  tensors: readonly (TensorToWrite | StreamedTensorToWrite)[];
   /** Storage dtype of tensors that do not say their own (default F32). */
   dtype?: FloatDtype;
   /** A checkpoint directory whose tokenizer/generation files are copied over. */
@@ -296,15 +302,18 @@ export interface WriteCheckpointOptions {
 }
 
 /** Greedy sharding in name order, as huggingface_hub does: a new shard when the next would overflow. */
-function planShards(tensors: readonly TensorToWrite[], maxBytes: number): TensorToWrite[][] {
+function planShards(
+  tensors: readonly StreamedTensorToWrite[],
+  maxBytes: number,
+): StreamedTensorToWrite[][] {
   const sorted = [...tensors].sort((a, b) =>
     Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)),
   );
-  const shards: TensorToWrite[][] = [];
-  let current: TensorToWrite[] = [];
+  const shards: StreamedTensorToWrite[][] = [];
+  let current: StreamedTensorToWrite[] = [];
   let size = 0;
   for (const t of sorted) {
-    const bytes = t.data.length * dtypeSize[t.dtype ?? 'F32'];
+    const bytes = shapeSize(t.shape) * dtypeSize[t.dtype ?? 'F32'];
     if (current.length > 0 && size + bytes > maxBytes) {
       shards.push(current);
       current = [];
@@ -379,8 +388,11 @@ async function writeFiles(dir: string, options: WriteCheckpointOptions): Promise
       `writeCheckpoint: shardBytes must be a positive integer, got ${shardBytes}`,
     );
   }
-  const tensors = options.tensors.map((t) => ({ ...t, dtype: t.dtype ?? options.dtype ?? 'F32' }));
-  checkTensorsToWrite(tensors, dir); // here too: duplicates could land in different shards
+  // Checked here too: duplicates could land in different shards.
+  const tensors = streamedTensorsToWrite(options.tensors, dir).map((t) => ({
+    ...t,
+    dtype: t.dtype ?? options.dtype ?? 'F32',
+  }));
   const copyFrom = options.copyFrom === undefined ? undefined : resolve(options.copyFrom);
   if (copyFrom !== undefined && !(await isDirectory(copyFrom))) {
     throw new ScalpelError(
@@ -398,7 +410,7 @@ async function writeFiles(dir: string, options: WriteCheckpointOptions): Promise
 
   const shards = planShards(tensors, shardBytes ?? Infinity);
   if (shards.length === 1) {
-    await writeSafetensors(join(dir, singleWeightsFile), shards[0] ?? [], metadata);
+    await writeSafetensorsStreamed(join(dir, singleWeightsFile), shards[0] ?? [], metadata);
     written.push(join(dir, singleWeightsFile));
   } else {
     const n = String(shards.length).padStart(5, '0');
@@ -406,11 +418,11 @@ async function writeFiles(dir: string, options: WriteCheckpointOptions): Promise
     let totalSize = 0;
     for (const [i, shard] of shards.entries()) {
       const name = `model-${String(i + 1).padStart(5, '0')}-of-${n}.safetensors`;
-      await writeSafetensors(join(dir, name), shard, metadata);
+      await writeSafetensorsStreamed(join(dir, name), shard, metadata);
       written.push(join(dir, name));
       for (const t of shard) {
         weightMap[t.name] = name;
-        totalSize += t.data.length * dtypeSize[t.dtype ?? 'F32'];
+        totalSize += shapeSize(t.shape) * dtypeSize[t.dtype ?? 'F32'];
       }
     }
     await writeJsonAtomic(join(dir, weightsIndexFile), {

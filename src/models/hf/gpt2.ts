@@ -133,6 +133,7 @@ export class Gpt2Architecture implements Architecture {
     const heads = (x: tf.Tensor2D, at: number): tf.Tensor4D =>
       splitHeads(tf.slice(x, [0, at * d], [-1, d]), batch, seq, c.numHeads, c.headDim);
     for (const b of this.blocks) {
+      if (ctx.finished()) break; // the rest of the forward changes no recorded input
       const x = h;
       const y = ctx.block(() => {
         const qkv = ctx.linear(b.attn, this.norm(ctx, b.ln1, x));

@@ -115,6 +115,7 @@ export class LlamaArchitecture implements Architecture {
       splitHeads(x, batch, seq, n, c.headDim);
     let h = embed(ctx.param(embedTokens) as tf.Tensor2D, tf.reshape(ids, [-1]));
     for (const b of this.blocks) {
+      if (ctx.finished()) break; // the rest of the forward changes no recorded input
       const x = h;
       const y = ctx.block(() => {
         const a = rmsNorm(x, ctx.param(b.inputNorm), eps);

@@ -306,6 +306,32 @@ export function checkTensorsToWrite(tensors: readonly TensorToWrite[], path: str
   for (const t of tensors) checkCount(t, t.data.length, path);
 }
 
+/** The values a shape holds (the product of its dimensions). */
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Either kind of tensor as a streamed one, checked: names unique and not reserved, shapes of
+ * non-negative integers, and an in-memory tensor's data matching its shape (a streamed tensor's
+ * values are checked when the writer makes them).
+ */
+export function streamedTensorsToWrite(
+  tensors: readonly (TensorToWrite | StreamedTensorToWrite)[],
+  path: string,
+): StreamedTensorToWrite[] {
+  checkNames(tensors, path);
+  return tensors.map((t) => {
+    if ('data' in t) {
+      checkCount(t, t.data.length, path);
+      const { data, ...rest } = t;
+      return { ...rest, values: () => data };
+    }
+    checkCount(t, shapeSize(t.shape), path);
+    return t;
+  });
+}
+
 /**
  * Write `tensors` to `path` as safetensors, byte for byte as the Python library lays it out
  * (sorted tensors, compact JSON header padded with spaces to a multiple of 8). The file is

@@ -19,7 +19,7 @@ import { checkpointLayout } from './checkpoint-check.js';
 import type { HfCausalLmModel } from './causal-lm-model.js';
 import { configJsonOf } from './config-json.js';
 import { HfCheckpointModel } from './load-checkpoint.js';
-import type { FloatDtype, SafetensorsDtype, TensorToWrite } from './safetensors.js';
+import type { FloatDtype, SafetensorsDtype, StreamedTensorToWrite } from './safetensors.js';
 
 export interface SaveHfOptions {
   /** Store every tensor in this dtype (default: each as it was loaded; F32 for F64 and new models). */
@@ -46,30 +46,38 @@ function writableDtype(stored: SafetensorsDtype | undefined): FloatDtype {
   return stored === 'F16' || stored === 'BF16' ? stored : 'F32';
 }
 
-/** The model's tensors with their HF shapes and the dtype each is stored in. */
-function tensorsToWrite(model: HfCausalLmModel, options: SaveHfOptions): TensorToWrite[] {
-  const values = model.tensors();
+/**
+ * The model's tensors with their HF shapes and the dtype each is stored in, each read from its
+ * variable only when the writer reaches it (a copy of the whole model would double the memory).
+ */
+function tensorsToWrite(model: HfCausalLmModel, options: SaveHfOptions): StreamedTensorToWrite[] {
+  const values = model.tensorReaders();
   const layout = checkpointLayout(model.config, new Set(values.keys()));
   const shapes = new Map(layout.tensors.map((t) => [t.name, t.shape]));
   if (layout.tiedCopy !== undefined) {
     shapes.set(layout.tiedCopy.name, shapes.get(layout.tiedCopy.of) ?? []);
   }
   const stored = model instanceof HfCheckpointModel ? model.source.dtypes : undefined;
-  return [...values].map(([name, data]) => {
+  return [...values].map(([name, read]) => {
     const shape = shapes.get(name);
     if (shape === undefined) {
       throw new ScalpelError(ErrorCode.Internal, `no shape for tensor '${name}' of the model`, {
         layer: name,
       });
     }
-    return { name, shape, data, dtype: options.dtype ?? writableDtype(stored?.get(name)) };
+    return {
+      name,
+      shape,
+      values: read,
+      dtype: options.dtype ?? writableDtype(stored?.get(name)),
+    };
   });
 }
 
 /** config.json to write: the stored one (or a derived one) with torch_dtype saying the dtype. */
 function configToWrite(
   model: HfCausalLmModel,
-  tensors: readonly TensorToWrite[],
+  tensors: readonly StreamedTensorToWrite[],
 ): Record<string, unknown> {
   const json: Record<string, unknown> = {
     ...(model instanceof HfCheckpointModel ? model.source.configJson : configJsonOf(model.config)),

@@ -38,13 +38,15 @@ export function matMulTransposedWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tenso
  * x·w for a weight w stored [fanIn, units] (GPT-2's Conv1D). tfjs-backend-wasm keeps a packed copy
  * of a matMul's right operand for as long as that tensor lives (XNNPACK's weight cache), so a
  * model whose weights are right operands holds every weight twice. With few rows (evaluation,
- * generation) the weight is made the LEFT operand instead — (wᵀ·xᵀ)ᵀ, with wᵀ a temporary — and
- * nothing is cached; with many rows (training batches) the plain product is cheaper.
+ * generation) or when `weightLeft` (any pass without weight gradients: calibration's 1024 rows)
+ * the weight is made the LEFT operand instead — (wᵀ·xᵀ)ᵀ, with wᵀ a temporary — and nothing is
+ * cached (the same values: the kernel sums the same products in the same order); with many rows
+ * in training the plain product moves fewer values.
  */
-export function matMulWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+export function matMulWeight(x: tf.Tensor2D, w: tf.Tensor2D, weightLeft = false): tf.Tensor2D {
   const [rows, fanIn] = x.shape;
   const units = w.shape[1];
-  if (rows * (fanIn + units) >= units * fanIn) return tf.matMul(x, w);
+  if (!weightLeft && rows * (fanIn + units) >= units * fanIn) return tf.matMul(x, w);
   return tf.tidy(() => tf.transpose(tf.matMul(w, x, true, true))) as tf.Tensor2D;
 }
 

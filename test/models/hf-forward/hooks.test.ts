@@ -114,6 +114,51 @@ describe('hf-forward: hooks of the PrunableModel', () => {
       model.dispose();
     });
 
+    it(`${c.name}: inputsOnly records the same inputs, bit for bit, and skips the LM head`, () => {
+      const model = open();
+      const before = tf.memory().numTensors;
+      const firstBlock = new Set(
+        model.operators.filter((o) => o.block === model.operators[0]?.block).map((o) => o.name),
+      );
+      for (const names of [firstBlock, new Set(model.operators.map((o) => o.name))]) {
+        const [full, only, output] = tf.tidy(() => {
+          const a = model.forward(idsTensor(), { recordInputs: names });
+          const b = model.forward(idsTensor(), { recordInputs: names, inputsOnly: true });
+          const read = (m: ReadonlyMap<string, tf.Tensor>): Float32Array[] =>
+            [...names].map((n) => m.get(n)?.dataSync() as Float32Array);
+          return [read(a.inputs), read(b.inputs), b.output.shape];
+        });
+        assert.deepEqual(only, full, [...names].join(', '));
+        // Llama's lm_head is an operator here: recording its input runs the head.
+        if (!names.has('lm_head')) assert.notEqual(output.at(-1), c.json.vocab_size, 'no logits');
+      }
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      model.dispose();
+    });
+
+    it(`${c.name}: reduceInput keeps what it makes of each X (bit for bit), not X`, () => {
+      const model = open();
+      const before = tf.memory().numTensors;
+      const names = new Set(model.operators.map((o) => o.name));
+      const [expected, got, kept] = tf.tidy(() => {
+        const full = model.forward(idsTensor(), { recordInputs: names });
+        const sq = (x: tf.Tensor): tf.Tensor => tf.sum(tf.square(x), 0);
+        const run = model.forward(idsTensor(), {
+          recordInputs: names,
+          reduceInput: (_name, x) => [sq(x)],
+        });
+        return [
+          [...names].map((n) => sq(full.inputs.get(n) as tf.Tensor).dataSync()),
+          [...names].map((n) => run.reducedInputs?.get(n)?.[0]?.dataSync()),
+          run.inputs.size,
+        ];
+      });
+      assert.equal(kept, 0, 'no X kept');
+      assert.deepEqual(got, expected);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      model.dispose();
+    });
+
     it(`${c.name}: ε-gradients of the summed loss equal finite differences of the reference loss`, () => {
       const model = open();
       const before = tf.memory().numTensors;

@@ -96,4 +96,39 @@ describe('hf-forward: x·w with a weight stored [fanIn, units]', () => {
       assert.ok(maxDiff(dx as Float32Array, abT(gv, wv, rows, fanIn, units)) < 1e-4, 'dx');
     });
   }
+
+  // 30 rows would take the plain product; weightLeft (passes without weight gradients) makes w
+  // the left operand anyway, so XNNPACK caches no packed copy of it — with the same bits.
+  it('weightLeft at many rows: the plain product bit for bit, and float64 within rounding', async () => {
+    const [rows, fanIn, units] = [30, 8, 40];
+    const rng = new Rng(7);
+    const xv = Float32Array.from({ length: rows * fanIn }, () => rng.normal());
+    const wv = Float32Array.from({ length: fanIn * units }, () => rng.normal());
+    const wT = new Float32Array(units * fanIn);
+    for (let i = 0; i < fanIn; i++)
+      for (let u = 0; u < units; u++) wT[u * fanIn + i] = wv[i * units + u] as number;
+    const before = tf.memory().numTensors;
+    const [plain, left] = tf.tidy(() => {
+      const x = tf.tensor2d(xv, [rows, fanIn]);
+      const w = tf.tensor2d(wv, [fanIn, units]);
+      return [tf.matMul(x, w).dataSync(), matMulWeight(x, w, true).dataSync()];
+    });
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+    assert.deepEqual(left, plain);
+    // The product really was (wᵀ·xᵀ)ᵀ: transposes around it, w never the right operand.
+    const x = tf.tensor2d(xv, [rows, fanIn]);
+    const w = tf.tensor2d(wv, [fanIn, units]);
+    // (tf.profile hands back one reused object: read its fields before profiling again.)
+    const kernels = async (f: () => tf.Tensor): Promise<string[]> => {
+      const info = await tf.profile(f);
+      tf.dispose(info.result as tf.Tensor);
+      return info.kernelNames;
+    };
+    const leftKernels = await kernels(() => matMulWeight(x, w, true));
+    const plainKernels = await kernels(() => matMulWeight(x, w));
+    tf.dispose([x, w]);
+    assert.ok(leftKernels.includes('Transpose'), leftKernels.join(', '));
+    assert.ok(!plainKernels.includes('Transpose'), plainKernels.join(', '));
+    assert.ok(maxDiff(left as Float32Array, abT(xv, wT, rows, units, fanIn)) < 1e-4, 'x·w');
+  });
 });
