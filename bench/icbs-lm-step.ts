@@ -12,6 +12,7 @@
 //
 // Run: npm run build && node dist/bench/icbs-lm-step.js [--steps N] [--block B] [--restarts R]
 //      → bench/results/icbs-lm-step.json
+import { meanLossGradients } from '../src/models/mean-loss-gradients.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -139,16 +140,7 @@ async function main(): Promise<void> {
     const batch = gatherForModel(model, train, cursor.nextIndices());
     // (a) forward + backward of the batch w.r.t. every weight.
     const ta = performance.now();
-    const { value, grads } = tf.variableGrads(
-      () =>
-        tf.mean(
-          model.task.perSampleLoss(
-            model.forward(batch.inputs, { weightGradients: true }).output,
-            batch,
-          ),
-        ) as tf.Scalar,
-      variables,
-    );
+    const { value, grads } = meanLossGradients(model, batch, variables);
     await Promise.all(Object.values(grads).map((g) => g.data()));
     const fwdBwdMs = performance.now() - ta;
     tf.dispose([value, ...Object.values(grads)]);

@@ -4,6 +4,7 @@
 // position of every sequence for a causal LM, im2col patches for convolutions). Shared by the
 // calibrate stage (all layers of the dense model) and sequential pruning (one block at a time,
 // from the partly pruned model).
+import { meanLossGradients } from '../models/mean-loss-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { sliceSamples } from '../data/batches.js';
 import { disposeTaskBatch } from '../models/task-batch.js';
@@ -124,16 +125,7 @@ export async function layerStatistics(
         // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
         const names = withGrad.map((a) => a.request.info.name);
         const vars = names.map((n) => model.weightVariable(n));
-        const { value, grads } = tf.variableGrads(
-          () =>
-            tf.mean(
-              model.task.perSampleLoss(
-                model.forward(batch.inputs, { weightGradients: true }).output,
-                batch,
-              ),
-            ) as tf.Scalar,
-          vars,
-        );
+        const { value, grads } = meanLossGradients(model, batch, vars);
         for (let i = 0; i < withGrad.length; i++) {
           const acc = withGrad[i] as Accumulator;
           const g = grads[(vars[i] as tf.Variable).name];
