@@ -29,6 +29,21 @@ describe('eval: log-softmax in row chunks for large vocabularies', function () {
   const rng = new Rng(3);
   const logits = Float32Array.from({ length: count * seq * vocab }, () => 3 * rng.normal());
   const ids = Float32Array.from({ length: count * seq }, () => rng.int(vocab));
+  const samples: Samples = {
+    count,
+    sampleShape: [seq],
+    x: ids,
+    y: new Int32Array(count),
+    ids: Int32Array.from({ length: count }, (_, i) => i),
+  };
+  /** −Σ log p(next token) over every sequence, in float64, from logits [count·seq, vocab]. */
+  const totalNll = (rows: Float32Array): number => {
+    let nll = 0;
+    for (let b = 0; b < count; b++)
+      for (let t = 0; t + 1 < seq; t++)
+        nll -= logSoftmax(rows, b * seq + t, ids[b * seq + t + 1] as number);
+    return nll;
+  };
   before(async () => {
     await initBackend('wasm');
   });
@@ -62,18 +77,7 @@ describe('eval: log-softmax in row chunks for large vocabularies', function () {
   it('CausalLmTask.evaluate: the token-weighted NLL over both chunks', () => {
     const fixed = { forward: () => ({ output: tf.tensor3d(logits, [count, seq, vocab]) }) };
     const model = fixed as unknown as PrunableModel;
-    const samples: Samples = {
-      count,
-      sampleShape: [seq],
-      x: ids,
-      y: new Int32Array(count),
-      ids: Int32Array.from({ length: count }, (_, i) => i),
-    };
-    let nll = 0;
-    for (let b = 0; b < count; b++)
-      for (let t = 0; t + 1 < seq; t++)
-        nll -= logSoftmax(logits, b * seq + t, ids[b * seq + t + 1] as number);
-    nll /= count * (seq - 1);
+    const nll = totalNll(logits) / (count * (seq - 1));
     const before = tf.memory().numTensors;
     const m = new CausalLmTask({ vocabSize: vocab }).evaluate(model, samples, { batchSize: count });
     assert.equal(tf.memory().numTensors, before, 'no tensors leak');
@@ -108,17 +112,7 @@ describe('eval: log-softmax in row chunks for large vocabularies', function () {
       },
     };
     const model = split as unknown as PrunableModel;
-    const samples: Samples = {
-      count,
-      sampleShape: [seq],
-      x: ids,
-      y: new Int32Array(count),
-      ids: Int32Array.from({ length: count }, (_, i) => i),
-    };
-    let nll = 0;
-    for (let b = 0; b < count; b++)
-      for (let t = 0; t + 1 < seq; t++)
-        nll -= logSoftmax(full, b * seq + t, ids[b * seq + t + 1] as number);
+    const nll = totalNll(full);
     const before = tf.memory().numTensors;
     const m = new CausalLmTask({ vocabSize: vocab }).evaluate(model, samples, { batchSize: count });
     const p = evaluatePerplexity(model, samples, { batchSize: count, vocabSize: vocab });
