@@ -29,7 +29,7 @@ import { sa } from '../src/solvers/index.js';
 import type { CardinalityQubo, QuboSolver } from '../src/plugin-api/solver.js';
 import type { DatasetSplit } from '../src/plugin-api/dataset.js';
 import { BlockBuffers } from '../src/icbs/block-buffers.js';
-import { initLayer } from '../src/icbs/init-mask.js';
+import { initialLayerStates } from './helpers/initial-layer-states.js';
 import { withDefaults } from '../src/icbs/params.js';
 import { runStep, type StepRecord } from '../src/icbs/step.js';
 import { gatherForModel } from '../src/icbs/batch-input.js';
@@ -95,16 +95,7 @@ async function main(): Promise<void> {
   });
   const solverParams = { restarts };
   const rng = new Rng(11);
-  const states = model.operators.map((info) => {
-    const s = initLayer(
-      { info, weights: model.readWeight(info.name), density: 0.5 },
-      params,
-      { inputNorms: new Map(), meanGradients: new Map(), source: '' },
-      rng.fork(info.name),
-    );
-    model.writeWeight(s.name, s.weights);
-    return s;
-  });
+  const states = initialLayerStates(model, params, 0.5, rng);
 
   // sa, remembering the problem and seed each step hands it (for the paired solve-alone run).
   let last: { problem: CardinalityQubo; seed: number } | undefined;

@@ -19,7 +19,7 @@ import { MalformedRecords } from '../src/data/malformed.js';
 import { BatchCursor } from '../src/data/batches.js';
 import { sa } from '../src/solvers/index.js';
 import { BlockBuffers } from '../src/icbs/block-buffers.js';
-import { initLayer } from '../src/icbs/init-mask.js';
+import { initialLayerStates } from './helpers/initial-layer-states.js';
 import { icbsDefaults } from '../src/icbs/params.js';
 import { runStep, type StepRecord } from '../src/icbs/step.js';
 import { gatherForModel } from '../src/icbs/batch-input.js';
@@ -62,16 +62,7 @@ async function main(): Promise<void> {
 
   const params = icbsDefaults;
   const rng = new Rng(43);
-  const states = model.operators.map((info) => {
-    const s = initLayer(
-      { info, weights: model.readWeight(info.name), density: 0.1 },
-      params,
-      { inputNorms: new Map(), meanGradients: new Map(), source: '' },
-      rng.fork(info.name),
-    );
-    model.writeWeight(s.name, s.weights);
-    return s;
-  });
+  const states = initialLayerStates(model, params, 0.1, rng);
   const engine = new GradientEngine(model);
   const solverParams = Object.fromEntries(
     Object.entries(params.solver).filter(([key]) => key !== 'uses'),
