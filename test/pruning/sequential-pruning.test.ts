@@ -234,7 +234,7 @@ describe('sequential pruning of a causal LM (block by block)', function () {
       );
       assert.deepEqual([...(call.calibration?.layers.keys() ?? [])], call.layers);
     });
-    assert.deepEqual((result.metrics as { sequential?: unknown }).sequential !== undefined, true);
+    assert.equal((result.metrics as { sequential?: { blocks: number } }).sequential?.blocks, 2);
 
     // Reference: block 0 from the dense model; block 1 with block 0 replaced by what the
     // recorder returned: the first half of the [fanIn, units] view kept, at w/2.
