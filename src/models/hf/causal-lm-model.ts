@@ -14,6 +14,8 @@ import { Gpt2Architecture } from './gpt2.js';
 import type { HfCausalLmConfig } from './hf-config.js';
 import { LlamaArchitecture } from './llama.js';
 import { matMulTransposedWeight, matMulWeight } from './transformer-ops.js';
+import { tensorFilledInPlace, valuesView } from '../tensor-storage.js';
+import { readsInPlace } from './checkpoint-weights.js';
 
 export const hfCausalLmFamilyName = 'hf-causal-lm';
 
@@ -108,12 +110,18 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     try {
       // One get() per tensor, dropped once it is a variable: `weights` may read on demand.
       for (const t of layout.tensors) {
-        const data = weights.get(t.name) as Float32Array;
-        if (this.storedTiedCopy && t.name === tied?.of)
-          checkTiedCopy(tied, weights.get(tied.name) as Float32Array, data);
-        const init = tf.tensor(data, [...t.shape], 'float32');
-        this.variables.set(t.name, tf.variable(init, true));
-        init.dispose();
+        const init = readsInPlace(weights)
+          ? tensorFilledInPlace(t.shape, (dst) => weights.readInto(t.name, dst))
+          : tf.tensor(weights.get(t.name) as Float32Array, [...t.shape], 'float32');
+        try {
+          if (this.storedTiedCopy && t.name === tied?.of) {
+            const copy = weights.get(tied.name) as Float32Array; // before the view: it allocates
+            checkTiedCopy(tied, copy, valuesView(init));
+          }
+          this.variables.set(t.name, tf.variable(init, true));
+        } finally {
+          init.dispose();
+        }
       }
     } catch (e) {
       for (const v of this.variables.values()) v.dispose();
@@ -165,7 +173,8 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
 
   readWeight(name: string): Float32Array {
     const spec = this.spec(name);
-    const stored = this.variable(spec.weight).dataSync() as Float32Array;
+    // One copy made from the variable's own storage (dataSync would be a second).
+    const stored = valuesView(this.variable(spec.weight));
     return spec.layout === 'same'
       ? Float32Array.from(stored)
       : transpose(stored, spec.units, spec.fanIn);
@@ -357,7 +366,7 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
     let total = 0;
     let nonZero = 0;
     for (const v of this.variables.values()) {
-      const values = v.dataSync();
+      const values = valuesView(v); // no copy of the model to count it
       total += values.length;
       for (let i = 0; i < values.length; i++) if (values[i] !== 0) nonZero++;
     }
@@ -378,10 +387,12 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
   /**
    * Every tensor's name (as tensors() names them) with a function reading its values when
    * called: a save writes one tensor at a time instead of holding a copy of the whole model.
+   * The values are a view of the variable (valuesView): use them before any tfjs op or await.
    */
   tensorReaders(): Map<string, () => Float32Array> {
     const out = new Map<string, () => Float32Array>();
-    const read = (v: tf.Variable) => (): Float32Array => v.dataSync() as Float32Array;
+    // A view, not a copy: the checkpoint writer writes it before anything else runs.
+    const read = (v: tf.Variable) => (): Float32Array => valuesView(v);
     for (const [name, v] of this.variables) out.set(name, read(v));
     const tied = this.arch.layout.tiedCopy;
     const of = tied === undefined ? undefined : this.variables.get(tied.of);

@@ -55,6 +55,8 @@ export interface HfCheckpoint {
   read(name: string): Promise<Float32Array>;
   /** As {@link read}, synchronously. */
   readSync(name: string): Float32Array;
+  /** As {@link readSync}, into `dst` (SafetensorsFile.readIntoSync: no copy of the tensor). */
+  readIntoSync(name: string, dst: Float32Array): void;
   close(): Promise<void>;
 }
 
@@ -279,6 +281,7 @@ export async function openCheckpoint(dirPath: string): Promise<HfCheckpoint> {
     dtypeOf: (name) => fileOf(name).entry(name).dtype,
     read: async (name) => fileOf(name).read(name),
     readSync: (name) => fileOf(name).readSync(name),
+    readIntoSync: (name, dst) => fileOf(name).readIntoSync(name, dst),
     async close() {
       await Promise.all(shards.map((s) => s.close()));
     },

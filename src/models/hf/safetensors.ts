@@ -2,7 +2,7 @@
 // header length N, N bytes of JSON describing each tensor, then the raw little-endian data.
 // Opening reads only the header; each tensor is read from disk when asked for, so a checkpoint
 // larger than memory can be converted tensor by tensor and nothing is held twice.
-import { promises as fs, readSync as fsReadSync } from 'node:fs';
+import { promises as fs, readSync as fsReadSync, writeSync as fsWriteSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
@@ -45,6 +45,11 @@ export interface SafetensorsFile {
   read(name: string): Promise<Float32Array>;
   /** As {@link read}, synchronously: for building one model variable at a time. */
   readSync(name: string): Float32Array;
+  /**
+   * As {@link readSync}, into `dst` (exactly the tensor's element count): F32 bytes land in
+   * `dst` itself, other dtypes are converted a chunk at a time, so no copy of the tensor exists.
+   */
+  readIntoSync(name: string, dst: Float32Array): void;
   close(): Promise<void>;
 }
 
@@ -105,6 +110,30 @@ function readAtSync(
     done += n;
   }
   return bytes;
+}
+
+/** Elements converted per read by readIntoSync for dtypes other than F32 (4 MB of float32). */
+const convertChunk = 1 << 20;
+
+/** {@link readAtSync} into `bytes` (no allocation). */
+function readIntoAtSync(
+  handle: FileHandle,
+  path: string,
+  bytes: Uint8Array,
+  position: number,
+): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const n = fsReadSync(handle.fd, bytes, done, bytes.byteLength - done, position + done);
+    if (n === 0) {
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `${path} is truncated: expected ${bytes.byteLength} bytes at offset ${position}, got ${done}`,
+        { location: { file: path }, hint: 'the file is incomplete or changed while open' },
+      );
+    }
+    done += n;
+  }
 }
 
 /** The dtypes {@link SafetensorsFile.read} converts to float32. */
@@ -238,6 +267,26 @@ function openedFile(
       bytesRead += length;
       return toFloat32(bytes, dtype);
     },
+    readIntoSync(name, dst) {
+      const { dtype, length, position } = readable(name);
+      const size = dtypeSize[dtype];
+      if (dst.length * size !== length) {
+        throw new ScalpelError(
+          ErrorCode.Internal,
+          `readIntoSync('${name}'): ${dst.length} values given, the tensor has ${length / size}`,
+        );
+      }
+      if (dtype === 'F32' && hostIsLittleEndian) {
+        readIntoAtSync(handle, path, new Uint8Array(dst.buffer, dst.byteOffset, length), position);
+      } else {
+        for (let at = 0; at < dst.length; at += convertChunk) {
+          const n = Math.min(convertChunk, dst.length - at);
+          const bytes = readAtSync(handle, path, n * size, position + at * size);
+          dst.set(toFloat32(bytes, dtype), at);
+        }
+      }
+      bytesRead += length;
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -251,6 +300,14 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.byteLength) {
     done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
+  }
+}
+
+/** {@link writeAll}, synchronously: `bytes` may be a view that an await would invalidate. */
+function writeAllSync(handle: FileHandle, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    done += fsWriteSync(handle.fd, bytes, done, bytes.byteLength - done);
   }
 }
 
@@ -270,7 +327,11 @@ const dtypeRank: Record<FloatDtype, number> = { F32: 0, BF16: 1, F16: 2 };
 export interface StreamedTensorToWrite {
   name: string;
   shape: readonly number[];
-  /** Called once, in file order; the array can be dropped as soon as it has been written. */
+  /**
+   * Called once, in file order; the array can be dropped as soon as it has been written. It may
+   * be a view of a tensor's storage (valuesView): it is written synchronously, before anything
+   * else can run.
+   */
   values: () => Float32Array;
   dtype?: FloatDtype;
 }
@@ -396,7 +457,7 @@ export async function writeSafetensorsStreamed(
     for (const t of ordered) {
       const data = t.values();
       checkCount(t, data.length, path);
-      await writeAll(handle, encode(data, t.dtype ?? 'F32'));
+      writeAllSync(handle, encode(data, t.dtype ?? 'F32'));
     }
     await handle.sync();
     await handle.close();

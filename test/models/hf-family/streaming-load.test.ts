@@ -1,7 +1,7 @@
 // Loading streams: every tensor's bytes are read from disk exactly once (per-name read counts and
 // the reader's bytesRead against the sizes computed here from the stored shapes and dtypes), each
-// read happens only after the variables of the tensors read before it exist (one float32 copy at
-// a time), and the logits are bit for bit those of a model built from a Map of the same tensors
+// read happens only after the variables of the tensors read before it exist (read straight into
+// the new tensor's storage: no float32 copy at all), and the logits are bit for bit those of a model built from a Map of the same tensors
 // read the old way (async read of every tensor first).
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
@@ -48,15 +48,27 @@ describe('hf-causal-lm family: streaming load', function () {
       const tiedCopy = 'lm_head.weight';
       const storedCopy = c === gpt2Case;
       let plainReads = 0;
+      // `filling`: the read lands in the new tensor's own storage, which exists already.
+      const count = (name: string, filling: boolean): void => {
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        if (!(storedCopy && name === tiedCopy)) {
+          // the variables of every tensor read before this one exist already
+          assert.equal(
+            tf.memory().numTensors - before,
+            plainReads + (filling ? 1 : 0),
+            `variables before ${name}`,
+          );
+          plainReads++;
+        }
+      };
       const counting = {
         readSync: (name: string): Float32Array => {
-          reads.set(name, (reads.get(name) ?? 0) + 1);
-          if (!(storedCopy && name === tiedCopy)) {
-            // the variables of every tensor read before this one exist already
-            assert.equal(tf.memory().numTensors - before, plainReads, `variables before ${name}`);
-            plainReads++;
-          }
+          count(name, false);
           return ck.readSync(name);
+        },
+        readIntoSync: (name: string, dst: Float32Array): void => {
+          count(name, true);
+          ck.readIntoSync(name, dst);
         },
       };
       const shapes = new Map(names.map((n) => [n, ck.shapeOf(n)]));

@@ -61,6 +61,42 @@ function handMadeFile(): Uint8Array {
 }
 
 describe('safetensors files', () => {
+  it('readIntoSync fills a given array: F32 in place, BF16/F16 over several conversion chunks', async () => {
+    // 2^20 + 3 elements: the half-float conversion runs in 2^20-element chunks, so the last
+    // chunk is short; values are checked against the hand-written decoders of reference-floats.
+    const n = (1 << 20) + 3;
+    const rng = new Rng(9);
+    const values = Float32Array.from({ length: n }, () => rng.normal() * 3);
+    const path = join(tempDir(), 'into.safetensors');
+    await writeSafetensors(path, [
+      { name: 'f32', shape: [n], data: values },
+      { name: 'bf16', shape: [n], data: values, dtype: 'BF16' },
+      { name: 'f16', shape: [n], data: values, dtype: 'F16' },
+    ]);
+    const f = await openSafetensors(path);
+    try {
+      const dst = new Float32Array(n);
+      f.readIntoSync('f32', dst);
+      assert.deepEqual(dst, values);
+      const nearestBf16Value = (x: number): number => bf16Value(nearestBf16(x));
+      const nearestF16Value = (x: number): number => f16Value(nearestF16(x));
+      for (const [name, nearest] of [
+        ['bf16', nearestBf16Value],
+        ['f16', nearestF16Value],
+      ] as const) {
+        dst.fill(NaN);
+        f.readIntoSync(name, dst);
+        for (const i of [0, 1, (1 << 20) - 1, 1 << 20, n - 1]) {
+          assert.equal(dst[i], nearest(values[i] as number), `${name}[${i}]`);
+        }
+        assert.ok(!dst.some(Number.isNaN), `${name}: every element written`);
+      }
+      assert.throws(() => f.readIntoSync('f32', new Float32Array(n - 1)), /readIntoSync\('f32'\)/);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('reads a file assembled by hand: names, shapes, dtypes, metadata and values', async () => {
     const path = join(tempDir(), 'hand.safetensors');
     writeFileSync(path, handMadeFile());
