@@ -9,6 +9,7 @@ import { blockOf, type Mask } from '../plugin-api/layers.js';
 import type { LayerToPrune, Pruner } from '../plugin-api/pruner.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
+import { valuesView } from '../models/tensor-storage.js';
 import { checkPruneResult, type MaskRule } from './mask-contract.js';
 import { selectLayers, type LayerSelectionSpec } from './layer-selection.js';
 import { checkPatternFits, countKept } from './select-mask.js';
@@ -41,6 +42,7 @@ function originOf(ctx: StageContext<unknown>, pruner: Pruner): string {
 }
 
 function digestOf(w: Float32Array): string {
+  // update() reads the bytes synchronously, so a valuesView is safe here.
   return createHash('sha1')
     .update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))
     .digest('hex');
@@ -123,9 +125,11 @@ export async function runPruner(
       plan.sequential !== undefined ? ['meanGradient'] : undefined,
     );
 
-    // A digest of every kernel instead of a copy (a copy of an LLM's weights would double its
-    // memory): the pruner must leave args.model as it found it, and we check that it did.
-    const expected = new Map(available.map((l) => [l.name, digestOf(model.readWeight(l.name))]));
+    // A digest of every kernel's storage instead of a copy (a copy of an LLM's weights would
+    // double its memory): the pruner must leave args.model as it found it, and we check that
+    // it did. The digest reads the variable in place (valuesView), so checking copies nothing.
+    const storedDigest = (name: string): string => digestOf(valuesView(model.weightVariable(name)));
+    const expected = new Map(available.map((l) => [l.name, storedDigest(l.name)]));
     const brokeContract = (name: string): ScalpelError =>
       new ScalpelError(
         ErrorCode.Stage,
@@ -139,10 +143,12 @@ export async function runPruner(
             : 'layers outside args.layers must stay untouched',
         },
       );
+    const checkUnchanged = (name: string): void => {
+      if (storedDigest(name) !== expected.get(name)) throw brokeContract(name);
+    };
     const readUnchanged = (name: string): Float32Array => {
-      const w = model.readWeight(name);
-      if (digestOf(w) !== expected.get(name)) throw brokeContract(name);
-      return w;
+      checkUnchanged(name);
+      return model.readWeight(name);
     };
     const selectedNames = new Set(selected.map((s) => s.info.name));
 
@@ -216,12 +222,15 @@ export async function runPruner(
       // that the next block's statistics see this block pruned.
       for (const layer of layers) {
         const name = layer.info.name;
-        const original = readUnchanged(name);
         const mask = checked.masks.get(name) as Mask;
-        const w = Float32Array.from(checked.weights?.get(name) ?? original);
+        const reconstructed = checked.weights?.get(name);
+        // A fresh copy either way: the pruner's arrays stay as it returned them.
+        const w =
+          reconstructed !== undefined ? Float32Array.from(reconstructed) : readUnchanged(name);
+        if (reconstructed !== undefined) checkUnchanged(name);
         for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
         model.writeWeight(name, w);
-        expected.set(name, digestOf(w));
+        expected.set(name, storedDigest(name));
         model.masks.set(name, mask);
         const k = countKept(mask);
         perLayer[name] = { density: k / mask.length, kept: k, size: mask.length };
@@ -236,7 +245,7 @@ export async function runPruner(
     blocks?.done();
     // Nothing outside what we applied may have changed (a pruner writing into a block it was
     // not given, or into an unselected layer).
-    for (const l of available) readUnchanged(l.name);
+    for (const l of available) checkUnchanged(l.name);
     if (leaked > 0) {
       ctx.log.warn(
         `pruner '${pruner.name}' (plugin '${plugin}') left ${leaked} tfjs tensor(s) undisposed`,
