@@ -11,7 +11,8 @@ import { runIcbs, type IcbsSolver } from './run-icbs.js';
 import { resolveSolver } from './solver-choice.js';
 
 function checkParams(p: IcbsParams): void {
-  if (p.k >= p.blockSize) {
+  // N:M blocks are whole groups: k is not used.
+  if (p.pattern === undefined && p.k >= p.blockSize) {
     throw new ScalpelError(
       ErrorCode.RecipeSchema,
       `icbs: k (${p.k}) must be smaller than blockSize (${p.blockSize})`,

@@ -35,7 +35,17 @@ function patternSolverRule(solvers: readonly QuboSolver[]): JsonSchema {
     if: { required: ['pattern'] },
     then: {
       properties: {
-        solver: capable.length > 0 ? { properties: { uses: { enum: capable } } } : false,
+        solver:
+          capable.length > 0
+            ? {
+                properties: {
+                  uses: {
+                    enum: capable,
+                    description: `with pattern (N:M), a solver that keeps per-group counts: ${capable.join(', ')}`,
+                  },
+                },
+              }
+            : false,
       },
     },
   };
