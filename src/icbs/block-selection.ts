@@ -4,6 +4,7 @@
 // A layer whose non-frozen weights fit in one block is taken whole. When too few candidates of a
 // kind are outside the tabu list, its oldest entries are released early (releaseTabuFor).
 import type { Rng } from '../util/rng.js';
+import type { QuboGroups } from '../plugin-api/solver.js';
 import type { LayerState } from './layer-state.js';
 import { topKBy } from './top-k.js';
 
@@ -16,6 +17,8 @@ export interface Block {
   readonly wholeLayer: boolean;
   /** Tabu entries released early so that the block could be filled. */
   readonly evicted: number;
+  /** N:M blocks (group-selection.ts): the group of every variable and each group's ones. */
+  readonly groups?: QuboGroups;
 }
 
 /**

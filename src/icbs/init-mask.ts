@@ -1,10 +1,11 @@
 // The starting point of iCBS (docs: icbs.md, "Initial mask"): score every weight of the original
 // layer, keep the highest-scoring `density` fraction (select-mask.ts: exact counts per layer,
-// output unit or input row), then freeze part of the search space (fixing) and size the tabu list.
+// output unit or input row; with params.pattern the best `keep` of every N:M group), then freeze
+// part of the search space (fixing) and size the tabu list.
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { LayerToPrune } from '../plugin-api/pruner.js';
 import { gradientScores, magnitudeScores, randomScores, wandaScores } from '../pruning/scores.js';
-import { keepCount, selectMask } from '../pruning/select-mask.js';
+import { keepCount, selectMask, selectPatternMask } from '../pruning/select-mask.js';
 import { topKBy } from './top-k.js';
 import type { Rng } from '../util/rng.js';
 import { LayerState } from './layer-state.js';
@@ -109,12 +110,18 @@ export function initLayer(
   rng: Rng,
 ): LayerState {
   const scores = scoresOf(params.init.method, layer, stats, rng);
-  const keep = selectMask(scores, layer.info, {
-    density: layer.density,
-    granularity: params.init.granularity,
-    label: layer.info.name,
-  });
-  matchLayerCount(keep, scores, keepCount(layer.density, keep.length));
+  let keep: Uint8Array;
+  if (params.pattern !== undefined) {
+    // N:M steps keep every group's count, so the layer total needs no adjustment.
+    keep = selectPatternMask(scores, layer.info, params.pattern, layer.info.name);
+  } else {
+    keep = selectMask(scores, layer.info, {
+      density: layer.density,
+      granularity: params.init.granularity,
+      label: layer.info.name,
+    });
+    matchLayerCount(keep, scores, keepCount(layer.density, keep.length));
+  }
   const state = new LayerState(layer, keep, scores);
   applyFixing(state, scores, params.fix.prune, params.fix.keep);
   state.tabu = new TabuList(

@@ -2,6 +2,7 @@
 // the Fashion-MNIST MLP, docs: icbs.md). `density`, `layers` and `seed` are the prune stage's
 // common parameters and reach the pruner through args.layers / args.seed.
 import type { HessianKind } from '../models/block-hessian.js';
+import type { NMPattern } from '../pruning/select-mask.js';
 
 export type InitMethod = 'magnitude' | 'wanda' | 'gradient' | 'random';
 export type InitGranularity = 'layer' | 'per-output' | 'per-input';
@@ -36,6 +37,11 @@ export type IcbsParams = {
   readonly evaluateOn: { readonly split: string; readonly samples: number };
   /** Split the step batches come from. */
   readonly trainSplit: string;
+  /**
+   * N:M mode: the initial mask keeps `keep` of every `of` consecutive input weights of an output
+   * unit, and every block is whole groups whose counts the solver keeps (group-selection.ts).
+   */
+  readonly pattern?: NMPattern;
 };
 
 /** The authors' settings (also the schema defaults). */

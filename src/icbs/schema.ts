@@ -2,7 +2,8 @@
 // schemas/stages/icbs.schema.json), with `solver` checked against the registered solvers: `uses`
 // must name one, and its other keys are checked against that solver's schema (an if/then per
 // name), so a typo in either is a recipe error at validate time with its line and column. The
-// static schemas know the built-in solvers; `schemaFor(registry)` adds those of plugins.
+// static schemas know the built-in solvers; `schemaFor(registry)` adds those of plugins. With an
+// N:M `pattern`, `uses` must name a solver that declares `groupConstraints` (validate time).
 import type { JsonSchema } from '../plugin-api/schema.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
@@ -22,12 +23,42 @@ function solverBranches(solvers: readonly QuboSolver[]): JsonSchema[] {
   });
 }
 
+/** The solvers that keep per-group cardinalities (N:M blocks). */
+export function groupCapableSolvers(solvers: readonly QuboSolver[]): string[] {
+  return solvers.filter((s) => s.groupConstraints === true).map((s) => s.name);
+}
+
+/** `pattern` given → `solver.uses` is one of the group-capable solvers. */
+function patternSolverRule(solvers: readonly QuboSolver[]): JsonSchema {
+  const capable = groupCapableSolvers(solvers);
+  return {
+    if: { required: ['pattern'] },
+    then: {
+      properties: {
+        solver:
+          capable.length > 0
+            ? {
+                properties: {
+                  uses: {
+                    enum: capable,
+                    description: `with pattern (N:M), a solver that keeps per-group counts: ${capable.join(', ')}`,
+                  },
+                },
+              }
+            : false,
+      },
+    },
+  };
+}
+
 function withSolverChecks(base: JsonSchema, solvers: readonly QuboSolver[]): JsonSchema {
   const properties = base.properties as Record<string, Record<string, unknown>>;
   const solver = properties.solver ?? {};
   const solverProps = (solver.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const allOf = Array.isArray(base.allOf) ? (base.allOf as JsonSchema[]) : [];
   return {
     ...base,
+    allOf: [...allOf, patternSolverRule(solvers)],
     properties: {
       ...properties,
       solver: {

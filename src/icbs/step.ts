@@ -1,6 +1,8 @@
 // One iCBS step on one layer (docs: icbs.md): gradients of the step's batch at the current weights
 // → block selection → g and H of the block → the block QUBO (src/icbs/qubo.ts) → scale → solve
 // with exactly k ones → apply the new decisions (pruned weights 0, kept weights exactly w0).
+// In N:M mode (params.pattern) the block is whole groups and the solver also keeps every group's
+// number of ones (group-selection.ts).
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Logger } from '../plugin-api/stage.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
@@ -15,7 +17,9 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { Batch } from '../plugin-api/task.js';
 import type { Rng } from '../util/rng.js';
 import { buildBlockQubo, firstKPruned, predictedDeltaL, scaleQubo } from './qubo.js';
-import { selectBlock } from './block-selection.js';
+import { type Block, selectBlock } from './block-selection.js';
+import { selectGroupBlock } from './group-selection.js';
+import { groupViolation } from '../solvers/problem.js';
 import type { BlockBuffers } from './block-buffers.js';
 import type { LayerState } from './layer-state.js';
 import type { IcbsParams } from './params.js';
@@ -104,7 +108,11 @@ export async function runStep(
     if (params.selection === 'gradient' && grads !== undefined) {
       scores = gradientSelectionScores(state.w0, grads.meanGradient());
     }
-    const block = selectBlock(state, scores, params.blockSize, params.k, rng);
+    const block: Block =
+      params.pattern !== undefined
+        ? selectGroupBlock(state, scores, params.blockSize, params.pattern, rng)
+        : selectBlock(state, scores, params.blockSize, params.k, rng);
+    const groups = block.groups;
     const n = block.indices.length;
     const k = block.k;
     if (k === 0 || k === n) {
@@ -121,7 +129,12 @@ export async function runStep(
         energyAfter: 0,
         changed: false,
         flips: 0,
-        skipped: k === 0 ? 'no pruned candidates' : 'no kept candidates',
+        skipped:
+          groups !== undefined
+            ? 'no N:M group with both a pruned and a kept free weight'
+            : k === 0
+              ? 'no pruned candidates'
+              : 'no kept candidates',
         timeMs: times,
       };
     }
@@ -163,7 +176,7 @@ export async function runStep(
 
     const ts = performance.now();
     const result = await env.solver.solve(
-      { n, k, Q: scaled.Q, initial: current },
+      { n, k, Q: scaled.Q, initial: current, ...(groups !== undefined ? { groups } : {}) },
       env.solverParams,
       { seed: where.solverSeed, signal: env.signal, log: env.log },
     );
@@ -182,6 +195,17 @@ export async function runStep(
         {
           layer: state.name,
           hint: 'the solver must return exactly k ones; this is a bug in the solver',
+        },
+      );
+    }
+    const broken = groups !== undefined ? groupViolation(result.x, groups) : undefined;
+    if (broken !== undefined) {
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `solver '${env.solver.name}' broke an N:M group of the block (${broken}; layer '${state.name}', step ${where.step})`,
+        {
+          layer: state.name,
+          hint: 'a solver with groupConstraints: true must keep every group’s number of ones; this is a bug in the solver',
         },
       );
     }

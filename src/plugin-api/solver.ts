@@ -1,4 +1,5 @@
-// The QUBO solver contract: minimise xᵀQx over binary x with exactly k ones.
+// The QUBO solver contract: minimise xᵀQx over binary x with exactly k ones (and, for solvers
+// that declare `groupConstraints`, exactly `ones[g]` ones in every group g of variables).
 import type { JsonSchema } from './schema.js';
 import type { Logger } from './stage.js';
 
@@ -10,6 +11,19 @@ export interface CardinalityQubo {
   readonly k: number;
   /** Starting state (k ones); default: the first k entries are 1. */
   readonly initial?: Uint8Array;
+  /**
+   * Optional per-group cardinalities (iCBS N:M blocks: each group is one N:M group of a layer).
+   * Given only to solvers with `groupConstraints: true`; `initial` then satisfies them.
+   */
+  readonly groups?: QuboGroups;
+}
+
+/** Every variable belongs to one group; group g must hold exactly ones[g] ones (Σ ones = k). */
+export interface QuboGroups {
+  /** group[i] ∈ [0, ones.length): the group of variable i. */
+  readonly group: Int32Array;
+  /** Required number of ones per group. */
+  readonly ones: Int32Array;
 }
 
 export interface SolveResult {
@@ -32,6 +46,11 @@ export interface QuboSolver<P = Record<string, unknown>> {
   readonly description: string;
   /** JSON Schema of the solver's parameters (besides `uses`). */
   readonly schema: JsonSchema;
+  /**
+   * True when `solve` honours `problem.groups` (every group keeps its number of ones). Callers
+   * never pass groups to a solver without it (iCBS refuses N:M mode with such a solver).
+   */
+  readonly groupConstraints?: boolean;
   solve(problem: CardinalityQubo, params: P, ctx: SolveContext): Promise<SolveResult>;
   /** Release worker threads etc. (called when the run ends). */
   close?(): Promise<void>;

@@ -1,9 +1,11 @@
 // The `exhaustive` solver: tries all C(n, k) states (for tests and tiny blocks). States are
 // visited in increasing order of their bit pattern (Gosper's hack: bit i = x_i), and a state
-// replaces the best only when strictly lower, so ties go to the first in that order.
+// replaces the best only when strictly lower, so ties go to the first in that order. With
+// `problem.groups` it tries the product of the groups' choices instead (exhaustive-groups.ts).
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { CardinalityQubo, QuboSolver, SolveResult } from '../plugin-api/solver.js';
 import { readSchema } from '../util/schemas.js';
+import { solveGroupsExhaustively } from './exhaustive-groups.js';
 import { checkProblem, quboEnergy } from './problem.js';
 
 /** Largest n accepted (C(24, 12) ≈ 2.7 million states). */
@@ -15,9 +17,11 @@ export const exhaustive: QuboSolver = {
   get schema() {
     return readSchema('solvers/exhaustive.schema.json');
   },
+  groupConstraints: true,
   async solve(problem: CardinalityQubo): Promise<SolveResult> {
     checkProblem(problem, 'exhaustive');
     const { n, k, Q } = problem;
+    if (problem.groups !== undefined) return solveGroupsExhaustively(Q, n, problem.groups);
     if (n > exhaustiveMaxN) {
       throw new ScalpelError(
         ErrorCode.Stage,

@@ -1,7 +1,7 @@
 // Helpers every QUBO solver shares: checking a problem, its default starting state, and the
 // float64 energy xᵀQx that every solver reports (recomputed from scratch, never accumulated).
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { CardinalityQubo } from '../plugin-api/solver.js';
+import type { CardinalityQubo, QuboGroups } from '../plugin-api/solver.js';
 
 /** xᵀQx in float64 for a dense row-major n × n matrix (Q need not be symmetric). */
 export function quboEnergy(Q: ArrayLike<number>, n: number, x: ArrayLike<number>): number {
@@ -55,10 +55,63 @@ export function checkProblem(problem: CardinalityQubo, solver: string): void {
     const ones = countOnes(initial);
     if (ones !== k) fail(`initial state has ${ones} ones, expected k = ${k}`);
   }
+  if (problem.groups !== undefined) {
+    const why = groupsProblem(problem.groups, n, k);
+    if (why !== undefined) fail(why);
+    if (initial !== undefined) {
+      const bad = groupViolation(initial, problem.groups);
+      if (bad !== undefined) fail(`initial state: ${bad}`);
+    }
+  }
 }
 
-/** Verifies a solver's answer: length n, binary, exactly k ones (E_INTERNAL otherwise: a bug). */
-export function checkSolution(x: Uint8Array, n: number, k: number, solver: string): void {
+/** Why a group constraint is malformed for n variables and k ones, or undefined. */
+function groupsProblem(groups: QuboGroups, n: number, k: number): string | undefined {
+  const { group, ones } = groups;
+  if (group.length !== n) return `groups.group has length ${group.length}, expected ${n}`;
+  const size = new Int32Array(ones.length);
+  for (let i = 0; i < n; i++) {
+    const g = group[i] as number;
+    if (!(g >= 0 && g < ones.length)) return `variable ${i} is in group ${g} of ${ones.length}`;
+    size[g] = (size[g] as number) + 1;
+  }
+  let total = 0;
+  for (let g = 0; g < ones.length; g++) {
+    const c = ones[g] as number;
+    if (c < 0 || c > (size[g] as number))
+      return `group ${g} of ${size[g]} variables cannot hold ${c} ones`;
+    total += c;
+  }
+  return total === k ? undefined : `the groups' ones add up to ${total}, expected k = ${k}`;
+}
+
+/** The first group whose number of ones in x differs from its requirement, as text, or undefined. */
+export function groupViolation(x: ArrayLike<number>, groups: QuboGroups): string | undefined {
+  const count = new Int32Array(groups.ones.length);
+  for (let i = 0; i < groups.group.length; i++) {
+    if (x[i] !== 0) {
+      const g = groups.group[i] as number;
+      count[g] = (count[g] as number) + 1;
+    }
+  }
+  for (let g = 0; g < count.length; g++) {
+    if (count[g] !== groups.ones[g])
+      return `group ${g} has ${count[g]} ones, expected ${groups.ones[g]}`;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies a solver's answer: length n, binary, exactly k ones, and every group's ones when
+ * `groups` is given (E_INTERNAL otherwise: a bug).
+ */
+export function checkSolution(
+  x: Uint8Array,
+  n: number,
+  k: number,
+  solver: string,
+  groups?: QuboGroups,
+): void {
   let ones = 0;
   let binary = x.length === n;
   for (let i = 0; i < x.length && binary; i++) {
@@ -70,6 +123,13 @@ export function checkSolution(x: Uint8Array, n: number, k: number, solver: strin
     throw new ScalpelError(
       ErrorCode.Internal,
       `solver '${solver}' returned an invalid state (length ${x.length}, ${ones} ones; expected length ${n} with exactly ${k} ones)`,
+    );
+  }
+  const bad = groups !== undefined ? groupViolation(x, groups) : undefined;
+  if (bad !== undefined) {
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `solver '${solver}' returned a state that breaks a group constraint: ${bad}`,
     );
   }
 }

@@ -189,7 +189,15 @@ describe('icbs: the pruner', () => {
     );
     for (const [k, v] of Object.entries(own.properties))
       assert.deepEqual(stage.properties[k], v, `property ${k}`);
-    assert.equal(stage.properties.density.default, 0.1);
+    // density defaults to 0.1 only without an N:M pattern (which implies keep/of).
+    const validate = compileSchema(icbsStageSchema());
+    const plain: Record<string, unknown> = {};
+    const nm: Record<string, unknown> = { pattern: { keep: 2, of: 4 } };
+    assert.equal(validate(plain) && validate(nm), true);
+    assert.equal(plain.density, 0.1);
+    assert.equal(nm.density, undefined);
+    const { density: _density, ...stageRule } = stage.allOf[0].then.properties;
+    assert.deepEqual(stageRule, own.allOf[0].then.properties, 'the same conditional rules');
     for (const [k, v] of Object.entries(own.properties) as [string, { description?: string }][])
       assert.ok(v.description, `${k} has a description`);
   });

@@ -39,6 +39,8 @@ export class SaSolver implements QuboSolver {
   readonly name = 'sa';
   readonly description =
     'Cardinality-constrained simulated annealing (swap moves, geometric β schedule, parallel restarts)';
+  /** Grouped problems (iCBS N:M) anneal with swaps inside a group (group-anneal.ts). */
+  readonly groupConstraints = true;
   get schema(): Record<string, unknown> {
     return readSchema('solvers/sa.schema.json');
   }
@@ -91,6 +93,7 @@ export class SaSolver implements QuboSolver {
       sweeps: p.sweeps,
       descent: p.descent,
       seedState: restartSeedState(ctx.seed, restart),
+      ...(problem.groups !== undefined ? { groups: problem.groups.group } : {}),
     });
 
     let best: { x: Uint8Array; energy: number; restart: number } | undefined;
@@ -99,7 +102,7 @@ export class SaSolver implements QuboSolver {
     let accepted = 0;
     let descentSwaps = 0;
     const consider = (d: RestartDone): void => {
-      checkSolution(d.x, n, k, this.name);
+      checkSolution(d.x, n, k, this.name, problem.groups);
       const energy = quboEnergyOfOnes(Q, n, d.x);
       // Ties go to the lowest restart index: the same answer whatever order restarts finish in.
       if (

@@ -19,6 +19,8 @@ export interface RestartTask {
   readonly descent: boolean;
   /** xoshiro128** state of this chain. */
   readonly seedState: Int32Array;
+  /** Group of every variable when the problem has per-group cardinalities (group-anneal.ts). */
+  readonly groups?: Int32Array;
 }
 
 /** A finished restart: its chain's result. */
