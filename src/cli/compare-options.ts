@@ -7,12 +7,12 @@ import { collect } from './options.js';
 export interface SelectionOpts {
   metric?: string;
   baseline?: string;
-  groupBy: string[];
-  filter: string[];
+  groupBy?: string[];
+  filter?: string[];
 }
 
 /** `--group-by a,b --group-by c` → [a, b, c]. */
-function collectList(value: string, previous: string[]): string[] {
+function collectList(value: string, previous: string[] = []): string[] {
   return [
     ...previous,
     ...value
@@ -57,13 +57,11 @@ export function withSelectionOptions(cmd: Command): Command {
       '-g, --group-by <fields>',
       'comma-separated fields that make a row, instead of the whole configuration (repeatable)',
       collectList,
-      [],
     )
     .option(
       '--filter <field=value>',
       'keep only evaluations where the expression holds (repeatable; see below)',
-      collect,
-      [],
+      (value: string, previous: string[] = []) => collect(value, previous),
     )
     .addHelpText('after', rowsHelp);
 }
@@ -72,7 +70,7 @@ export function selectionOptions(opts: SelectionOpts): CompareOptions {
   return {
     ...(opts.metric !== undefined ? { metric: opts.metric } : {}),
     ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
-    ...(opts.groupBy.length > 0 ? { groupBy: opts.groupBy } : {}),
-    ...(opts.filter.length > 0 ? { filters: opts.filter } : {}),
+    ...(opts.groupBy !== undefined && opts.groupBy.length > 0 ? { groupBy: opts.groupBy } : {}),
+    ...(opts.filter !== undefined ? { filters: opts.filter } : {}),
   };
 }
