@@ -1,41 +1,60 @@
 // `scalpel report`: collect the directories, build the comparison table and charts, write the
-// HTML file and each chart as an .svg beside it (charts/<id>.svg). PNG is not written: every
-// PNG rasteriser for Node (canvas, sharp, resvg) ships a native binary, which this project does
-// not depend on; the SVGs open in any browser and convert with any tool.
+// HTML file and each chart as an .svg beside it (<name>-charts/<id>.svg) — and, with `png`, as a
+// .png too (resvg; for slides and READMEs).
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic-file.js';
 import { scalpelVersion } from '../util/package-root.js';
 import { collectReportData, type ReportData } from './collect.js';
-import { compareTable, type CompareOptions, type CompareTable } from './compare.js';
-import { curveSpec, layerDensitySpec, pruningCurveSpec, type ChartSpec } from './chart-specs.js';
+import { compareTable, filterRows, type CompareOptions, type CompareTable } from './compare.js';
+import { pruningCurveSpec, type ChartSpec } from './chart-specs.js';
+import { curveSpec } from './curve-chart.js';
+import { layerDensitySpec } from './layer-density-chart.js';
 import { renderReportHtml, type RenderedChart } from './html.js';
 import { renderChartSvg } from './render-chart.js';
+import { renderPng } from './render-png.js';
 
 export interface ReportOptions extends CompareOptions {
   /** The HTML file (default `<first dir>/report.html`). */
   readonly out?: string;
   readonly title?: string;
+  /** Also write each chart as PNG, at this many pixels per SVG unit (e.g. 2). */
+  readonly png?: number;
+}
+
+export interface WrittenChart {
+  readonly id: string;
+  readonly file: string;
+  /** The PNG beside the SVG, when asked for. */
+  readonly png: { file: string; width: number; height: number } | undefined;
+  /** The SVG's own size (the PNG is this × the scale). */
+  readonly width: number;
+  readonly height: number;
+  readonly expectedMarks: Readonly<Record<string, number>>;
 }
 
 export interface ReportResult {
   readonly file: string;
-  readonly charts: readonly {
-    id: string;
-    file: string;
-    expectedMarks: Readonly<Record<string, number>>;
-  }[];
+  readonly charts: readonly WrittenChart[];
   readonly table: CompareTable;
   readonly data: ReportData;
 }
 
 export function reportCharts(data: ReportData, table: CompareTable): ChartSpec[] {
+  // The charts show the rows the table shows.
+  const rows = filterRows(data.rows, table.filters);
   return [
     pruningCurveSpec(table),
-    curveSpec(data.rows, table.metric, 'step'),
-    curveSpec(data.rows, table.metric, 'time'),
-    layerDensitySpec(data.rows),
+    curveSpec(rows, table.metric, 'step'),
+    curveSpec(rows, table.metric, 'time'),
+    layerDensitySpec(rows, table),
   ].filter((c): c is ChartSpec => c !== undefined);
+}
+
+function svgSize(svg: string): { width: number; height: number } {
+  const w = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1];
+  const h = /<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1];
+  return { width: Number(w ?? NaN), height: Number(h ?? NaN) };
 }
 
 export async function writeReport(
@@ -58,10 +77,17 @@ export async function writeReport(
     });
   }
   mkdirSync(chartsDir, { recursive: true });
-  const written = charts.map((c) => {
+  const written = charts.map((c): WrittenChart => {
     const f = join(chartsDir, `${c.id}.svg`);
     writeFileAtomicSync(f, `<?xml version="1.0" encoding="UTF-8"?>\n${c.svg}\n`);
-    return { id: c.id, file: f, expectedMarks: c.expectedMarks };
+    let png: WrittenChart['png'];
+    if (opts.png !== undefined) {
+      const image = renderPng(c.svg, opts.png);
+      const pf = join(chartsDir, `${c.id}.png`);
+      writeFileAtomicSync(pf, image.data);
+      png = { file: pf, width: image.width, height: image.height };
+    }
+    return { id: c.id, file: f, png, ...svgSize(c.svg), expectedMarks: c.expectedMarks };
   });
   const title = opts.title ?? `scalpel report — ${data.sources.map((s) => s.name).join(', ')}`;
   const html = renderReportHtml({

@@ -3,12 +3,14 @@
 // whose metrics report `method` and `density`) — or 'dense' at density 1 when there is none. The
 // density used for grouping is the prune stage's target (`with.density`), falling back to the
 // density it reports. Works the same for a run with several prune→eval branches and for a sweep.
+// Each row carries its lineage (lineage.ts): what makes two rows one configuration.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { parseTrialsJsonl } from '../engine/sweep-record.js';
 import { isObject } from '../util/is-object.js';
+import { displayName, lineageOf, type Lineage } from './lineage.js';
 
 export interface StageInfo {
   readonly uses: string;
@@ -27,7 +29,14 @@ export interface EvalRow {
   readonly seed: number;
   readonly evalStage: string;
   readonly pruneStage: string | undefined;
+  /** The pruning method (`icbs`), or `dense` when no stage upstream pruned. */
   readonly method: string;
+  /** What the evaluated model is: the method, then each stage that changed it (`icbs + finetune`). */
+  readonly name: string;
+  /** The evaluation's full lineage without seeds: equal keys are seed repeats of one configuration. */
+  readonly lineage: Lineage;
+  /** The prune stage's own lineage (its curve belongs to it, whatever was evaluated downstream). */
+  readonly pruneLineage: Lineage | undefined;
   /** Target density (rounded to 6 decimals). */
   readonly density: number;
   readonly metrics: Readonly<Record<string, unknown>>;
@@ -134,25 +143,16 @@ function unitRows(u: Unit): EvalRow[] {
           : (p.uses ?? 'unknown');
     return { id, s, pruneId, pm, density: round6(density), method };
   });
-  // Two prune stages with the same method and density in one run (e.g. iCBS with different
-  // settings) are told apart by stage id.
-  const keyCount = new Map<string, Set<string>>();
-  for (const r of base) {
-    const k = `${r.method}@${r.density}`;
-    const set = keyCount.get(k) ?? new Set<string>();
-    set.add(r.pruneId ?? r.id);
-    keyCount.set(k, set);
-  }
   return base.map((r) => ({
     source: u.source,
     trial: u.trial,
     seed: u.seed,
     evalStage: r.id,
     pruneStage: r.pruneId,
-    method:
-      (keyCount.get(`${r.method}@${r.density}`)?.size ?? 1) > 1
-        ? `${r.method}:${r.pruneId ?? r.id}`
-        : r.method,
+    method: r.method,
+    name: displayName(r.method, u.stages, r.id, r.pruneId),
+    lineage: lineageOf(u.stages, r.id),
+    pruneLineage: r.pruneId !== undefined ? lineageOf(u.stages, r.pruneId) : undefined,
     density: r.density,
     metrics: r.s.metrics ?? {},
     pruneMetrics: r.pm,

@@ -2,8 +2,8 @@
 // fonts or images from anywhere — it opens offline and can be mailed around. Sections: summary,
 // comparison table, charts, the resolved recipes, the environment (lock.json).
 import type { SourceInfo } from './collect.js';
-import type { CompareTable } from './compare.js';
-import { formatNumber, meanStd } from './format-compare.js';
+import { metricLabel, type CompareTable } from './compare.js';
+import { formatNumber, keyCell, meanStd, rowMarks, tableNotes } from './format-compare.js';
 
 export interface RenderedChart {
   readonly id: string;
@@ -56,9 +56,8 @@ summary { cursor: pointer; font-weight: 600; }
 
 function tableHtml(t: CompareTable): string {
   const head = [
-    'density',
-    'method',
-    `${t.metric} (mean ± std)`,
+    ...t.columns.map((c) => t.labels[c] ?? c),
+    `${metricLabel(t.metric)} (mean ± std)`,
     'n',
     'min',
     'max',
@@ -66,26 +65,34 @@ function tableHtml(t: CompareTable): string {
   ];
   const rows: string[] = [];
   let last: number | undefined;
+  const densityFirst = t.columns[0] === 'density';
   for (const r of t.rows) {
-    const cls = [r.best ? 'best' : '', last !== r.density ? 'first' : '']
+    const newBlock = last !== r.density;
+    const cls = [r.best ? 'best' : '', newBlock && densityFirst ? 'first' : '']
       .filter((c) => c !== '')
       .join(' ');
     const delta =
-      r.method === t.baseline || r.delta === undefined
+      r.name === t.baseline || r.delta === undefined
         ? ''
         : `${r.delta > 0 ? '+' : ''}${formatNumber(r.delta)}`;
+    const keys = t.columns
+      .map((c, i) => {
+        const text = i === 0 && densityFirst && !newBlock ? '' : keyCell(r, c);
+        return `<td${c === 'density' ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
+      })
+      .join('');
     rows.push(
-      `<tr${cls !== '' ? ` class="${cls}"` : ''} data-method="${escapeHtml(r.method)}" data-density="${r.density}">` +
-        `<td class="num">${last === r.density ? '' : String(r.density)}</td><td>${escapeHtml(r.method)}</td>` +
-        `<td class="num value">${escapeHtml(meanStd(r))}${r.best ? ' ★' : ''}</td><td class="num">${r.n}</td>` +
+      `<tr${cls !== '' ? ` class="${cls}"` : ''} data-method="${escapeHtml(r.method)}" data-name="${escapeHtml(r.name)}" data-density="${r.density ?? ''}">` +
+        keys +
+        `<td class="num value">${escapeHtml(meanStd(r))}${r.best ? ' ★' : ''}${rowMarks(r)}</td><td class="num">${r.n}</td>` +
         `<td class="num">${formatNumber(r.min)}</td><td class="num">${formatNumber(r.max)}</td><td class="num">${delta}</td></tr>`,
     );
     last = r.density;
   }
-  return (
-    `<table class="compare"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    `<p class="note">★ best at its density (${escapeHtml(t.metric)}: ${t.higherIsBetter ? 'higher' : 'lower'} is better). ± is the sample standard deviation over seeds (n − 1); n counts distinct evaluations.</p>`
-  );
+  const notes = tableNotes(t)
+    .map((n) => `<p class="note">${escapeHtml(n.replace(/^best/, '★ best'))}.</p>`)
+    .join('');
+  return `<table class="compare"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>${notes}`;
 }
 
 function environmentHtml(s: SourceInfo): string {

@@ -1,8 +1,9 @@
 // compare-table: the closing table of a comparison recipe (recipes/compare-one-shot.yaml,
 // recipes/lm-compare.yaml). Each row pairs a prune stage (method, achieved density, pruning time)
 // with the evaluate stage of its model: accuracy and loss for classifiers; perplexity, loss and
-// each zero-shot task's accuracy for language models (whichever the evaluations report). The
-// table is logged and written as table.md and table.json.
+// each zero-shot task's accuracy for language models (whichever the evaluations report). A row's
+// `after` stages (fine-tuning) add their time and their name (`icbs + finetune`). The table is
+// logged and written as table.md and table.json.
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -11,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 import { readSchema } from '../util/schemas.js';
 
 export type CompareTableParams = {
-  rows: { label?: string; prune: string; eval: string }[];
+  rows: { label?: string; prune: string; after?: string[]; eval: string }[];
   title: string;
 };
 
@@ -24,7 +25,9 @@ export interface CompareRow {
   perplexity: number | null;
   /** Zero-shot accuracy per task name. */
   zeroShot: Record<string, number | null>;
+  /** The prune stage's time plus every `after` stage's; null when one of them reports none. */
   timeSeconds: number | null;
+  pruneSeconds: number | null;
 }
 
 interface Column {
@@ -38,11 +41,8 @@ function columnsFor(rows: readonly CompareRow[]): Column[] {
   if (rows.some((r) => r.perplexity !== null))
     cols.push({ header: 'perplexity ↓', cell: (r) => fmt(r.perplexity, 2) });
   if (rows.some((r) => r.accuracy !== null) || cols.length === 0)
-    cols.push({ header: 'accuracy', cell: (r) => fmt(r.accuracy, 2, 100, '%') });
-  cols.push({
-    header: rows.some((r) => r.perplexity !== null) ? 'loss ↓' : 'loss',
-    cell: (r) => fmt(r.loss, 4),
-  });
+    cols.push({ header: 'accuracy ↑', cell: (r) => fmt(r.accuracy, 2, 100, '%') });
+  cols.push({ header: 'loss ↓', cell: (r) => fmt(r.loss, 4) });
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.zeroShot)))];
   for (const t of tasks)
     cols.push({ header: `${t} acc ↑`, cell: (r) => fmt(r.zeroShot[t] ?? null, 1, 100, '%') });
@@ -107,11 +107,16 @@ export const compareTableStage = defineStage<CompareTableParams>({
     };
     const rows: CompareRow[] = ctx.params.rows.map((r) => {
       const p = need(r.prune, 'prune').metrics;
+      const after = (r.after ?? []).map((id) => need(id, 'after'));
       const e = need(r.eval, 'eval').metrics;
       const method = typeof p.method === 'string' ? p.method : r.prune;
-      const ms = num(p.timeMs);
+      const pruneMs = num(p.timeMs);
+      const times = [pruneMs, ...after.map((a) => num(a.metrics.timeMs))];
+      const ms = times.some((t) => t === null)
+        ? null
+        : times.reduce<number>((sum, t) => sum + (t ?? 0), 0);
       return {
-        label: r.label ?? method,
+        label: r.label ?? [method, ...after.map((a) => a.stageType)].join(' + '),
         method,
         density: num(p.density),
         accuracy: num(e.accuracy),
@@ -119,6 +124,7 @@ export const compareTableStage = defineStage<CompareTableParams>({
         perplexity: num(e.perplexity),
         zeroShot: zeroShotOf(e),
         timeSeconds: ms === null ? null : ms / 1000,
+        pruneSeconds: pruneMs === null ? null : pruneMs / 1000,
       };
     });
     const markdown = renderMarkdown(ctx.params.title, rows);

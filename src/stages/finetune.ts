@@ -30,7 +30,10 @@ export const finetuneStage = defineStage<TrainingParams>({
         );
         ctx.log.info('the input model has no masks: keeping its existing exact zeros at zero');
       }
+      // The training time, so a comparison can add it to the pruning time (compare-table).
+      const started = performance.now();
       const metrics = await runTraining(ctx, model, masks);
+      const timeMs = performance.now() - started;
       const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
       // The masks are the pruning stage's: keep its record (method, OWL target densities) so
       // that export's sparsity.json still says how the model was pruned.
@@ -38,7 +41,7 @@ export const finetuneStage = defineStage<TrainingParams>({
       return {
         kind: 'model',
         manifest: { ...manifest, ...(pruning !== undefined ? { pruning } : {}) },
-        metrics: { ...metrics, masks: source },
+        metrics: { ...metrics, masks: source, timeMs },
       };
     } finally {
       model.dispose();

@@ -86,4 +86,71 @@ describe('compare-table stage', () => {
     assert.match(md, /\| icbs \| 0\.500 \| 95\.25 \| 4\.5565 \| 50\.0% \| 25\.0% \| 400\.00 s \|/);
     assert.doesNotMatch(md, /accuracy/, 'no classifier accuracy column for LMs');
   });
+
+  it('a fine-tune row: time is pruning + fine-tuning, label icbs + finetune', async () => {
+    const { ctx } = await runStage(
+      compareTableStage,
+      {
+        rows: [
+          { prune: 'p-i', eval: 'e-i' },
+          { prune: 'p-i', after: ['ft'], eval: 'e-ft' },
+          { prune: 'p-i', after: ['ft-old'], eval: 'e-ft' },
+        ],
+      },
+      {
+        inputs: [
+          artifactFrom('model', tempDir(), {
+            stageId: 'p-i',
+            metrics: { method: 'icbs', density: 0.1, timeMs: 12_500 },
+          }),
+          artifactFrom('model', tempDir(), {
+            stageId: 'ft',
+            stageType: 'finetune',
+            metrics: { epochs: 1, timeMs: 3_250 },
+          }),
+          // A cache entry from before finetune reported its time: unknown, not the pruning time.
+          artifactFrom('model', tempDir(), {
+            stageId: 'ft-old',
+            stageType: 'finetune',
+            metrics: {},
+          }),
+          artifactFrom('metrics', tempDir(), {
+            stageId: 'e-i',
+            metrics: { accuracy: 0.8, loss: 0.6 },
+          }),
+          artifactFrom('metrics', tempDir(), {
+            stageId: 'e-ft',
+            metrics: { accuracy: 0.85, loss: 0.5 },
+          }),
+        ],
+      },
+    );
+    const md = readFileSync(join(ctx.outDir, 'table.md'), 'utf8');
+    assert.match(md, /\| method \| density \| accuracy ↑ \| loss ↓ \| time \|/);
+    assert.match(md, /\| icbs \| 0\.100 \| 80\.00% \| 0\.6000 \| 12\.50 s \|/);
+    // 12.5 s + 3.25 s
+    assert.match(md, /\| icbs \+ finetune \| 0\.100 \| 85\.00% \| 0\.5000 \| 15\.75 s \|/);
+    assert.match(md, /\| icbs \+ finetune \| 0\.100 \| 85\.00% \| 0\.5000 \| — \|/);
+    const json = JSON.parse(readFileSync(join(ctx.outDir, 'table.json'), 'utf8')) as {
+      rows: { timeSeconds: number | null; pruneSeconds: number | null }[];
+    };
+    assert.deepEqual(
+      json.rows.map((r) => [r.pruneSeconds, r.timeSeconds]),
+      [
+        [12.5, 12.5],
+        [12.5, 15.75],
+        [12.5, null],
+      ],
+    );
+    await assert.rejects(
+      runStage(
+        compareTableStage,
+        { rows: [{ prune: 'p', after: ['x'], eval: 'e' }] },
+        {
+          inputs: [artifactFrom('model', tempDir(), { stageId: 'p', metrics: {} })],
+        },
+      ),
+      /rows\.after names 'x'/,
+    );
+  });
 });

@@ -124,16 +124,17 @@ describe('compare: statistics', function () {
     const run = await runRecipe(recipe, { cwd: dir, quiet: true });
     assert.equal(run.status, 'ok');
     const table = compareTable(collectReportData([run.dir]).rows, {});
+    // Ranked within each density (stepwise keeps the largest weights too: a tie with magnitude).
     assert.deepEqual(
-      table.rows.map((r) => `${r.method}@${r.density}:${r.n}`),
-      ['magnitude@0.5:1', 'random@0.5:1', 'stepwise@0.5:1', 'dense@1:1'],
+      table.rows.map((r) => `${r.method}@${r.density}:${r.n}:${r.rank}`),
+      ['magnitude@0.5:1:1', 'stepwise@0.5:1:1', 'random@0.5:1:3', 'dense@1:1:1'],
     );
     const metrics = JSON.parse(readFileSync(join(run.dir, 'metrics.json'), 'utf8')) as Record<
       string,
       { accuracy: number }
     >;
-    assert.equal(table.rows[1]?.mean, metrics['eval-rand']?.accuracy);
-    assert.equal(table.rows[1]?.std, undefined);
+    assert.equal(table.rows[2]?.mean, metrics['eval-rand']?.accuracy);
+    assert.equal(table.rows[2]?.std, undefined);
     const md = spawnSync(process.execPath, [cliPath, 'compare', run.dir, '-f', 'md'], {
       encoding: 'utf8',
     });

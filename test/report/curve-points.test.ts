@@ -1,9 +1,19 @@
 // The quality curve is found wherever an iterative pruner reports it: `curve` at the top of the
 // prune stage's metrics, or under the pruner's own key (iCBS reports `icbs.curve`).
 import { strict as assert } from 'node:assert';
-import { curvePoints } from '../../src/report/chart-specs.js';
+import { curvePoints } from '../../src/report/curve-chart.js';
 import { compareTable, defaultMetric } from '../../src/report/compare.js';
 import type { EvalRow } from '../../src/report/collect.js';
+import type { Lineage } from '../../src/report/lineage.js';
+
+/** A hand-made row's lineage: one prune stage of this method (so methods are configurations). */
+function lineage(method: string, density: number): Lineage {
+  return {
+    key: `${method}@${density}`,
+    params: { 'prune.method': method, 'prune.density': density },
+    prefixes: { [`prune-${method}`]: 'prune' },
+  };
+}
 
 function row(method: string, pruneMetrics: Record<string, unknown>, seed = 1): EvalRow {
   return {
@@ -13,6 +23,9 @@ function row(method: string, pruneMetrics: Record<string, unknown>, seed = 1): E
     evalStage: `eval-${method}`,
     pruneStage: `prune-${method}`,
     method,
+    name: method,
+    lineage: lineage(method, 0.1),
+    pruneLineage: lineage(method, 0.1),
     density: 0.1,
     metrics: { accuracy: 0.5 },
     pruneMetrics,
@@ -64,6 +77,9 @@ describe('report: language-model evaluations', () => {
     evalStage: `eval-${method}`,
     pruneStage: `prune-${method}`,
     method,
+    name: method,
+    lineage: lineage(method, density),
+    pruneLineage: lineage(method, density),
     density,
     metrics: { perplexity, loss: Math.log(perplexity) },
     pruneMetrics: {

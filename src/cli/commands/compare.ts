@@ -1,13 +1,13 @@
-// scalpel compare <dirs…>: the comparison table of run and sweep directories — grouped by method
-// and density, mean ± sample std over seeds, n, best marked, delta to a baseline method.
+// scalpel compare <dirs…>: the comparison table of run and sweep directories — one row per
+// configuration (seeds are the only repeats), mean ± sample std, n, best marked, delta to a
+// baseline; --group-by and --filter choose the rows.
 import { Command, InvalidArgumentError } from 'commander';
 import { compareFormats, formatCompare, type CompareFormat } from '../../report/format-compare.js';
+import { selectionOptions, withSelectionOptions, type SelectionOpts } from '../compare-options.js';
 import { withDebug } from '../options.js';
 
-interface CompareOpts {
+interface CompareOpts extends SelectionOpts {
   format: CompareFormat;
-  metric?: string;
-  baseline?: string;
 }
 
 function formatChoice(value: string): CompareFormat {
@@ -18,28 +18,18 @@ function formatChoice(value: string): CompareFormat {
 }
 
 export function compareCommand(): Command {
-  return withDebug(new Command('compare'))
-    .description(
-      'compare methods across run and sweep directories: mean ± std over seeds per method and density',
-    )
-    .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
-    .option('-f, --format <format>', 'table, md, csv or json', formatChoice, 'table')
-    .option(
-      '-m, --metric <name>',
-      'metric of the evaluation stages (dotted for nested, e.g. params.nonzero) (default: accuracy, or perplexity for language models)',
-    )
-    .option(
-      '-b, --baseline <method>',
-      'method the Δ column is relative to (default magnitude, if present)',
-    )
-    .action(async (dirs: string[], opts: CompareOpts) => {
-      const { collectReportData } = await import('../../report/collect.js');
-      const { compareTable } = await import('../../report/compare.js');
-      const data = collectReportData(dirs);
-      const table = compareTable(data.rows, {
-        ...(opts.metric !== undefined ? { metric: opts.metric } : {}),
-        ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
-      });
-      process.stdout.write(formatCompare(table, opts.format) + '\n');
-    });
+  return withSelectionOptions(
+    withDebug(new Command('compare'))
+      .description(
+        'compare configurations across run and sweep directories: mean ± std over seeds, one row per configuration',
+      )
+      .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
+      .option('-f, --format <format>', 'table, md, csv or json', formatChoice, 'table'),
+  ).action(async (dirs: string[], opts: CompareOpts) => {
+    const { collectReportData } = await import('../../report/collect.js');
+    const { compareTable } = await import('../../report/compare.js');
+    const data = collectReportData(dirs);
+    const table = compareTable(data.rows, selectionOptions(opts));
+    process.stdout.write(formatCompare(table, opts.format) + '\n');
+  });
 }

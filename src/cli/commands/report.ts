@@ -1,42 +1,50 @@
 // scalpel report <dirs…>: one self-contained HTML file (tables, charts as inline SVG, resolved
-// recipes, environment), plus each chart as an .svg file beside it.
-import { Command } from 'commander';
+// recipes, environment), plus each chart as an .svg file beside it (and .png with --png).
+import { Command, InvalidArgumentError } from 'commander';
+import { selectionOptions, withSelectionOptions, type SelectionOpts } from '../compare-options.js';
 import { withDebug } from '../options.js';
 
-interface ReportOpts {
+interface ReportOpts extends SelectionOpts {
   out?: string;
-  metric?: string;
-  baseline?: string;
   title?: string;
+  png?: number | true;
+}
+
+function pngScale(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x <= 0 || x > 8)
+    throw new InvalidArgumentError(`expected a scale between 0 and 8 (e.g. 2), got '${value}'`);
+  return x;
 }
 
 export function reportCommand(): Command {
-  return withDebug(new Command('report'))
-    .description(
-      'write an HTML report with tables and charts (opens offline) for run and sweep directories',
-    )
-    .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
-    .option('-o, --out <file>', 'HTML file to write (default <first dir>/report.html)')
-    .option(
-      '-m, --metric <name>',
-      'metric of the evaluation stages to tabulate and plot (default: accuracy, or perplexity for language models)',
-    )
-    .option(
-      '-b, --baseline <method>',
-      'method the Δ column is relative to (default magnitude, if present)',
-    )
-    .option('--title <text>', 'page title')
-    .action(async (dirs: string[], opts: ReportOpts) => {
-      // Loaded on demand so `--help` does not pay for vega.
-      const { writeReport } = await import('../../report/build-report.js');
-      const r = await writeReport(dirs, {
-        ...(opts.metric !== undefined ? { metric: opts.metric } : {}),
-        ...(opts.out !== undefined ? { out: opts.out } : {}),
-        ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
-        ...(opts.title !== undefined ? { title: opts.title } : {}),
-      });
-      process.stdout.write(
-        `report: ${r.file}\n${r.charts.map((c) => `chart:  ${c.file}`).join('\n')}\n`,
-      );
+  return withSelectionOptions(
+    withDebug(new Command('report'))
+      .description(
+        'write an HTML report with tables and charts (opens offline) for run and sweep directories',
+      )
+      .argument('<dirs...>', 'run directories (runs/…) and/or sweep directories (sweeps/…)')
+      .option('-o, --out <file>', 'HTML file to write (default <first dir>/report.html)')
+      .option('--title <text>', 'page title')
+      .option(
+        '--png [scale]',
+        'also write each chart as PNG beside its SVG, at scale pixels per SVG pixel (default 2)',
+        pngScale,
+      ),
+  ).action(async (dirs: string[], opts: ReportOpts) => {
+    // Loaded on demand so `--help` does not pay for vega.
+    const { writeReport } = await import('../../report/build-report.js');
+    const r = await writeReport(dirs, {
+      ...selectionOptions(opts),
+      ...(opts.out !== undefined ? { out: opts.out } : {}),
+      ...(opts.title !== undefined ? { title: opts.title } : {}),
+      ...(opts.png !== undefined ? { png: opts.png === true ? 2 : opts.png } : {}),
     });
+    const lines = [`report: ${r.file}`];
+    for (const c of r.charts) {
+      lines.push(`chart:  ${c.file}`);
+      if (c.png !== undefined) lines.push(`chart:  ${c.png.file} (${c.png.width}×${c.png.height})`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
 }
