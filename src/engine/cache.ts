@@ -3,6 +3,8 @@
 // written last and fsync'd, and the whole directory is renamed into place: a directory under
 // cache/ either is complete or has no valid entry.json, and only a valid entry.json is a hit.
 // Temp directories left by processes that died (SIGKILL, power loss) are removed by `cleanStale`.
+// Run records hard-link the files of out/, so a committed entry's files are read-only and their
+// sha256 is in entry.json: `verify` re-hashes a hit before it is used (entry-integrity.ts).
 import {
   closeSync,
   existsSync,
@@ -21,9 +23,17 @@ import { join, resolve } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { ArtifactKind } from '../plugin-api/stage.js';
 import { fsyncDir } from '../util/atomic-file.js';
+import {
+  filesContentProblem,
+  makeReadOnly,
+  quickFilesProblem,
+  sha256FileChunkedSync,
+  type EntryFile,
+} from './entry-integrity.js';
 import { isAlive } from '../util/process-alive.js';
 
-export const ENTRY_FORMAT = 1;
+/** 2: files carry their sha256 and are read-only. Entries of another format are misses. */
+export const ENTRY_FORMAT = 2;
 const ENTRY_FILE = 'entry.json';
 const OUT_DIR = 'out';
 
@@ -48,8 +58,8 @@ export interface EntryMeta extends EntryInfo {
   readonly format: number;
   readonly hash: string;
   readonly created: string;
-  /** Every regular file under out/ with its size: a cheap integrity check on lookup. */
-  readonly files: readonly { path: string; size: number }[];
+  /** Every regular file under out/: size (checked on every lookup) and sha256 (by `verify`). */
+  readonly files: readonly EntryFile[];
 }
 
 export interface CacheEntry {
@@ -119,6 +129,12 @@ function fsyncFile(path: string): void {
   }
 }
 
+function isEntryFile(f: unknown): f is EntryFile {
+  if (typeof f !== 'object' || f === null) return false;
+  const e = f as Partial<EntryFile>;
+  return typeof e.path === 'string' && typeof e.size === 'number' && typeof e.sha256 === 'string';
+}
+
 function parseMeta(text: string, hash: string): EntryMeta | undefined {
   let v: unknown;
   try {
@@ -132,7 +148,7 @@ function parseMeta(text: string, hash: string): EntryMeta | undefined {
   if (typeof m.stageType !== 'string' || typeof m.stageVersion !== 'string') return undefined;
   if (typeof m.manifest !== 'object' || m.manifest === null) return undefined;
   if (typeof m.metrics !== 'object' || m.metrics === null) return undefined;
-  if (!Array.isArray(m.files)) return undefined;
+  if (!Array.isArray(m.files) || !m.files.every(isEntryFile)) return undefined;
   return m as EntryMeta;
 }
 
@@ -175,15 +191,33 @@ export class Cache {
     const meta = parseMeta(text, hash);
     if (meta === undefined) return undefined;
     const outDir = join(dir, OUT_DIR);
-    for (const f of meta.files) {
-      try {
-        const st = lstatSync(join(outDir, f.path));
-        if (!st.isFile() || st.size !== f.size) return undefined;
-      } catch {
-        return undefined;
-      }
-    }
+    if (quickFilesProblem(outDir, meta.files) !== undefined) return undefined;
     return { hash, dir, outDir, meta };
+  }
+
+  /**
+   * Why the entry of `hash` exists but cannot be used (a file missing, resized or, with
+   * `content`, modified), or undefined when it is sound or simply absent. For warnings.
+   */
+  async problem(hash: string, opts: { content?: boolean } = {}): Promise<string | undefined> {
+    if (!HASH_RE.test(hash)) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(join(this.entryDir(hash), ENTRY_FILE), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const meta = parseMeta(text, hash);
+    if (meta === undefined) return undefined; // another entry format, or a torn entry.json
+    const outDir = join(this.entryDir(hash), OUT_DIR);
+    return opts.content === true
+      ? filesContentProblem(outDir, meta.files)
+      : quickFilesProblem(outDir, meta.files);
+  }
+
+  /** Re-hash the entry's files against entry.json: undefined when intact, else what changed. */
+  verify(entry: CacheEntry): Promise<string | undefined> {
+    return filesContentProblem(entry.outDir, entry.meta.files);
   }
 
   /** Hashes of all complete entries. */
@@ -213,8 +247,14 @@ export class Cache {
    * race), ours is discarded and theirs returned, unless `overwrite` (--no-cache/--force).
    */
   commit(p: PendingEntry, info: EntryInfo, opts: { overwrite?: boolean } = {}): CacheEntry {
-    const files = listFiles(p.outDir);
-    for (const f of files) fsyncFile(join(p.outDir, f.path));
+    const files: EntryFile[] = listFiles(p.outDir).map((f) => {
+      const abs = join(p.outDir, f.path);
+      fsyncFile(abs);
+      // Read-only before the entry becomes visible: a record's hard link to it cannot be edited
+      // by mistake (a deliberate chmod + edit is caught by verify on the next hit).
+      makeReadOnly(abs);
+      return { ...f, sha256: sha256FileChunkedSync(abs) };
+    });
     const meta: EntryMeta = {
       format: ENTRY_FORMAT,
       hash: p.hash,
@@ -230,6 +270,7 @@ export class Cache {
     } finally {
       closeSync(fd);
     }
+    makeReadOnly(join(p.tmpDir, ENTRY_FILE));
     fsyncDir(p.outDir);
     fsyncDir(p.tmpDir);
     mkdirSync(this.entriesDir, { recursive: true });

@@ -1,6 +1,8 @@
 // Executing one node of the plan: a cache hit becomes an Artifact without running anything;
 // otherwise the stage runs in a private temp directory that becomes a cache entry only when the
-// stage returned successfully and the run was not interrupted meanwhile.
+// stage returned successfully and the run was not interrupted meanwhile. A hit is re-hashed
+// first: an entry whose files were changed (through a run record's hard link) is rebuilt with a
+// warning, so damaged data is never handed to a stage or linked into another record.
 import { rmSync } from 'node:fs';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Artifact, StageResult } from '../plugin-api/stage.js';
@@ -98,12 +100,22 @@ function checkResult(result: unknown, node: ExecNode): StageResult {
 export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecResult> {
   const id = node.stage.id;
   const log = env.logging.forStage(id);
+  let damaged = false;
   if (!env.overwrite) {
     const hit = env.cache.lookup(node.key);
-    if (hit !== undefined) {
+    const problem =
+      hit !== undefined ? await env.cache.verify(hit) : await env.cache.problem(node.key);
+    if (hit !== undefined && problem === undefined) {
       env.artifacts.set(node.key, artifactOf(node, hit));
       log.info(`cached (${node.stage.uses}, ${node.key.slice(0, 12)})`);
       return { status: 'cached', entry: hit };
+    }
+    if (problem !== undefined) {
+      damaged = true;
+      log.warn(
+        `cache entry ${node.key.slice(0, 12)} is damaged: ${problem} (files in run records are ` +
+          `hard links into the cache; copy a file before editing it). Rebuilding the entry.`,
+      );
     }
   }
   const backend = await env.ensureBackend();
@@ -156,7 +168,8 @@ export async function executeNode(node: ExecNode, env: ExecEnv): Promise<ExecRes
           durationMs: finishedAt.getTime() - startedAt.getTime(),
         },
       },
-      { overwrite: env.overwrite },
+      // A damaged entry must be replaced, not kept as if another process had just written it.
+      { overwrite: env.overwrite || damaged },
     );
   } catch (e) {
     env.cache.discard(pending);

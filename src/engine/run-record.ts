@@ -1,8 +1,11 @@
 // The run directory `runs/<name>-<YYYYMMDD-HHMMSS>/` (or --out): recipe.resolved.yaml, lock.json,
-// metrics.json, summary.json, events.jsonl and artifacts/<stageId>/ (hard links into the cache,
-// copies where links are impossible). Record files are written atomically; an artifacts folder
-// is assembled under a temp name and renamed, so nothing in the record is ever half-written.
+// metrics.json, summary.json, events.jsonl and artifacts/<stageId>/ (hard links into the cache's
+// read-only files, copies where links are impossible). Record files are written atomically; an
+// artifacts folder is assembled under a temp name and renamed, so nothing is ever half-written.
+// Nothing in recipe.resolved.yaml or lock.json names the checkout's absolute location: paths are
+// relative to the record directory, so a record copied with its checkout still runs and compares.
 import {
+  constants,
   copyFileSync,
   existsSync,
   linkSync,
@@ -13,7 +16,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { sha256FileSync } from '../util/file-hash.js';
@@ -85,11 +88,27 @@ export function dependencyVersions(): Record<string, string> {
   return out;
 }
 
-/** The head of a run's or sweep's lock.json: what produced it, on what, from which recipe. */
+/**
+ * `target` as seen from directory `from`, with forward slashes (records are shared between
+ * machines): relative when one exists, else absolute (another Windows drive).
+ */
+export function recordPath(from: string, target: string): string {
+  const rel = relative(from, target);
+  if (rel === '') return '.';
+  if (isAbsolute(rel)) return target;
+  return rel.split(sep).join('/');
+}
+
+/**
+ * The head of a run's or sweep's lock.json: what produced it, on what, from which recipe. The
+ * recipe file is named relative to `recordDir`, so the lock does not depend on where the
+ * checkout lies.
+ */
 export function environmentLock(
   backend: unknown,
   seed: number,
   recipeFile: string,
+  recordDir: string,
 ): Record<string, unknown> {
   return {
     scalpel: scalpelVersion(),
@@ -99,24 +118,64 @@ export function environmentLock(
     backend,
     dependencies: dependencyVersions(),
     seed,
-    recipe: { file: recipeFile, sha256: sha256FileSync(recipeFile) },
+    recipe: { file: recordPath(recordDir, recipeFile), sha256: sha256FileSync(recipeFile) },
   };
 }
 
-/** Hard-link (or copy) every file of `src` into a new directory `dest`. */
+/**
+ * recipe.resolved.yaml: the resolved recipe with `baseDir` pointing (relative to the record) at
+ * the directory its relative paths were resolved against. Every path-bearing parameter (a stage's
+ * `path`, `files`, `tokenizer`, `to`, a plugin stage's own paths, `plugins:`) stays spelled as
+ * written, so the node hashes of `scalpel run <record>/recipe.resolved.yaml` equal the original
+ * run's and the cache serves them.
+ */
+export function resolvedRecipeYaml(
+  resolved: Readonly<Record<string, unknown>>,
+  recipeDir: string,
+  recordDir: string,
+): string {
+  const base = recordPath(recordDir, recipeDir);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(resolved)) {
+    if (k === 'baseDir') continue;
+    out[k] = v;
+    if (k === 'backend') out['baseDir'] = base; // beside the other top-level settings
+  }
+  out['baseDir'] ??= base;
+  const doc = new YAML.Document(out);
+  doc.commentBefore =
+    ' The recipe as it ran, defaults filled in. Relative paths are relative to baseDir, which is\n' +
+    ' relative to this file: `scalpel run <this file>` runs it again (cache hits included).';
+  return doc.toString();
+}
+
+/**
+ * Place every file of `src` (a cache entry's out/) into a new directory `dest` without copying
+ * bytes where the filesystem allows: a reflink (btrfs, XFS, APFS: a private copy-on-write copy,
+ * so editing it cannot touch the cache), else a hard link (the cache's file is read-only and
+ * re-hashed on every hit), else a plain copy (another filesystem, links not permitted).
+ */
 function linkTree(src: string, dest: string): void {
   mkdirSync(dest, { recursive: true });
   for (const ent of readdirSync(src, { withFileTypes: true })) {
     const s = join(src, ent.name);
     const d = join(dest, ent.name);
     if (ent.isDirectory()) linkTree(s, d);
-    else if (ent.isFile()) {
-      try {
-        linkSync(s, d);
-      } catch {
-        copyFileSync(s, d); // other filesystem, or links not permitted
-      }
-    }
+    else if (ent.isFile()) placeFile(s, d);
+  }
+}
+
+function placeFile(s: string, d: string): void {
+  try {
+    copyFileSync(s, d, constants.COPYFILE_FICLONE_FORCE);
+    return;
+  } catch {
+    // no reflinks here (ext4, tmpfs, overlayfs…)
+  }
+  try {
+    linkSync(s, d);
+  } catch {
+    copyFileSync(s, d);
   }
 }
 
@@ -137,6 +196,10 @@ export class RunRecord {
 
   writeYaml(name: string, value: unknown): void {
     writeFileAtomicSync(join(this.dir, name), YAML.stringify(value));
+  }
+
+  writeText(name: string, text: string): void {
+    writeFileAtomicSync(join(this.dir, name), text);
   }
 
   /** Publish a stage's files as artifacts/<stageId>/. */

@@ -16,7 +16,8 @@ import {
   type PlanOptions,
 } from './plan.js';
 import { ProgressSink } from './progress.js';
-import { RunRecord, createRunDir, environmentLock } from './run-record.js';
+import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './run-record.js';
+import { errorJson, type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
 import { Terminal } from './terminal.js';
 
@@ -131,7 +132,13 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     now: started,
   });
   const record = new RunRecord(dir);
-  record.writeYaml('recipe.resolved.yaml', recipe.resolved);
+  record.writeText('recipe.resolved.yaml', resolvedRecipeYaml(recipe.resolved, recipe.dir, dir));
+  // summary.json says `running` from the start: a run killed before its end leaves a record that
+  // says so (run-status-file.ts), not one that looks finished or is missing its summary.
+  const finishedNodes = new Map<string, NodeOutcome>();
+  const writeRunning = (): void =>
+    record.writeJson('summary.json', runningSummary(plan, started, finishedNodes));
+  writeRunning();
   const terminal = opts.terminal ?? new Terminal();
   const logging = new RunLogging({
     terminal,
@@ -201,6 +208,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
         return r.status;
       },
       onOutcome: (node, o) => {
+        finishedNodes.set(node.key, o);
+        writeRunning();
         const id = node.stageIds.join(', ');
         if (o.status === 'failed') {
           // One line here; the summary prints the error in full (with its hint).
@@ -254,7 +263,6 @@ function writeRecordFiles(
   fatal: unknown,
 ): void {
   const recipe = plan.recipe;
-  const byId = new Map(summary.nodes.map((n) => [n.id, n]));
   const metrics: Record<string, unknown> = {};
   for (const n of plan.exec) {
     const entry =
@@ -264,9 +272,10 @@ function writeRecordFiles(
     if (entry !== undefined) for (const id of n.stageIds) metrics[id] = entry.meta.metrics;
   }
   record.writeJson('metrics.json', metrics);
+  // What the results depend on and how each node was obtained, nothing that differs between
+  // checkouts or from one identical run to the next (timings and the cache root: summary.json).
   record.writeJson('lock.json', {
-    ...environmentLock(summary.backend, recipe.seed, recipe.file),
-    cache: plan.cache.root,
+    ...environmentLock(summary.backend, recipe.seed, recipe.file, record.dir),
     nodes: Object.fromEntries(
       plan.nodes.map((n) => [
         n.id,
@@ -277,17 +286,17 @@ function writeRecordFiles(
           seed: n.seed,
           needs: n.needs,
           ...(n.plugin !== undefined ? { plugin: n.plugin } : {}),
-          status: byId.get(n.id)?.status ?? 'skipped',
-          durationMs: byId.get(n.id)?.durationMs ?? 0,
+          status: summary.nodes.find((s) => s.id === n.id)?.status ?? 'skipped',
         },
       ]),
     ),
   });
-  record.writeJson('summary.json', {
+  const final: SummaryJson = {
     status: summary.status,
     startedAt: summary.startedAt,
     finishedAt: summary.finishedAt,
     durationMs: summary.durationMs,
+    cache: plan.cache.root,
     ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
     nodes: summary.nodes.map((n) => ({
       id: n.id,
@@ -298,12 +307,33 @@ function writeRecordFiles(
       ...(n.error !== undefined ? { error: errorJson(n.error) } : {}),
       ...(n.skippedBecause !== undefined ? { skippedBecause: n.skippedBecause } : {}),
     })),
-  });
+  };
+  record.writeJson('summary.json', final);
 }
 
-function errorJson(e: unknown): { code: string; message: string; hint?: string } {
-  const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'run failed');
-  return { code: s.code, message: s.message, ...(s.hint !== undefined ? { hint: s.hint } : {}) };
+/** summary.json while the run is under way: every planned node, finished ones with their status. */
+function runningSummary(
+  plan: Plan,
+  started: Date,
+  finished: ReadonlyMap<string, NodeOutcome>,
+): SummaryJson {
+  const nodes: SummaryNodeJson[] = plan.nodes.map((n) => {
+    const o = finished.get(n.hash);
+    return {
+      id: n.id,
+      uses: n.uses,
+      hash: n.hash,
+      status: o?.status ?? 'pending',
+      durationMs: o?.durationMs ?? 0,
+    };
+  });
+  return {
+    status: 'running',
+    pid: process.pid,
+    startedAt: started.toISOString(),
+    cache: plan.cache.root,
+    nodes,
+  };
 }
 
 /** `runRecipe(recipe | file, opts)`: the library form of `scalpel run`. */

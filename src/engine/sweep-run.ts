@@ -17,7 +17,7 @@ import { RunLogging, verbosityOf } from './logging.js';
 import type { ExecNode } from './plan.js';
 import { ProgressSink } from './progress.js';
 import { sha256FileSync } from '../util/file-hash.js';
-import { createRunDir, environmentLock } from './run-record.js';
+import { createRunDir, environmentLock, recordPath } from './run-record.js';
 import { schedule, type NodeOutcome } from './scheduler.js';
 import {
   mergeTrials,
@@ -138,6 +138,7 @@ function lockDoc(
   cache: Cache,
   backend: { name: string; versions: Record<string, string> },
   outcomes: Map<string, NodeOutcome>,
+  recordDir: string,
 ): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
   for (const t of graph.trials) {
@@ -162,12 +163,11 @@ function lockDoc(
     }
   }
   return {
-    ...environmentLock(backend, def.base.seed, def.recipeFile),
+    ...environmentLock(backend, def.base.seed, def.recipeFile, recordDir),
     ...(def.file !== def.recipeFile
-      ? { sweepFile: { file: def.file, sha256: sha256FileSync(def.file) } }
+      ? { sweepFile: { file: recordPath(recordDir, def.file), sha256: sha256FileSync(def.file) } }
       : {}),
     fingerprint: graph.fingerprint,
-    cache: cache.root,
     nodes,
   };
 }
@@ -457,9 +457,10 @@ export async function runSweep(
       def.spec.parameters.map((p) => p.name),
       all,
     );
-    record.writeJson('lock.json', lockDoc(def, graph, cache, backendInfo, outcomes));
+    record.writeJson('lock.json', lockDoc(def, graph, cache, backendInfo, outcomes, record.dir));
     record.writeJson('summary.json', {
       ...summary,
+      cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
       ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
     });
     writeState(status);

@@ -97,7 +97,9 @@ export async function loadRecipe(
   const overrides = applyOverrides(yaml, options.set ?? []);
   const data = yaml.toJSON();
   const doc = validateRecipeShape(data, yaml, overrides);
-  const dir = dirname(abs);
+  // Relative paths resolve against baseDir when given (a run record's recipe.resolved.yaml
+  // points back at the original recipe's directory), else against the file's own directory.
+  const dir = resolve(dirname(abs), doc.baseDir ?? '.');
 
   const registry = (options.registry ?? (await builtinRegistry())).clone();
   await loadRecipePlugins(registry, doc.plugins, dir, (i) => yaml.locate(['plugins', i]));

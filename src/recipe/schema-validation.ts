@@ -21,6 +21,8 @@ export interface RecipeDocument {
   description?: string;
   seed: number;
   backend: BackendChoice;
+  /** Base of the recipe's relative paths, relative to the recipe file (run records set it). */
+  baseDir?: string;
   plugins: string[];
   stages: Record<string, StageDocument>;
   sweep?: Record<string, unknown>;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { recordState } from '../engine/run-status-file.js';
 import { parseTrialsJsonl } from '../engine/sweep-record.js';
 import { isObject } from '../util/is-object.js';
 import { displayName, lineageOf, type Lineage } from './lineage.js';
@@ -236,8 +237,35 @@ function readSweep(dir: string): { info: SourceInfo; units: Unit[] } {
   };
 }
 
+/**
+ * A warning for a record whose run has not finished (summary.json / sweep.json still say
+ * `running`), and whether to skip it: a run has no results yet; a sweep's finished trials are
+ * complete results and are kept.
+ */
+function unfinishedRecord(
+  dir: string,
+  given: string,
+): { warning: string; skip: boolean } | undefined {
+  const sweep = existsSync(join(dir, 'trials.jsonl'));
+  const s = recordState(dir, sweep ? 'sweep.json' : 'summary.json');
+  if (s.state !== 'running' && s.state !== 'killed') return undefined;
+  const why =
+    s.state === 'running'
+      ? `is still running (process ${s.pid})`
+      : 'did not finish (its process ended before the end of the run: killed?)';
+  return sweep
+    ? { warning: `sweep ${given} ${why}: using the trials it finished`, skip: false }
+    : { warning: `skipping run ${given}: it ${why}`, skip: true };
+}
+
+export interface CollectOptions {
+  /** Where warnings go (unfinished records); default stderr. */
+  readonly warn?: (message: string) => void;
+}
+
 /** Read run and sweep directories. */
-export function collectReportData(dirs: readonly string[]): ReportData {
+export function collectReportData(dirs: readonly string[], opts: CollectOptions = {}): ReportData {
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const sources: SourceInfo[] = [];
   const rows: EvalRow[] = [];
   const seen = new Set<string>();
@@ -248,6 +276,9 @@ export function collectReportData(dirs: readonly string[]): ReportData {
         hint: 'pass run directories (runs/<name>-<ts>) or sweep directories (sweeps/<name>-<ts>)',
       });
     }
+    const unfinished = unfinishedRecord(dir, given);
+    if (unfinished !== undefined) warn(unfinished.warning);
+    if (unfinished?.skip === true) continue;
     let r: { info: SourceInfo; units: Unit[] };
     if (existsSync(join(dir, 'trials.jsonl'))) r = readSweep(dir);
     else if (existsSync(join(dir, 'metrics.json')) && existsSync(join(dir, 'recipe.resolved.yaml')))

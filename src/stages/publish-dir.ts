@@ -42,6 +42,15 @@ async function previousExportFiles(target: string): Promise<string[]> {
   return files.filter((f): f is string => typeof f === 'string' && isExportFileName(f));
 }
 
+/** The cache's files are read-only; the user's copies of them should not be. */
+async function makeUserWritable(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await makeUserWritable(p);
+    else if (e.isFile()) await fs.chmod(p, (await fs.stat(p)).mode | 0o200);
+  }
+}
+
 export async function publishDir(
   fromDir: string,
   target: string,
@@ -55,6 +64,7 @@ export async function publishDir(
   try {
     await fs.mkdir(dirname(target), { recursive: true });
     await fs.cp(fromDir, tmp, { recursive: true });
+    await makeUserWritable(tmp);
     const stat = await fs.stat(target).catch(() => undefined);
     if (stat === undefined) {
       await fs.rename(tmp, target);

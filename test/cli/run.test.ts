@@ -58,7 +58,9 @@ function checkRecord(runDir: string, hashes: Record<string, string>, cwd: string
     assert.match(lock.dependencies[dep] ?? '', /^\d+\.\d+/, dep);
   assert.equal(
     lock.recipe.sha256,
-    createHash('sha256').update(readFileSync(lock.recipe.file)).digest('hex'),
+    createHash('sha256')
+      .update(readFileSync(join(runDir, lock.recipe.file)))
+      .digest('hex'),
   );
   for (const [id, hash] of Object.entries(hashes)) {
     assert.equal(lock.nodes[id]?.hash, hash, `lock hash of ${id}`);

@@ -1,13 +1,23 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Cache, resolveCacheRoot, type EntryInfo } from '../../src/engine/cache.js';
 import { buildRoot, tempDir } from '../helpers/paths.js';
 
-const hashOf = (s: string): string => createHash('sha256').update(s).digest('hex');
+const hashOf = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
 const info: EntryInfo = {
   kind: 'number',
@@ -21,6 +31,12 @@ const info: EntryInfo = {
     durationMs: 1000,
   },
 };
+
+/** What a user does to edit a cache file: make it writable again, then write. */
+function forceWrite(path: string, data: string | Buffer): void {
+  chmodSync(path, 0o644);
+  writeFileSync(path, data);
+}
 
 function fill(cache: Cache, hash: string, content = 'v1'): ReturnType<Cache['begin']> {
   const p = cache.begin(hash);
@@ -58,9 +74,11 @@ describe('cache', () => {
     assert.equal(hit.meta.kind, 'number');
     assert.deepEqual(hit.meta.metrics, { value: 3 });
     assert.deepEqual(hit.meta.files, [
-      { path: 'sub/b.bin', size: 100 },
-      { path: 'value.json', size: 2 },
+      { path: 'sub/b.bin', size: 100, sha256: hashOf(Buffer.alloc(100, 7)) },
+      { path: 'value.json', size: 2, sha256: hashOf('v1') },
     ]);
+    for (const f of ['out/sub/b.bin', 'out/value.json', 'entry.json'])
+      assert.equal(statSync(join(e.dir, f)).mode & 0o222, 0, `${f} has no write bits`);
     assert.equal(readFileSync(join(hit.outDir, 'value.json'), 'utf8'), 'v1');
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'the temp dir was moved, not copied');
     assert.deepEqual(cache.list(), [h]);
@@ -88,9 +106,11 @@ describe('cache', () => {
     assert.equal(cache.lookup(h), undefined, 'truncated entry.json');
     writeFileSync(entryJson, good.replace(h, hashOf('other')));
     assert.equal(cache.lookup(h), undefined, 'entry.json of another hash');
+    writeFileSync(entryJson, good.replace('"format": 2', '"format": 1'));
+    assert.equal(cache.lookup(h), undefined, 'an entry of the previous format (no sha256)');
     writeFileSync(entryJson, good);
     assert.ok(cache.lookup(h));
-    writeFileSync(join(cache.entryDir(h), 'out', 'sub', 'b.bin'), Buffer.alloc(50));
+    forceWrite(join(cache.entryDir(h), 'out', 'sub', 'b.bin'), Buffer.alloc(50));
     assert.equal(cache.lookup(h), undefined, 'a file with the wrong size');
     rmSync(join(cache.entryDir(h), 'out', 'value.json'));
     assert.equal(cache.lookup(h), undefined, 'a missing file');
@@ -101,6 +121,7 @@ describe('cache', () => {
     const h = hashOf('d');
     mkdirSync(join(cache.entryDir(h), 'out'), { recursive: true });
     writeFileSync(join(cache.entryDir(h), 'out', 'junk'), 'x');
+    chmodSync(join(cache.entryDir(h), 'out', 'junk'), 0o444); // read-only files do not block it
     const e = cache.commit(fill(cache, h), info);
     assert.ok(cache.lookup(h));
     assert.ok(!existsSync(join(e.outDir, 'junk')));
@@ -117,6 +138,26 @@ describe('cache', () => {
     assert.equal(readFileSync(join(forced.outDir, 'value.json'), 'utf8'), 'third');
     assert.equal(cache.lookup(h)?.meta.files.find((f) => f.path === 'value.json')?.size, 5);
     assert.deepEqual(readdirSync(cache.tmpDir), [], 'nothing left behind in tmp');
+  });
+
+  it('verify finds a file edited in place even with its size and mtime unchanged', async () => {
+    const h = hashOf('v');
+    const e = cache.commit(fill(cache, h), info);
+    assert.equal(await cache.verify(e), undefined, 'intact');
+    const file = join(e.outDir, 'sub', 'b.bin');
+    const { atime, mtime } = statSync(file);
+    const edited = Buffer.alloc(100, 7);
+    edited[99] = 8; // one byte: same size
+    forceWrite(file, edited);
+    utimesSync(file, atime, mtime);
+    const hit = cache.lookup(h);
+    assert.ok(hit, 'the cheap lookup (size only) cannot see it');
+    assert.match((await cache.verify(hit)) ?? '', /sub\/b\.bin was modified/);
+    assert.match((await cache.problem(h, { content: true })) ?? '', /sub\/b\.bin was modified/);
+    assert.equal(await cache.problem(h), undefined, 'the cheap check passes');
+    forceWrite(file, Buffer.alloc(10));
+    assert.match((await cache.problem(h)) ?? '', /sub\/b\.bin changed size \(100 → 10 bytes\)/);
+    assert.equal(await cache.problem(hashOf('absent')), undefined, 'no entry: no problem');
   });
 
   it('removes temp dirs of dead processes only', () => {
