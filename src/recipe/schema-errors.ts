@@ -188,11 +188,20 @@ function toProblem(e: ErrorObject, base: RecipePath): Problem {
         e.keyword === 'const' ? [params.allowedValue] : ((params.allowedValues ?? []) as unknown[]);
       const strings = allowed.filter((a): a is string => typeof a === 'string');
       const best = typeof e.data === 'string' ? closest(e.data, strings) : undefined;
+      // Not a typo: the schema's description says why only these values fit (e.g. the solvers
+      // that can honour an N:M pattern).
+      const desc = schema.description;
+      const why =
+        typeof desc === 'string' ? `${String(path[path.length - 1])}: ${desc}` : undefined;
       return {
         path,
         atKey: false,
         text: `expected ${allowed.length === 1 ? quote(allowed[0]) : `one of ${allowed.map(quote).join(', ')}`}, found ${found}`,
-        ...(best !== undefined ? { hint: `did you mean '${best}'?` } : {}),
+        ...(best !== undefined
+          ? { hint: `did you mean '${best}'?` }
+          : why !== undefined
+            ? { hint: why }
+            : {}),
       };
     }
     case 'uniqueItems': {

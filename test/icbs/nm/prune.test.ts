@@ -235,6 +235,8 @@ describe('icbs N:M: a whole prune', () => {
           e.format(),
           /stages\.icbs\.with\.solver\.uses: expected one of 'exhaustive', 'sa'|stages\.icbs\.with\.solver\.uses: expected one of 'sa', 'exhaustive'/,
         );
+        // the hint says why (not a typo of a solver name)
+        assert.match(e.format(), /with pattern \(N:M\), a solver that keeps per-group counts/);
         return true;
       },
     );
