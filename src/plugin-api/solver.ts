@@ -32,6 +32,11 @@ export interface QuboSolver<P = Record<string, unknown>> {
   readonly description: string;
   /** JSON Schema of the solver's parameters (besides `uses`). */
   readonly schema: JsonSchema;
+  /**
+   * Largest problem (n variables) the solver accepts, if it has a limit. iCBS then refuses at
+   * validate time a `blockSize` above it, instead of failing mid-run.
+   */
+  readonly maxVariables?: number;
   solve(problem: CardinalityQubo, params: P, ctx: SolveContext): Promise<SolveResult>;
   /** Release worker threads etc. (called when the run ends). */
   close?(): Promise<void>;

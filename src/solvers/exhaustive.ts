@@ -15,6 +15,7 @@ export const exhaustive: QuboSolver = {
   get schema() {
     return readSchema('solvers/exhaustive.schema.json');
   },
+  maxVariables: exhaustiveMaxN,
   async solve(problem: CardinalityQubo): Promise<SolveResult> {
     checkProblem(problem, 'exhaustive');
     const { n, k, Q } = problem;
