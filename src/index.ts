@@ -14,6 +14,12 @@ export type { Dag, DagNode } from './engine/dag.js';
 export { Registry } from './engine/registry.js';
 export { createBuiltinRegistry } from './engine/builtins.js';
 export { loadSparseModel, writeSparseModel } from './models/tfjs-layers/sparse-format.js';
+export {
+  initBackend,
+  ensureBackend,
+  type BackendInfo,
+  type BackendName,
+} from './models/backend.js';
 export { perSampleLoss, meanLoss, type OutputKind } from './models/loss.js';
 // Model families: the built-in tfjs-layers family, its model class and the classification task.
 export { tfjsLayersFamily } from './models/tfjs-layers/family.js';

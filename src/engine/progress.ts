@@ -57,6 +57,18 @@ export function progressLine(
   return `${name}: ${done}/${total} (${pct}%)${eta}${extra !== '' ? ' ' + extra : ''}`;
 }
 
+/**
+ * A progress label without a leading copy of the stage id: stages (and plugins) often write
+ * `${ctx.stageId}: 3 epochs`, and the line and bar already start with the stage id.
+ */
+export function ownLabel(stageId: string, label: string): string {
+  if (label === stageId) return '';
+  for (const sep of [': ', ' ']) {
+    if (label.startsWith(stageId + sep)) return label.slice(stageId.length + sep.length);
+  }
+  return label;
+}
+
 export class ProgressSink {
   private readonly opts: ProgressSinkOptions;
   private readonly open = new Set<{ done(): void }>();
@@ -66,11 +78,12 @@ export class ProgressSink {
   }
 
   /** A Progress for `label` inside stage `stageId`. */
-  create(stageId: string, label: string, total: number): Progress {
+  create(stageId: string, given: string, total: number): Progress {
     const { terminal, record } = this.opts;
+    const label = ownLabel(stageId, given);
     const lineEvery = this.opts.lineIntervalMs ?? 2000;
     const eventEvery = this.opts.eventIntervalMs ?? 1000;
-    const name = label === stageId || label === '' ? stageId : `${stageId} ${label}`;
+    const name = label === '' ? stageId : `${stageId} ${label}`;
     const started = Date.now();
     let done = 0;
     let info: ProgressInfo | undefined;

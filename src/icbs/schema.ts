@@ -51,14 +51,49 @@ function patternSolverRule(solvers: readonly QuboSolver[]): JsonSchema {
   };
 }
 
+/**
+ * For each solver with a size limit: when it is the chosen solver, `blockSize` (the most QUBO
+ * variables a step asks for) must not exceed it. The description becomes the error's hint.
+ */
+function blockSizeLimits(base: JsonSchema, solvers: readonly QuboSolver[]): JsonSchema[] {
+  const blockSize = (base.properties as Record<string, { default?: unknown }> | undefined)
+    ?.blockSize;
+  const defaultSize = typeof blockSize?.default === 'number' ? blockSize.default : Infinity;
+  return solvers.flatMap((s) =>
+    s.maxVariables === undefined
+      ? []
+      : [
+          {
+            if: {
+              properties: {
+                solver: { properties: { uses: { const: s.name } }, required: ['uses'] },
+              },
+              required: ['solver'],
+            },
+            then: {
+              // The default block is too large for such a solver: then it must be written.
+              ...(defaultSize > s.maxVariables ? { required: ['blockSize'] } : {}),
+              properties: {
+                blockSize: {
+                  maximum: s.maxVariables,
+                  description: `solver '${s.name}' handles blocks of at most ${s.maxVariables} variables; set blockSize ≤ ${s.maxVariables} (and k below it), or use solver 'sa' for larger blocks`,
+                },
+              },
+            },
+          },
+        ],
+  );
+}
+
 function withSolverChecks(base: JsonSchema, solvers: readonly QuboSolver[]): JsonSchema {
+  const limits = blockSizeLimits(base, solvers);
   const properties = base.properties as Record<string, Record<string, unknown>>;
   const solver = properties.solver ?? {};
   const solverProps = (solver.properties ?? {}) as Record<string, Record<string, unknown>>;
   const allOf = Array.isArray(base.allOf) ? (base.allOf as JsonSchema[]) : [];
   return {
     ...base,
-    allOf: [...allOf, patternSolverRule(solvers)],
+    allOf: [...allOf, patternSolverRule(solvers), ...limits],
     properties: {
       ...properties,
       solver: {

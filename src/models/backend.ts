@@ -106,3 +106,16 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   current = { name, versions, ...(nativePackage !== undefined ? { nativePackage } : {}) };
   return current;
 }
+
+/**
+ * For library entry points a user calls directly (loadSparseModel): the backend the caller set up
+ * if there is one, else `auto` initialised here, so a plain script needs no setup call.
+ */
+export async function ensureBackend(): Promise<void> {
+  // backendName is set once a backend has been chosen (by us, tf.setBackend or first use).
+  if (current !== undefined || tf.engine().backendName) {
+    await tf.ready();
+    return;
+  }
+  await initBackend('auto');
+}

@@ -51,6 +51,11 @@ export interface QuboSolver<P = Record<string, unknown>> {
    * never pass groups to a solver without it (iCBS refuses N:M mode with such a solver).
    */
   readonly groupConstraints?: boolean;
+  /**
+   * Largest problem (n variables) the solver accepts, if it has a limit. iCBS then refuses at
+   * validate time a `blockSize` above it, instead of failing mid-run.
+   */
+  readonly maxVariables?: number;
   solve(problem: CardinalityQubo, params: P, ctx: SolveContext): Promise<SolveResult>;
   /** Release worker threads etc. (called when the run ends). */
   close?(): Promise<void>;

@@ -11,6 +11,7 @@ import { applyOverrides } from './overrides.js';
 import { parseRecipeYaml } from './parse-yaml.js';
 import { validateRecipeShape, validateStageParams } from './schema-validation.js';
 import { closest } from './suggest.js';
+import { resolveVars } from './vars.js';
 import type { LoadRecipeOptions, ResolvedRecipe, ResolvedStage } from './types.js';
 
 /** Read the recipe file, turning every file-system problem into an E_IO error with a hint. */
@@ -95,7 +96,8 @@ export async function loadRecipe(
   const text = readRecipeText(abs, file);
   const yaml = parseRecipeYaml(abs, text);
   const overrides = applyOverrides(yaml, options.set ?? []);
-  const data = yaml.toJSON();
+  // `${vars.x}` references: after --set (which may change vars), before any schema check.
+  const data = resolveVars(yaml.toJSON(), yaml);
   const doc = validateRecipeShape(data, yaml, overrides);
   // Relative paths resolve against baseDir when given (a run record's recipe.resolved.yaml
   // points back at the original recipe's directory), else against the file's own directory.
@@ -134,6 +136,8 @@ export async function loadRecipe(
     seed: doc.seed,
     backend,
     plugins: doc.plugins,
+    // Recorded for reference: the stages above already hold the substituted values.
+    ...(doc.vars !== undefined ? { vars: doc.vars } : {}),
     stages: resolvedStages,
     ...(doc.sweep !== undefined ? { sweep: doc.sweep } : {}),
   };

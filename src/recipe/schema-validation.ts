@@ -26,6 +26,8 @@ export interface RecipeDocument {
   plugins: string[];
   stages: Record<string, StageDocument>;
   sweep?: Record<string, unknown>;
+  /** `vars:` as written (references elsewhere are already substituted). */
+  vars?: Record<string, unknown>;
 }
 
 export interface StageDocument {

@@ -18,6 +18,7 @@ export const exhaustive: QuboSolver = {
     return readSchema('solvers/exhaustive.schema.json');
   },
   groupConstraints: true,
+  maxVariables: exhaustiveMaxN,
   async solve(problem: CardinalityQubo): Promise<SolveResult> {
     checkProblem(problem, 'exhaustive');
     const { n, k, Q } = problem;

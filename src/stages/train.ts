@@ -93,7 +93,7 @@ export async function runTraining(
   });
   const stepsPerEpoch = Math.ceil(train.count / p.batchSize);
   const bar = ctx.progress(
-    `${ctx.stageId}: ${p.epochs} epochs × ${stepsPerEpoch} steps`,
+    `${p.epochs} epoch${p.epochs === 1 ? '' : 's'} × ${stepsPerEpoch} steps`,
     p.epochs * stepsPerEpoch,
   );
   try {

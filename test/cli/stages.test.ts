@@ -46,6 +46,22 @@ describe('CLI stages and help', function () {
     assert.match(typo.stderr, /E_UNKNOWN_NAME: .*'cuont'\n\s+hint: did you mean 'count'\?/);
   });
 
+  it('stages external documents the file it writes and the answers it reads', async () => {
+    const r = await runCli(['stages', 'external'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^About:$/m);
+    // the file format, as test/solvers/external.test.ts checks toUbqp writes it
+    assert.match(r.stdout, /^ {4}n m {8}first line: n variables, m coefficient lines follow$/m);
+    assert.match(r.stdout, /1-based indices, i ≤ j/);
+    assert.match(r.stdout, /c_ii = Q_ii and c_ij = Q_ij \+ Q_ji, so Σ_\{i≤j\} c_ij x_i x_j = xᵀQx/);
+    // the three answer forms parseSolution accepts, and which line is read
+    assert.match(r.stdout, /LAST stdout line that is not empty and does not start with '#'/);
+    assert.match(r.stdout, /^ {4}1 0 0 1 {4}n values 0\/1/m);
+    assert.match(r.stdout, /^ {4}1001 {7}one string of n characters 0\/1$/m);
+    assert.match(r.stdout, /^ {4}1 4 {8}the 1-based indices of the k ones$/m);
+    assert.match(r.stdout, /^ {4}solver: \{ uses: external, command: /m);
+  });
+
   it('prints --help (program and command) and exits 0', async () => {
     for (const args of [['--help'], ['run', '--help']]) {
       const r = await runCli(args, dir);

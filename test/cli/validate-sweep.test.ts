@@ -25,4 +25,16 @@ sweep:
     assert.match(r.stderr, /toy-sweep\.yaml:\d+:\d+/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
+
+  it('plan says it ignores the sweep: section (stderr), and --json stays parseable', async () => {
+    const { dir, recipe } = toyProject();
+    const r = await runCli(['plan', recipe, '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: the recipe has a sweep: section; plan shows it once as written/,
+    );
+    const plan = JSON.parse(r.stdout) as { nodes: unknown[] };
+    assert.equal(plan.nodes.length, 8, 'the eight stages of the recipe, once');
+  });
 });

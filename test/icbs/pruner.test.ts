@@ -168,8 +168,13 @@ describe('icbs: the pruner', () => {
     registry.registerAll({ solvers: [{ ...exhaustive, name: 'my-solver' }] }, 'my-plugin');
     for (const schema of [icbsPrunerSchemaFor(registry), icbsStageSchemaFor(registry)]) {
       const validate = compileSchema(schema);
-      assert.equal(validate({ solver: { uses: 'my-solver' } }), true);
-      assert.equal(validate({ solver: { uses: 'my-solver', anything: 1 } }), false);
+      // my-solver copies exhaustive's limit (maxVariables 24): the default block (1024) is refused
+      const small = { blockSize: 24, k: 12 };
+      assert.equal(validate({ ...small, solver: { uses: 'my-solver' } }), true);
+      assert.equal(validate({ solver: { uses: 'my-solver' } }), false, 'default blockSize > 24');
+      assert.equal(validate({ blockSize: 25, k: 12, solver: { uses: 'my-solver' } }), false);
+      assert.equal(validate({ blockSize: 1024, solver: { uses: 'sa' } }), true, 'sa has no limit');
+      assert.equal(validate({ ...small, solver: { uses: 'my-solver', anything: 1 } }), false);
       assert.equal(validate({ solver: { uses: 'sa', restarts: 3 } }), true);
       assert.equal(validate({ solver: { uses: 'nope' } }), false);
     }

@@ -30,6 +30,12 @@ describe('recipes/compare-one-shot.yaml', function () {
     assert.deepEqual(sg?.params.layers, { include: ['*'], exclude: [], density: {} });
   });
 
+  it('one --set vars.density=0.3 sets the density of all six methods', async () => {
+    const { recipe } = await validateRecipe(file, { set: ['vars.density=0.3'] });
+    const densities = recipe.stages.filter((s) => s.uses === 'prune').map((s) => s.params.density);
+    assert.deepEqual(densities, [0.3, 0.3, 0.3, 0.3, 0.3, 0.3]);
+  });
+
   it('an invalid pruner parameter names the pruner and the line', async () => {
     await assert.rejects(
       validateRecipe(file, { set: ['stages.prune-wanda.with.granularity=global'] }),

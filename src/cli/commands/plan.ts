@@ -79,6 +79,11 @@ export function planCommand(): Command {
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
         ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
       });
+      // As `run` does: say that the trials are not what this plan shows (stderr: --json stays clean).
+      if (plan.recipe.sweep !== undefined)
+        process.stderr.write(
+          'warning: the recipe has a sweep: section; plan shows it once as written (scalpel validate lists the trials, scalpel sweep runs them)\n',
+        );
       process.stdout.write(
         (opts.json === true ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan)) + '\n',
       );

@@ -138,6 +138,18 @@ export function renderParams(params: readonly ParamDoc[], width?: number): strin
     .join('\n');
 }
 
+/**
+ * The schema's own description (file formats, examples): prose wrapped to `width`, lines that
+ * start with a space kept as written (aligned examples).
+ */
+export function renderAbout(text: string, width = 100): string[] {
+  return text.split('\n').flatMap((line) => {
+    if (line.trim() === '') return [''];
+    if (/^\s/.test(line)) return [`  ${line}`];
+    return wrap(line, Math.max(20, width - 2)).map((l) => `  ${l}`);
+  });
+}
+
 function renderOne(registry: Registry, e: RegistryEntry): string {
   const word = e.kind === 'stage' ? 'stage type' : e.kind;
   const version = versionOf(e) !== undefined ? `, version ${versionOf(e)}` : '';
@@ -155,6 +167,9 @@ function renderOne(registry: Registry, e: RegistryEntry): string {
       .join(', ');
     lines.push(`  output: ${s.output}${inputs !== '' ? ` · inputs: ${inputs}` : ''}`);
   }
+  const about = e.value.schema.description;
+  if (typeof about === 'string' && about.trim() !== e.value.description.trim())
+    lines.push('', 'About:', ...renderAbout(about, terminalWidth()));
   const params = describeParams(e.value.schema);
   lines.push('', params.length === 0 ? 'No parameters.' : 'Parameters:');
   if (params.length > 0) lines.push(renderParams(params, terminalWidth()));

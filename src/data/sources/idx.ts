@@ -6,7 +6,7 @@ import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { idxNativeShape, loadIdxPair, type IdxSplit } from './idx-pair.js';
-import { idxFileSplits } from './split-files.js';
+import { idxFileSplits, rejectDirectory } from './split-files.js';
 import type { DatasetSource, RawDataset, SourceEnv } from './types.js';
 
 export const idxSource: DatasetSource = {
@@ -63,6 +63,8 @@ export const idxSource: DatasetSource = {
   async fingerprint(opts, resolvePath): Promise<unknown> {
     const out: Record<string, { images: string; labels: string }> = {};
     for (const [name, pair] of idxFileSplits(opts, resolvePath)) {
+      for (const f of [pair.images, pair.labels])
+        await rejectDirectory(f, 'idx', ['-ubyte', '-ubyte.gz']);
       out[name] = { images: await sha256File(pair.images), labels: await sha256File(pair.labels) };
     }
     return out;

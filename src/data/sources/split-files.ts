@@ -1,6 +1,7 @@
 // Which file(s) each split of a file-based source (idx, csv, jsonl) reads: `files` maps split names
 // to files, `path` is shorthand for a single 'train' split. Paths are relative to the recipe.
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { IdxFilePair, LoadDatasetOptions } from '../options.js';
 
@@ -46,6 +47,36 @@ export function idxFileSplits(
       throw usage(`files.${name} must be { images, labels } for source 'idx'`, example);
     return [name, { images: resolvePath(f.images), labels: resolvePath(f.labels) }];
   });
+}
+
+/**
+ * A directory where a data file belongs: E_IO saying which file the source reads, with the
+ * matching files inside as suggestions (instead of a bare EISDIR from the read).
+ */
+export async function rejectDirectory(
+  file: string,
+  source: string,
+  extensions: readonly string[],
+): Promise<void> {
+  const stats = await fs.stat(file).catch(() => undefined);
+  if (stats?.isDirectory() !== true) return;
+  const inside = (await fs.readdir(file).catch(() => [] as string[]))
+    .filter((f) => extensions.some((ext) => f.endsWith(ext)))
+    .sort();
+  const what =
+    extensions.length > 0 ? `one ${extensions.join(' / ')} file per split` : 'one file per split';
+  throw new ScalpelError(
+    ErrorCode.Io,
+    `load-dataset: ${file} is a directory; source '${source}' reads ${what}`,
+    {
+      hint:
+        inside.length > 0
+          ? `name the file(s) inside it, e.g. path: ${join(file, inside[0] ?? '')} or files: { train: …, test: … } (found ${inside.slice(0, 5).join(', ')})`
+          : source === 'csv' || source === 'jsonl'
+            ? `point path at a .${source} file (or files: { train: …, test: … }); for a directory of .txt documents use source: text`
+            : 'point each split at its file',
+    },
+  );
 }
 
 /** Built-in package sources take no files. */

@@ -5,7 +5,7 @@
 import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
-import { checkSameSampleSize, textFileSplits } from './split-files.js';
+import { checkSameSampleSize, rejectDirectory, textFileSplits } from './split-files.js';
 import type { DatasetSource, RawSplit, SourceEnv } from './types.js';
 
 /** Reads one split's file; `size` is its number of features per sample. */
@@ -62,8 +62,10 @@ export function textFileSource(
 
     async fingerprint(opts, resolvePath) {
       const out: Record<string, string> = {};
-      for (const [split, file] of textFileSplits(opts, resolvePath))
+      for (const [split, file] of textFileSplits(opts, resolvePath)) {
+        await rejectDirectory(file, opts.source, [`.${opts.source}`]);
         out[split] = await sha256File(file);
+      }
       return out;
     },
   };

@@ -9,6 +9,7 @@ import type { ModelFamily, ModelSourceInfo, PrunableModel } from '../../plugin-a
 import { TfjsLayersModel, tfjsLayersFamilyName } from './layers-model.js';
 import { loadLayersModelFromFile, saveLayersModelToDir } from './model-files.js';
 import { checkTopology } from './topology-check.js';
+import { checkWeightFileSizes, type ManifestEntry, type ManifestGroup } from './weight-files.js';
 
 const modelFile = 'model.json';
 
@@ -28,39 +29,61 @@ async function notADirectory(path: string, shown: string): Promise<void> {
   });
 }
 
+/** The 8-byte signature every HDF5 file (a Keras `.h5` model) starts with. */
+const hdf5Magic = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The weightsManifest groups of a parsed model.json, keeping only well-formed entries. */
+function manifestGroups(raw: unknown): ManifestGroup[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((g: { paths?: unknown; weights?: unknown }) => ({
+    paths: (Array.isArray(g.paths) ? g.paths : []).filter(
+      (p): p is string => typeof p === 'string',
+    ),
+    weights: (Array.isArray(g.weights) ? g.weights : []).filter(
+      (w): w is ManifestEntry =>
+        typeof w === 'object' &&
+        w !== null &&
+        typeof (w as ManifestEntry).name === 'string' &&
+        typeof (w as ManifestEntry).dtype === 'string' &&
+        Array.isArray((w as ManifestEntry).shape),
+    ),
+  }));
+}
+
 /** model.json parsed far enough to list its weight files and check its topology. */
 async function readModelJson(
   path: string,
   shown: string,
-): Promise<{ weightPaths: string[] } | undefined> {
-  let text: string;
+): Promise<{ groups: ManifestGroup[] } | undefined> {
+  let bytes: Buffer;
   try {
-    text = await fs.readFile(path, 'utf8');
+    bytes = await fs.readFile(path);
   } catch {
     return undefined; // a missing file is reported by the hashing, which names it
   }
-  if (text.startsWith('\x89HDF')) {
+  // Checked on the bytes: decoded as UTF-8 the leading 0x89 becomes U+FFFD and no longer matches.
+  if (bytes.subarray(0, hdf5Magic.length).equals(hdf5Magic)) {
     throw new ScalpelError(
       ErrorCode.Data,
-      `${shown} is a Keras HDF5 (.h5) file, not a tfjs model.json`,
+      `${shown} is an HDF5 file (a Keras .h5 model), not a tfjs model.json`,
       {
-        hint: 'convert it with tensorflowjs_converter --input_format keras model.h5 out_dir/ and point path at out_dir/model.json',
+        hint: 'convert it with `tensorflowjs_converter --input_format keras model.h5 out_dir/` (pip install tensorflowjs) and point path at out_dir/model.json',
       },
     );
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new ScalpelError(
       ErrorCode.Data,
-      `path ${shown} is not valid JSON: ${(e as Error).message}`,
+      `path ${shown} is not valid JSON: ${(e as Error).message.slice(0, 200)}`,
       {
         hint: 'point path at the model.json of a tfjs LayersModel (model.save / tfjs converter output)',
       },
     );
   }
-  const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: { paths?: unknown }[] };
+  const obj = (json ?? {}) as { modelTopology?: unknown; weightsManifest?: unknown };
   if (typeof json !== 'object' || obj.modelTopology === undefined) {
     throw new ScalpelError(
       ErrorCode.Data,
@@ -71,12 +94,9 @@ async function readModelJson(
     );
   }
   checkTopology(obj.modelTopology, shown);
-  const manifest = Array.isArray(obj.weightsManifest) ? obj.weightsManifest : [];
-  return {
-    weightPaths: manifest
-      .flatMap((g) => (Array.isArray(g.paths) ? g.paths : []))
-      .filter((p): p is string => typeof p === 'string'),
-  };
+  const groups = manifestGroups(obj.weightsManifest);
+  await checkWeightFileSizes(dirname(path), groups, shown);
+  return { groups };
 }
 
 const asTfjs = (model: PrunableModel): TfjsLayersModel =>
@@ -97,7 +117,8 @@ export const tfjsLayersFamily: ModelFamily = {
   async inspect(path, shownAs = path): Promise<ModelSourceInfo> {
     await notADirectory(path, shownAs);
     const json = await readModelJson(path, shownAs);
-    return { files: [path, ...(json?.weightPaths ?? []).map((p) => join(dirname(path), p))] };
+    const weightPaths = (json?.groups ?? []).flatMap((g) => g.paths);
+    return { files: [path, ...weightPaths.map((p) => join(dirname(path), p))] };
   },
 
   async load(path, options) {

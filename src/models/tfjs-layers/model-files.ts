@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { groupBytes } from './weight-files.js';
 
 interface WeightsGroup {
   paths: string[];
@@ -20,29 +21,6 @@ interface ModelJson {
   convertedBy?: string | null;
   trainingConfig?: tf.io.TrainingConfig;
   userDefinedMetadata?: tf.io.ModelArtifacts['userDefinedMetadata'];
-}
-
-const dtypeBytes: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-/** Bytes a weight entry occupies in the binary files (quantization included). */
-function entryBytes(entry: tf.io.WeightsManifestEntry): number {
-  const count = entry.shape.reduce((a, b) => a * b, 1);
-  const dtype = entry.quantization?.dtype ?? entry.dtype;
-  const size = dtypeBytes[dtype];
-  if (size === undefined) {
-    throw new ScalpelError(
-      ErrorCode.Data,
-      `weight '${entry.name}' has unsupported dtype '${dtype}'`,
-    );
-  }
-  return count * size;
 }
 
 async function readJson(file: string): Promise<ModelJson> {
@@ -94,7 +72,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
-    const expected = group.weights.reduce((n, w) => n + entryBytes(w), 0);
+    const expected = groupBytes(group);
     const parts: Buffer[] = [];
     for (const p of group.paths) {
       const file = join(dir, p);

@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { ensureBackend } from '../backend.js';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 
@@ -168,6 +169,7 @@ export async function writeSparseModel(
 
 /** Rebuild the dense LayersModel from a directory holding sparse.json + sparse.bin. */
 export async function loadSparseModel(dir: string): Promise<tfl.LayersModel> {
+  await ensureBackend(); // called from user code: the documented snippet needs no setup
   const jsonPath = join(dir, 'sparse.json');
   let json: SparseModelJson;
   let bin: Uint8Array;
