@@ -93,7 +93,8 @@ function withSolverChecks(base: JsonSchema, solvers: readonly QuboSolver[]): Jso
   const allOf = Array.isArray(base.allOf) ? (base.allOf as JsonSchema[]) : [];
   return {
     ...base,
-    allOf: [...allOf, patternSolverRule(solvers), ...limits],
+    // limits first: a later rule may fill blockSize's default (1024), hiding that it is missing
+    allOf: [...limits, ...allOf, patternSolverRule(solvers)],
     properties: {
       ...properties,
       solver: {

@@ -201,7 +201,8 @@ describe('icbs N:M: a whole prune', () => {
       const validate = compileSchema(schema);
       assert.equal(validate({ pattern, solver: structuredClone(external) }), false);
       assert.equal(validate({ pattern, solver: { uses: 'sa' } }), true);
-      assert.equal(validate({ pattern, solver: { uses: 'exhaustive' } }), true);
+      // exhaustive also has a block limit (24 variables), so its blockSize must be written
+      assert.equal(validate({ pattern, blockSize: 16, solver: { uses: 'exhaustive' } }), true);
       assert.equal(validate({ solver: structuredClone(external) }), true, 'unstructured: fine');
     }
     // Plugin solvers: only those that declare groupConstraints.
@@ -218,7 +219,7 @@ describe('icbs N:M: a whole prune', () => {
     );
     const validate = compileSchema(icbsPrunerSchemaFor(registry));
     assert.equal(validate({ pattern, solver: { uses: 'plain' } }), false);
-    assert.equal(validate({ pattern, solver: { uses: 'grouped' } }), true);
+    assert.equal(validate({ pattern, blockSize: 16, solver: { uses: 'grouped' } }), true);
 
     // In a recipe: a located schema error at the solver's name.
     await assert.rejects(
