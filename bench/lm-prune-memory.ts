@@ -29,7 +29,10 @@ const bar = 2;
  * from the model as pruned so far) and to no mean gradient.
  */
 const calibrate = {
-  common: { samples: 8, batchSize: 8 },
+  // batchSize is the memory knob: a forward's temporaries grow with batch × seq (GPT-2 small,
+  // 128 tokens: ~22 MB per sequence, most of it the MLP's 3072-wide activations), and wasm's
+  // heap keeps its high-water mark for the rest of the process. 2 sequences per forward.
+  common: { samples: 8, batchSize: 2 },
   wanda: {},
   sparsegpt: {},
 } as const;
