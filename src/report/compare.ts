@@ -286,11 +286,15 @@ export function compareTable(all: readonly EvalRow[], opts: CompareOptions = {})
     const better = (a: number, b: number): boolean => (hib ? a > b : a < b);
     const ranked = here.map((s) => {
       const rank = 1 + here.filter((o) => better(o.mean, s.mean)).length;
-      const bases = here.filter(
-        (b) =>
-          isBase(b) &&
-          paramColumns.every((c) => b.fields[c] === undefined || b.fields[c] === s.fields[c]),
-      );
+      // The baseline row at this density; when there are several (a sweep over its
+      // parameters), the one whose parameters match this row's.
+      const candidates = here.filter(isBase);
+      const bases =
+        candidates.length <= 1
+          ? candidates
+          : candidates.filter((b) =>
+              paramColumns.every((c) => b.fields[c] === undefined || b.fields[c] === s.fields[c]),
+            );
       const base = bases.length === 1 ? bases[0] : undefined;
       return {
         ...s,

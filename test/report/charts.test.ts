@@ -177,6 +177,20 @@ describe('report charts', function () {
     }
   });
 
+  it('the delta is against the one baseline row even when method-specific parameters differ', () => {
+    // compare-one-shot: magnitude has granularity 'layer', wanda 'per-output', icbs none
+    const rows = [
+      row('magnitude', 0.1, 1, { accuracy: 0.58 }, { 'prune.granularity': 'layer' }),
+      row('wanda', 0.1, 1, { accuracy: 0.57 }, { 'prune.granularity': 'per-output' }),
+      row('icbs', 0.1, 1, { accuracy: 0.87 }),
+    ];
+    const t = compareTable(rows, { metric: 'accuracy' });
+    const delta = new Map(t.rows.map((r) => [r.name, r.delta]));
+    assert.equal(delta.get('magnitude'), 0);
+    assert.ok(Math.abs((delta.get('wanda') ?? NaN) - (0.57 - 0.58)) < 1e-12);
+    assert.ok(Math.abs((delta.get('icbs') ?? NaN) - (0.87 - 0.58)) < 1e-12);
+  });
+
   it('--png writes each chart as a PNG of the SVG size × scale', async () => {
     const { dir, recipe } = toyProject(
       withSweep(`
