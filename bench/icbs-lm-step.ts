@@ -101,6 +101,7 @@ async function main(): Promise<void> {
   let last: { problem: CardinalityQubo; seed: number } | undefined;
   const recording: QuboSolver = {
     name: sa.name,
+    version: sa.version,
     description: sa.description,
     schema: sa.schema,
     solve: (problem, p, ctx) => {

@@ -253,11 +253,14 @@ export class Registry implements RegistryView {
         throw pluginError(
           origin,
           `${what} is missing \`${field}\` (${type === 'object' ? 'a JSON Schema object' : `a ${type}`})`,
-          'see src/plugin-api for the fields every entry must have',
+          field === 'version'
+            ? `add version: '1' to ${what} and bump it whenever its results change for the same inputs: it is part of the cache key`
+            : 'see src/plugin-api for the fields every entry must have',
         );
       }
     };
-    if (kind !== 'solver') requireField('version', 'string');
+    // Every kind: a version is what tells the cache that an entry's code changed.
+    requireField('version', 'string');
     requireField('description', 'string');
     requireField('schema', 'object');
     if (kind === 'stage') {

@@ -6,6 +6,7 @@ import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js'
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
+import { closeSolvers } from './close-solvers.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging, verbosityOf } from './logging.js';
 import {
@@ -229,6 +230,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     progress.closeAll();
+    await closeSolvers([recipe.registry], (m) => log.warn(m));
   }
 
   const finished = new Date();

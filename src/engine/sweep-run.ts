@@ -12,6 +12,7 @@ import type { BackendChoice } from '../recipe/types.js';
 import { formatCombination } from '../recipe/sweep-spec.js';
 import { initBackend } from '../models/backend.js';
 import { Cache, resolveCacheRoot } from './cache.js';
+import { closeSolvers } from './close-solvers.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging, verbosityOf } from './logging.js';
 import type { ExecNode } from './plan.js';
@@ -411,6 +412,12 @@ export async function runSweep(
     opts.signal?.removeEventListener('abort', onAbort);
     progress.closeAll();
     await pool?.close(opts.graceMs ?? 3000);
+    // Stages that ran in this process (jobs 1) used these registries' solvers; the worker
+    // processes close their own (sweep-worker.ts).
+    await closeSolvers(
+      nodes.map((n) => n.registry),
+      (m) => log.warn(m),
+    );
   }
 
   const all = record.readTrials();

@@ -7,6 +7,7 @@ import { initBackend } from '../models/backend.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { Cache } from './cache.js';
+import { closeSolvers } from './close-solvers.js';
 import { executeNode } from './execute-node.js';
 import { RunLogging } from './logging.js';
 import { planResolved, type Plan } from './plan.js';
@@ -127,9 +128,20 @@ process.on('message', (msg: ToWorker) => {
 // running leaves only a temp directory, which the next run's cache.cleanStale() removes.
 process.on('disconnect', () => {
   current?.abort();
-  void Promise.all([...loggers.values()].map((l) => l.close())).finally(() => process.exit(0));
+  void Promise.all([closeAllSolvers(), ...[...loggers.values()].map((l) => l.close())]).finally(
+    () => process.exit(0),
+  );
   setTimeout(() => process.exit(0), 500).unref();
 });
+
+/** Close the solvers of every plan this worker loaded (their registries hold plugins' solvers). */
+async function closeAllSolvers(): Promise<void> {
+  const loaded = await Promise.allSettled(plans.values());
+  const registries = loaded.flatMap((p) =>
+    p.status === 'fulfilled' ? [p.value.recipe.registry] : [],
+  );
+  await closeSolvers(registries, (m) => process.stderr.write(`warning: ${m}\n`));
+}
 process.on('SIGINT', () => current?.abort()); // Ctrl-C reaches the whole process group; the parent decides.
 
 send({ type: 'ready' });

@@ -3,6 +3,7 @@
 // common parameters and reach the pruner through args.layers / args.seed.
 import type { HessianKind } from '../models/block-hessian.js';
 import type { NMPattern } from '../pruning/select-mask.js';
+import { readSchema, schemaDefaults } from '../util/schemas.js';
 
 export type InitMethod = 'magnitude' | 'wanda' | 'gradient' | 'random';
 export type InitGranularity = 'layer' | 'per-output' | 'per-input';
@@ -44,34 +45,12 @@ export type IcbsParams = {
   readonly pattern?: NMPattern;
 };
 
-/** The authors' settings (also the schema defaults). */
-export const icbsDefaults: IcbsParams = {
-  init: { method: 'magnitude', granularity: 'layer' },
-  initSamples: 1000,
-  selection: 'gradient',
-  blockSize: 1024,
-  k: 512,
-  steps: 300,
-  epochs: 10,
-  batchSize: 200,
-  hessian: 'fisher',
-  gradMultiplier: 0.75,
-  ridgeMultiplier: 0.001,
-  tabuFraction: 0.4,
-  fix: { prune: 0.42, keep: 0.35 },
-  minStepsPerLayer: 1,
-  solver: {
-    uses: 'sa',
-    restarts: 10,
-    betaInitial: 0.001,
-    betaFinal: 100,
-    betaFactor: 1.1,
-    sweeps: 1,
-  },
-  evaluateEvery: 0,
-  evaluateOn: { split: 'test', samples: 2000 },
-  trainSplit: 'train',
-};
+/**
+ * The authors' settings: the defaults of schemas/pruners/icbs.schema.json, read from it so the two
+ * cannot disagree. Every field but `pattern` has one there; test/util/schema-defaults.test.ts
+ * checks that, and that these defaults pass the schema.
+ */
+export const icbsDefaults = schemaDefaults(readSchema('pruners/icbs.schema.json')) as IcbsParams;
 
 /** Params with every missing field taken from the defaults (for callers that bypass the schema). */
 export function withDefaults(p: Partial<IcbsParams> | Record<string, unknown>): IcbsParams {

@@ -8,7 +8,7 @@ import { builtinSolvers } from '../solvers/index.js';
 import { groupCapableSolvers, icbsPrunerSchema, icbsPrunerSchemaFor } from './schema.js';
 import { type IcbsParams, withDefaults } from './params.js';
 import { runIcbs, type IcbsSolver } from './run-icbs.js';
-import { resolveSolver } from './solver-choice.js';
+import { resolveSolver, solverIdentity } from './solver-choice.js';
 
 function checkParams(p: IcbsParams): void {
   // N:M blocks are whole groups: k is not used.
@@ -82,6 +82,7 @@ export const icbsPruner: Pruner<IcbsParams> = {
     return icbsPrunerSchema();
   },
   schemaFor: icbsPrunerSchemaFor,
+  fingerprint: (params, registry) => ({ solver: solverIdentity(params, registry) }),
   requiresDataset: true,
   async prune(args: PruneArgs<IcbsParams>): Promise<PruneResult> {
     const params = withDefaults(args.params);

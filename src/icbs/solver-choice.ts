@@ -1,12 +1,12 @@
 // The block solver named by `solver: { uses, …params }`: looked up in the registry (built-ins
 // only when the caller passes none) and its parameters validated against the solver's schema,
-// defaults filled in.
+// defaults filled in. `solverIdentity` is what of the solver enters the node hash.
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import { compileSchema } from '../recipe/ajv-instance.js';
 import { builtinSolvers } from '../solvers/index.js';
-import type { SolverSpec } from './params.js';
+import { icbsDefaults, type SolverSpec } from './params.js';
 import type { IcbsSolver } from './run-icbs.js';
 
 export function resolveSolver(spec: SolverSpec, registry: RegistryView | undefined): IcbsSolver {
@@ -38,4 +38,28 @@ export function resolveSolver(spec: SolverSpec, registry: RegistryView | undefin
   }
   delete params.uses;
   return { solver, params };
+}
+
+/** What of the chosen solver enters the node hash: a new version or plugin reruns the node. */
+export interface SolverIdentity {
+  readonly name: string;
+  readonly version: string;
+  readonly origin: string;
+}
+
+/**
+ * The identity of the solver `params.solver.uses` names (the schema default when absent). An
+ * unknown name throws the registry's E_UNKNOWN_NAME (schema validation normally catches it first).
+ */
+export function solverIdentity(
+  params: Record<string, unknown>,
+  registry: RegistryView,
+): SolverIdentity {
+  const spec = params.solver as Partial<SolverSpec> | undefined;
+  const name = spec?.uses ?? icbsDefaults.solver.uses;
+  return {
+    name,
+    version: registry.solver(name).version,
+    origin: registry.originOf('solver', name),
+  };
 }

@@ -68,6 +68,13 @@ export interface Pruner<P = Record<string, unknown>> {
    * prune stage validates recipes against it; `schema` should still describe the common shape.
    */
   schemaFor?(registry: RegistryView): JsonSchema;
+  /**
+   * Optional: extra material for the node hash besides the params and this pruner's name,
+   * version and plugin: the identity of other registered entries the pruner runs (iCBS: its QUBO
+   * solver's name, version and plugin), so a changed solver reruns the node. `params` are the
+   * stage's, schema-validated with defaults filled.
+   */
+  fingerprint?(params: Record<string, unknown>, registry: RegistryView): unknown;
   readonly calibration?: CalibrationNeeds;
   /** True for pruners (iCBS) that read training batches themselves rather than calibration statistics. */
   readonly requiresDataset?: boolean;

@@ -43,6 +43,12 @@ export interface SolveContext {
 
 export interface QuboSolver<P = Record<string, unknown>> {
   readonly name: string;
+  /**
+   * Bump it when `solve` can return different solutions for the same problem, params and seed:
+   * the solver's name, version and plugin are part of the hash of every node that uses it, so a
+   * changed solver reruns those nodes instead of reusing their cached results.
+   */
+  readonly version: string;
   readonly description: string;
   /** JSON Schema of the solver's parameters (besides `uses`). */
   readonly schema: JsonSchema;
@@ -57,6 +63,9 @@ export interface QuboSolver<P = Record<string, unknown>> {
    */
   readonly maxVariables?: number;
   solve(problem: CardinalityQubo, params: P, ctx: SolveContext): Promise<SolveResult>;
-  /** Release worker threads etc. (called when the run ends). */
+  /**
+   * Release worker threads etc. Called once when a run or sweep ends (also when nothing used the
+   * solver); a later `solve` (the next run in the same process) must start them again.
+   */
   close?(): Promise<void>;
 }

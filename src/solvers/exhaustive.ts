@@ -13,6 +13,7 @@ export const exhaustiveMaxN = 24;
 
 export const exhaustive: QuboSolver = {
   name: 'exhaustive',
+  version: '1',
   description: `Tries every state with exactly k ones (n ≤ ${exhaustiveMaxN}); exact, for tests and tiny blocks`,
   get schema() {
     return readSchema('solvers/exhaustive.schema.json');

@@ -4,6 +4,7 @@
 // runPruner loads the model and dataset, selects the layers, runs iCBS, checks and applies the
 // masks, and writes the pruned model with iCBS's record in the metrics.
 import { icbsPruner } from '../icbs/pruner.js';
+import { solverIdentity } from '../icbs/solver-choice.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult, StageType } from '../plugin-api/stage.js';
 import { runPruner } from '../pruning/run-pruner.js';
@@ -21,7 +22,12 @@ export const icbsStage = defineStage<Record<string, unknown>>({
     return icbsStageSchema();
   },
   schemaFor: icbsStageSchemaFor,
-  fingerprint: () => ({ pruner: 'icbs', version: icbsPruner.version }),
+  // As `uses: prune` with `method: icbs`: the pruner's version and its solver's identity.
+  fingerprint: (params, ctx) => ({
+    pruner: 'icbs',
+    version: icbsPruner.version,
+    solver: solverIdentity(params, ctx.registry),
+  }),
   output: 'model',
   inputs: icbsInputs,
   // `layerDensities: owl` reads calibration input norms, so a calibrate stage is then required.

@@ -39,12 +39,16 @@ export const pruneStage: StageType<PruneStageParams> = {
     "Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin's",
   schema: buildPruneSchema([]),
   schemaFor: pruneSchemaFor,
-  // The pruner's version and plugin are part of the node hash: upgrading a pruner reruns it.
+  // The pruner's version and plugin are part of the node hash: upgrading a pruner reruns it. So
+  // is what the pruner adds (iCBS: its solver's version and plugin).
   fingerprint(params, ctx) {
+    const pruner = ctx.registry.pruner(params.method);
+    const uses = pruner.fingerprint?.(params, ctx.registry);
     return {
       pruner: params.method,
-      version: ctx.registry.pruner(params.method).version,
+      version: pruner.version,
       origin: ctx.registry.originOf('pruner', params.method),
+      ...(uses !== undefined ? { uses } : {}),
     };
   },
   output: 'model',

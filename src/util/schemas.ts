@@ -14,3 +14,17 @@ export function readSchema(relPath: string): JsonSchema {
   }
   return s;
 }
+
+/**
+ * The `default` of every top-level property of an object schema (deep copies): the parameters
+ * ajv's `useDefaults` fills into `{}`. Code that needs defaults without validating (callers that
+ * bypass the schema) takes them from here, so the schema file stays their one source.
+ */
+export function schemaDefaults(schema: JsonSchema): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, { default?: unknown }>;
+  return Object.fromEntries(
+    Object.entries(properties)
+      .filter(([, p]) => p.default !== undefined)
+      .map(([name, p]) => [name, structuredClone(p.default)]),
+  );
+}

@@ -17,6 +17,7 @@ import {
   trainSteps,
   useWasm,
 } from './fixtures.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 interface DenseF64 {
   name: string;
@@ -111,12 +112,7 @@ describe('icbs: block Hessians', () => {
           }
         }
         assert.ok(scale > 1e-6, `${name}: the Hessian block is not trivially zero`);
-        for (let i = 0; i < n * n; i++) {
-          assert.ok(
-            Math.abs(H[i]! - Hfd[i]!) <= 2e-3 * scale + 1e-6,
-            `${name} H[${i}] = ${H[i]} vs finite differences ${Hfd[i]}`,
-          );
-        }
+        expectArraysClose(H, Hfd, 2e-3 * scale + 1e-6, `${name}: H vs finite differences`);
         // g by central differences too.
         for (let i = 0; i < n; i++) {
           const gfd = (at(h, 0, i, i) - at(-h, 0, i, i)) / (2 * h);

@@ -15,6 +15,7 @@ import {
   trainSteps,
   useWasm,
 } from './fixtures.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 function batchGradient(
   model: tfl.LayersModel,
@@ -69,14 +70,8 @@ describe('icbs: functional forward', () => {
         );
         return fwd.forward(x, { perturb }).output.dataSync();
       });
-      for (let i = 0; i < ref.length; i++) {
-        assert.ok(
-          Math.abs((hooked[i] as number) - (ref[i] as number)) <=
-            1e-6 * Math.abs(ref[i] as number) + 1e-7,
-          `hooked output ${i}`,
-        );
-        if (label === 'logits MLP') assert.equal(hooked[i], ref[i]);
-      }
+      expectArraysClose(hooked, ref, { atol: 1e-7, rtol: 1e-6 }, 'hooked output');
+      if (label === 'logits MLP') assert.deepEqual(Array.from(hooked), Array.from(ref));
       tf.dispose([x, labels]);
       model.dispose();
     });
@@ -137,8 +132,7 @@ describe('icbs: per-sample gradients', () => {
         assert.ok(Math.abs(m / 24 - (batch[block[b] as number] as number)) <= 1e-5 * bscale + 1e-7);
       }
       const full = lg.meanGradient();
-      for (let j = 0; j < size; j++)
-        assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * bscale + 1e-7);
+      expectArraysClose(full, batch, 1e-5 * bscale + 1e-7, 'mean gradient');
     }
     for (const lg of grads.values()) lg.dispose();
     assert.equal(tf.memory().numTensors, before, 'no tensors leak');
@@ -185,8 +179,7 @@ async function convOuterProduct(): Promise<void> {
       assert.ok(Math.abs((G[s * 5 + b] as number) - want) <= 1e-5 * scale, `s=${s} b=${b}`);
     }
   }
-  for (let j = 0; j < batch.length; j++)
-    assert.ok(Math.abs((full[j] as number) - (batch[j] as number)) <= 1e-5 * maxAbs(batch));
+  expectArraysClose(full, batch, 1e-5 * maxAbs(batch), 'mean gradient');
   tf.dispose([x, labels]);
   model.dispose();
 }

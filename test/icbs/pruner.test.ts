@@ -118,6 +118,7 @@ describe('icbs: the pruner', () => {
     const model = mlp();
     const broken: QuboSolver = {
       name: 'broken',
+      version: '1',
       description: 'returns k + 1 ones',
       schema: { type: 'object', properties: {}, additionalProperties: false },
       async solve(problem) {

@@ -5,6 +5,7 @@ import { parseRecipeYaml } from '../../src/recipe/parse-yaml.js';
 import { parseSweepSpec } from '../../src/recipe/sweep-spec.js';
 import { domainValues, expandSweep } from '../../src/recipe/sweep-expand.js';
 import type { SweepSpec } from '../../src/recipe/sweep-types.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 function spec(yaml: string): SweepSpec {
   const parsed = parseRecipeYaml('/virtual/sweep.yaml', yaml);
@@ -53,8 +54,12 @@ sweep:
       .parameters[0];
     const lv = domainValues(log!.domain) as number[];
     assert.equal(lv.length, 4);
-    for (let i = 0; i < 4; i++)
-      assert.ok(Math.abs(lv[i]! - 10 ** (-3 + i)) < 1e-12, `log point ${i}: ${lv[i]}`);
+    expectArraysClose(
+      lv,
+      [0, 1, 2, 3].map((i) => 10 ** (-3 + i)),
+      1e-12,
+      'log points',
+    );
     const int = spec(`sweep: { parameters: { k: { min: 1, max: 4, steps: 7, integer: true } } }`)
       .parameters[0];
     assert.deepEqual(domainValues(int!.domain), [1, 2, 3, 4]);

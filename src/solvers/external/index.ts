@@ -12,7 +12,7 @@ import type {
   SolveContext,
   SolveResult,
 } from '../../plugin-api/solver.js';
-import { readSchema } from '../../util/schemas.js';
+import { readSchema, schemaDefaults } from '../../util/schemas.js';
 import { checkProblem, quboEnergyOfOnes } from '../problem.js';
 import { parseSolution, SolutionFormatError } from './parse-solution.js';
 import { toUbqp } from './ubqp.js';
@@ -43,8 +43,13 @@ export function expandCommand(
     .replaceAll('{seed}', String(vars.seed));
 }
 
+/** The defaults of schemas/solvers/external.schema.json (for callers that bypass it). */
+export function externalDefaults(): { timeoutSeconds: number } {
+  return schemaDefaults(readSchema('solvers/external.schema.json')) as { timeoutSeconds: number };
+}
+
 function resolveParams(params: Record<string, unknown>): ExternalParams {
-  const { command, timeoutSeconds = 600, cwd } = params;
+  const { command, timeoutSeconds = externalDefaults().timeoutSeconds, cwd } = params;
   const bad = (what: string): never => {
     throw new ScalpelError(ErrorCode.RecipeSchema, `solver 'external': ${what}`, {
       hint: "example: solver: { uses: external, command: 'my-annealer --k {k} {file}', timeoutSeconds: 60 }",
@@ -133,6 +138,7 @@ const preview = (s: string): string => JSON.stringify(s.length > 200 ? s.slice(0
 
 export const external: QuboSolver = {
   name: 'external',
+  version: '1',
   description:
     'Runs a user-given command on the block QUBO written as a UBQP file and reads its answer from stdout',
   get schema() {

@@ -37,6 +37,7 @@ let nextJobId = 1;
 
 export class SaSolver implements QuboSolver {
   readonly name = 'sa';
+  readonly version = '1';
   readonly description =
     'Cardinality-constrained simulated annealing (swap moves, geometric β schedule, parallel restarts)';
   /** Grouped problems (iCBS N:M) anneal with swaps inside a group (group-anneal.ts). */

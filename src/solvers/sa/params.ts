@@ -2,6 +2,7 @@
 // callers that bypass schema validation.
 import { availableParallelism } from 'node:os';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { readSchema, schemaDefaults } from '../../util/schemas.js';
 
 export interface SaParams {
   /** Independent chains; the best state of all of them is returned. */
@@ -17,14 +18,11 @@ export interface SaParams {
   descent: boolean;
 }
 
-export const saDefaults: Omit<SaParams, 'workers'> = {
-  restarts: 10,
-  betaInitial: 0.001,
-  betaFinal: 100,
-  betaFactor: 1.1,
-  sweeps: 1,
-  descent: true,
-};
+/** The defaults of schemas/solvers/sa.schema.json (read from it: one source). */
+export const saDefaults = schemaDefaults(readSchema('solvers/sa.schema.json')) as Omit<
+  SaParams,
+  'workers'
+>;
 
 function num(
   params: Record<string, unknown>,

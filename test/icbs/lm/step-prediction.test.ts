@@ -212,6 +212,7 @@ describe('icbs on causal LMs: a step predicts the change of the calibration loss
     let worstOverCurrent = 0;
     const worst: QuboSolver = {
       name: 'worst',
+      version: '1',
       description: 'returns the highest-energy state (test only)',
       schema: {},
       async solve(problem) {
