@@ -9,10 +9,10 @@ export type {
   LoadRecipeOptions,
   BackendChoice,
 } from './recipe/types.js';
-export { buildDag } from './engine/dag.js';
-export type { Dag, DagNode } from './engine/dag.js';
-export { Registry } from './engine/registry.js';
-export { createBuiltinRegistry } from './engine/builtins.js';
+export { buildDag } from './recipe/dag.js';
+export type { Dag, DagNode } from './recipe/dag.js';
+export { Registry } from './registry/registry.js';
+export { createBuiltinRegistry } from './registry/builtins.js';
 export { loadSparseModel, writeSparseModel } from './models/tfjs-layers/sparse-format.js';
 export {
   initBackend,

@@ -3,7 +3,7 @@
 // engine (src/engine). Kept in its own file so both sides compile against it.
 import type { SourceLocation } from '../errors.js';
 import type { StageType } from '../plugin-api/stage.js';
-import type { Registry } from '../engine/registry.js';
+import type { Registry } from '../registry/registry.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 

@@ -4,7 +4,7 @@ import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { ScalpelError } from '../../src/errors.js';
-import { builtinRegistry } from '../../src/engine/builtins.js';
+import { builtinRegistry } from '../../src/registry/builtins.js';
 import { badRecipeCases, prepareCase } from './bad-recipe-cases.js';
 
 describe('bad recipes (test/fixtures/bad-recipes)', function () {
