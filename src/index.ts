@@ -120,8 +120,8 @@ export {
   type HessianKind,
 } from './models/block-hessian.js';
 // Sweeps, comparisons and reports (what `scalpel sweep / compare / report` call).
-export { loadSweep } from './recipe/sweep-load.js';
-export { runSweep } from './engine/sweep-run.js';
+export { loadSweep } from './sweep/sweep-load.js';
+export { runSweep } from './sweep/sweep-run.js';
 export { collectReportData } from './report/collect.js';
 export { compareTable } from './report/compare.js';
 export { formatCompare } from './report/format-compare.js';

@@ -29,7 +29,7 @@ export interface ResolvedRecipe {
   readonly plugins: readonly string[];
   /** Stages in file order. */
   readonly stages: readonly ResolvedStage[];
-  /** The `sweep:` section, if any (validated by src/recipe/sweep*.ts). */
+  /** The `sweep:` section, if any (validated by src/sweep/sweep-spec.ts). */
   readonly sweep: Record<string, unknown> | undefined;
   /** The whole recipe as plain JSON with defaults filled: what is written to recipe.resolved.yaml and hashed. */
   readonly resolved: Record<string, unknown>;

@@ -6,19 +6,19 @@
 import { join, resolve } from 'node:path';
 import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
 import type { Artifact } from '../plugin-api/stage.js';
-import { loadSweep, type LoadSweepOptions } from '../recipe/sweep-load.js';
-import type { SweepDefinition } from '../recipe/sweep-types.js';
+import { loadSweep, type LoadSweepOptions } from './sweep-load.js';
+import type { SweepDefinition } from './sweep-types.js';
 import type { BackendChoice } from '../recipe/types.js';
-import { formatCombination } from '../recipe/sweep-spec.js';
+import { formatCombination } from './sweep-spec.js';
 import { initBackend } from '../models/backend.js';
-import { Cache, resolveCacheRoot } from './cache.js';
-import { executeNode } from './execute-node.js';
-import { RunLogging, verbosityOf } from './logging.js';
-import type { ExecNode } from './plan.js';
-import { ProgressSink } from './progress.js';
+import { Cache, resolveCacheRoot } from '../engine/cache.js';
+import { executeNode } from '../engine/execute-node.js';
+import { RunLogging, verbosityOf } from '../engine/logging.js';
+import type { ExecNode } from '../engine/plan.js';
+import { ProgressSink } from '../engine/progress.js';
 import { sha256FileSync } from '../util/file-hash.js';
-import { createRunDir, environmentLock, recordPath } from './run-record.js';
-import { schedule, type NodeOutcome } from './scheduler.js';
+import { createRunDir, environmentLock, recordPath } from '../engine/run-record.js';
+import { schedule, type NodeOutcome } from '../engine/scheduler.js';
 import {
   mergeTrials,
   planSweep,
@@ -28,8 +28,8 @@ import {
 } from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
-import { SweepWorkerPool } from './sweep-worker-pool.js';
-import { Terminal } from './terminal.js';
+import { WorkerPool } from '../engine/worker-pool.js';
+import { Terminal } from '../engine/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 
 export interface SweepRunOptions extends LoadSweepOptions {
@@ -316,7 +316,7 @@ export async function runSweep(
   const finalized = new Set<number>();
   const counts = { ok: kept.length, failed: 0 };
   const useWorkers = jobs > 1 && opts.inProcess !== true;
-  const pool = useWorkers ? new SweepWorkerPool(jobs) : undefined;
+  const pool = useWorkers ? new WorkerPool(jobs) : undefined;
   const artifacts = new Map<string, Artifact>();
   const controller = new AbortController();
   const onAbort = (): void => {
