@@ -6,8 +6,6 @@ import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js'
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
-import { executeNode } from './execute-node.js';
-import { RunLogging, verbosityOf } from './logging.js';
 import {
   planResolved,
   resolveRecipeArg,
@@ -15,17 +13,15 @@ import {
   type Plan,
   type PlanOptions,
 } from './plan.js';
-import { ProgressSink } from './progress.js';
 import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './run-record.js';
 import { errorJson, type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
-import { Terminal } from './terminal.js';
+import { ExecutionSession, consoleOptions } from './session.js';
+import type { Terminal } from './terminal.js';
 
 export interface RunOptions extends PlanOptions {
   /** Nodes running at once (default 1). */
   readonly jobs?: number;
-  /** Recompute every node and replace its cache entry (same as noCache). */
-  readonly force?: boolean;
   /** Run directory (default `<cwd>/runs/<name>-<timestamp>/`). */
   readonly out?: string;
   readonly quiet?: boolean;
@@ -120,7 +116,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const recipe = plan.recipe;
   const started = new Date();
   const cwd = opts.cwd ?? process.cwd();
-  const overwrite = opts.noCache === true || opts.force === true;
+  const overwrite = opts.noCache === true;
   // An unavailable backend is invalid input (exit 2), not a failed run: report it before a run
   // record exists, so it leaves no directory behind.
   const willRun = opts.signal?.aborted !== true && (plan.nodes.some((n) => !n.cached) || overwrite);
@@ -139,40 +135,17 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const writeRunning = (): void =>
     record.writeJson('summary.json', runningSummary(plan, started, finishedNodes));
   writeRunning();
-  const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({
-    terminal,
-    verbosity: verbosityOf(opts),
+  const session = new ExecutionSession({
     eventsFile: record.eventsFile,
+    cache: plan.cache,
+    backendChoice: plan.backendChoice,
+    plannedBackend: plan.backend,
+    ...(earlyBackend !== undefined ? { initialBackend: earlyBackend } : {}),
+    overwrite,
+    ...consoleOptions(opts),
   });
-  const progress = new ProgressSink({
-    terminal,
-    console: verbosityOf(opts) !== 'quiet',
-    record: (stageId, data) => logging.progress(stageId, data),
-  });
-  const log = logging.logger;
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort();
-  if (opts.signal?.aborted === true) controller.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const log = session.log;
 
-  let backendInfo: { name: string; versions: Record<string, string> } = {
-    name: plan.backend,
-    versions: {},
-  };
-  let backendInit: Promise<string> | undefined;
-  const ensureBackend = (): Promise<string> => {
-    backendInit ??= (
-      earlyBackend !== undefined ? Promise.resolve(earlyBackend) : initBackend(plan.backendChoice)
-    ).then((info) => {
-      backendInfo = { name: info.name, versions: info.versions };
-      log.info(`backend: ${info.name}`);
-      return info.name;
-    });
-    return backendInit;
-  };
-
-  const artifacts = new Map<string, Artifact>();
   let outcomes = new Map<string, NodeOutcome>();
   let fatal: unknown;
   try {
@@ -181,29 +154,17 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
       log.warn(
         'the recipe has a sweep: section; run runs it once as written (scalpel sweep runs the trials)',
       );
-    const removed = plan.cache.cleanStale();
-    if (removed > 0)
-      log.info(
-        `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
-      );
+    session.cleanStaleCache();
     // Initialise the backend up front when something will run, so a missing backend is one
     // clear error instead of a failure in every stage.
-    if (!controller.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
-      await ensureBackend();
+    if (!session.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
+      await session.ensureBackend();
     outcomes = await schedule<ExecNode>(plan.exec, {
       jobs: opts.jobs ?? 1,
-      signal: controller.signal,
+      signal: session.signal,
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       execute: async (node) => {
-        const r = await executeNode(node, {
-          cache: plan.cache,
-          logging,
-          progress,
-          signal: controller.signal,
-          overwrite,
-          ensureBackend,
-          artifacts,
-        });
+        const r = await session.execute(node);
         for (const id of node.stageIds) record.linkArtifacts(id, r.entry.outDir);
         return r.status;
       },
@@ -227,14 +188,13 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   } catch (e) {
     fatal = e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    progress.closeAll();
+    session.stop();
   }
 
   const finished = new Date();
-  const nodes = nodeSummaries(plan, outcomes, artifacts);
+  const nodes = nodeSummaries(plan, outcomes, session.artifacts);
   const status: RunStatus =
-    fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
+    fatal !== undefined ? 'failed' : runStatus(nodes, session.signal.aborted);
   const summary: RunSummary = {
     status,
     exitCode: exitCodeOf[status],
@@ -242,14 +202,14 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
-    backend: backendInfo,
+    backend: session.backend,
     nodes,
   };
   try {
     writeRecordFiles(record, plan, summary, outcomes, fatal);
   } finally {
     log.info(`run ${status} in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)}s`);
-    await logging.close();
+    await session.close();
   }
   if (fatal !== undefined) throw fatal;
   return summary;
@@ -342,9 +302,6 @@ export async function runRecipe(
   opts: RunOptions = {},
 ): Promise<RunSummary> {
   const resolved = await resolveRecipeArg(recipe, opts);
-  const plan = await planResolved(resolved, {
-    ...opts,
-    noCache: opts.noCache === true || opts.force === true,
-  });
+  const plan = await planResolved(resolved, opts);
   return runPlan(plan, opts);
 }
