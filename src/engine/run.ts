@@ -16,12 +16,20 @@ import {
 import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './run-record.js';
 import { errorJson, type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
+import { verbosityOf } from './logging.js';
 import { ExecutionSession, consoleOptions } from './session.js';
+import { WorkerPool } from './worker-pool.js';
 import type { Terminal } from './terminal.js';
 
 export interface RunOptions extends PlanOptions {
   /** Nodes running at once (default 1). */
   readonly jobs?: number;
+  /**
+   * With jobs > 1, run stages in forked worker processes (worker-pool.ts), as sweeps do, so
+   * CPU-heavy stages do not share one thread. A worker reloads the recipe from its file with the
+   * same --set strings, so this is ignored for a custom `registry` (the CLI sets it).
+   */
+  readonly workerProcesses?: boolean;
   /** Run directory (default `<cwd>/runs/<name>-<timestamp>/`). */
   readonly out?: string;
   readonly quiet?: boolean;
@@ -78,7 +86,12 @@ function nodeSummaries(
       status,
       durationMs: o?.durationMs ?? 0,
     };
-    const metrics = artifacts.get(n.hash)?.metrics;
+    // In-process nodes left their artifact; nodes run in a worker process only their cache entry.
+    const metrics =
+      artifacts.get(n.hash)?.metrics ??
+      (status === 'ran' || status === 'cached'
+        ? plan.cache.lookup(n.hash)?.meta.metrics
+        : undefined);
     if ((status === 'ran' || status === 'cached') && metrics !== undefined)
       return { ...s, metrics };
     if (o?.error !== undefined) {
@@ -135,6 +148,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const writeRunning = (): void =>
     record.writeJson('summary.json', runningSummary(plan, started, finishedNodes));
   writeRunning();
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const pool =
+    opts.workerProcesses === true && jobs > 1 && opts.registry === undefined
+      ? new WorkerPool(jobs)
+      : undefined;
   const session = new ExecutionSession({
     eventsFile: record.eventsFile,
     cache: plan.cache,
@@ -143,13 +161,45 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     ...(earlyBackend !== undefined ? { initialBackend: earlyBackend } : {}),
     overwrite,
     ...consoleOptions(opts),
+    ...(pool !== undefined ? { onAbort: () => pool.abort() } : {}),
   });
   const log = session.log;
+  /** Run one node here or in a worker; either way its entry is in the cache afterwards. */
+  const execute = async (node: ExecNode): Promise<{ status: 'ran' | 'cached'; outDir: string }> => {
+    if (pool === undefined) {
+      const r = await session.execute(node);
+      return { status: r.status, outDir: r.entry.outDir };
+    }
+    const hit = overwrite ? undefined : plan.cache.lookup(node.key);
+    const status =
+      hit !== undefined
+        ? 'cached'
+        : await pool.run({
+            recipeFile: recipe.file,
+            set: opts.set ?? [],
+            backend: opts.backend,
+            cacheDir: plan.cache.root,
+            hash: node.key,
+            overwrite,
+            verbosity: verbosityOf(opts),
+            eventsFile: record.eventsFile,
+          });
+    const entry = hit ?? plan.cache.lookup(node.key);
+    if (entry === undefined)
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `stage worker finished node ${node.key.slice(0, 12)} but left no cache entry`,
+        { stageId: node.stageIds[0] ?? node.stage.id },
+      );
+    return { status, outDir: entry.outDir };
+  };
 
   let outcomes = new Map<string, NodeOutcome>();
   let fatal: unknown;
   try {
-    log.info(`run ${recipe.name} → ${dir}`);
+    log.info(
+      `run ${recipe.name} → ${dir}${pool !== undefined ? ` (${jobs} jobs in worker processes)` : ''}`,
+    );
     if (recipe.sweep !== undefined)
       log.warn(
         'the recipe has a sweep: section; run runs it once as written (scalpel sweep runs the trials)',
@@ -160,12 +210,12 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     if (!session.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
       await session.ensureBackend();
     outcomes = await schedule<ExecNode>(plan.exec, {
-      jobs: opts.jobs ?? 1,
+      jobs,
       signal: session.signal,
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       execute: async (node) => {
-        const r = await session.execute(node);
-        for (const id of node.stageIds) record.linkArtifacts(id, r.entry.outDir);
+        const r = await execute(node);
+        for (const id of node.stageIds) record.linkArtifacts(id, r.outDir);
         return r.status;
       },
       onOutcome: (node, o) => {
@@ -189,6 +239,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     fatal = e;
   } finally {
     session.stop();
+    await pool?.close(opts.graceMs ?? 3000);
   }
 
   const finished = new Date();

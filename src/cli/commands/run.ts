@@ -46,6 +46,7 @@ export function runCommand(): Command {
         const summary = await runRecipe(file, {
           set: opts.set,
           jobs: opts.jobs,
+          workerProcesses: true,
           noCache: !opts.cache || opts.force === true,
           signal: controller.signal,
           ...(opts.out !== undefined ? { out: opts.out } : {}),
