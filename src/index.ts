@@ -9,10 +9,10 @@ export type {
   LoadRecipeOptions,
   BackendChoice,
 } from './recipe/types.js';
-export { buildDag } from './engine/dag.js';
-export type { Dag, DagNode } from './engine/dag.js';
-export { Registry } from './engine/registry.js';
-export { createBuiltinRegistry } from './engine/builtins.js';
+export { buildDag } from './recipe/dag.js';
+export type { Dag, DagNode } from './recipe/dag.js';
+export { Registry } from './registry/registry.js';
+export { createBuiltinRegistry } from './registry/builtins.js';
 export { loadSparseModel, writeSparseModel } from './models/tfjs-layers/sparse-format.js';
 export {
   initBackend,
@@ -120,8 +120,8 @@ export {
   type HessianKind,
 } from './models/block-hessian.js';
 // Sweeps, comparisons and reports (what `scalpel sweep / compare / report` call).
-export { loadSweep } from './recipe/sweep-load.js';
-export { runSweep } from './engine/sweep-run.js';
+export { loadSweep } from './sweep/sweep-load.js';
+export { runSweep } from './sweep/sweep-run.js';
 export { collectReportData } from './report/collect.js';
 export { compareTable } from './report/compare.js';
 export { formatCompare } from './report/format-compare.js';

@@ -1,5 +1,5 @@
 // The one-shot baseline pruners, shipped as a plugin that uses only scalpel's public API — the
-// same path a third-party plugin takes (loaded by src/engine/builtins.ts).
+// same path a third-party plugin takes (loaded by src/registry/builtins.ts).
 import { definePlugin } from '../../src/index.js';
 import { magnitudePruner } from './magnitude.js';
 import { randomPruner } from './random.js';

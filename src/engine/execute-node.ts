@@ -10,7 +10,8 @@ import type { Cache, CacheEntry } from './cache.js';
 import type { RunLogging } from './logging.js';
 import type { ExecNode } from './plan.js';
 import type { ProgressSink } from './progress.js';
-import { createStageContext, wrapStageError } from './stage-context.js';
+import { createStageContext } from './stage-context.js';
+import { wrapStageError } from '../registry/stage-error.js';
 import { formatDuration } from './progress.js';
 
 export interface ExecEnv {

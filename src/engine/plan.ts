@@ -13,11 +13,12 @@ import type {
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { resolveBackendName } from '../models/backend.js';
 import { Cache, resolveCacheRoot } from './cache.js';
-import { buildDag } from './dag.js';
+import { buildDag } from '../recipe/dag.js';
 import { nodeHash } from './hash.js';
 import type { SchedulerNode } from './scheduler.js';
-import { stageFingerprint } from './fingerprint.js';
-import { stageSeed, wrapStageError } from './stage-context.js';
+import { stageFingerprint } from '../recipe/fingerprint.js';
+import { stageSeed } from './stage-context.js';
+import { wrapStageError } from '../registry/stage-error.js';
 
 export interface PlanOptions {
   /** `--set path=value` overrides (only when a file is given). */

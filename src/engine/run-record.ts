@@ -21,7 +21,7 @@ import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { sha256FileSync } from '../util/file-hash.js';
 import { packageRoot, scalpelVersion } from '../util/package-root.js';
-import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
+import { RecordDir } from './record-dir.js';
 
 /** `20250131-235959` in local time. */
 export function timestamp(d: Date): string {
@@ -179,27 +179,12 @@ function placeFile(s: string, d: string): void {
   }
 }
 
-export class RunRecord {
-  readonly dir: string;
+export class RunRecord extends RecordDir {
   readonly artifactsDir: string;
-  readonly eventsFile: string;
 
   constructor(dir: string) {
-    this.dir = dir;
+    super(dir);
     this.artifactsDir = join(dir, 'artifacts');
-    this.eventsFile = join(dir, 'events.jsonl');
-  }
-
-  writeJson(name: string, value: unknown): void {
-    writeJsonAtomicSync(join(this.dir, name), value);
-  }
-
-  writeYaml(name: string, value: unknown): void {
-    writeFileAtomicSync(join(this.dir, name), YAML.stringify(value));
-  }
-
-  writeText(name: string, text: string): void {
-    writeFileAtomicSync(join(this.dir, name), text);
   }
 
   /** Publish a stage's files as artifacts/<stageId>/. */

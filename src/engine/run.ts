@@ -7,8 +7,6 @@ import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
 import { closeSolvers } from './close-solvers.js';
-import { executeNode } from './execute-node.js';
-import { RunLogging, verbosityOf } from './logging.js';
 import {
   planResolved,
   resolveRecipeArg,
@@ -16,17 +14,23 @@ import {
   type Plan,
   type PlanOptions,
 } from './plan.js';
-import { ProgressSink } from './progress.js';
 import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './run-record.js';
 import { errorJson, type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
-import { Terminal } from './terminal.js';
+import { verbosityOf } from './logging.js';
+import { ExecutionSession, consoleOptions } from './session.js';
+import { WorkerPool } from './worker-pool.js';
+import type { Terminal } from './terminal.js';
 
 export interface RunOptions extends PlanOptions {
   /** Nodes running at once (default 1). */
   readonly jobs?: number;
-  /** Recompute every node and replace its cache entry (same as noCache). */
-  readonly force?: boolean;
+  /**
+   * With jobs > 1, run stages in forked worker processes (worker-pool.ts), as sweeps do, so
+   * CPU-heavy stages do not share one thread. A worker reloads the recipe from its file with the
+   * same --set strings, so this is ignored for a custom `registry` (the CLI sets it).
+   */
+  readonly workerProcesses?: boolean;
   /** Run directory (default `<cwd>/runs/<name>-<timestamp>/`). */
   readonly out?: string;
   readonly quiet?: boolean;
@@ -83,7 +87,12 @@ function nodeSummaries(
       status,
       durationMs: o?.durationMs ?? 0,
     };
-    const metrics = artifacts.get(n.hash)?.metrics;
+    // In-process nodes left their artifact; nodes run in a worker process only their cache entry.
+    const metrics =
+      artifacts.get(n.hash)?.metrics ??
+      (status === 'ran' || status === 'cached'
+        ? plan.cache.lookup(n.hash)?.meta.metrics
+        : undefined);
     if ((status === 'ran' || status === 'cached') && metrics !== undefined)
       return { ...s, metrics };
     if (o?.error !== undefined) {
@@ -121,7 +130,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const recipe = plan.recipe;
   const started = new Date();
   const cwd = opts.cwd ?? process.cwd();
-  const overwrite = opts.noCache === true || opts.force === true;
+  const overwrite = opts.noCache === true;
   // An unavailable backend is invalid input (exit 2), not a failed run: report it before a run
   // record exists, so it leaves no directory behind.
   const willRun = opts.signal?.aborted !== true && (plan.nodes.some((n) => !n.cached) || overwrite);
@@ -140,72 +149,74 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const writeRunning = (): void =>
     record.writeJson('summary.json', runningSummary(plan, started, finishedNodes));
   writeRunning();
-  const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({
-    terminal,
-    verbosity: verbosityOf(opts),
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const pool =
+    opts.workerProcesses === true && jobs > 1 && opts.registry === undefined
+      ? new WorkerPool(jobs)
+      : undefined;
+  const session = new ExecutionSession({
     eventsFile: record.eventsFile,
+    cache: plan.cache,
+    backendChoice: plan.backendChoice,
+    plannedBackend: plan.backend,
+    ...(earlyBackend !== undefined ? { initialBackend: earlyBackend } : {}),
+    overwrite,
+    ...consoleOptions(opts),
+    ...(pool !== undefined ? { onAbort: () => pool.abort() } : {}),
   });
-  const progress = new ProgressSink({
-    terminal,
-    console: verbosityOf(opts) !== 'quiet',
-    record: (stageId, data) => logging.progress(stageId, data),
-  });
-  const log = logging.logger;
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort();
-  if (opts.signal?.aborted === true) controller.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-  let backendInfo: { name: string; versions: Record<string, string> } = {
-    name: plan.backend,
-    versions: {},
+  const log = session.log;
+  /** Run one node here or in a worker; either way its entry is in the cache afterwards. */
+  const execute = async (node: ExecNode): Promise<{ status: 'ran' | 'cached'; outDir: string }> => {
+    if (pool === undefined) {
+      const r = await session.execute(node);
+      return { status: r.status, outDir: r.entry.outDir };
+    }
+    const hit = overwrite ? undefined : plan.cache.lookup(node.key);
+    const status =
+      hit !== undefined
+        ? 'cached'
+        : await pool.run({
+            recipeFile: recipe.file,
+            set: opts.set ?? [],
+            backend: opts.backend,
+            cacheDir: plan.cache.root,
+            hash: node.key,
+            overwrite,
+            verbosity: verbosityOf(opts),
+            eventsFile: record.eventsFile,
+          });
+    const entry = hit ?? plan.cache.lookup(node.key);
+    if (entry === undefined)
+      throw new ScalpelError(
+        ErrorCode.Internal,
+        `stage worker finished node ${node.key.slice(0, 12)} but left no cache entry`,
+        { stageId: node.stageIds[0] ?? node.stage.id },
+      );
+    return { status, outDir: entry.outDir };
   };
-  let backendInit: Promise<string> | undefined;
-  const ensureBackend = (): Promise<string> => {
-    backendInit ??= (
-      earlyBackend !== undefined ? Promise.resolve(earlyBackend) : initBackend(plan.backendChoice)
-    ).then((info) => {
-      backendInfo = { name: info.name, versions: info.versions };
-      log.info(`backend: ${info.name}`);
-      return info.name;
-    });
-    return backendInit;
-  };
 
-  const artifacts = new Map<string, Artifact>();
   let outcomes = new Map<string, NodeOutcome>();
   let fatal: unknown;
   try {
-    log.info(`run ${recipe.name} → ${dir}`);
+    log.info(
+      `run ${recipe.name} → ${dir}${pool !== undefined ? ` (${jobs} jobs in worker processes)` : ''}`,
+    );
     if (recipe.sweep !== undefined)
       log.warn(
         'the recipe has a sweep: section; run runs it once as written (scalpel sweep runs the trials)',
       );
-    const removed = plan.cache.cleanStale();
-    if (removed > 0)
-      log.info(
-        `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
-      );
+    session.cleanStaleCache();
     // Initialise the backend up front when something will run, so a missing backend is one
     // clear error instead of a failure in every stage.
-    if (!controller.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
-      await ensureBackend();
+    if (!session.signal.aborted && (plan.nodes.some((n) => !n.cached) || overwrite))
+      await session.ensureBackend();
     outcomes = await schedule<ExecNode>(plan.exec, {
-      jobs: opts.jobs ?? 1,
-      signal: controller.signal,
+      jobs,
+      signal: session.signal,
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       execute: async (node) => {
-        const r = await executeNode(node, {
-          cache: plan.cache,
-          logging,
-          progress,
-          signal: controller.signal,
-          overwrite,
-          ensureBackend,
-          artifacts,
-        });
-        for (const id of node.stageIds) record.linkArtifacts(id, r.entry.outDir);
+        const r = await execute(node);
+        for (const id of node.stageIds) record.linkArtifacts(id, r.outDir);
         return r.status;
       },
       onOutcome: (node, o) => {
@@ -228,15 +239,15 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   } catch (e) {
     fatal = e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    progress.closeAll();
+    session.stop();
+    await pool?.close(opts.graceMs ?? 3000);
     await closeSolvers([recipe.registry], (m) => log.warn(m));
   }
 
   const finished = new Date();
-  const nodes = nodeSummaries(plan, outcomes, artifacts);
+  const nodes = nodeSummaries(plan, outcomes, session.artifacts);
   const status: RunStatus =
-    fatal !== undefined ? 'failed' : runStatus(nodes, controller.signal.aborted);
+    fatal !== undefined ? 'failed' : runStatus(nodes, session.signal.aborted);
   const summary: RunSummary = {
     status,
     exitCode: exitCodeOf[status],
@@ -244,14 +255,14 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
-    backend: backendInfo,
+    backend: session.backend,
     nodes,
   };
   try {
     writeRecordFiles(record, plan, summary, outcomes, fatal);
   } finally {
     log.info(`run ${status} in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)}s`);
-    await logging.close();
+    await session.close();
   }
   if (fatal !== undefined) throw fatal;
   return summary;
@@ -344,9 +355,6 @@ export async function runRecipe(
   opts: RunOptions = {},
 ): Promise<RunSummary> {
   const resolved = await resolveRecipeArg(recipe, opts);
-  const plan = await planResolved(resolved, {
-    ...opts,
-    noCache: opts.noCache === true || opts.force === true,
-  });
+  const plan = await planResolved(resolved, opts);
   return runPlan(plan, opts);
 }

@@ -1,8 +1,7 @@
-// What a running stage sees (StageContext from the plugin API), and how its failures are reported:
-// every error a stage throws becomes an E_STAGE ScalpelError naming the stage id and, for plugin
-// stage types, the plugin (a ScalpelError keeps its own code and gains the stage id).
-import { isAbsolute, resolve } from 'node:path';
-import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
+// What a running stage sees (StageContext from the plugin API). How its failures are reported is
+// src/registry/stage-error.ts.
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { resolveRecipePath } from '../recipe/resolve-recipe-path.js';
 import type { Artifact, ArtifactKind, Progress, StageContext } from '../plugin-api/stage.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
 import { Rng } from '../util/rng.js';
@@ -13,10 +12,6 @@ import type { ProgressSink } from './progress.js';
 export function stageSeed(params: Readonly<Record<string, unknown>>, recipeSeed: number): number {
   const own = params['seed'];
   return typeof own === 'number' && Number.isFinite(own) ? own : recipeSeed;
-}
-
-export function resolveRecipePath(recipeDir: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(recipeDir, p);
 }
 
 export interface StageContextInit {
@@ -81,43 +76,4 @@ export function createStageContext(init: StageContextInit): StageContext {
     backend: init.backend,
     registry: init.registry,
   };
-}
-
-export interface StageErrorContext {
-  readonly stageId: string;
-  readonly stageType: string;
-  /** The plugin the stage type came from; undefined for built-ins. */
-  readonly plugin: string | undefined;
-}
-
-/** Attach the stage (and plugin) to whatever a stage threw. */
-export function wrapStageError(e: unknown, c: StageErrorContext): ScalpelError {
-  if (e instanceof ScalpelError) {
-    if (e.stageId !== undefined) return e;
-    const plugin = e.plugin ?? c.plugin;
-    return new ScalpelError(e.code, e.message, {
-      stageId: c.stageId,
-      ...(plugin !== undefined ? { plugin } : {}),
-      ...(e.location !== undefined ? { location: e.location } : {}),
-      ...(e.hint !== undefined ? { hint: e.hint } : {}),
-      ...(e.layer !== undefined ? { layer: e.layer } : {}),
-      exitCode: e.exitCode,
-      cause: e,
-    });
-  }
-  // Worded so that format() finds "stage 'x', plugin 'p'" in it and does not repeat it.
-  const from = c.plugin !== undefined ? `, plugin '${c.plugin}'` : '';
-  return asScalpelError(
-    e,
-    ErrorCode.Stage,
-    `stage '${c.stageId}'${from} (uses: ${c.stageType}) failed`,
-    {
-      stageId: c.stageId,
-      ...(c.plugin !== undefined ? { plugin: c.plugin } : {}),
-      hint:
-        c.plugin !== undefined
-          ? `this is an error in plugin '${c.plugin}' or in its parameters; run with --debug for the stack trace`
-          : 'check the stage parameters; run with --debug for the stack trace',
-    },
-  );
 }

@@ -4,7 +4,7 @@
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
-import { compileSchema } from '../recipe/ajv-instance.js';
+import { compileSchema } from '../util/ajv-instance.js';
 import { builtinSolvers } from '../solvers/index.js';
 import { icbsDefaults, type SolverSpec } from './params.js';
 import type { IcbsSolver } from './run-icbs.js';

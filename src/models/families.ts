@@ -1,4 +1,4 @@
-// The model families scalpel ships (registered in engine/builtins.ts; plugins add more).
+// The model families scalpel ships (registered in registry/builtins.ts; plugins add more).
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { ModelFamily } from '../plugin-api/model.js';
 import type { FamilyLookup } from './model-artifact.js';

@@ -1,4 +1,4 @@
-// What stages can look up at run time. Implemented by src/engine/registry.ts.
+// What stages can look up at run time. Implemented by src/registry/registry.ts.
 import type { StageType } from './stage.js';
 import type { Pruner } from './pruner.js';
 import type { QuboSolver } from './solver.js';

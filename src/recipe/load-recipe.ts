@@ -3,16 +3,16 @@
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { ErrorCode, ScalpelError, type SourceLocation } from '../errors.js';
-import { builtinRegistry } from '../engine/builtins.js';
-import { buildDag, type Dag } from '../engine/dag.js';
-import { stageFingerprint } from '../engine/fingerprint.js';
-import { loadRecipePlugins } from '../engine/plugin-loader.js';
+import { buildDag, type Dag } from './dag.js';
+import { stageFingerprint } from './fingerprint.js';
+import { loadRecipePlugins } from '../registry/plugin-loader.js';
 import { applyOverrides } from './overrides.js';
 import { parseRecipeYaml } from './parse-yaml.js';
 import { validateRecipeShape, validateStageParams } from './schema-validation.js';
-import { closest } from './suggest.js';
+import { closest } from '../util/suggest.js';
 import { resolveVars } from './vars.js';
 import type { LoadRecipeOptions, ResolvedRecipe, ResolvedStage } from './types.js';
+import type { Registry } from '../registry/registry.js';
 
 /** Read the recipe file, turning every file-system problem into an E_IO error with a hint. */
 function readRecipeText(file: string, given: string): string {
@@ -103,7 +103,7 @@ export async function loadRecipe(
   // points back at the original recipe's directory), else against the file's own directory.
   const dir = resolve(dirname(abs), doc.baseDir ?? '.');
 
-  const registry = (options.registry ?? (await builtinRegistry())).clone();
+  const registry = (options.registry ?? (await sharedBuiltins())).clone();
   await loadRecipePlugins(registry, doc.plugins, dir, (i) => yaml.locate(['plugins', i]));
 
   const stages: ResolvedStage[] = [];
@@ -169,4 +169,13 @@ export async function validateRecipe(
   // Files the stages read (the model, dataset files) must exist and be readable.
   for (const node of dag.order) await stageFingerprint(recipe, node.stage);
   return { recipe, dag };
+}
+
+/**
+ * The built-in registry, imported on first use: its stage modules load tfjs, and importing the
+ * recipe loader (for `scalpel validate`, or a caller that passes its own registry) should not.
+ */
+async function sharedBuiltins(): Promise<Registry> {
+  const { builtinRegistry } = await import('../registry/builtins.js');
+  return builtinRegistry();
 }

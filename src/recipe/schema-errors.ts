@@ -2,7 +2,7 @@
 // and what was found. ajv with allErrors reports every failed branch of every oneOf/anyOf; we
 // keep the branch the user evidently meant and drop the noise.
 import { ErrorCode, ScalpelError, type SourceLocation } from '../errors.js';
-import type { ErrorObject } from './ajv-instance.js';
+import type { ErrorObject } from '../util/ajv-instance.js';
 import { describeSchema, describeValue, quote } from './describe.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import {
@@ -12,7 +12,7 @@ import {
   type PathSegment,
   type RecipePath,
 } from './recipe-path.js';
-import { closest, suggestionHint } from './suggest.js';
+import { closest, suggestionHint } from '../util/suggest.js';
 import type { AppliedOverride } from './overrides.js';
 
 export interface SchemaErrorContext {

@@ -1,14 +1,14 @@
 // Validation in two passes: the recipe's own shape (schemas/recipe.schema.json), then each
 // stage's `with` against its stage type's schema from the registry. Both fill in defaults.
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { Registry } from '../engine/registry.js';
+import type { Registry } from '../registry/registry.js';
 import { readSchema } from '../util/schemas.js';
-import { createAjv, type ValidateFunction } from './ajv-instance.js';
+import { createAjv, type ValidateFunction } from '../util/ajv-instance.js';
 import { describeValue } from './describe.js';
 import type { AppliedOverride } from './overrides.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import { overrideFor, schemaError } from './schema-errors.js';
-import { suggestionHint } from './suggest.js';
+import { suggestionHint } from '../util/suggest.js';
 import type { BackendChoice } from './types.js';
 import { isObject } from '../util/is-object.js';
 

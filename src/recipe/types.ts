@@ -3,7 +3,7 @@
 // engine (src/engine). Kept in its own file so both sides compile against it.
 import type { SourceLocation } from '../errors.js';
 import type { StageType } from '../plugin-api/stage.js';
-import type { Registry } from '../engine/registry.js';
+import type { Registry } from '../registry/registry.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -29,7 +29,7 @@ export interface ResolvedRecipe {
   readonly plugins: readonly string[];
   /** Stages in file order. */
   readonly stages: readonly ResolvedStage[];
-  /** The `sweep:` section, if any (validated by src/recipe/sweep*.ts). */
+  /** The `sweep:` section, if any (validated by src/sweep/sweep-spec.ts). */
   readonly sweep: Record<string, unknown> | undefined;
   /** The whole recipe as plain JSON with defaults filled: what is written to recipe.resolved.yaml and hashed. */
   readonly resolved: Record<string, unknown>;

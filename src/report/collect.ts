@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { recordState } from '../engine/run-status-file.js';
-import { parseTrialsJsonl } from '../engine/sweep-record.js';
+import { parseTrialsJsonl } from '../sweep/sweep-record.js';
 import { isObject } from '../util/is-object.js';
 import { displayName, lineageOf, type Lineage } from './lineage.js';
 

@@ -5,7 +5,8 @@ import { writeModelArtifact } from '../models/model-artifact.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
-import { runTraining, type TrainingParams } from './train.js';
+import { runTraining } from './train.js';
+import type { TrainingParams } from './training-params.js';
 import { loadModelInput } from './stage-inputs.js';
 
 export const finetuneStage = defineStage<TrainingParams>({

@@ -10,21 +10,7 @@ import type { Dataset, Samples } from '../plugin-api/dataset.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import { runStepLoop } from '../models/training/step-loop.js';
-import type { TrainingParams } from './train.js';
-
-export type StepTrainingParams = {
-  steps?: number;
-  warmupSteps?: number;
-  minLearningRate?: number;
-  weightDecay?: number;
-  beta2?: number;
-  clipNorm?: number;
-  curveEvery?: number;
-  evaluateEvery?: number;
-  evaluateSplit?: string;
-  evaluateSamples?: number;
-  checkpointEvery?: number;
-};
+import type { TrainingParams } from './training-params.js';
 
 function evaluationSplit(ctx: StageContext<TrainingParams>, dataset: Dataset): Samples | undefined {
   const p = ctx.params;

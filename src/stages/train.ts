@@ -14,24 +14,13 @@ import { parseHfConfig } from '../models/hf/hf-config.js';
 import { initialWeights } from '../models/hf/init-weights.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import { sliceSamples } from '../data/batches.js';
-import { createOptimizer, trainLoop, type OptimizerName } from '../models/training-loop.js';
+import { createOptimizer, trainLoop } from '../models/training-loop.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
 import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
-import { runStepTraining, type StepTrainingParams } from './step-training.js';
-
-export type TrainingParams = {
-  optimizer: OptimizerName;
-  learningRate: number;
-  momentum: number;
-  epochs: number;
-  batchSize: number;
-  split: string;
-  samples: number;
-  validationSplit: number;
-  seed?: number;
-} & StepTrainingParams;
+import { runStepTraining } from './step-training.js';
+import type { TrainingParams } from './training-params.js';
 
 /** A causal LM from scratch: its config.json as an object (see schemas/stages/train.schema.json). */
 export type HfModelSpec = {

@@ -7,16 +7,24 @@ import { mapLimit, runCli, writeRecipe } from './cli-helpers.js';
 
 interface Timing {
   id: string;
+  pid?: number;
   start: number;
   end?: number;
 }
 
-function intervals(dir: string): Map<string, { start: number; end: number }> {
-  const out = new Map<string, { start: number; end: number }>();
+interface Interval {
+  start: number;
+  end: number;
+  /** The process the stage ran in. */
+  pid: number;
+}
+
+function intervals(dir: string): Map<string, Interval> {
+  const out = new Map<string, Interval>();
   for (const line of readFileSync(join(dir, 'timings.jsonl'), 'utf8').split('\n')) {
     if (line === '') continue;
     const t = JSON.parse(line) as Timing;
-    if (t.end !== undefined) out.set(t.id, { start: t.start, end: t.end });
+    if (t.end !== undefined) out.set(t.id, { start: t.start, end: t.end, pid: t.pid ?? -1 });
   }
   return out;
 }
@@ -39,7 +47,7 @@ describe('CLI run: --jobs', function () {
       return intervals(dir);
     });
     const [two, one] = results;
-    const overlap = (m: Map<string, { start: number; end: number }> | undefined): number => {
+    const overlap = (m: Map<string, Interval> | undefined): number => {
       const a = m?.get('s1');
       const b = m?.get('s2');
       assert.ok(a && b, 'both stages wrote their timings');
@@ -48,5 +56,14 @@ describe('CLI run: --jobs', function () {
     // Each stage sleeps 1000 ms: in parallel they overlap for most of it; in series not at all.
     assert.ok(overlap(two) > 700, `--jobs 2: overlap ${overlap(two)} ms`);
     assert.ok(overlap(one) <= 0, `--jobs 1: overlap ${overlap(one)} ms`);
+    // --jobs 2 runs stages in worker processes (one node at a time each, so two overlapping
+    // stages are two processes); --jobs 1 runs both in the CLI's own process.
+    const pids = (m: Map<string, Interval> | undefined): number[] =>
+      ['s1', 's2'].map((id) => m?.get(id)?.pid ?? -1);
+    const [a2, b2] = pids(two);
+    const [a1, b1] = pids(one);
+    assert.ok(a2 !== undefined && a2 > 0 && b2 !== undefined && b2 > 0, 'pids recorded');
+    assert.notEqual(a2, b2, '--jobs 2: two worker processes');
+    assert.equal(a1, b1, '--jobs 1: one process');
   });
 });

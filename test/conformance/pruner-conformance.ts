@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { isScalpelError } from '../../src/errors.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
 import { builtinFamilyLookup } from '../../src/models/families.js';

@@ -4,7 +4,7 @@
 // (a parameter set its schema must reject; repeatable).
 import { resolve } from 'node:path';
 import Mocha from 'mocha';
-import { importPlugin, resolvePluginPath } from '../../src/engine/plugin-loader.js';
+import { importPlugin, resolvePluginPath } from '../../src/registry/plugin-loader.js';
 import { describePrunerConformance, type ConformanceOptions } from './pruner-conformance.js';
 
 function parseArgs(argv: string[]): { spec: string; options: Omit<ConformanceOptions, 'plugin'> } {

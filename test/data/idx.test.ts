@@ -11,7 +11,7 @@ import { loadDatasetStage } from '../../src/stages/load-dataset.js';
 import { loadDatasetDefaults } from '../../src/data/options.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { idxBytes, writeIdx } from './idx-files.js';
 
 const mnistDir = join(

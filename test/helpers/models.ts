@@ -2,7 +2,7 @@
 // models through the family contract.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { TfjsLayersModel } from '../../src/models/tfjs-layers/layers-model.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { builtinFamilies } from '../../src/models/families.js';
 import type { OutputKind } from '../../src/models/loss.js';
 import type { PrunableModel } from '../../src/plugin-api/model.js';

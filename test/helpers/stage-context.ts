@@ -104,7 +104,7 @@ const emptyRegistry: RegistryView = {
 
 /** Validate `params` against the stage schema with defaults filled in (throws E_RECIPE_SCHEMA). */
 export function resolveParams<P>(stage: StageType<P>, params: Record<string, unknown>): P {
-  // As the engine's (src/recipe/ajv-instance.ts): with the discriminator, defaults fill oneOf branches too.
+  // As the engine's (src/util/ajv-instance.ts): with the discriminator, defaults fill oneOf branches too.
   const ajv = new Ajv2020({
     useDefaults: true,
     allErrors: true,

@@ -14,9 +14,9 @@ import {
   icbsStageSchema,
   icbsStageSchemaFor,
 } from '../../src/icbs/schema.js';
-import { builtinRegistry } from '../../src/engine/builtins.js';
+import { builtinRegistry } from '../../src/registry/builtins.js';
 import { exhaustive } from '../../src/solvers/exhaustive.js';
-import { compileSchema } from '../../src/recipe/ajv-instance.js';
+import { compileSchema } from '../../src/util/ajv-instance.js';
 import { mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 import { pruneArgs, type RecordedEvent } from './prune-args.js';
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRecipe, runSweep } from '../../src/index.js';
 import { ErrorCode, isScalpelError } from '../../src/errors.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import type { QuboSolver } from '../../src/plugin-api/solver.js';
 import { tempDir } from '../helpers/paths.js';
 import { Terminal } from '../../src/engine/terminal.js';

@@ -6,7 +6,7 @@ import { writeModelArtifact, readModelArtifact } from '../../src/models/model-ar
 import { writeDatasetArtifact } from '../../src/data/dataset-artifact.js';
 import { icbsStage } from '../../src/stages/icbs.js';
 import { pruneStage, pruneSchemaFor } from '../../src/stages/prune.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
+import { createBuiltinRegistry } from '../../src/registry/builtins.js';
 import { keepCount } from '../../src/pruning/select-mask.js';
 import type { StageType } from '../../src/plugin-api/stage.js';
 import { artifactFrom, runStage } from '../helpers/stage-context.js';

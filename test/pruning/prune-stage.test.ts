@@ -2,7 +2,7 @@
 // contract (wrong count, non-binary values, writing into the model) rejected naming the plugin.
 import { registryWithFamilies } from '../helpers/models.js';
 import assert from 'node:assert/strict';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { isScalpelError } from '../../src/errors.js';
 import { writeKernel } from '../helpers/models.js';
 import type { Pruner } from '../../src/plugin-api/pruner.js';

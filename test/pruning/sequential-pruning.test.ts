@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { sparsegptPruner } from '../../plugins/baselines/sparsegpt.js';
 import { wandaPruner } from '../../plugins/baselines/wanda.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { isScalpelError } from '../../src/errors.js';
 import { initBackend } from '../../src/models/backend.js';
 import { HfCausalLmModel } from '../../src/models/hf/causal-lm-model.js';

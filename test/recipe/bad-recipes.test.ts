@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { ScalpelError } from '../../src/errors.js';
-import { builtinRegistry } from '../../src/engine/builtins.js';
+import { builtinRegistry } from '../../src/registry/builtins.js';
 import { badRecipeCases, prepareCase } from './bad-recipe-cases.js';
 
 describe('bad recipes (test/fixtures/bad-recipes)', function () {

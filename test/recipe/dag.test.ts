@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildDag } from '../../src/engine/dag.js';
+import { buildDag } from '../../src/recipe/dag.js';
 import type { ResolvedRecipe, ResolvedStage } from '../../src/recipe/types.js';
 import type { StageType } from '../../src/plugin-api/stage.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import { ScalpelError } from '../../src/errors.js';
 import { loadRecipe } from '../../src/recipe/load-recipe.js';
 import { positionOf, writeRecipe } from './recipe-helpers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { registryWithFamilies } from '../helpers/models.js';
 import { dirname } from 'node:path';
 import { loadRecipe, validateRecipe } from '../../src/recipe/load-recipe.js';
-import { builtinRegistry } from '../../src/engine/builtins.js';
+import { builtinRegistry } from '../../src/registry/builtins.js';
 import { ScalpelError } from '../../src/errors.js';
 import { goodRecipe, writeRecipe } from './recipe-helpers.js';
 

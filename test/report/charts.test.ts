@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, inflateSync } from 'node:zlib';
-import { runSweep } from '../../src/engine/sweep-run.js';
+import { runSweep } from '../../src/sweep/sweep-run.js';
 import { writeReport } from '../../src/report/build-report.js';
 import { methodColor, seriesColors } from '../../src/report/chart-palette.js';
 import { pruningCurveSpec } from '../../src/report/chart-specs.js';

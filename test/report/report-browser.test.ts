@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { runSweep } from '../../src/engine/sweep-run.js';
+import { runSweep } from '../../src/sweep/sweep-run.js';
 import { writeReport } from '../../src/report/build-report.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { toyProject } from '../sweep/helpers.js';

@@ -16,7 +16,7 @@ import { saveLayersModelToDir } from '../../src/models/tfjs-layers/model-files.j
 import { loadModelStage } from '../../src/stages/load-model.js';
 import { runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 
 function convNet(): tfl.LayersModel {
   const m = tfl.sequential();

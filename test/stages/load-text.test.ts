@@ -19,7 +19,7 @@ import { splitDocuments } from '../../src/data/text/split.js';
 import { tokenizeAndPack } from '../../src/data/text/text-dataset.js';
 import { readTextSource } from '../../src/data/text/text-files.js';
 import { loadTokenizer } from '../../src/data/text/tokenize.js';
-import { builtinRegistry } from '../../src/engine/builtins.js';
+import { builtinRegistry } from '../../src/registry/builtins.js';
 import { ScalpelError } from '../../src/errors.js';
 import { validateRecipe } from '../../src/recipe/load-recipe.js';
 import { loadDatasetStage } from '../../src/stages/load-dataset.js';

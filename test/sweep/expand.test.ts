@@ -2,9 +2,9 @@
 // ranges, log-uniform, integers), exclusions and seed repeats.
 import assert from 'node:assert/strict';
 import { parseRecipeYaml } from '../../src/recipe/parse-yaml.js';
-import { parseSweepSpec } from '../../src/recipe/sweep-spec.js';
-import { domainValues, expandSweep } from '../../src/recipe/sweep-expand.js';
-import type { SweepSpec } from '../../src/recipe/sweep-types.js';
+import { parseSweepSpec } from '../../src/sweep/sweep-spec.js';
+import { domainValues, expandSweep } from '../../src/sweep/sweep-expand.js';
+import type { SweepSpec } from '../../src/sweep/sweep-types.js';
 import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 function spec(yaml: string): SweepSpec {

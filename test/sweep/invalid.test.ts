@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSweep } from '../../src/engine/sweep-run.js';
+import { runSweep } from '../../src/sweep/sweep-run.js';
 import { ScalpelError } from '../../src/errors.js';
 import { counterLines, listDir, toyProject, withSweep } from './helpers.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrialsJsonl, type TrialRecord } from '../../src/engine/sweep-record.js';
+import { parseTrialsJsonl, type TrialRecord } from '../../src/sweep/sweep-record.js';
 import { cliPath } from '../helpers/paths.js';
 import { counterLines, toyProject } from './helpers.js';
 

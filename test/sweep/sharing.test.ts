@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSweep } from '../../src/engine/sweep-run.js';
-import { parseTrialsJsonl } from '../../src/engine/sweep-record.js';
+import { runSweep } from '../../src/sweep/sweep-run.js';
+import { parseTrialsJsonl } from '../../src/sweep/sweep-record.js';
 import { counterLines, toyProject } from './helpers.js';
 
 function countBy(lines: string[], type: string): number {

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { compileSchema, createAjv } from '../../src/recipe/ajv-instance.js';
+import { compileSchema, createAjv } from '../../src/util/ajv-instance.js';
 import { icbsDefaults, withDefaults, type IcbsParams } from '../../src/icbs/params.js';
 import { icbsPrunerSchema } from '../../src/icbs/schema.js';
 import { saDefaults } from '../../src/solvers/sa/params.js';

@@ -46,8 +46,8 @@ export function runCommand(): Command {
         const summary = await runRecipe(file, {
           set: opts.set,
           jobs: opts.jobs,
-          noCache: !opts.cache,
-          force: opts.force === true,
+          workerProcesses: true,
+          noCache: !opts.cache || opts.force === true,
           signal: controller.signal,
           ...(opts.out !== undefined ? { out: opts.out } : {}),
           ...(opts.backend !== undefined ? { backend: opts.backend } : {}),

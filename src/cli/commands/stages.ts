@@ -2,9 +2,9 @@
 // plugins, and a recipe's plugins with --recipe), with their parameters from the schemas.
 import { Command } from 'commander';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import type { EntryKind, Registry, RegistryEntry } from '../../engine/registry.js';
+import type { EntryKind, Registry, RegistryEntry } from '../../registry/registry.js';
 import type { JsonSchema } from '../../plugin-api/schema.js';
-import { suggestionHint } from '../../recipe/suggest.js';
+import { suggestionHint } from '../../util/suggest.js';
 import { describeParams, type ParamDoc } from '../schema-params.js';
 import { renderTable } from '../table.js';
 import { withDebug } from '../options.js';
@@ -204,7 +204,7 @@ export function stagesCommand(): Command {
     .option('--recipe <file>', "include the plugins listed in this recipe's `plugins:`")
     .option('--json', 'print as JSON')
     .action(async (name: string | undefined, opts: StagesOpts) => {
-      const { builtinRegistry } = await import('../../engine/builtins.js');
+      const { builtinRegistry } = await import('../../registry/builtins.js');
       const { loadRecipe } = await import('../../recipe/load-recipe.js');
       const registry =
         opts.recipe !== undefined

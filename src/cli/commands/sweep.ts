@@ -2,7 +2,7 @@
 // graph (shared stages once), record trials.jsonl and results. Running the same command after an
 // interruption resumes the unfinished sweep. Exit 0 / 1 (a trial failed) / 130 (interrupted).
 import { Command } from 'commander';
-import type { SweepSummary } from '../../engine/sweep-run.js';
+import type { SweepSummary } from '../../sweep/sweep-run.js';
 import type { BackendChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { collect, positiveInt, withDebug, withExecutionOptions } from '../options.js';
@@ -72,7 +72,7 @@ export function sweepCommand(): Command {
       );
       try {
         // Loaded on demand so `--help` does not pay for tfjs and the engine.
-        const { runSweep } = await import('../../engine/sweep-run.js');
+        const { runSweep } = await import('../../sweep/sweep-run.js');
         const summary = await runSweep(file, {
           set: opts.set,
           jobs: opts.jobs,

@@ -58,7 +58,7 @@ async function validateOne(
 ): Promise<string> {
   // Loaded on demand so `--help` and usage errors do not pay for tfjs and the registry.
   const { validateRecipe } = await import('../../recipe/load-recipe.js');
-  const { isSweepFile, loadSweep } = await import('../../recipe/sweep-load.js');
+  const { isSweepFile, loadSweep } = await import('../../sweep/sweep-load.js');
   if (isSweepFile(file)) {
     const sweep = await loadSweep(file, options);
     return `${file}: sweep file valid — recipe ${sweep.recipeFile}, ${sweep.trials.length} trial${sweep.trials.length === 1 ? '' : 's'}\n`;

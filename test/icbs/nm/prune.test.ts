@@ -16,14 +16,14 @@ import type { Dataset } from '../../../src/data/types.js';
 import { meanLoss } from '../../../src/models/loss.js';
 import { icbsStage } from '../../../src/stages/icbs.js';
 import { pruneStage, pruneSchemaFor } from '../../../src/stages/prune.js';
-import { createBuiltinRegistry, builtinRegistry } from '../../../src/engine/builtins.js';
+import { createBuiltinRegistry, builtinRegistry } from '../../../src/registry/builtins.js';
 import { icbsPruner } from '../../../src/icbs/pruner.js';
 import {
   icbsPrunerSchema,
   icbsPrunerSchemaFor,
   icbsStageSchema,
 } from '../../../src/icbs/schema.js';
-import { compileSchema } from '../../../src/recipe/ajv-instance.js';
+import { compileSchema } from '../../../src/util/ajv-instance.js';
 import { validateRecipe } from '../../../src/recipe/load-recipe.js';
 import { ErrorCode, ScalpelError, isScalpelError } from '../../../src/errors.js';
 import { exhaustive } from '../../../src/solvers/exhaustive.js';

@@ -14,8 +14,8 @@ import {
   createAjv,
   schemaProblem,
   type ValidateFunction,
-} from '../recipe/ajv-instance.js';
-import { suggestionHint } from '../recipe/suggest.js';
+} from '../util/ajv-instance.js';
+import { suggestionHint } from '../util/suggest.js';
 
 export type EntryKind = 'stage' | 'pruner' | 'solver' | 'family';
 

@@ -1,13 +1,14 @@
-// Up to N long-lived worker processes (child_process.fork of sweep-worker.js) that execute sweep
-// nodes one at a time each. The scheduler already bounds concurrency to N, so a task always finds
-// an idle worker or room for a new one. Workers inherit stdio, so their log lines and progress
-// appear on the sweep's console.
+// Up to N long-lived worker processes (child_process.fork of worker.js) that execute graph nodes
+// one at a time each. Not sweep-specific: a task is a node hash inside one recipe (file + --set
+// strings), so a plain run can use it as a sweep does. The scheduler already bounds concurrency to
+// N, so a task always finds an idle worker or room for a new one. Workers inherit stdio, so their
+// log lines and progress appear on the parent's console.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { deserializeError, type FromWorker, type WorkerTask } from './sweep-worker-protocol.js';
+import { deserializeError, type FromWorker, type WorkerTask } from './worker-protocol.js';
 
-const workerScript = fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
+const workerScript = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 interface Worker {
   readonly child: ChildProcess;
@@ -15,7 +16,7 @@ interface Worker {
   exited: boolean;
 }
 
-export class SweepWorkerPool {
+export class WorkerPool {
   private readonly size: number;
   private readonly workers: Worker[] = [];
   private nextId = 1;
@@ -45,7 +46,7 @@ export class SweepWorkerPool {
       task?.reject(
         new ScalpelError(
           ErrorCode.Stage,
-          `a sweep worker process died (${signal ?? `exit code ${code ?? '?'}`}) while running a stage`,
+          `a stage worker process died (${signal ?? `exit code ${code ?? '?'}`}) while running a stage`,
           {
             hint: 'out of memory? try a smaller --jobs; rerun the same command to resume',
           },
@@ -62,13 +63,13 @@ export class SweepWorkerPool {
   /** Run one node in a worker; resolves to ran/cached or rejects with the stage's ScalpelError. */
   run(task: Omit<WorkerTask, 'type' | 'id'>): Promise<'ran' | 'cached'> {
     if (this.closed)
-      return Promise.reject(new ScalpelError(ErrorCode.Internal, 'sweep worker pool is closed'));
+      return Promise.reject(new ScalpelError(ErrorCode.Internal, 'stage worker pool is closed'));
     let w = this.workers.find((x) => !x.exited && x.busy === undefined);
     if (w === undefined) {
       const alive = this.workers.filter((x) => !x.exited).length;
       if (alive >= this.size)
         return Promise.reject(
-          new ScalpelError(ErrorCode.Internal, 'sweep worker pool: no idle worker'),
+          new ScalpelError(ErrorCode.Internal, 'stage worker pool: no idle worker'),
         );
       w = this.spawn();
     }

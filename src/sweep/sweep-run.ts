@@ -5,21 +5,18 @@
 // trial is recorded in trials.jsonl the moment its last node finishes.
 import { join, resolve } from 'node:path';
 import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
-import type { Artifact } from '../plugin-api/stage.js';
-import { loadSweep, type LoadSweepOptions } from '../recipe/sweep-load.js';
-import type { SweepDefinition } from '../recipe/sweep-types.js';
+import { loadSweep, type LoadSweepOptions } from './sweep-load.js';
+import type { SweepDefinition } from './sweep-types.js';
 import type { BackendChoice } from '../recipe/types.js';
-import { formatCombination } from '../recipe/sweep-spec.js';
-import { initBackend } from '../models/backend.js';
-import { Cache, resolveCacheRoot } from './cache.js';
-import { closeSolvers } from './close-solvers.js';
-import { executeNode } from './execute-node.js';
-import { RunLogging, verbosityOf } from './logging.js';
-import type { ExecNode } from './plan.js';
-import { ProgressSink } from './progress.js';
+import { formatCombination } from './sweep-spec.js';
+import { Cache, resolveCacheRoot } from '../engine/cache.js';
+import { verbosityOf } from '../engine/logging.js';
+import { ExecutionSession, consoleOptions } from '../engine/session.js';
+import type { ExecNode } from '../engine/plan.js';
+import { closeSolvers } from '../engine/close-solvers.js';
 import { sha256FileSync } from '../util/file-hash.js';
-import { createRunDir, environmentLock, recordPath } from './run-record.js';
-import { schedule, type NodeOutcome } from './scheduler.js';
+import { createRunDir, environmentLock, recordPath } from '../engine/run-record.js';
+import { schedule, type NodeOutcome } from '../engine/scheduler.js';
 import {
   mergeTrials,
   planSweep,
@@ -29,8 +26,8 @@ import {
 } from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
-import { SweepWorkerPool } from './sweep-worker-pool.js';
-import { Terminal } from './terminal.js';
+import { WorkerPool } from '../engine/worker-pool.js';
+import type { Terminal } from '../engine/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 
 export interface SweepRunOptions extends LoadSweepOptions {
@@ -282,32 +279,6 @@ export async function runSweep(
   writeState('running');
   record.writeYaml('sweep.resolved.yaml', resolvedDoc(def));
 
-  const terminal = opts.terminal ?? new Terminal();
-  const logging = new RunLogging({
-    terminal,
-    verbosity: verbosityOf(opts),
-    eventsFile: record.eventsFile,
-  });
-  const log = logging.logger;
-  const progress = new ProgressSink({
-    terminal,
-    console: verbosityOf(opts) !== 'quiet',
-    record: (id, data) => logging.progress(id, data),
-  });
-  const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
-  let backendInfo: { name: string; versions: Record<string, string> } = {
-    name: graph.trials[0]?.plan.backend ?? backendChoice,
-    versions: {},
-  };
-  let backendInit: Promise<string> | undefined;
-  const ensureBackend = (): Promise<string> => {
-    backendInit ??= initBackend(backendChoice).then((info) => {
-      backendInfo = { name: info.name, versions: info.versions };
-      return info.name;
-    });
-    return backendInit;
-  };
-
   const pending = graph.trials.filter((t) => !done.has(t.trial.index));
   const nodes = mergeTrials(pending);
   const byHash = trialsByHash(pending);
@@ -317,15 +288,18 @@ export async function runSweep(
   const finalized = new Set<number>();
   const counts = { ok: kept.length, failed: 0 };
   const useWorkers = jobs > 1 && opts.inProcess !== true;
-  const pool = useWorkers ? new SweepWorkerPool(jobs) : undefined;
-  const artifacts = new Map<string, Artifact>();
-  const controller = new AbortController();
-  const onAbort = (): void => {
-    controller.abort();
-    pool?.abort();
-  };
-  if (opts.signal?.aborted === true) onAbort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const pool = useWorkers ? new WorkerPool(jobs) : undefined;
+  const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
+  const session = new ExecutionSession({
+    eventsFile: record.eventsFile,
+    cache,
+    backendChoice,
+    plannedBackend: graph.trials[0]?.plan.backend ?? backendChoice,
+    overwrite,
+    ...consoleOptions(opts),
+    ...(pool !== undefined ? { onAbort: () => pool.abort() } : {}),
+  });
+  const log = session.log;
 
   const finalize = (t: TrialPlan): void => {
     const rec = trialRecord(t, outcomes, cache, nodeName);
@@ -344,18 +318,7 @@ export async function runSweep(
   };
 
   const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
-    if (pool === undefined) {
-      const r = await executeNode(node, {
-        cache,
-        logging,
-        progress,
-        signal: controller.signal,
-        overwrite,
-        ensureBackend,
-        artifacts,
-      });
-      return r.status;
-    }
+    if (pool === undefined) return (await session.execute(node)).status;
     if (!overwrite && cache.lookup(node.key) !== undefined) return 'cached';
     const owner = trialOf.get(byHash.get(node.key)?.[0] ?? -1);
     if (owner === undefined)
@@ -381,16 +344,12 @@ export async function runSweep(
     log.info(
       `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`,
     );
-    const removed = cache.cleanStale();
-    if (removed > 0)
-      log.info(
-        `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
-      );
+    session.cleanStaleCache();
     if (pool === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined))
-      await ensureBackend();
+      await session.ensureBackend();
     await schedule<ExecNode>(nodes, {
       jobs,
-      signal: controller.signal,
+      signal: session.signal,
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       execute,
       onOutcome: (node, o) => {
@@ -409,8 +368,7 @@ export async function runSweep(
   } catch (e) {
     fatal = e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    progress.closeAll();
+    session.stop();
     await pool?.close(opts.graceMs ?? 3000);
     // Stages that ran in this process (jobs 1) used these registries' solvers; the worker
     // processes close their own (sweep-worker.ts).
@@ -425,7 +383,7 @@ export async function runSweep(
   const status: SweepStatus =
     fatal !== undefined
       ? 'failed'
-      : controller.signal.aborted || unfinished > 0
+      : session.signal.aborted || unfinished > 0
         ? 'interrupted'
         : all.some((r) => r.status === 'failed')
           ? 'failed'
@@ -464,7 +422,10 @@ export async function runSweep(
       def.spec.parameters.map((p) => p.name),
       all,
     );
-    record.writeJson('lock.json', lockDoc(def, graph, cache, backendInfo, outcomes, record.dir));
+    record.writeJson(
+      'lock.json',
+      lockDoc(def, graph, cache, session.backend, outcomes, record.dir),
+    );
     record.writeJson('summary.json', {
       ...summary,
       cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
@@ -475,7 +436,7 @@ export async function runSweep(
     log.info(
       `sweep ${status}: ${summary.trials.ok} ok, ${summary.trials.failed} failed${unfinished > 0 ? `, ${unfinished} unfinished (run the same command again to resume)` : ''}; nodes ${summary.nodes.ran} ran, ${summary.nodes.cached} cached — ${record.dir}`,
     );
-    await logging.close();
+    await session.close();
   }
   if (fatal !== undefined) throw fatal;
   return summary;

@@ -17,7 +17,7 @@ import { loadPluginInto } from './plugin-loader.js';
  */
 export const bundledPluginModules: string[] = ['plugins/baselines/index.js'];
 
-/** Root of the compiled tree (dist/ or another outDir): this file is <root>/src/engine/builtins.js. */
+/** Root of the compiled tree (dist/ or another outDir): this file is <root>/src/registry/builtins.js. */
 const buildRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A new registry with everything scalpel ships. */

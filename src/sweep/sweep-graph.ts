@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { BackendChoice } from '../recipe/types.js';
-import type { SweepDefinition, Trial } from '../recipe/sweep-types.js';
-import { planResolved, type ExecNode, type Plan } from './plan.js';
+import type { SweepDefinition, Trial } from './sweep-types.js';
+import { planResolved, type ExecNode, type Plan } from '../engine/plan.js';
 
 export interface TrialPlan {
   readonly trial: Trial;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from '../../src/engine/registry.js';
+import { Registry } from '../../src/registry/registry.js';
 import {
   isPathSpecifier,
   loadPluginInto,
   loadRecipePlugins,
   resolvePluginPath,
-} from '../../src/engine/plugin-loader.js';
+} from '../../src/registry/plugin-loader.js';
 import { ScalpelError } from '../../src/errors.js';
 import { tempDir } from '../helpers/paths.js';
 

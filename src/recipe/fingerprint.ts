@@ -2,8 +2,9 @@
 // of a model file it reads). Computed by plan, and by validateRecipe so that a missing or
 // unreadable file is a recipe error before anything runs.
 import { ScalpelError } from '../errors.js';
-import type { ResolvedRecipe, ResolvedStage } from '../recipe/types.js';
-import { resolveRecipePath, wrapStageError } from './stage-context.js';
+import type { ResolvedRecipe, ResolvedStage } from './types.js';
+import { wrapStageError } from '../registry/stage-error.js';
+import { resolveRecipePath } from './resolve-recipe-path.js';
 
 /**
  * The stage's extra hash material (e.g. the sha256 of the model file it reads). Reading a

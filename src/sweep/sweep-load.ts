@@ -6,17 +6,17 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { ErrorCode, ScalpelError, isScalpelError, type SourceLocation } from '../errors.js';
-import { describeValue } from './describe.js';
-import { buildDag } from '../engine/dag.js';
-import { loadRecipe } from './load-recipe.js';
-import { isSweepFileData } from './schema-validation.js';
-import { parseRecipeYaml, type ParsedYaml } from './parse-yaml.js';
-import { suggestionHint } from './suggest.js';
+import { describeValue } from '../recipe/describe.js';
+import { buildDag } from '../recipe/dag.js';
+import { loadRecipe } from '../recipe/load-recipe.js';
+import { isSweepFileData } from '../recipe/schema-validation.js';
+import { parseRecipeYaml, type ParsedYaml } from '../recipe/parse-yaml.js';
+import { suggestionHint } from '../util/suggest.js';
 import { expandSweep } from './sweep-expand.js';
 import { checkRecipePath } from './sweep-paths.js';
 import { formatCombination, parseSweepSpec, sweepError } from './sweep-spec.js';
 import type { SweepDefinition, SweepSpec, Trial, TrialSpec } from './sweep-types.js';
-import type { LoadRecipeOptions, ResolvedRecipe } from './types.js';
+import type { LoadRecipeOptions, ResolvedRecipe } from '../recipe/types.js';
 import { isObject } from '../util/is-object.js';
 
 export type LoadSweepOptions = LoadRecipeOptions;

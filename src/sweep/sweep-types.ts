@@ -1,7 +1,7 @@
 // The sweep specification after validation, and the trials it expands into. Produced by
-// sweep-spec.ts / sweep-expand.ts / sweep-load.ts, consumed by the sweep runner (src/engine/sweep-*).
+// sweep-spec.ts / sweep-expand.ts / sweep-load.ts, consumed by the sweep runner (sweep-graph.ts, sweep-run.ts).
 import type { SourceLocation } from '../errors.js';
-import type { ResolvedRecipe } from './types.js';
+import type { ResolvedRecipe } from '../recipe/types.js';
 
 export type SweepMethod = 'grid' | 'random';
 

@@ -1,6 +1,6 @@
-// Entry point of a sweep stage worker (forked by sweep-worker-pool.ts). tfjs keeps its backend and
-// memory per process, so CPU-heavy stages of different trials run in separate processes and
-// neither starve each other nor the sweep's event loop. One task at a time; recipes and plans are
+// Entry point of a stage worker process (forked by worker-pool.ts; used by sweeps, and meant for
+// `run --jobs N` too). tfjs keeps its backend and memory per process, so CPU-heavy stages run in
+// separate processes and neither starve each other nor the parent's event loop. One task at a time; recipes and plans are
 // memoised because consecutive tasks usually come from the same trials.
 import type { Artifact } from '../plugin-api/stage.js';
 import { initBackend } from '../models/backend.js';
@@ -18,7 +18,7 @@ import {
   type FromWorker,
   type ToWorker,
   type WorkerTask,
-} from './sweep-worker-protocol.js';
+} from './worker-protocol.js';
 
 const plans = new Map<string, Promise<Plan>>();
 const loggers = new Map<string, RunLogging>();
@@ -63,7 +63,7 @@ async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
   if (node === undefined) {
     throw new ScalpelError(
       ErrorCode.Internal,
-      `sweep worker: node ${task.hash.slice(0, 12)} is not in the plan of ${task.recipeFile}`,
+      `stage worker: node ${task.hash.slice(0, 12)} is not in the plan of ${task.recipeFile}`,
     );
   }
   const cache = new Cache(task.cacheDir);
@@ -74,7 +74,7 @@ async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
     if (entry === undefined || producer === undefined) {
       throw new ScalpelError(
         ErrorCode.Internal,
-        `sweep worker: input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`,
+        `stage worker: input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`,
       );
     }
     artifacts.set(h, {

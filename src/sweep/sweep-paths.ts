@@ -3,7 +3,7 @@
 // (optional parameters without a default). Otherwise the error names the deepest part that exists
 // and the closest key there.
 import type { JsonSchema } from '../plugin-api/schema.js';
-import type { ResolvedRecipe } from './types.js';
+import type { ResolvedRecipe } from '../recipe/types.js';
 import { isObject } from '../util/is-object.js';
 
 export type PathCheck =

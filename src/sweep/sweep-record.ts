@@ -5,8 +5,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import YAML from 'yaml';
-import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic-file.js';
+import { writeFileAtomicSync } from '../util/atomic-file.js';
+import { RecordDir } from '../engine/record-dir.js';
 import { isObject } from '../util/is-object.js';
 
 export const SWEEP_FORMAT = 1;
@@ -96,16 +96,13 @@ export function flattenMetrics(
   }
 }
 
-export class SweepRecord {
-  readonly dir: string;
+export class SweepRecord extends RecordDir {
   readonly trialsFile: string;
-  readonly eventsFile: string;
   readonly stateFile: string;
 
   constructor(dir: string) {
-    this.dir = dir;
+    super(dir);
     this.trialsFile = join(dir, 'trials.jsonl');
-    this.eventsFile = join(dir, 'events.jsonl');
     this.stateFile = join(dir, 'sweep.json');
   }
 
@@ -146,17 +143,6 @@ export class SweepRecord {
     } finally {
       closeSync(fd);
     }
-  }
-
-  writeJson(name: string, value: unknown): void {
-    writeJsonAtomicSync(join(this.dir, name), value);
-  }
-
-  writeYaml(name: string, value: unknown): void {
-    writeFileAtomicSync(
-      join(this.dir, name),
-      YAML.stringify(value, { aliasDuplicateObjects: false }),
-    );
   }
 
   /** results.json and results.csv: one row per trial, parameters and flattened metrics as columns. */

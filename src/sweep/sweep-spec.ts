@@ -4,12 +4,12 @@
 // is E_SWEEP and points at the offending entry (file:line:col).
 import { ErrorCode, ScalpelError, isScalpelError, type SourceLocation } from '../errors.js';
 import { readSchema } from '../util/schemas.js';
-import { createAjv, type ValidateFunction } from './ajv-instance.js';
-import { describeValue, quote } from './describe.js';
-import type { ParsedYaml } from './parse-yaml.js';
-import type { PathSegment } from './recipe-path.js';
-import { schemaError } from './schema-errors.js';
-import { suggestionHint } from './suggest.js';
+import { createAjv, type ValidateFunction } from '../util/ajv-instance.js';
+import { describeValue, quote } from '../recipe/describe.js';
+import type { ParsedYaml } from '../recipe/parse-yaml.js';
+import type { PathSegment } from '../recipe/recipe-path.js';
+import { schemaError } from '../recipe/schema-errors.js';
+import { suggestionHint } from '../util/suggest.js';
 import type { ParameterDomain, SweepMethod, SweepParameter, SweepSpec } from './sweep-types.js';
 import { isObject } from '../util/is-object.js';
 

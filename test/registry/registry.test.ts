@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Registry } from '../../src/engine/registry.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
+import { Registry } from '../../src/registry/registry.js';
+import { createBuiltinRegistry } from '../../src/registry/builtins.js';
 import { builtinStages } from '../../src/stages/index.js';
 import { builtinSolvers } from '../../src/solvers/index.js';
 import { ScalpelError } from '../../src/errors.js';

@@ -2,8 +2,8 @@
 // kinds) and a topological order that is stable — among stages ready at the same time, file
 // order wins, so plans and logs read like the recipe.
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { ResolvedRecipe, ResolvedStage } from '../recipe/types.js';
-import { suggestionHint } from '../recipe/suggest.js';
+import type { ResolvedRecipe, ResolvedStage } from './types.js';
+import { suggestionHint } from '../util/suggest.js';
 
 export interface DagNode {
   readonly id: string;

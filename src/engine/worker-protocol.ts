@@ -1,4 +1,4 @@
-// Messages between the sweep process and its stage worker processes (child_process.fork, IPC).
+// Messages between a run or sweep process and its stage worker processes (child_process.fork, IPC).
 // A task names a node by its hash inside one trial's recipe (file + overrides): the worker plans
 // that recipe itself, takes the node's inputs from the cache (they are complete before the task
 // is sent) and leaves its output in the cache. The cache is the only data channel.

@@ -1,0 +1,30 @@
+// The `with` of train and finetune (schemas/stages/train.schema.json), shared by the epoch loop
+// (train.ts) and the `steps:` mode (step-training.ts); its own file so neither imports the other.
+import type { OptimizerName } from '../models/training-loop.js';
+
+/** The `steps:` mode's own parameters. */
+export type StepTrainingParams = {
+  steps?: number;
+  warmupSteps?: number;
+  minLearningRate?: number;
+  weightDecay?: number;
+  beta2?: number;
+  clipNorm?: number;
+  curveEvery?: number;
+  evaluateEvery?: number;
+  evaluateSplit?: string;
+  evaluateSamples?: number;
+  checkpointEvery?: number;
+};
+
+export type TrainingParams = {
+  optimizer: OptimizerName;
+  learningRate: number;
+  momentum: number;
+  epochs: number;
+  batchSize: number;
+  split: string;
+  samples: number;
+  validationSplit: number;
+  seed?: number;
+} & StepTrainingParams;
