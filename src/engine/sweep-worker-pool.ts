@@ -4,8 +4,8 @@
 // appear on the sweep's console.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import { deserializeError, type FromWorker, type WorkerTask } from './sweep-worker-protocol.js';
+import { ErrorCode, ScalpelError, deserializeError } from '../errors.js';
+import type { FromWorker, WorkerTask } from './sweep-worker-protocol.js';
 
 const workerScript = fileURLToPath(new URL('./sweep-worker.js', import.meta.url));
 
