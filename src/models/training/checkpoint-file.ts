@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { endianness } from 'node:os';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { readFailed } from '../../error-factories.js';
 import { isObject } from '../../util/is-object.js';
 import type { RngState } from '../../util/rng.js';
 
@@ -101,14 +102,7 @@ export async function readCheckpointFile(path: string): Promise<CheckpointData> 
   try {
     bytes = await fs.readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      code === 'ENOENT'
-        ? `training checkpoint not found: ${path}`
-        : `cannot read training checkpoint ${path}: ${code ?? String(e)}`,
-      { location: { file: path }, hint: 'check the path and the file permissions', cause: e },
-    );
+    throw readFailed(path, e, { what: 'training checkpoint' });
   }
   return decodeCheckpoint(bytes, path);
 }
