@@ -8,7 +8,7 @@ import {
   type ScalpelErrorOptions,
   type SourceLocation,
 } from './errors.js';
-import { suggestionHint } from './recipe/suggest.js';
+import { suggestionHint } from './util/suggest.js';
 
 export interface FileErrorOptions {
   /** What the file is, for the message ("IDX file", "model file"); default "file". */
