@@ -183,15 +183,17 @@ export function asScalpelError(
   return new ScalpelError(code, `${prefix}: ${detail}`, { ...options, cause: e });
 }
 
-const unexpectedHint =
-  'this is a bug in scalpel or a plugin; run with --debug for the stack trace and report it';
+/** Something thrown that is not a ScalpelError (a bug), as the E_INTERNAL the user is shown. */
+export function unexpectedError(e: unknown): ScalpelError {
+  return asScalpelError(e, ErrorCode.Internal, 'unexpected error', {
+    hint: 'this is a bug in scalpel or a plugin; run with --debug for the stack trace and report it',
+  });
+}
 
 /** Anything thrown, as JSON: a ScalpelError as its toJSON(), anything else as E_INTERNAL. */
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof ScalpelError) return e.toJSON();
-  const json = asScalpelError(e, ErrorCode.Internal, 'unexpected error', {
-    hint: unexpectedHint,
-  }).toJSON();
+  const json = unexpectedError(e).toJSON();
   return e instanceof Error && e.stack !== undefined ? { ...json, stack: e.stack } : json;
 }
 

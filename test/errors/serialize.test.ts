@@ -9,6 +9,7 @@ import {
   serializeError,
   type SerializedError,
 } from '../../src/errors.js';
+import { formatError } from '../../src/cli/report-error.js';
 
 /** Through JSON text, as every reader gets it. */
 const viaJson = (e: unknown): SerializedError =>
@@ -64,6 +65,12 @@ describe('error serialisation', () => {
     assert.ok(back.cause instanceof Error);
     assert.equal(back.cause.stack, bug.stack);
     assert.equal(viaJson('a string').message, 'unexpected error: a string');
+    // what the CLI prints for the bug in this process is what a reader of the record prints
+    assert.equal(back.format(), formatError(bug, false));
+    assert.equal(
+      formatError(bug, false),
+      `E_INTERNAL: unexpected error: ${bug.message}\n  hint: this is a bug in scalpel or a plugin; run with --debug for the stack trace and report it`,
+    );
   });
 
   it('reads an unknown code (a newer scalpel) or exit code as E_INTERNAL with its default', () => {
