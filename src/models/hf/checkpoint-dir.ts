@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import { invalidJson, readFailed } from '../../error-factories.js';
+import { invalidJson, readFailed, writeFailed } from '../../error-factories.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 import { isObject } from '../../util/is-object.js';
 import {
@@ -367,15 +367,7 @@ export async function writeCheckpoint(
     return await writeFiles(dir, options);
   } catch (e) {
     if (e instanceof ScalpelError) throw e;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      `cannot write checkpoint ${dir}: ${(e as Error).message}`,
-      {
-        location: { file: dir },
-        hint: 'check that the directory is writable and the disk is not full',
-        cause: e,
-      },
-    );
+    throw writeFailed(dir, e, { what: 'checkpoint' });
   }
 }
 
