@@ -20,9 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/models/backend.js';
 import { hfCausalLmFamily } from '../src/models/hf/family.js';
 import { GradientEngine } from '../src/models/per-sample-gradients.js';
-import { disposeTaskBatch } from '../src/models/task-batch.js';
 import { median } from '../src/models/metrics.js';
-import { BatchCursor } from '../src/data/batches.js';
+import { BatchCursor, disposeBatch } from '../src/data/batches.js';
 import { readGutenberg } from '../src/data/text/gutenberg.js';
 import { loadTokenizer } from '../src/data/text/tokenize.js';
 import { sa } from '../src/solvers/index.js';
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
       selection,
     );
     const stepMs = performance.now() - tc;
-    disposeTaskBatch(batch);
+    disposeBatch(batch);
     // (b) the same block solve alone.
     let solveAloneMs = 0;
     if (last !== undefined) {

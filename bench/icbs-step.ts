@@ -10,13 +10,12 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/models/backend.js';
 import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
-import { disposeTaskBatch } from '../src/models/task-batch.js';
 import { GradientEngine } from '../src/models/per-sample-gradients.js';
 import { datasetSources } from '../src/data/sources/index.js';
 import { prepareDataset } from '../src/data/prepare.js';
 import { loadDatasetDefaults, type LoadDatasetOptions } from '../src/data/options.js';
 import { MalformedRecords } from '../src/data/malformed.js';
-import { BatchCursor } from '../src/data/batches.js';
+import { BatchCursor, disposeBatch } from '../src/data/batches.js';
 import { sa } from '../src/solvers/index.js';
 import { BlockBuffers } from '../src/icbs/block-buffers.js';
 import { initialLayerStates } from './helpers/initial-layer-states.js';
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
       { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
       selRng,
     );
-    disposeTaskBatch(batch);
+    disposeBatch(batch);
     if (t >= warmup) records.push(rec);
     process.stdout.write(
       `step ${t + 1} ${rec.layer} n=${rec.blockSize} k=${rec.k} total ${rec.timeMs.total.toFixed(0)} ms ` +

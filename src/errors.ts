@@ -135,17 +135,36 @@ export class ScalpelError extends Error {
     return parts.join('\n');
   }
 
-  toJSON(): Record<string, unknown> {
+  /** The one JSON form of an error (summary.json, trials.jsonl, the sweep worker protocol). */
+  toJSON(): SerializedError {
     return {
       code: this.code,
       message: this.message,
-      location: this.location,
-      hint: this.hint,
-      stageId: this.stageId,
-      plugin: this.plugin,
-      layer: this.layer,
+      ...(this.hint !== undefined ? { hint: this.hint } : {}),
+      ...(this.location !== undefined ? { location: this.location } : {}),
+      ...(this.stageId !== undefined ? { stageId: this.stageId } : {}),
+      ...(this.plugin !== undefined ? { plugin: this.plugin } : {}),
+      ...(this.layer !== undefined ? { layer: this.layer } : {}),
+      exitCode: this.exitCode,
     };
   }
+}
+
+/**
+ * A ScalpelError as JSON. Readers of older records see the same fields minus `exitCode`, so
+ * everything but `code` and `message` is optional. `stack` is only there for errors that were
+ * not ScalpelErrors (bugs), so that a report can show where they came from.
+ */
+export interface SerializedError {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+  readonly location?: SourceLocation;
+  readonly stageId?: string;
+  readonly plugin?: string;
+  readonly layer?: string;
+  readonly exitCode?: number;
+  readonly stack?: string;
 }
 
 export function isScalpelError(e: unknown): e is ScalpelError {
@@ -162,4 +181,43 @@ export function asScalpelError(
   if (e instanceof ScalpelError) return e;
   const detail = e instanceof Error ? e.message : String(e);
   return new ScalpelError(code, `${prefix}: ${detail}`, { ...options, cause: e });
+}
+
+/** Something thrown that is not a ScalpelError (a bug), as the E_INTERNAL the user is shown. */
+export function unexpectedError(e: unknown): ScalpelError {
+  return asScalpelError(e, ErrorCode.Internal, 'unexpected error', {
+    hint: 'this is a bug in scalpel or a plugin; run with --debug for the stack trace and report it',
+  });
+}
+
+/** Anything thrown, as JSON: a ScalpelError as its toJSON(), anything else as E_INTERNAL. */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof ScalpelError) return e.toJSON();
+  const json = unexpectedError(e).toJSON();
+  return e instanceof Error && e.stack !== undefined ? { ...json, stack: e.stack } : json;
+}
+
+const codes = new Set<string>(Object.values(ErrorCode));
+const exitCodes = new Set<number>(Object.values(ExitCode));
+
+/**
+ * The ScalpelError a SerializedError describes (the sweep process rethrows what a worker sent).
+ * An unknown code (a record of a newer scalpel) reads as E_INTERNAL; a remote stack becomes the
+ * cause, so --debug prints it.
+ */
+export function deserializeError(s: SerializedError): ScalpelError {
+  const code = codes.has(s.code) ? (s.code as ErrorCode) : ErrorCode.Internal;
+  const remote =
+    s.stack !== undefined ? Object.assign(new Error(s.message), { stack: s.stack }) : undefined;
+  return new ScalpelError(code, s.message, {
+    ...(s.hint !== undefined ? { hint: s.hint } : {}),
+    ...(s.location !== undefined ? { location: s.location } : {}),
+    ...(s.stageId !== undefined ? { stageId: s.stageId } : {}),
+    ...(s.plugin !== undefined ? { plugin: s.plugin } : {}),
+    ...(s.layer !== undefined ? { layer: s.layer } : {}),
+    ...(s.exitCode !== undefined && exitCodes.has(s.exitCode)
+      ? { exitCode: s.exitCode as ExitCode }
+      : {}),
+    ...(remote !== undefined ? { cause: remote } : {}),
+  });
 }

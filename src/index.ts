@@ -100,7 +100,6 @@ export {
   gatherToTensors,
   sliceSamples,
   sliceToTensors,
-  type TensorBatch,
   type SampleBlock,
 } from './data/batches.js';
 export type { Dataset, DatasetSplit } from './data/types.js';

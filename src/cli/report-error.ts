@@ -1,6 +1,6 @@
 // How the CLI shows an error: a ScalpelError as its format() (where, what, hint) and no stack
 // unless --debug; anything else is a bug in scalpel or a plugin, shown with a pointer to --debug.
-import { ErrorCode, ExitCode, ScalpelError } from '../errors.js';
+import { ExitCode, ScalpelError, unexpectedError } from '../errors.js';
 
 function stackChain(e: unknown): string {
   const parts: string[] = [];
@@ -22,8 +22,7 @@ export function formatError(e: unknown, debug: boolean): string {
   if (e instanceof ScalpelError) {
     return debug ? `${e.format()}\n${stackChain(e)}` : e.format();
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  const text = `${ErrorCode.Internal}: unexpected error: ${msg}\n  hint: this is a bug in scalpel or a plugin; run with --debug for the stack trace and report it`;
+  const text = unexpectedError(e).format();
   return debug ? `${text}\n${stackChain(e)}` : text;
 }
 

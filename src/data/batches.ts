@@ -1,28 +1,18 @@
 // From a DatasetSplit (flat typed arrays) to tfjs tensors: contiguous slices (no copy), gathered
 // index sets, and a cursor that hands out the next batch of a split forever, wrapping around at
 // the end (iCBS takes "the next batch of the training split"), optionally reshuffled each epoch
-// with a seeded Rng. Every tensor returned belongs to the caller: dispose it with disposeBatch.
+// with a seeded Rng. Tensors come as the plugin API's `Batch` (what Task.batch returns too) and
+// belong to the caller: dispose them with disposeBatch.
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import type { DatasetSplit, SampleBlock, Samples } from '../plugin-api/dataset.js';
+import type { Batch } from '../plugin-api/task.js';
 
 export type { SampleBlock, Samples };
 
 /** Samples with an optional name (a split's) for error messages. */
 type SampleSource = Samples & { readonly name?: string };
-
-export interface TensorBatch {
-  readonly count: number;
-  /** [count, ...sampleShape] float32 */
-  readonly x: tf.Tensor;
-  /** [count] int32 class indices */
-  readonly labels: tf.Tensor1D;
-  /** [count, numClasses] float32 */
-  readonly oneHot: tf.Tensor2D;
-  /** Sample ids (not a tensor). */
-  readonly ids: Int32Array;
-}
 
 function sampleSize(s: Samples): number {
   return s.sampleShape.reduce((a, b) => a * b, 1);
@@ -90,22 +80,21 @@ export function checkLabelRange(block: SampleBlock, numClasses: number): void {
   }
 }
 
-/** Tensors for a block of samples of `sampleShape`; labels must lie in [0, numClasses). */
+/**
+ * A block of samples of `sampleShape` as a classification batch: inputs [count, ...sampleShape]
+ * float32, targets [count] int32 class indices, which must lie in [0, numClasses).
+ */
 export function blockToTensors(
   block: SampleBlock,
   sampleShape: readonly number[],
   numClasses: number,
-): TensorBatch {
+): Batch {
   checkLabelRange(block, numClasses);
-  const [x, labels, oneHot] = tf.tidy(() => {
-    const labels = tf.tensor1d(block.y, 'int32');
-    return [
-      tf.tensor(block.x, [block.count, ...sampleShape], 'float32'),
-      labels,
-      tf.cast(tf.oneHot(labels, numClasses), 'float32'),
-    ];
-  }) as [tf.Tensor, tf.Tensor1D, tf.Tensor2D];
-  return { count: block.count, x, labels, oneHot, ids: block.ids };
+  return {
+    count: block.count,
+    inputs: tf.tensor(block.x, [block.count, ...sampleShape], 'float32'),
+    targets: tf.tensor1d(block.y, 'int32'),
+  };
 }
 
 /** Tensors for samples [start, end) of a split. */
@@ -114,7 +103,7 @@ export function sliceToTensors(
   start: number,
   end: number,
   numClasses: number,
-): TensorBatch {
+): Batch {
   return blockToTensors(sliceSamples(split, start, end), split.sampleShape, numClasses);
 }
 
@@ -123,12 +112,13 @@ export function gatherToTensors(
   split: DatasetSplit,
   indices: ArrayLike<number>,
   numClasses: number,
-): TensorBatch {
+): Batch {
   return blockToTensors(gatherSamples(split, indices), split.sampleShape, numClasses);
 }
 
-export function disposeBatch(b: TensorBatch): void {
-  tf.dispose([b.x, b.labels, b.oneHot]);
+/** Frees a batch's tensors (from these functions, a cursor or Task.batch). */
+export function disposeBatch(b: Batch): void {
+  tf.dispose([b.inputs, b.targets]);
 }
 
 /** Consecutive [start, end) ranges covering 0..count in steps of batchSize (the last may be short). */
@@ -204,7 +194,7 @@ export class BatchCursor {
   }
 
   /** The next batch as tensors (the caller disposes them with disposeBatch). */
-  next(numClasses: number): TensorBatch {
+  next(numClasses: number): Batch {
     return gatherToTensors(this.split, this.nextIndices(), numClasses);
   }
 }

@@ -7,9 +7,9 @@
 //   split<i>.y.i32  int32 labels;  split<i>.ids.i32  int32 sample ids
 // meta.json is written last, so a directory without it is not a dataset.
 import { promises as fs } from 'node:fs';
-import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { assertLittleEndian } from '../util/little-endian.js';
 import type { Artifact } from '../plugin-api/stage.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 import { decodePixels } from './feature-transform.js';
@@ -51,15 +51,6 @@ export interface DatasetManifest extends Record<string, unknown> {
   provenance?: Record<string, unknown>;
 }
 
-function assertLittleEndian(): void {
-  if (endianness() !== 'LE') {
-    throw new ScalpelError(
-      ErrorCode.Internal,
-      'dataset artifacts are little-endian; this machine is big-endian',
-    );
-  }
-}
-
 function bytesOf(a: Float32Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
@@ -90,7 +81,7 @@ export async function writeDatasetArtifact(
   dataset: Dataset,
   opts: { provenance?: Record<string, unknown> } = {},
 ): Promise<DatasetManifest> {
-  assertLittleEndian();
+  assertLittleEndian('dataset artifacts');
   await fs.mkdir(dir, { recursive: true });
   const splits: DatasetSplitMeta[] = [];
   let i = 0;
@@ -249,7 +240,7 @@ export async function readDatasetManifest(
 export async function readDatasetArtifact(
   artifact: Pick<Artifact, 'dir'> | string,
 ): Promise<Dataset> {
-  assertLittleEndian();
+  assertLittleEndian('dataset artifacts');
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const meta = await readDatasetManifest(dir);
   const splits = new Map<string, DatasetSplit>();

@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { readFailed } from '../error-factories.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxValues =
@@ -91,17 +92,7 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
   try {
     buf = await fs.readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      code === 'ENOENT'
-        ? `IDX file not found: ${path}`
-        : `cannot read ${path}: ${code ?? String(e)}`,
-      {
-        hint: 'check the path (relative paths are relative to the recipe file)',
-        cause: e,
-      },
-    );
+    throw readFailed(path, e, { what: 'IDX file' });
   }
   if (path.endsWith('.gz')) {
     try {

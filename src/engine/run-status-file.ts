@@ -5,22 +5,11 @@
 // one still at work with `recordState` and skip it instead of failing on its missing files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
+import type { SerializedError } from '../errors.js';
 import { isObject } from '../util/is-object.js';
 import { isAlive } from '../util/process-alive.js';
 
 export const SUMMARY_FILE = 'summary.json';
-
-export interface ErrorJson {
-  readonly code: string;
-  readonly message: string;
-  readonly hint?: string;
-}
-
-export function errorJson(e: unknown): ErrorJson {
-  const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'run failed');
-  return { code: s.code, message: s.message, ...(s.hint !== undefined ? { hint: s.hint } : {}) };
-}
 
 /** One node as summary.json lists it. */
 export interface SummaryNodeJson {
@@ -30,7 +19,7 @@ export interface SummaryNodeJson {
   /** pending (not finished yet) | ran | cached | failed | skipped | interrupted */
   readonly status: string;
   readonly durationMs: number;
-  readonly error?: ErrorJson;
+  readonly error?: SerializedError;
   readonly skippedBecause?: string;
 }
 
@@ -43,7 +32,7 @@ export interface SummaryJson {
   readonly durationMs?: number;
   /** The cache root the run used (absolute: it names this machine's cache, not the recipe). */
   readonly cache: string;
-  readonly error?: ErrorJson;
+  readonly error?: SerializedError;
   readonly nodes: readonly SummaryNodeJson[];
 }
 

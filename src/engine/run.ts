@@ -2,7 +2,7 @@
 // record. The library never installs signal handlers or exits: callers pass an AbortSignal (the
 // CLI wires Ctrl-C to it) and read the returned summary.
 import { join, resolve } from 'node:path';
-import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
+import { ErrorCode, ExitCode, ScalpelError, asScalpelError, serializeError } from '../errors.js';
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
@@ -15,7 +15,7 @@ import {
   type PlanOptions,
 } from './plan.js';
 import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './run-record.js';
-import { errorJson, type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
+import { type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
 import { verbosityOf } from './logging.js';
 import { ExecutionSession, consoleOptions } from './session.js';
@@ -310,14 +310,14 @@ function writeRecordFiles(
     finishedAt: summary.finishedAt,
     durationMs: summary.durationMs,
     cache: plan.cache.root,
-    ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
+    ...(fatal !== undefined ? { error: serializeError(fatal) } : {}),
     nodes: summary.nodes.map((n) => ({
       id: n.id,
       uses: n.uses,
       hash: n.hash,
       status: n.status,
       durationMs: n.durationMs,
-      ...(n.error !== undefined ? { error: errorJson(n.error) } : {}),
+      ...(n.error !== undefined ? { error: serializeError(n.error) } : {}),
       ...(n.skippedBecause !== undefined ? { skippedBecause: n.skippedBecause } : {}),
     })),
   };

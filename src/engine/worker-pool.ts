@@ -5,8 +5,8 @@
 // log lines and progress appear on the parent's console.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, ScalpelError } from '../errors.js';
-import { deserializeError, type FromWorker, type WorkerTask } from './worker-protocol.js';
+import { ErrorCode, ScalpelError, deserializeError } from '../errors.js';
+import type { FromWorker, WorkerTask } from './worker-protocol.js';
 
 const workerScript = fileURLToPath(new URL('./worker.js', import.meta.url));
 

@@ -5,7 +5,7 @@
 import type { Artifact } from '../plugin-api/stage.js';
 import { initBackend } from '../models/backend.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
-import { ErrorCode, ScalpelError } from '../errors.js';
+import { ErrorCode, ScalpelError, serializeError } from '../errors.js';
 import { Cache } from './cache.js';
 import { closeSolvers } from './close-solvers.js';
 import { executeNode } from './execute-node.js';
@@ -13,12 +13,7 @@ import { RunLogging } from './logging.js';
 import { planResolved, type Plan } from './plan.js';
 import { ProgressSink } from './progress.js';
 import { Terminal } from './terminal.js';
-import {
-  serializeError,
-  type FromWorker,
-  type ToWorker,
-  type WorkerTask,
-} from './worker-protocol.js';
+import { type FromWorker, type ToWorker, type WorkerTask } from './worker-protocol.js';
 
 const plans = new Map<string, Promise<Plan>>();
 const loggers = new Map<string, RunLogging>();

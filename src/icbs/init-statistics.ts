@@ -7,7 +7,7 @@ import type { DatasetSplit } from '../plugin-api/dataset.js';
 import type { CalibrationData } from '../plugin-api/calibration.js';
 import type { GradientEngine } from '../models/per-sample-gradients.js';
 import { batchForModel } from './batch-input.js';
-import { disposeTaskBatch } from '../models/task-batch.js';
+import { disposeBatch } from '../data/batches.js';
 
 export interface InitStatistics {
   readonly inputNorms: Map<string, Float32Array>;
@@ -74,7 +74,7 @@ export function computeInitStatistics(
         }
       }
     } finally {
-      disposeTaskBatch(batch);
+      disposeBatch(batch);
     }
   }
   for (const [l, acc] of sq)

@@ -4,11 +4,10 @@
 // hold the current masked weights during the run and are restored to the originals at the end
 // (the prune stage applies the returned masks).
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { BatchCursor } from '../data/batches.js';
+import { BatchCursor, disposeBatch } from '../data/batches.js';
 import type { PruneArgs, PruneResult } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import { GradientEngine } from '../models/per-sample-gradients.js';
-import { disposeTaskBatch } from '../models/task-batch.js';
 import { magnitudeScores, wandaScores } from '../pruning/scores.js';
 import { deriveSeed } from '../util/rng.js';
 import { computeInitStatistics, type InitStatistics } from './init-statistics.js';
@@ -159,7 +158,7 @@ export async function runIcbs(
               selectionRng,
             );
           } finally {
-            disposeTaskBatch(batch);
+            disposeBatch(batch);
           }
           step++;
           records.push(rec);

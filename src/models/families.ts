@@ -1,5 +1,5 @@
 // The model families scalpel ships (registered in registry/builtins.ts; plugins add more).
-import { ErrorCode, ScalpelError } from '../errors.js';
+import { unknownName } from '../error-factories.js';
 import type { ModelFamily } from '../plugin-api/model.js';
 import type { FamilyLookup } from './model-artifact.js';
 import { hfCausalLmFamily } from './hf/family.js';
@@ -12,9 +12,12 @@ export const builtinFamilyLookup: FamilyLookup = {
   family(name) {
     const found = builtinFamilies.find((f) => f.name === name);
     if (found === undefined) {
-      throw new ScalpelError(ErrorCode.UnknownName, `unknown model family '${name}'`, {
-        hint: `built-in families: ${builtinFamilies.map((f) => f.name).join(', ')}; families from plugins need the recipe's registry`,
-      });
+      throw unknownName(
+        'model family',
+        name,
+        builtinFamilies.map((f) => f.name),
+        { moreHint: "families from plugins need the recipe's registry" },
+      );
     }
     return found;
   },

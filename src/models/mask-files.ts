@@ -2,7 +2,8 @@
 // (LSB first within a byte, each layer starting on a byte boundary). 1 = kept, 0 = pruned.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, ScalpelError } from '../errors.js';
+import { badData, invalidJson, readFailed } from '../error-factories.js';
+import { isObject } from '../util/is-object.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 
 export interface MaskIndexEntry {
@@ -72,23 +73,53 @@ export async function writeMasks(
   return index;
 }
 
-export async function readMasks(dir: string): Promise<Map<string, Uint8Array>> {
-  const index = JSON.parse(await fs.readFile(join(dir, 'masks.json'), 'utf8')) as MaskIndex;
-  if (index.format !== 'scalpel-masks') {
-    throw new ScalpelError(
-      ErrorCode.Data,
-      `${join(dir, 'masks.json')} is not a scalpel mask index`,
-    );
+const maskHint = 'the model artifact is corrupt; run the stage that wrote it again (with --force)';
+
+/** Reads `what` at `path`, as E_IO naming it when that fails. */
+async function readOrFail(path: string, what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(path);
+  } catch (e) {
+    throw readFailed(path, e, { what, hint: maskHint });
   }
-  const bin = new Uint8Array(await fs.readFile(join(dir, 'masks.bin')));
+}
+
+/** The index in masks.json, checked entry by entry (a located E_DATA when it is not one). */
+function parseIndex(text: string, path: string): MaskIndex {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalidJson(path, e, { hint: maskHint });
+  }
+  if (!isObject(json) || json['format'] !== 'scalpel-masks' || !Array.isArray(json['layers']))
+    throw badData(path, 'not a scalpel mask index', { hint: maskHint });
+  json['layers'].forEach((e: unknown, i) => {
+    const ok =
+      isObject(e) &&
+      typeof e['name'] === 'string' &&
+      Number.isInteger(e['offset']) &&
+      (e['offset'] as number) >= 0 &&
+      Number.isInteger(e['count']) &&
+      (e['count'] as number) >= 0;
+    if (!ok) throw badData(path, `layers[${i}] is not { name, offset, count }`, { hint: maskHint });
+  });
+  return json as unknown as MaskIndex;
+}
+
+export async function readMasks(dir: string): Promise<Map<string, Uint8Array>> {
+  const jsonPath = join(dir, 'masks.json');
+  const binPath = join(dir, 'masks.bin');
+  const index = parseIndex((await readOrFail(jsonPath, 'mask index')).toString('utf8'), jsonPath);
+  const bin = new Uint8Array(await readOrFail(binPath, 'mask file'));
   const masks = new Map<string, Uint8Array>();
   for (const e of index.layers) {
     const bytes = Math.ceil(e.count / 8);
     if (e.offset + bytes > bin.length) {
-      throw new ScalpelError(
-        ErrorCode.Data,
-        `masks.bin in ${dir} is truncated (layer '${e.name}')`,
-        { layer: e.name },
+      throw badData(
+        binPath,
+        `truncated: the mask of layer '${e.name}' needs ${bytes} bytes, the file holds ${Math.max(0, bin.length - e.offset)}`,
+        { offset: e.offset, layer: e.name, hint: maskHint },
       );
     }
     masks.set(e.name, unpackBits(bin.subarray(e.offset, e.offset + bytes), e.count));

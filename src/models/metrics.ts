@@ -3,8 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Samples } from '../plugin-api/dataset.js';
-import { sliceSamples } from '../data/batches.js';
-import { disposeTaskBatch } from './task-batch.js';
+import { disposeBatch, sliceSamples } from '../data/batches.js';
 
 export interface LayerSparsity {
   name: string;
@@ -72,7 +71,7 @@ export async function measureLatency(
       if (i >= opts.warmup) times.push(dt);
     }
   } finally {
-    disposeTaskBatch(batch);
+    disposeBatch(batch);
   }
   return { medianMs: median(times), batch: n, runs: opts.runs };
 }

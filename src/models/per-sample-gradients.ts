@@ -9,6 +9,7 @@
 // Other operators fall back to one backward pass per sample through a replaced weight — correct,
 // just slower.
 import * as tf from '@tensorflow/tfjs-core';
+import { ErrorCode, ScalpelError } from '../errors.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Batch } from '../plugin-api/task.js';
 import { readTensor } from './read-tensor.js';
@@ -186,7 +187,13 @@ export class GradientEngine {
         const e: tf.Tensor2D[] = [];
         outer.forEach((name, i) => {
           const input = kept.get(name);
-          if (input === undefined) throw new Error(`layer '${name}' is not on the model's path`);
+          if (input === undefined) {
+            throw new ScalpelError(
+              ErrorCode.Internal,
+              `layer '${name}' is not on the model's path: its forward recorded no input for it`,
+              { layer: name, hint: "a bug in the model's family (or plugin): report it" },
+            );
+          }
           // A fresh handle: the recorded matrix may be the batch's own input tensor.
           a.push(tf.reshape(input, [-1, input.shape[1] ?? 0]) as tf.Tensor2D);
           e.push(grads[i] as tf.Tensor2D);

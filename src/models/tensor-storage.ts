@@ -6,6 +6,7 @@
 // view is what dataSync returns.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { ErrorCode, ScalpelError } from '../errors.js';
 
 function wasmBackend(): BackendWasm | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
@@ -45,7 +46,8 @@ export function tensorFilledInPlace(
  * synchronous write, a hash), never keep it.
  */
 export function valuesView(t: tf.Tensor): Float32Array {
-  if (t.dtype !== 'float32') throw new Error(`valuesView: tensor of dtype ${t.dtype}`);
+  if (t.dtype !== 'float32')
+    throw new ScalpelError(ErrorCode.Internal, `valuesView: tensor of dtype ${t.dtype}`);
   const backend = wasmBackend();
   if (backend === undefined) return t.dataSync() as Float32Array;
   return backend.typedArrayFromHeap(t) as Float32Array;

@@ -7,7 +7,7 @@ import type { Rng } from '../util/rng.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Samples } from '../plugin-api/dataset.js';
 import { maskTensors, reapplyMasks } from './kernel-variables.js';
-import { disposeTaskBatch } from './task-batch.js';
+import { disposeBatch } from '../data/batches.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -103,7 +103,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
         const batchLoss = cost === null ? NaN : ((await cost.data())[0] ?? NaN);
         correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
         lossSum += batchLoss * rows.length;
-        disposeTaskBatch(batch);
+        disposeBatch(batch);
         tf.dispose([cost ?? [], acc.hits ?? []]);
         if (!Number.isFinite(batchLoss)) {
           throw new ScalpelError(

@@ -7,9 +7,9 @@
 // little-endian binary; every file is written atomically and calibration.json last, so a
 // directory without it is not a calibration artifact.
 import { promises as fs } from 'node:fs';
-import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { assertLittleEndian } from '../util/little-endian.js';
 import type { CalibrationData, LayerCalibration } from '../plugin-api/calibration.js';
 import type { Samples } from '../plugin-api/dataset.js';
 import type { Artifact } from '../plugin-api/stage.js';
@@ -70,14 +70,6 @@ export interface CalibrationManifest extends Record<string, unknown> {
   layers: LayerEntry[];
 }
 
-function checkEndianness(): void {
-  if (endianness() !== 'LE')
-    throw new ScalpelError(
-      ErrorCode.Internal,
-      'calibration artifacts are little-endian; this machine is big-endian',
-    );
-}
-
 const bytes = (a: Float32Array | Float64Array | Int32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -86,7 +78,7 @@ export async function writeCalibrationArtifact(
   dir: string,
   data: CalibrationWrite,
 ): Promise<CalibrationManifest> {
-  checkEndianness();
+  assertLittleEndian('calibration artifacts');
   await fs.mkdir(dir, { recursive: true });
   const layers: LayerEntry[] = [];
   let i = 0;
@@ -185,7 +177,7 @@ export interface CalibrationArtifactData extends CalibrationData {
 export async function readCalibrationArtifact(
   artifact: Pick<Artifact, 'dir'> | string,
 ): Promise<CalibrationArtifactData> {
-  checkEndianness();
+  assertLittleEndian('calibration artifacts');
   const dir = typeof artifact === 'string' ? artifact : artifact.dir;
   const jsonPath = join(dir, 'calibration.json');
   let m: CalibrationManifest;

@@ -4,6 +4,7 @@
 // `density`). Resolved once the layers are selected, before the pruner runs, so every pruner
 // (iCBS included) gets the OWL densities in `LayerToPrune.density`.
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { badStageParam } from '../error-factories.js';
 import { blockOf } from '../plugin-api/layers.js';
 import type { CalibrationData } from '../plugin-api/calibration.js';
 import type { StageContext } from '../plugin-api/stage.js';
@@ -72,11 +73,7 @@ export interface LayerDensitiesArgs {
 function checkCombination(args: LayerDensitiesArgs): void {
   const { ctx, target, pruner } = args;
   const fail = (message: string, hint: string): ScalpelError =>
-    new ScalpelError(
-      ErrorCode.RecipeSchema,
-      `stages.${ctx.stageId}.with.layerDensities: ${message} (pruner '${pruner}')`,
-      { stageId: ctx.stageId, hint },
-    );
+    badStageParam(ctx.stageId, 'layerDensities', `${message} (pruner '${pruner}')`, hint);
   if (target.rule.pattern !== undefined) {
     throw fail(
       'owl cannot be combined with an N:M pattern (which fixes every layer at keep/of)',

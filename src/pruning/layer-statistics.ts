@@ -6,8 +6,7 @@
 // from the partly pruned model).
 import { meanLossGradients } from '../models/mean-loss-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { sliceSamples } from '../data/batches.js';
-import { disposeTaskBatch } from '../models/task-batch.js';
+import { disposeBatch, sliceSamples } from '../data/batches.js';
 import { readTensor } from '../models/read-tensor.js';
 import { valuesView } from '../models/tensor-storage.js';
 import type { LayerCalibration } from '../plugin-api/calibration.js';
@@ -142,7 +141,7 @@ export async function layerStatistics(
         tf.dispose([value, ...Object.values(grads)]);
       }
     } finally {
-      disposeTaskBatch(batch);
+      disposeBatch(batch);
     }
     options.progress?.tick(part.count);
   }

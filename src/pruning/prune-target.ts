@@ -1,7 +1,8 @@
 // The density, layer selection and exact-density rule of a pruning stage, from its (validated)
 // params: `density` and `layers` are common to every pruner; `granularity` and `pattern` are
 // pruner parameters by convention (a pruner that declares them gets its masks checked by them).
-import { ErrorCode, ScalpelError } from '../errors.js';
+import type { ScalpelError } from '../errors.js';
+import { badStageParam } from '../error-factories.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import type { MaskRule } from './mask-contract.js';
@@ -30,12 +31,8 @@ export function resolvePruneTarget(
   ruleOverride?: MaskRule,
 ): PruneTarget {
   const params = ctx.params;
-  const at = (key: string): string => `stages.${ctx.stageId}.with.${key}`;
   const fail = (key: string, message: string, hint: string): ScalpelError =>
-    new ScalpelError(ErrorCode.RecipeSchema, `${at(key)}: ${message} (pruner '${pruner.name}')`, {
-      stageId: ctx.stageId,
-      hint,
-    });
+    badStageParam(ctx.stageId, key, `${message} (pruner '${pruner.name}')`, hint);
   const layers = (isObject(params.layers) ? params.layers : {}) as LayerSelectionSpec;
   const pattern = ruleOverride?.pattern ?? patternOf(params);
   const g = ruleOverride?.granularity ?? params.granularity;

@@ -2,6 +2,7 @@
 // compiled when it is registered, so a broken schema fails at load time naming its plugin, and
 // validation later reuses the compiled validator.
 import { ErrorCode, ScalpelError } from '../errors.js';
+import { unknownName } from '../error-factories.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { StageType } from '../plugin-api/stage.js';
 import type { Pruner } from '../plugin-api/pruner.js';
@@ -15,7 +16,6 @@ import {
   schemaProblem,
   type ValidateFunction,
 } from '../util/ajv-instance.js';
-import { suggestionHint } from '../util/suggest.js';
 
 export type EntryKind = 'stage' | 'pruner' | 'solver' | 'family';
 
@@ -191,9 +191,7 @@ export class Registry implements RegistryView {
     const table = this.tables[kind] as Map<string, RegistryEntry<K>>;
     const found = table.get(name);
     if (found === undefined) {
-      throw new ScalpelError(ErrorCode.UnknownName, `unknown ${kindWords[kind]} '${name}'`, {
-        hint: suggestionHint(name, [...table.keys()], kindWords[kind]),
-      });
+      throw unknownName(kindWords[kind], name, [...table.keys()]);
     }
     return found;
   }

@@ -2,7 +2,7 @@
 // Recipes are validated against `schemaFor(registry)`: one branch per registered pruner (common
 // parameters + the pruner's own), picked by `method`, so an error names the right pruner. The
 // static `schema` is only the common shape.
-import { ErrorCode, ScalpelError } from '../errors.js';
+import { unknownName } from '../error-factories.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { RegistryView } from '../plugin-api/registry-view.js';
 import type { JsonSchema } from '../plugin-api/schema.js';
@@ -82,14 +82,10 @@ export const pruneStage: StageType<PruneStageParams> = {
     const method = ctx.params.method;
     if (!ctx.registry.prunerNames().includes(method)) {
       // Normally caught by schema validation; reached when a caller skips it.
-      throw new ScalpelError(
-        ErrorCode.UnknownName,
-        `stage '${ctx.stageId}': unknown pruner '${method}'`,
-        {
-          stageId: ctx.stageId,
-          hint: `registered pruners: ${ctx.registry.prunerNames().join(', ') || 'none'}`,
-        },
-      );
+      throw unknownName('pruner', method, ctx.registry.prunerNames(), {
+        prefix: `stage '${ctx.stageId}'`,
+        stageId: ctx.stageId,
+      });
     }
     return runPruner(ctx.registry.pruner(method), ctx);
   },

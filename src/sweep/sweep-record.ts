@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomicSync } from '../util/atomic-file.js';
 import { RecordDir } from '../engine/record-dir.js';
 import { isObject } from '../util/is-object.js';
+import type { SerializedError } from '../errors.js';
 
 export const SWEEP_FORMAT = 1;
 
@@ -40,7 +41,7 @@ export interface TrialRecord {
   readonly nodes: Readonly<Record<string, TrialNodeRecord>>;
   /** Stage id → the metrics it reported. */
   readonly metrics: Readonly<Record<string, unknown>>;
-  readonly error?: { code: string; message: string; hint?: string; stageId?: string };
+  readonly error?: SerializedError;
 }
 
 export type SweepStatus = 'running' | 'ok' | 'failed' | 'interrupted';

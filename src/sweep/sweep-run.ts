@@ -4,7 +4,7 @@
 // graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise. A
 // trial is recorded in trials.jsonl the moment its last node finishes.
 import { join, resolve } from 'node:path';
-import { ErrorCode, ExitCode, ScalpelError, asScalpelError } from '../errors.js';
+import { ErrorCode, ExitCode, ScalpelError, serializeError } from '../errors.js';
 import { loadSweep, type LoadSweepOptions } from './sweep-load.js';
 import type { SweepDefinition } from './sweep-types.js';
 import type { BackendChoice } from '../recipe/types.js';
@@ -66,16 +66,6 @@ export interface SweepSummary {
   };
   readonly nodes: { total: number; ran: number; cached: number; failed: number; skipped: number };
   readonly durationMs: number;
-}
-
-function errorJson(e: unknown): { code: string; message: string; hint?: string; stageId?: string } {
-  const s = e instanceof ScalpelError ? e : asScalpelError(e, ErrorCode.Internal, 'stage failed');
-  return {
-    code: s.code,
-    message: s.message,
-    ...(s.hint !== undefined ? { hint: s.hint } : {}),
-    ...(s.stageId !== undefined ? { stageId: s.stageId } : {}),
-  };
 }
 
 /** Pick (and if needed create) the sweep directory. */
@@ -222,7 +212,7 @@ function trialRecord(
   if (!Number.isFinite(started)) started = now;
   if (finished === 0) finished = now;
   const tr = t.trial;
-  const error = failed !== undefined ? errorJson(failed) : undefined;
+  const error = failed !== undefined ? serializeError(failed) : undefined;
   return {
     index: tr.index,
     parameters: tr.parameters,
@@ -429,7 +419,7 @@ export async function runSweep(
     record.writeJson('summary.json', {
       ...summary,
       cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
-      ...(fatal !== undefined ? { error: errorJson(fatal) } : {}),
+      ...(fatal !== undefined ? { error: serializeError(fatal) } : {}),
     });
     writeState(status);
   } finally {

@@ -2,16 +2,7 @@
 // the recipe hashes in run and sweep records.
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { ErrorCode, ScalpelError } from '../errors.js';
-
-function readError(path: string, e: unknown): ScalpelError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new ScalpelError(
-    ErrorCode.Io,
-    code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path}: ${code ?? String(e)}`,
-    { hint: 'check the path (relative paths are relative to the recipe file)', cause: e },
-  );
-}
+import { readFailed } from '../error-factories.js';
 
 /** Hex sha256 of a file's bytes, streamed (large data files). */
 export async function sha256File(path: string): Promise<string> {
@@ -19,7 +10,7 @@ export async function sha256File(path: string): Promise<string> {
   try {
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   } catch (e) {
-    throw readError(path, e);
+    throw readFailed(path, e);
   }
   return hash.digest('hex');
 }
@@ -30,7 +21,7 @@ export function sha256FileSync(path: string): string {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw readError(path, e);
+    throw readFailed(path, e);
   }
   return createHash('sha256').update(bytes).digest('hex');
 }

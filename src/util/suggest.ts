@@ -25,6 +25,11 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   return bestScore <= limit ? best : undefined;
 }
 
+/** 'stage type' → 'stage types', 'model family' → 'model families'. */
+function plural(what: string): string {
+  return /[^aeiou]y$/.test(what) ? `${what.slice(0, -1)}ies` : `${what}s`;
+}
+
 /** A hint sentence: "did you mean 'x'?" plus the list of valid names (shortened if long). */
 export function suggestionHint(name: string, candidates: readonly string[], what: string): string {
   const best = closest(name, candidates);
@@ -32,7 +37,7 @@ export function suggestionHint(name: string, candidates: readonly string[], what
   const list =
     sorted.length === 0
       ? `no ${what} is defined here`
-      : `valid ${what}s: ${sorted
+      : `valid ${plural(what)}: ${sorted
           .slice(0, 25)
           .map((c) => `'${c}'`)
           .join(', ')}${sorted.length > 25 ? `, … (${sorted.length} in all)` : ''}`;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { Cache } from '../../src/engine/cache.js';
+import { deserializeError, type SerializedError } from '../../src/errors.js';
 import { createHash } from 'node:crypto';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import {
@@ -240,7 +241,7 @@ describe('CLI run: failures', function () {
       nodes: {
         id: string;
         status: string;
-        error?: { code: string; message: string };
+        error?: SerializedError;
         skippedBecause?: string;
       }[];
     }>(join(runDir, 'summary.json'));
@@ -249,6 +250,12 @@ describe('CLI run: failures', function () {
     assert.equal(byId['bad']?.status, 'failed');
     assert.equal(byId['bad']?.error?.code, 'E_STAGE');
     assert.match(byId['bad']?.error?.message ?? '', /cheese/);
+    // the reader's rebuilt error says what the CLI printed: stage, plugin, exit code
+    const bad = deserializeError(byId['bad']?.error ?? { code: '', message: 'no error' });
+    assert.equal(bad.stageId, 'bad');
+    assert.equal(bad.plugin, 'engine-test');
+    assert.equal(bad.exitCode, 1);
+    assert.ok(r.stdout.includes(bad.format()), bad.format());
     assert.equal(byId['after']?.skippedBecause, 'bad');
     assert.equal(byId['later']?.skippedBecause, 'bad');
     assert.equal(byId['side']?.status, 'ran');

@@ -7,6 +7,7 @@ import {
   batchRanges,
   disposeBatch,
   gatherToTensors,
+  sliceSamples,
   sliceToTensors,
 } from '../../src/data/batches.js';
 import type { DatasetSplit } from '../../src/data/types.js';
@@ -29,23 +30,23 @@ describe('batches', () => {
     const s = split();
     const before = tf.memory().numTensors;
     const b = sliceToTensors(s, 3, 6, 4);
-    assert.deepEqual(b.x.shape, [3, 2, 3]);
-    assert.deepEqual(Array.from(b.x.dataSync()).slice(0, 7), [300, 301, 302, 303, 304, 305, 400]);
-    assert.deepEqual(Array.from(b.labels.dataSync()), [3, 0, 1]);
-    assert.equal(b.labels.dtype, 'int32');
-    assert.deepEqual(b.oneHot.arraySync(), [
-      [0, 0, 0, 1],
-      [1, 0, 0, 0],
-      [0, 1, 0, 0],
-    ]);
-    assert.deepEqual(Array.from(b.ids), [1003, 1004, 1005]);
+    assert.equal(b.count, 3);
+    assert.deepEqual(b.inputs.shape, [3, 2, 3]);
+    assert.equal(b.inputs.dtype, 'float32');
+    assert.deepEqual(
+      Array.from(b.inputs.dataSync()).slice(0, 7),
+      [300, 301, 302, 303, 304, 305, 400],
+    );
+    assert.deepEqual(Array.from(b.targets.dataSync()), [3, 0, 1]);
+    assert.equal(b.targets.dtype, 'int32');
+    assert.deepEqual(Array.from(sliceSamples(s, 3, 6).ids), [1003, 1004, 1005]); // ids stay on the samples
     disposeBatch(b);
     const g = gatherToTensors(s, [9, 0, 9], 4);
     assert.deepEqual(
-      Array.from(g.x.dataSync()).filter((_, k) => k % 6 === 5),
+      Array.from(g.inputs.dataSync()).filter((_, k) => k % 6 === 5),
       [905, 5, 905],
     );
-    assert.deepEqual(Array.from(g.labels.dataSync()), [1, 0, 1]);
+    assert.deepEqual(Array.from(g.targets.dataSync()), [1, 0, 1]);
     disposeBatch(g);
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
     assert.throws(() => gatherToTensors(s, [10], 4), RangeError);

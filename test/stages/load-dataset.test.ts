@@ -88,7 +88,7 @@ describe('load-dataset stage', () => {
     const cursor = new BatchCursor(train, { batchSize: 8, shuffle: true, rng: new Rng(1) });
     for (let b = 0; b < 5; b++) {
       const batch = cursor.next(4);
-      assert.deepEqual(batch.x.shape, [8, 2, 2]);
+      assert.deepEqual(batch.inputs.shape, [8, 2, 2]);
       disposeBatch(batch);
     }
     assert.equal(tf.memory().numTensors, before);

@@ -2,25 +2,13 @@
 // strict UTF-8 decoding (E_DATA naming the file and byte offset), and '\n' line ends.
 import { promises as fs, type Stats } from 'node:fs';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-
-function ioError(path: string, e: unknown, what: string): ScalpelError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new ScalpelError(
-    ErrorCode.Io,
-    code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${path}: ${code ?? String(e)}`,
-    {
-      location: { file: path },
-      hint: 'check the path (relative paths are relative to the recipe file)',
-      cause: e,
-    },
-  );
-}
+import { readFailed } from '../../error-factories.js';
 
 export async function readBytes(path: string, what = 'text file'): Promise<Buffer> {
   try {
     return await fs.readFile(path);
   } catch (e) {
-    throw ioError(path, e, what);
+    throw readFailed(path, e, { what });
   }
 }
 
@@ -28,7 +16,7 @@ export async function statPath(path: string, what = 'text file'): Promise<Stats>
   try {
     return await fs.stat(path);
   } catch (e) {
-    throw ioError(path, e, what);
+    throw readFailed(path, e, { what });
   }
 }
 

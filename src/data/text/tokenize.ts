@@ -10,7 +10,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { ErrorCode, ScalpelError } from '../../errors.js';
+import { badData, invalidJson } from '../../error-factories.js';
 import { decodeText, readBytes } from './read-text.js';
 
 export interface TextTokenizer {
@@ -43,29 +43,16 @@ const EOS_NAMES = ['<|endoftext|>', '</s>', '<eos>', '<|end_of_text|>', '<|eos|>
 const BOS_NAMES = ['<s>', '<bos>', '<|begin_of_text|>', '<|startoftext|>', '<|bos|>'];
 const COMPONENTS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const;
 
-function dataError(file: string, what: string, hint: string, cause?: unknown): ScalpelError {
-  return new ScalpelError(ErrorCode.Data, `${file}: ${what}`, {
-    location: { file },
-    hint,
-    ...(cause !== undefined ? { cause } : {}),
-  });
-}
-
 async function readJsonObject(path: string, what: string): Promise<Record<string, unknown>> {
   const text = decodeText(await readBytes(path, what), path);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw dataError(
-      path,
-      `invalid JSON (${(e as Error).message})`,
-      `${what} must be a JSON object`,
-      e,
-    );
+    throw invalidJson(path, e, { hint: `${what} must be a JSON object` });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw dataError(path, 'not a JSON object', `${what} must be a JSON object`);
+    throw badData(path, 'not a JSON object', { hint: `${what} must be a JSON object` });
   }
   return json as Record<string, unknown>;
 }
@@ -94,10 +81,10 @@ function specialId(
   if (named !== undefined) {
     const id = tokenizer.token_to_id(named);
     if (id === undefined) {
-      throw dataError(
+      throw badData(
         configPath ?? 'tokenizer_config.json',
         `${key} '${named}' is not in the tokenizer's vocabulary`,
-        'the config and tokenizer.json must come from the same tokenizer',
+        { hint: 'the config and tokenizer.json must come from the same tokenizer' },
       );
     }
     return id;
@@ -114,11 +101,9 @@ export async function loadTokenizer(
 ): Promise<TextTokenizer> {
   const json = await readJsonObject(tokenizerPath, 'tokenizer.json');
   if (typeof json.model !== 'object' || json.model === null) {
-    throw dataError(
-      tokenizerPath,
-      "no 'model' object",
-      'give a Hugging Face tokenizer.json (saved with tokenizer.save or save_pretrained)',
-    );
+    throw badData(tokenizerPath, "no 'model' object", {
+      hint: 'give a Hugging Face tokenizer.json (saved with tokenizer.save or save_pretrained)',
+    });
   }
   // Hand-written files may leave out the components they do not use; the library wants them all.
   const full: Record<string, unknown> = { added_tokens: [], ...json };
@@ -133,12 +118,10 @@ export async function loadTokenizer(
   try {
     tokenizer = new Tokenizer(full, config);
   } catch (e) {
-    throw dataError(
-      tokenizerPath,
-      `not a usable tokenizer: ${(e as Error).message}`,
-      'give a Hugging Face tokenizer.json (BPE, WordPiece or Unigram model)',
-      e,
-    );
+    throw badData(tokenizerPath, `not a usable tokenizer: ${(e as Error).message}`, {
+      hint: 'give a Hugging Face tokenizer.json (BPE, WordPiece or Unigram model)',
+      cause: e,
+    });
   }
   let vocabSize = 0;
   for (const id of tokenizer.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
@@ -155,10 +138,10 @@ export async function loadTokenizer(
       const { ids, tokens }: EncodedText = tokenizer.encode(text, { add_special_tokens: false });
       const bad = ids.findIndex((id) => !Number.isInteger(id));
       if (bad >= 0) {
-        throw dataError(
+        throw badData(
           tokenizerPath,
           `cannot encode the token ${JSON.stringify(tokens[bad])}: neither it nor the unk_token is in the vocabulary`,
-          'use a byte-level tokenizer, or one with an unk_token',
+          { hint: 'use a byte-level tokenizer, or one with an unk_token' },
         );
       }
       return ids;

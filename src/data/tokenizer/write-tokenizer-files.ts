@@ -2,7 +2,8 @@
 // never sees half a file.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { asScalpelError, ErrorCode } from '../../errors.js';
+import { ScalpelError } from '../../errors.js';
+import { writeFailed } from '../../error-factories.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import type { BpeModel } from './bpe-model.js';
 import { tokenizerConfigJson, type TokenizerConfigOptions } from './tokenizer-config.js';
@@ -34,9 +35,7 @@ export async function writeTokenizerFiles(
     current = files.tokenizerConfigJson;
     await writeJsonAtomic(current, config);
   } catch (e) {
-    throw asScalpelError(e, ErrorCode.Io, `cannot write ${current}`, {
-      hint: 'check that the directory is writable and the disk is not full',
-    });
+    throw e instanceof ScalpelError ? e : writeFailed(current, e);
   }
   return files;
 }

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { invalidJson, readFailed, writeFailed } from '../../error-factories.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 import { isObject } from '../../util/is-object.js';
 import {
@@ -86,18 +87,13 @@ async function readJsonObject(file: string, what: string): Promise<Record<string
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new ScalpelError(
-      ErrorCode.Io,
-      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      { location: { file }, hint: 'check the file permissions', cause: e },
-    );
+    throw readFailed(file, e, { what });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `${file} is not valid JSON: ${(e as Error).message}`, {
-      location: { file },
+    throw invalidJson(file, e, {
       hint: `the ${what} is corrupt; fetch or export the checkpoint again`,
     });
   }
@@ -371,15 +367,7 @@ export async function writeCheckpoint(
     return await writeFiles(dir, options);
   } catch (e) {
     if (e instanceof ScalpelError) throw e;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      `cannot write checkpoint ${dir}: ${(e as Error).message}`,
-      {
-        location: { file: dir },
-        hint: 'check that the directory is writable and the disk is not full',
-        cause: e,
-      },
-    );
+    throw writeFailed(dir, e, { what: 'checkpoint' });
   }
 }
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { readFailed, truncatedFile, writeFailed } from '../../error-factories.js';
 import { decodeBf16, decodeF16, encodeBf16, encodeF16 } from './half-float.js';
 import {
   dtypeSize,
@@ -55,17 +56,6 @@ export interface SafetensorsFile {
 
 const hostIsLittleEndian = endianness() === 'LE';
 
-function ioError(path: string, e: unknown, what: string): ScalpelError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new ScalpelError(
-    ErrorCode.Io,
-    code === 'ENOENT'
-      ? `${what} not found: ${path}`
-      : `cannot read ${what} ${path}: ${code ?? String(e)}`,
-    { location: { file: path }, hint: 'check the path and the file permissions', cause: e },
-  );
-}
-
 /** Read exactly `length` bytes at `position`, or fail naming the file (it shrank under us). */
 async function readAt(
   handle: FileHandle,
@@ -78,11 +68,7 @@ async function readAt(
   while (done < length) {
     const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
     if (bytesRead === 0) {
-      throw new ScalpelError(
-        ErrorCode.Data,
-        `${path} is truncated: expected ${length} bytes at offset ${position}, got ${done}`,
-        { location: { file: path }, hint: 'the file is incomplete or changed while open' },
-      );
+      throw truncatedFile(path, { offset: position, expected: length, got: done });
     }
     done += bytesRead;
   }
@@ -101,11 +87,7 @@ function readAtSync(
   while (done < length) {
     const n = fsReadSync(handle.fd, bytes, done, length - done, position + done);
     if (n === 0) {
-      throw new ScalpelError(
-        ErrorCode.Data,
-        `${path} is truncated: expected ${length} bytes at offset ${position}, got ${done}`,
-        { location: { file: path }, hint: 'the file is incomplete or changed while open' },
-      );
+      throw truncatedFile(path, { offset: position, expected: length, got: done });
     }
     done += n;
   }
@@ -126,11 +108,7 @@ function readIntoAtSync(
   while (done < bytes.byteLength) {
     const n = fsReadSync(handle.fd, bytes, done, bytes.byteLength - done, position + done);
     if (n === 0) {
-      throw new ScalpelError(
-        ErrorCode.Data,
-        `${path} is truncated: expected ${bytes.byteLength} bytes at offset ${position}, got ${done}`,
-        { location: { file: path }, hint: 'the file is incomplete or changed while open' },
-      );
+      throw truncatedFile(path, { offset: position, expected: bytes.byteLength, got: done });
     }
     done += n;
   }
@@ -167,7 +145,7 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   try {
     handle = await fs.open(path, 'r');
   } catch (e) {
-    throw ioError(path, e, 'safetensors file');
+    throw readFailed(path, e, { what: 'safetensors file' });
   }
   try {
     const stat = await handle.stat();
@@ -467,10 +445,6 @@ export async function writeSafetensorsStreamed(
     await handle?.close();
     await fs.rm(tmp, { force: true });
     if (e instanceof ScalpelError) throw e; // a values() of the wrong length: a caller bug
-    throw new ScalpelError(ErrorCode.Io, `cannot write ${path}: ${(e as Error).message}`, {
-      location: { file: path },
-      hint: 'check that the directory exists, is writable and the disk is not full',
-      cause: e,
-    });
+    throw writeFailed(path, e);
   }
 }

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { invalidJson, readFailed } from '../../error-factories.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { groupBytes } from './weight-files.js';
 
@@ -28,21 +29,13 @@ async function readJson(file: string): Promise<ModelJson> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      code === 'ENOENT'
-        ? `model file not found: ${file}`
-        : `cannot read model file ${file}: ${code ?? String(e)}`,
-      { hint: 'check the path (relative paths are relative to the recipe file)', cause: e },
-    );
+    throw readFailed(file, e, { what: 'model file' });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `${file} is not valid JSON: ${(e as Error).message}`, {
-      location: { file },
+    throw invalidJson(file, e, {
       hint: 'the file is corrupt or not a tfjs model.json; re-export the model',
     });
   }

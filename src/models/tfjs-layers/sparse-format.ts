@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ensureBackend } from '../backend.js';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { badData, invalidJson, readFailed } from '../../error-factories.js';
+import { isObject } from '../../util/is-object.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-file.js';
 
 export const SPARSE_FORMAT = 'scalpel-sparse';
@@ -67,32 +69,73 @@ function encodeWeight(
   return { encoding: 'bitmask', data: out, stored };
 }
 
-function decodeWeight(entry: SparseWeightEntry, bin: Uint8Array): Uint8Array {
+const corruptHint = 'the files are corrupt or do not belong together; export the model again';
+
+/** The bytes of one weight from sparse.bin (`binPath` names it in errors). */
+function decodeWeight(entry: SparseWeightEntry, bin: Uint8Array, binPath: string): Uint8Array {
+  const name = entry.spec.name;
+  const fail = (detail: string, offset = entry.offset): ScalpelError =>
+    badData(binPath, `weight '${name}': ${detail}`, { offset, layer: name, hint: corruptHint });
   const n = entry.spec.shape.reduce((a, b) => a * b, 1);
   const chunk = bin.subarray(entry.offset, entry.offset + entry.byteLength);
   if (chunk.length !== entry.byteLength)
-    throw new Error(`sparse.bin is truncated at weight '${entry.spec.name}'`);
-  if (entry.encoding === 'dense') return chunk;
+    throw fail(`truncated: ${entry.byteLength} bytes expected, the file holds ${chunk.length}`);
+  if (entry.encoding === 'dense') {
+    if (entry.byteLength !== 4 * n)
+      throw fail(`${entry.byteLength} dense bytes for ${n} elements of 4 bytes`);
+    return chunk;
+  }
   const maskBytes = align4(Math.ceil(n / 8));
   if (entry.byteLength !== maskBytes + 4 * entry.stored)
-    throw new Error(
-      `weight '${entry.spec.name}': ${entry.byteLength} bytes do not fit ${entry.stored} values`,
-    );
+    throw fail(`${entry.byteLength} bytes do not fit ${entry.stored} stored values`);
   const values = new Uint32Array(chunk.slice(maskBytes).buffer);
   const out = new Uint32Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     if (((chunk[i >> 3] as number) >> (i & 7)) & 1) {
       if (k >= entry.stored)
-        throw new Error(
-          `weight '${entry.spec.name}': the bitmask has more bits set than stored values`,
+        throw fail(
+          `the bitmask has more bits set than its ${entry.stored} stored values`,
+          entry.offset + (i >> 3),
         );
       out[i] = values[k++] as number;
     }
   }
-  if (k !== entry.stored)
-    throw new Error(`weight '${entry.spec.name}': ${k} bits set for ${entry.stored} stored values`);
+  if (k !== entry.stored) throw fail(`${k} bits set for ${entry.stored} stored values`);
   return new Uint8Array(out.buffer);
+}
+
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+/** Throws a located E_DATA unless `json` has the shape of a sparse.json scalpel writes. */
+function checkManifest(json: unknown, jsonPath: string): asserts json is SparseModelJson {
+  const fail = (detail: string): ScalpelError =>
+    badData(jsonPath, detail, {
+      hint: 'point loadSparseModel at a directory written by the export stage with sparse: true',
+    });
+  if (!isObject(json) || json['format'] !== SPARSE_FORMAT || json['version'] !== 1) {
+    const f = isObject(json) ? `format ${String(json['format'])} v${String(json['version'])}` : '';
+    throw fail(`not a scalpel sparse model${f !== '' ? ` (${f})` : ''}`);
+  }
+  const weights = json['weights'];
+  if (!Array.isArray(weights)) throw fail('`weights` is not a list');
+  weights.forEach((w: unknown, i) => {
+    const spec = isObject(w) ? w['spec'] : undefined;
+    const ok =
+      isObject(w) &&
+      isObject(spec) &&
+      typeof spec['name'] === 'string' &&
+      Array.isArray(spec['shape']) &&
+      spec['shape'].every(isCount) &&
+      (w['encoding'] === 'bitmask' || w['encoding'] === 'dense') &&
+      isCount(w['offset']) &&
+      isCount(w['byteLength']) &&
+      isCount(w['stored']);
+    if (!ok)
+      throw fail(
+        `weights[${i}] is not { spec: { name, shape }, encoding: bitmask|dense, offset, byteLength, stored }`,
+      );
+  });
 }
 
 /** Bytes of each weight (in spec order) from a tfjs weight buffer. */
@@ -171,37 +214,28 @@ export async function writeSparseModel(
 export async function loadSparseModel(dir: string): Promise<tfl.LayersModel> {
   await ensureBackend(); // called from user code: the documented snippet needs no setup
   const jsonPath = join(dir, 'sparse.json');
-  let json: SparseModelJson;
+  const binPath = join(dir, 'sparse.bin');
+  const hint = 'point loadSparseModel at a directory written by the export stage with sparse: true';
+  let text: string;
   let bin: Uint8Array;
   try {
-    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as SparseModelJson;
-    bin = new Uint8Array(await fs.readFile(join(dir, 'sparse.bin')));
+    text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
-    throw new ScalpelError(
-      ErrorCode.Io,
-      `cannot read the sparse model in ${dir}: ${(e as Error).message}`,
-      {
-        hint: 'point loadSparseModel at a directory written by the export stage with sparse: true',
-        cause: e,
-      },
-    );
+    throw readFailed(jsonPath, e, { what: 'sparse model', hint });
   }
-  if (json.format !== SPARSE_FORMAT || json.version !== 1) {
-    throw new ScalpelError(
-      ErrorCode.Data,
-      `${jsonPath} is not a scalpel sparse model (format ${String(json.format)} v${String(json.version)})`,
-      { location: { file: jsonPath } },
-    );
-  }
-  let parts: Uint8Array[];
+  let json: unknown;
   try {
-    parts = json.weights.map((w) => decodeWeight(w, bin));
+    json = JSON.parse(text);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `${jsonPath}: ${(e as Error).message}`, {
-      location: { file: jsonPath },
-      hint: 'the files are corrupt or do not belong together; re-export',
-    });
+    throw invalidJson(jsonPath, e, { hint });
   }
+  checkManifest(json, jsonPath);
+  try {
+    bin = new Uint8Array(await fs.readFile(binPath));
+  } catch (e) {
+    throw readFailed(binPath, e, { what: 'sparse model weights', hint });
+  }
+  const parts = json.weights.map((w) => decodeWeight(w, bin, binPath));
   const total = parts.reduce((a, p) => a + p.length, 0);
   const weightData = new Uint8Array(total);
   let off = 0;

@@ -9,8 +9,9 @@
 // E_DATA naming the file; a missing file is E_IO.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { endianness } from 'node:os';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { assertLittleEndian } from '../../util/little-endian.js';
+import { readFailed } from '../../error-factories.js';
 import { isObject } from '../../util/is-object.js';
 import type { RngState } from '../../util/rng.js';
 
@@ -48,15 +49,9 @@ export interface CheckpointData {
   readonly loop: Readonly<Record<string, unknown>>;
 }
 
-function checkHost(): void {
-  if (endianness() !== 'LE') {
-    throw new ScalpelError(ErrorCode.Internal, 'training checkpoints need a little-endian host');
-  }
-}
-
 /** The file's bytes. */
 export function encodeCheckpoint(c: CheckpointData): Uint8Array {
-  checkHost();
+  assertLittleEndian('training checkpoints');
   let offset = 0;
   const table = c.tensors.map((t) => {
     const entry = {
@@ -96,19 +91,12 @@ export function encodeCheckpoint(c: CheckpointData): Uint8Array {
 
 /** Read and verify a checkpoint file. */
 export async function readCheckpointFile(path: string): Promise<CheckpointData> {
-  checkHost();
+  assertLittleEndian('training checkpoints');
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScalpelError(
-      ErrorCode.Io,
-      code === 'ENOENT'
-        ? `training checkpoint not found: ${path}`
-        : `cannot read training checkpoint ${path}: ${code ?? String(e)}`,
-      { location: { file: path }, hint: 'check the path and the file permissions', cause: e },
-    );
+    throw readFailed(path, e, { what: 'training checkpoint' });
   }
   return decodeCheckpoint(bytes, path);
 }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
+import { writeFailed } from '../../error-factories.js';
 import { fsyncDir, writeFileAtomic } from '../../util/atomic-file.js';
 import type { Rng, RngState } from '../../util/rng.js';
 import type { AdamW } from './adamw.js';
@@ -105,11 +106,7 @@ export async function saveCheckpoint(
     await writeFileAtomic(path, encodeCheckpoint(data));
     fsyncDir(dir);
   } catch (e) {
-    throw new ScalpelError(ErrorCode.Io, `cannot write training checkpoint ${path}: ${String(e)}`, {
-      location: { file: path },
-      hint: 'check free disk space and that the directory is writable',
-      cause: e,
-    });
+    throw writeFailed(path, e, { what: 'training checkpoint' });
   }
   const all = await listCheckpoints(dir);
   for (const old of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) {

@@ -6,12 +6,11 @@
 // restored, and the rate is a pure function of the step.
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError } from '../../errors.js';
-import { BatchCursor } from '../../data/batches.js';
+import { BatchCursor, disposeBatch } from '../../data/batches.js';
 import type { Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
 import type { Rng } from '../../util/rng.js';
 import { maskTensors, reapplyMasks } from '../kernel-variables.js';
-import { disposeTaskBatch } from '../task-batch.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import {
   loadCheckpoint,
@@ -222,7 +221,7 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
         loss = (await value.data())[0] ?? NaN;
         value.dispose();
       } finally {
-        disposeTaskBatch(batch);
+        disposeBatch(batch);
       }
       if (!Number.isFinite(loss) || (gradNorm !== undefined && !Number.isFinite(gradNorm))) {
         throw new ScalpelError(

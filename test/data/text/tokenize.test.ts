@@ -113,7 +113,7 @@ describe('tokenizer', () => {
     );
     const bad = join(root, 'bad.json');
     writeFileSync(bad, '{"model": ');
-    await assert.rejects(loadTokenizer(bad), fails('E_DATA', /bad\.json: invalid JSON/));
+    await assert.rejects(loadTokenizer(bad), fails('E_DATA', /bad\.json is not valid JSON/));
     writeFileSync(bad, JSON.stringify({ added_tokens: [] }));
     await assert.rejects(loadTokenizer(bad), fails('E_DATA', /no 'model' object/));
     writeFileSync(
