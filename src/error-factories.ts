@@ -8,7 +8,7 @@ import {
   type ScalpelErrorOptions,
   type SourceLocation,
 } from './errors.js';
-import { suggestionHint } from './util/suggest.js';
+import { suggestionHint } from './suggest.js';
 
 export interface FileErrorOptions {
   /** What the file is, for the message ("IDX file", "model file"); default "file". */

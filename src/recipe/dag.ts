@@ -3,7 +3,7 @@
 // order wins, so plans and logs read like the recipe.
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { ResolvedRecipe, ResolvedStage } from './types.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 
 export interface DagNode {
   readonly id: string;

@@ -9,7 +9,7 @@ import { loadRecipePlugins } from '../registry/plugin-loader.js';
 import { applyOverrides } from './overrides.js';
 import { parseRecipeYaml } from './parse-yaml.js';
 import { validateRecipeShape, validateStageParams } from './schema-validation.js';
-import { closest } from '../util/suggest.js';
+import { closest } from '../suggest.js';
 import { resolveVars } from './vars.js';
 import type { LoadRecipeOptions, ResolvedRecipe, ResolvedStage } from './types.js';
 import type { Registry } from '../registry/registry.js';

@@ -5,7 +5,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { describeValue } from './describe.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import { formatPath, type PathSegment } from './recipe-path.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 
 export interface AppliedOverride {
   /** As given on the command line, e.g. `stages.prune.with.density=0.2`. */

@@ -12,7 +12,7 @@ import {
   type PathSegment,
   type RecipePath,
 } from './recipe-path.js';
-import { closest, suggestionHint } from '../util/suggest.js';
+import { closest, suggestionHint } from '../suggest.js';
 import type { AppliedOverride } from './overrides.js';
 
 export interface SchemaErrorContext {

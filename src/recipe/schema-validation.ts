@@ -8,7 +8,7 @@ import { describeValue } from './describe.js';
 import type { AppliedOverride } from './overrides.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import { overrideFor, schemaError } from './schema-errors.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 import type { BackendChoice } from './types.js';
 import { isObject } from '../util/is-object.js';
 

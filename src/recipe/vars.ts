@@ -8,7 +8,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { isObject } from '../util/is-object.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import type { PathSegment } from './recipe-path.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 
 /** `${vars.<name>}`; `name` is everything up to the closing brace (checked below). */
 const reference = /\$\{\s*vars\.([^}]*?)\s*\}/g;

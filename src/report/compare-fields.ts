@@ -3,7 +3,7 @@
 // (`k`, `layerDensities.lambda`). Filters are `<field><op><value>[,<value>…]` with op one of
 // = != < <= > >=; a comma lists alternatives (`method=icbs,wanda`).
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 import type { EvalRow } from './collect.js';
 import type { ParamValue } from './lineage.js';
 

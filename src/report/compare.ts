@@ -8,7 +8,7 @@
 import { deviation, mean } from 'd3-array';
 import canonicalize from 'canonicalize';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 import type { EvalRow } from './collect.js';
 import {
   fieldValue,

@@ -11,7 +11,7 @@ import { buildDag } from '../recipe/dag.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { isSweepFileData } from '../recipe/schema-validation.js';
 import { parseRecipeYaml, type ParsedYaml } from '../recipe/parse-yaml.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 import { expandSweep } from './sweep-expand.js';
 import { checkRecipePath } from './sweep-paths.js';
 import { formatCombination, parseSweepSpec, sweepError } from './sweep-spec.js';

@@ -9,7 +9,7 @@ import { describeValue, quote } from '../recipe/describe.js';
 import type { ParsedYaml } from '../recipe/parse-yaml.js';
 import type { PathSegment } from '../recipe/recipe-path.js';
 import { schemaError } from '../recipe/schema-errors.js';
-import { suggestionHint } from '../util/suggest.js';
+import { suggestionHint } from '../suggest.js';
 import type { ParameterDomain, SweepMethod, SweepParameter, SweepSpec } from './sweep-types.js';
 import { isObject } from '../util/is-object.js';
 

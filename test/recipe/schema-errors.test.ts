@@ -3,7 +3,7 @@ import { createAjv } from '../../src/util/ajv-instance.js';
 import { describeSchema, describeValue } from '../../src/recipe/describe.js';
 import { parseRecipeYaml } from '../../src/recipe/parse-yaml.js';
 import { schemaError, selectErrors } from '../../src/recipe/schema-errors.js';
-import { closest } from '../../src/util/suggest.js';
+import { closest } from '../../src/suggest.js';
 import { positionOf } from './recipe-helpers.js';
 
 const schema = {

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { EntryKind, Registry, RegistryEntry } from '../../registry/registry.js';
 import type { JsonSchema } from '../../plugin-api/schema.js';
-import { suggestionHint } from '../../util/suggest.js';
+import { suggestionHint } from '../../suggest.js';
 import { describeParams, type ParamDoc } from '../schema-params.js';
 import { renderTable } from '../table.js';
 import { withDebug } from '../options.js';
