@@ -47,9 +47,9 @@ describe('CLI validate: files and solver limits checked before anything runs', f
     `  prune: { uses: prune, needs: [model, data], with: { method: icbs, density: 0.5, ${params}solver: { uses: exhaustive } } }\n`;
 
   before(async () => {
-    const tensorsBefore = tf.memory().numTensors; // other files' fixtures may hold some
     dir = tempDir('scalpel-validate-files-');
     await initBackend('cpu');
+    const tensorsBefore = tf.memory().numTensors; // other files' fixtures may hold some
     const m = tfl.sequential({
       layers: [tfl.layers.dense({ inputShape: [3], units: 2, name: 'fc' })],
     });
@@ -89,7 +89,7 @@ describe('CLI validate: files and solver limits checked before anything runs', f
     assert.equal(tf.memory().numTensors, tensorsBefore, 'the test itself leaks no tensors');
   });
   after(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
     if (hfDir !== undefined) await fs.rm(hfDir, { recursive: true, force: true });
   });
 
