@@ -88,6 +88,20 @@ export function writeRecipe(
   return path;
 }
 
+/** a ─▶ slow ─▶ c, the chain the kill/interrupt tests stop in the middle of `slow`. */
+export function slowChain(ms: number): Record<string, StageSpec> {
+  return {
+    a: { uses: 'count', with: { value: 1 } },
+    slow: { uses: 'sleep-and-write', needs: ['a'], with: { ms } },
+    c: { uses: 'count', needs: ['slow'], with: { value: 3 } },
+  };
+}
+
+/** A waitFor condition: the `slow` stage of {@link slowChain} has started (its timing line). */
+export const slowStarted = (dir: string) => (): boolean =>
+  existsSync(join(dir, 'timings.jsonl')) &&
+  readFileSync(join(dir, 'timings.jsonl'), 'utf8').includes('"slow"');
+
 /** Lines of the counter file: one stage id per stage execution. */
 export function counter(dir: string, file = 'counter.txt'): string[] {
   const p = join(dir, file);

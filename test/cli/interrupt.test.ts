@@ -1,7 +1,7 @@
 // Killing a run: SIGKILL mid-stage leaves nothing a later run could take for a finished entry and
 // the rerun completes; SIGINT stops cleanly with exit code 130 and an "interrupted" record.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cache } from '../../src/engine/cache.js';
 import { tempDir } from '../helpers/paths.js';
@@ -12,26 +12,18 @@ import {
   runDirOf,
   startCli,
   waitFor,
+  slowChain,
+  slowStarted,
   writeRecipe,
-  type StageSpec,
 } from './cli-helpers.js';
 
-// a ─▶ slow ─▶ c
-const stages: Record<string, StageSpec> = {
-  a: { uses: 'count', with: { value: 1 } },
-  slow: { uses: 'sleep-and-write', needs: ['a'], with: { ms: 3000 } },
-  c: { uses: 'count', needs: ['slow'], with: { value: 3 } },
-};
+const stages = slowChain(3000); // a ─▶ slow ─▶ c
 
 /** Every directory under cache/ is a complete, valid entry. */
 function assertCacheClean(cache: Cache): void {
   const dirs = existsSync(cache.entriesDir) ? readdirSync(cache.entriesDir) : [];
   for (const d of dirs) assert.ok(cache.lookup(d), `cache/${d} is a valid entry`);
 }
-
-const slowStarted = (dir: string) => (): boolean =>
-  existsSync(join(dir, 'timings.jsonl')) &&
-  readFileSync(join(dir, 'timings.jsonl'), 'utf8').includes('"slow"');
 
 describe('CLI run: interruption', function () {
   this.timeout(60000);

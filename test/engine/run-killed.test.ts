@@ -2,7 +2,7 @@
 // status `running` and the run's pid), and compare skips such a record with a warning instead of
 // failing on its missing results.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectReportData } from '../../src/report/collect.js';
 import { recordState, type SummaryJson } from '../../src/engine/run-status-file.js';
@@ -13,20 +13,12 @@ import {
   runDirOf,
   startCli,
   waitFor,
+  slowChain,
+  slowStarted,
   writeRecipe,
-  type StageSpec,
 } from '../cli/cli-helpers.js';
 
-// a ─▶ slow ─▶ c
-const stages: Record<string, StageSpec> = {
-  a: { uses: 'count', with: { value: 1 } },
-  slow: { uses: 'sleep-and-write', needs: ['a'], with: { ms: 20000 } },
-  c: { uses: 'count', needs: ['slow'], with: { value: 3 } },
-};
-
-const slowStarted = (dir: string) => (): boolean =>
-  existsSync(join(dir, 'timings.jsonl')) &&
-  readFileSync(join(dir, 'timings.jsonl'), 'utf8').includes('"slow"');
+const stages = slowChain(20000); // a ─▶ slow ─▶ c
 
 describe('run record: a run killed with SIGKILL', function () {
   this.timeout(60000);
