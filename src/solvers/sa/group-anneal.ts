@@ -74,6 +74,27 @@ function groupLists(x: Uint8Array, groupOf: Int32Array): GroupLists {
   return { start, ones, members, pos };
 }
 
+/**
+ * Prune `a` (a one) and keep `b` (a zero of the same group): x and the group lists stay in step
+ * (a and b trade places in `members`, so every group's ones stay first).
+ */
+function swapInGroup(
+  x: Uint8Array,
+  members: Int32Array,
+  pos: Int32Array,
+  a: number,
+  b: number,
+): void {
+  x[a] = 0;
+  x[b] = 1;
+  const pa = pos[a] as number;
+  const pb = pos[b] as number;
+  members[pa] = b;
+  pos[b] = pa;
+  members[pb] = a;
+  pos[a] = pb;
+}
+
 /** Runs one grouped chain from `initial` (not modified); the result keeps every group's ones. */
 export function annealGroupChain(
   p: SymmetricQubo,
@@ -132,14 +153,7 @@ export function annealGroupChain(
           bestEnergy = energy;
           atBest = true;
         }
-        x[a] = 0;
-        x[b] = 1;
-        const pa = pos[a] as number;
-        const pb = pos[b] as number;
-        members[pa] = b;
-        pos[b] = pa;
-        members[pb] = a;
-        pos[a] = pb;
+        swapInGroup(x, members, pos, a, b);
         kernel.update(a, b);
       }
     }
@@ -200,14 +214,7 @@ export function groupSwapDescent(
         Math.abs(diag[b] as number) +
         Math.abs(S[row + b] as number);
       if (bestDE > -1e-12 * (1 + scale)) continue;
-      x[a] = 0;
-      x[b] = 1;
-      const pa = pos[a] as number;
-      const pb = pos[b] as number;
-      members[pa] = b;
-      pos[b] = pa;
-      members[pb] = a;
-      pos[a] = pb;
+      swapInGroup(x, members, pos, a, b);
       kernel.update(a, b);
       swaps++;
       deltaE += bestDE;
