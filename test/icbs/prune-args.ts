@@ -21,7 +21,10 @@ export function layersToPrune(model: PrunableModel, density: number): LayerToPru
   }));
 }
 
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+/** A logger that drops everything. */
+export const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+/** No init statistics: the step tests start from masks they set themselves. */
+export const noStats = { inputNorms: new Map(), meanGradients: new Map(), source: 'none' };
 
 export function pruneArgs(
   layersModel: tfl.LayersModel | PrunableModel,

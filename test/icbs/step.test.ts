@@ -19,10 +19,7 @@ import {
   trainSteps,
   useWasm,
 } from './fixtures.js';
-import { layersToPrune } from './prune-args.js';
-
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
-const noStats = { inputNorms: new Map(), meanGradients: new Map(), source: 'none' };
+import { layersToPrune, noStats, quiet } from './prune-args.js';
 
 function setup(model: PrunableModel, params: IcbsParams, density: number): LayerState[] {
   const rng = new Rng(9);

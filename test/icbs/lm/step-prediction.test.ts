@@ -45,9 +45,8 @@ import {
   tokenSplit,
   type TinyLm,
 } from './fixtures.js';
+import { noStats, quiet } from '../prune-args.js';
 
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
-const noStats = { inputNorms: new Map(), meanGradients: new Map(), source: 'none' };
 const [N, T] = [128, 8];
 
 const params = withDefaults({

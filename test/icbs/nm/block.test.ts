@@ -24,10 +24,8 @@ import {
   trainSteps,
   useWasm,
 } from '../fixtures.js';
-import { layersToPrune } from '../prune-args.js';
+import { layersToPrune, noStats, quiet } from '../prune-args.js';
 
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
-const noStats = { inputNorms: new Map(), meanGradients: new Map(), source: 'none' };
 const pattern = { keep: 2, of: 4 };
 
 /** Kernel indices of every 2:4 group of a [fanIn, units] kernel (rows 4r…4r+3 of unit o). */
