@@ -57,10 +57,8 @@ export function upperCholeskyOfInverse(a: Float64Array, n: number): Float64Array
 
 /**
  * {@link upperCholeskyOfInverse} of the matrix whose entries `entry(i, j)` gives (a scaled,
- * damped Gram matrix without a copy of it), in ONE n × n buffer: PAP is factored in place (L̃ in
- * its lower triangle), L̃ inverted in place row by row (row i of L̃⁻¹ needs row i of L̃ and rows
- * < i of L̃⁻¹ only), and P L̃⁻¹ P is the flat array reversed — the same operations in the same
- * order as choleskyLower and invertLower, so the same bits, at a quarter of their memory.
+ * damped Gram matrix without a copy of it), in ONE n × n buffer (see
+ * {@link upperCholeskyOfInverseInPlace}). Undefined if A is not numerically positive definite.
  */
 export function upperCholeskyOfInverseOf(
   entry: (i: number, j: number) => number,
@@ -70,7 +68,22 @@ export function upperCholeskyOfInverseOf(
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) x[i * n + j] = entry(n - 1 - i, n - 1 - j);
   }
-  // Cholesky of PAP, in place (reads A's lower triangle, each entry before it is overwritten).
+  return upperCholeskyOfInverseInPlace(x, n) ? x : undefined;
+}
+
+/**
+ * U = upper Cholesky factor of A⁻¹, written over `x`, whose LOWER triangle (diagonal included)
+ * holds PAP (A with rows and columns reversed; the strict upper triangle is ignored and
+ * overwritten). PAP is factored in place (L̃ in the lower triangle), L̃ inverted in place row by
+ * row (row i of L̃⁻¹ needs row i of L̃ and rows < i of L̃⁻¹ only), and U = P L̃⁻¹ P is the flat
+ * array reversed — the same operations in the same order as choleskyLower and invertLower, so the
+ * same bits, at a quarter of their memory. Only the lower triangle is read until the end, so a
+ * caller may keep a copy of PAP in the strict upper triangle to retry with more damping.
+ * Returns false (x then holds garbage in its lower triangle) if A is not numerically positive
+ * definite.
+ */
+export function upperCholeskyOfInverseInPlace(x: Float64Array, n: number): boolean {
+  // Cholesky of PAP, in place (reads the lower triangle, each entry before it is overwritten).
   for (let j = 0; j < n; j++) {
     const rj = j * n;
     let s = x[rj + j] as number;
@@ -78,7 +91,7 @@ export function upperCholeskyOfInverseOf(
       const v = x[rj + k] as number;
       s -= v * v;
     }
-    if (!(s > 0) || !Number.isFinite(s)) return undefined;
+    if (!(s > 0) || !Number.isFinite(s)) return false;
     const d = Math.sqrt(s);
     x[rj + j] = d;
     for (let i = j + 1; i < n; i++) {
@@ -103,9 +116,13 @@ export function upperCholeskyOfInverseOf(
     for (let j = 0; j < i; j++) x[ri + j] = -(acc[j] as number) * inv;
     x[ri + i] = inv;
   }
-  // U[i][j] = L̃⁻¹[n−1−i][n−1−j]: the flat array reversed; L̃⁻¹'s upper triangle was never
-  // written (zeros), so U's strict lower triangle is zero.
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) if (!Number.isFinite(x[ri + j] as number)) return false;
+    // L̃⁻¹ is lower triangular: its strict upper triangle is zero.
+    x.fill(0, ri + i + 1, ri + n);
+  }
+  // U[i][j] = L̃⁻¹[n−1−i][n−1−j]: the flat array reversed.
   x.reverse();
-  for (const v of x) if (!Number.isFinite(v)) return undefined;
-  return x;
+  return true;
 }

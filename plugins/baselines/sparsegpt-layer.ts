@@ -21,7 +21,7 @@ import {
   selectTopK,
 } from '../../src/index.js';
 import type { Logger, NMPattern } from '../../src/index.js';
-import { upperCholeskyOfInverseOf } from './cholesky.js';
+import { upperCholeskyOfInverseInPlace, upperCholeskyOfInverseOf } from './cholesky.js';
 
 export interface SparseGptLayerInput {
   readonly name: string;
@@ -30,6 +30,12 @@ export interface SparseGptLayerInput {
   readonly units: number;
   /** Σ x xᵀ over the calibration rows, fanIn × fanIn. */
   readonly gram: ArrayLike<number>;
+  /**
+   * The Gram matrix is the caller's scratch (a pruner's calibration arrays are its own): U is
+   * factored in its buffer, which saves one fanIn × fanIn float64 buffer (75 MB for GPT-2's
+   * 3072-wide mlp.c_proj), and the Gram matrix is overwritten. Same bits either way.
+   */
+  readonly consumeGram?: boolean;
   readonly rows: number;
   readonly density: number;
   readonly percdamp: number;
@@ -77,7 +83,8 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
   }
   const w = Float64Array.from(input.weights);
   // H = (2/rows)·gram is never stored: its entries are read off the Gram matrix as the one n × n
-  // buffer of U is filled (GPT-2's 3072-wide inputs: 75 MB per n × n copy).
+  // buffer of U is filled — or, with consumeGram, U is factored in the Gram matrix's own buffer
+  // (GPT-2's 3072-wide inputs: 75 MB per n × n copy).
   const { gram } = input;
   const scale = 2 / rows;
   const diag = new Float64Array(n);
@@ -94,14 +101,34 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
   }
   const meanDiag = diagSum / n;
 
+  const inPlace = input.consumeGram === true && gram instanceof Float64Array ? gram : undefined;
+  if (inPlace !== undefined) {
+    // PAP is the flat array reversed; its lower triangle is what the Cholesky reads, and a copy
+    // of it goes to the strict upper triangle so that a retry can start again from it.
+    inPlace.reverse();
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < i; j++) inPlace[j * n + i] = inPlace[i * n + j] as number;
+  }
+  /** U for this damping, or undefined if H + damp·I is not numerically positive definite. */
+  const factor = (damp: number): Float64Array | undefined => {
+    if (inPlace === undefined) {
+      return upperCholeskyOfInverseOf(
+        (i, j) => (i === j ? (diag[i] as number) + damp : (gram[i * n + j] as number) * scale),
+        n,
+      );
+    }
+    for (let i = 0; i < n; i++) {
+      const ri = i * n;
+      for (let j = 0; j < i; j++) inPlace[ri + j] = (inPlace[j * n + i] as number) * scale;
+      inPlace[ri + i] = (diag[n - 1 - i] as number) + damp;
+    }
+    return upperCholeskyOfInverseInPlace(inPlace, n) ? inPlace : undefined;
+  };
+
   let percdamp = input.percdamp;
   let u: Float64Array | undefined;
   for (let attempt = 0; ; attempt++) {
-    const damp = percdamp * meanDiag;
-    u = upperCholeskyOfInverseOf(
-      (i, j) => (i === j ? (diag[i] as number) + damp : (gram[i * n + j] as number) * scale),
-      n,
-    );
+    u = factor(percdamp * meanDiag);
     if (u !== undefined) break;
     if (attempt === maxDampingRetries) {
       throw new ScalpelError(

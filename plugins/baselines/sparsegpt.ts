@@ -38,6 +38,8 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
         fanIn: l.info.fanIn,
         units: l.info.units,
         gram,
+        // The calibration arrays are this call's own (plugin-api/calibration.ts).
+        consumeGram: true,
         rows,
         density: l.density,
         percdamp: params.percdamp,

@@ -19,6 +19,11 @@ export interface LayerCalibration {
   meanGradient?: Float32Array;
 }
 
+/**
+ * What a pruner gets in `args.calibration`. Its arrays are that `prune` call's own — read from the
+ * artifact for this stage, or computed for this block when pruning sequentially — valid for the
+ * call only, and a pruner may use them as scratch (SparseGPT factors each Gram matrix in place).
+ */
 export interface CalibrationData {
   /** Number of calibration samples. */
   readonly samples: number;

@@ -14,6 +14,7 @@ import type { Samples } from '../plugin-api/dataset.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Progress } from '../plugin-api/stage.js';
+import type { Float64Scratch } from './float64-scratch.js';
 
 /** What to compute for one layer. */
 export interface LayerStatisticsRequest {
@@ -29,6 +30,8 @@ export interface LayerStatisticsOptions {
   readonly signal?: AbortSignal;
   /** Ticked once per sample. */
   readonly progress?: Progress;
+  /** Where the Gram matrices come from (reused buffers), when the caller hands them back. */
+  readonly scratch?: Float64Scratch;
 }
 
 interface Accumulator {
@@ -61,7 +64,12 @@ export async function layerStatistics(
       request,
       rows: 0,
       ...(request.inputNorms ? { sq: new Float64Array(info.fanIn) } : {}),
-      ...(request.gram ? { gram: new Float64Array(info.fanIn * info.fanIn) } : {}),
+      ...(request.gram
+        ? {
+            gram:
+              options.scratch?.take(info.fanIn * info.fanIn) ?? new Float64Array(info.fanIn ** 2),
+          }
+        : {}),
       ...(request.meanGradient ? { grad: new Float64Array(info.paramCount) } : {}),
     });
   }

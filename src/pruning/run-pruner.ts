@@ -16,6 +16,7 @@ import { checkPatternFits, countKept } from './select-mask.js';
 import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
+import { Float64Scratch } from './float64-scratch.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
 import { isObject } from '../util/is-object.js';
 import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
@@ -160,6 +161,7 @@ export async function runPruner(
     let statisticsMs = 0;
     let leaked = 0;
     const sequential = plan.sequential;
+    const scratch = new Float64Scratch();
     const blocks =
       sequential !== undefined
         ? ctx.progress(`${ctx.stageId}: blocks`, plan.units.length)
@@ -177,6 +179,7 @@ export async function runPruner(
         const t0 = performance.now();
         calibration = await unitCalibration(model, pruner, unit, inputs.calibration, sequential, {
           signal: ctx.signal,
+          scratch,
         });
         statisticsMs += performance.now() - t0;
       }
@@ -224,11 +227,18 @@ export async function runPruner(
         const name = layer.info.name;
         const mask = checked.masks.get(name) as Mask;
         const reconstructed = checked.weights?.get(name);
-        // A fresh copy either way: the pruner's arrays stay as it returned them.
-        const w =
-          reconstructed !== undefined ? Float32Array.from(reconstructed) : readUnchanged(name);
         if (reconstructed !== undefined) checkUnchanged(name);
-        for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
+        // The pruner's arrays stay as it returned them: a reconstruction already 0 wherever the
+        // mask prunes (SparseGPT's) is written as it is, anything else through a zeroed copy.
+        const w =
+          reconstructed !== undefined && zeroWherePruned(reconstructed, mask)
+            ? reconstructed
+            : zeroPruned(
+                reconstructed !== undefined
+                  ? Float32Array.from(reconstructed)
+                  : readUnchanged(name),
+                mask,
+              );
         model.writeWeight(name, w);
         expected.set(name, storedDigest(name));
         model.masks.set(name, mask);
@@ -237,6 +247,8 @@ export async function runPruner(
         kept += k;
         size += mask.length;
       }
+      if (calibration !== inputs.calibration && calibration !== undefined)
+        scratch.giveBack([...calibration.layers.values()].map((c) => c.gram));
       const info = (result as { info?: unknown }).info;
       if (isObject(info)) infos.push(info);
       const first = layers[0];
@@ -290,4 +302,15 @@ export async function runPruner(
   } finally {
     model.dispose();
   }
+}
+
+function zeroWherePruned(w: Float32Array, mask: Mask): boolean {
+  for (let j = 0; j < w.length; j++) if (mask[j] === 0 && !Object.is(w[j], 0)) return false;
+  return true;
+}
+
+/** `w` with every weight the mask prunes set to +0, in place. */
+function zeroPruned(w: Float32Array, mask: Mask): Float32Array {
+  for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
+  return w;
 }

@@ -54,6 +54,26 @@ export async function callPruner<P>(
   }
 }
 
+/**
+ * A copy of `c` with its own arrays: a pruner may use the calibration arrays of its call as
+ * scratch (plugin-api/calibration.ts), so each direct call gets fresh ones, as stages do.
+ */
+function ownCopy(c: CalibrationData | undefined): CalibrationData | undefined {
+  if (c === undefined) return undefined;
+  const layers = new Map(
+    [...c.layers].map(([name, l]) => [
+      name,
+      {
+        rows: l.rows,
+        ...(l.inputNorms !== undefined ? { inputNorms: l.inputNorms.slice() } : {}),
+        ...(l.gram !== undefined ? { gram: l.gram.slice() } : {}),
+        ...(l.meanGradient !== undefined ? { meanGradient: l.meanGradient.slice() } : {}),
+      },
+    ]),
+  );
+  return { ...c, layers };
+}
+
 function callWith<P>(
   pruner: Pruner<P>,
   model: PrunableModel,
@@ -65,7 +85,7 @@ function callWith<P>(
   return pruner.prune({
     model,
     layers,
-    calibration,
+    calibration: ownCopy(calibration),
     dataset: undefined,
     params,
     seed,

@@ -101,6 +101,8 @@ function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, wh
 interface RecordedCall {
   layers: string[];
   calibration: CalibrationData | undefined;
+  /** The Gram arrays themselves (not copies): the next block must get the same buffers back. */
+  gramBuffers: Set<Float64Array>;
 }
 
 /** A layer-wise pruner that records what it is given and "reconstructs" by halving the kernel. */
@@ -118,7 +120,23 @@ function recordingPruner(calls: RecordedCall[]): Pruner {
     reconstructsWeights: true,
     layerwise: true,
     async prune({ layers, calibration }) {
-      calls.push({ layers: layers.map((l) => l.info.name), calibration });
+      // Copied: the arrays are this call's only (the stage reuses them for the next block).
+      const copy =
+        calibration === undefined
+          ? undefined
+          : {
+              ...calibration,
+              layers: new Map(
+                [...calibration.layers].map(([k, c]) => [
+                  k,
+                  { ...c, ...(c.gram !== undefined ? { gram: c.gram.slice() } : {}) },
+                ]),
+              ),
+            };
+      const gramBuffers = new Set(
+        [...(calibration?.layers.values() ?? [])].flatMap((c) => (c.gram ? [c.gram] : [])),
+      );
+      calls.push({ layers: layers.map((l) => l.info.name), calibration: copy, gramBuffers });
       const masks = new Map<string, Uint8Array>();
       const weights = new Map<string, Float32Array>();
       for (const l of layers) {
@@ -235,6 +253,9 @@ describe('sequential pruning of a causal LM (block by block)', function () {
       assert.deepEqual([...(call.calibration?.layers.keys() ?? [])], call.layers);
     });
     assert.equal((result.metrics as { sequential?: { blocks: number } }).sequential?.blocks, 2);
+    // Block 1's Gram matrices are block 0's buffers, zeroed and refilled (Float64Scratch).
+    assert.equal(calls[0]?.gramBuffers.size, projections.length);
+    for (const g of calls[1]?.gramBuffers ?? []) assert.ok(calls[0]?.gramBuffers.has(g));
 
     // Reference: block 0 from the dense model; block 1 with block 0 replaced by what the
     // recorder returned: the first half of the [fanIn, units] view kept, at w/2.

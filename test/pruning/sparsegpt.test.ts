@@ -425,6 +425,41 @@ describe('sparsegpt', function () {
     );
   });
 
+  // consumeGram factors U in the Gram matrix's own buffer (what the pruner does with its own
+  // calibration arrays): the same bits as the read-only path, for a normal factorisation and for
+  // one that needs retries (each retry restarts from the copy kept in the strict upper triangle).
+  for (const [what, gramOf2, percdamp] of [
+    ['a random positive-definite layer', () => gramOf(randomMatrix(new Rng(31), 40, 12)), 0.01],
+    ['an indefinite matrix that needs retries', () => Float64Array.from([1, 3, 3, 1]), 0],
+  ] as const) {
+    it(`consumeGram: the same mask and weights as the read-only path (${what}), gram overwritten`, () => {
+      const gram = gramOf2();
+      const n = Math.round(Math.sqrt(gram.length));
+      const m = 5;
+      const rng = new Rng(32);
+      const weights = Float32Array.from({ length: n * m }, () => rng.normal());
+      const args = {
+        name: 'l',
+        weights,
+        fanIn: n,
+        units: m,
+        rows: 40,
+        density: 0.5,
+        percdamp,
+        blocksize: 4,
+        log: quietLog,
+      };
+      const readOnly = sparsegptLayer({ ...args, gram: Float64Array.from(gram) });
+      const scratch = Float64Array.from(gram);
+      const consumed = sparsegptLayer({ ...args, gram: scratch, consumeGram: true });
+      assert.deepEqual(consumed.mask, readOnly.mask);
+      assert.deepEqual(consumed.weights, readOnly.weights);
+      assert.equal(consumed.percdamp, readOnly.percdamp);
+      assert.equal(consumed.errorEstimate, readOnly.errorEstimate);
+      assert.notDeepEqual(scratch, gram);
+    });
+  }
+
   // CPU time of this process, not wall time: the test machine is shared, and wall time measures
   // the neighbours as much as SparseGPT.
   it('784×512 and 512×512 layers take under 2 s (CPU) each', () => {
