@@ -36,6 +36,11 @@ export interface SparseGptLayerInput {
    * 3072-wide mlp.c_proj), and the Gram matrix is overwritten. Same bits either way.
    */
   readonly consumeGram?: boolean;
+  /**
+   * Where the reconstructed kernel goes (fanIn × units), e.g. the pruner's own copy of the
+   * weights, read before it is written: no second kernel-sized array per layer. Default: a new one.
+   */
+  readonly into?: Float32Array;
   readonly rows: number;
   readonly density: number;
   readonly percdamp: number;
@@ -213,7 +218,14 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
       }
     }
   }
-  const weights = new Float32Array(n * m);
+  const weights = input.into ?? new Float32Array(n * m);
+  if (weights.length !== n * m) {
+    throw new ScalpelError(
+      ErrorCode.Internal,
+      `sparsegpt: the output array for layer '${name}' has ${weights.length} entries, expected ${n * m}`,
+      { layer: name },
+    );
+  }
   for (let k = 0; k < n * m; k++) weights[k] = mask[k] === 1 ? (w[k] as number) : 0;
   return { mask, weights, errorEstimate: loss / 2, percdamp, deadInputs };
 }

@@ -40,6 +40,8 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
         gram,
         // The calibration arrays are this call's own (plugin-api/calibration.ts).
         consumeGram: true,
+        // And `l.weights` is the pruner's own copy of the kernel: the reconstruction goes there.
+        into: l.weights,
         rows,
         density: l.density,
         percdamp: params.percdamp,

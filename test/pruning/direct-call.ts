@@ -84,7 +84,8 @@ function callWith<P>(
 ): Promise<PruneResult> {
   return pruner.prune({
     model,
-    layers,
+    // Each call gets its own kernel copies too (LayerToPrune.weights), as the stage does.
+    layers: layers.map((l) => ({ ...l, weights: l.weights.slice() })),
     calibration: ownCopy(calibration),
     dataset: undefined,
     params,

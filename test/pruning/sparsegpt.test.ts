@@ -432,7 +432,7 @@ describe('sparsegpt', function () {
     ['a random positive-definite layer', () => gramOf(randomMatrix(new Rng(31), 40, 12)), 0.01],
     ['an indefinite matrix that needs retries', () => Float64Array.from([1, 3, 3, 1]), 0],
   ] as const) {
-    it(`consumeGram: the same mask and weights as the read-only path (${what}), gram overwritten`, () => {
+    it(`consumeGram and into: the same mask and weights as the read-only path (${what})`, () => {
       const gram = gramOf2();
       const n = Math.round(Math.sqrt(gram.length));
       const m = 5;
@@ -457,6 +457,16 @@ describe('sparsegpt', function () {
       assert.equal(consumed.percdamp, readOnly.percdamp);
       assert.equal(consumed.errorEstimate, readOnly.errorEstimate);
       assert.notDeepEqual(scratch, gram);
+      // `into` its own input array: read before it is written, so the same result again.
+      const own = Float32Array.from(weights);
+      const intoOwn = sparsegptLayer({
+        ...args,
+        weights: own,
+        gram: Float64Array.from(gram),
+        into: own,
+      });
+      assert.equal(intoOwn.weights, own);
+      assert.deepEqual(intoOwn.weights, readOnly.weights);
     });
   }
 
