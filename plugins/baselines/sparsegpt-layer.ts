@@ -21,6 +21,7 @@ import {
   selectTopK,
 } from '../../src/index.js';
 import type { Logger, NMPattern } from '../../src/index.js';
+import { Float64Workspace } from './float64-workspace.js';
 import { upperCholeskyOfInverseInPlace, upperCholeskyOfInverseOf } from './cholesky.js';
 
 export interface SparseGptLayerInput {
@@ -41,6 +42,8 @@ export interface SparseGptLayerInput {
    * weights, read before it is written: no second kernel-sized array per layer. Default: a new one.
    */
   readonly into?: Float32Array;
+  /** Scratch arrays shared with the other layers of the same call (default: fresh ones). */
+  readonly workspace?: Float64Workspace;
   readonly rows: number;
   readonly density: number;
   readonly percdamp: number;
@@ -86,7 +89,9 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
       },
     );
   }
-  const w = Float64Array.from(input.weights);
+  const workspace = input.workspace ?? new Float64Workspace();
+  const w = workspace.take('weights', n * m);
+  w.set(input.weights);
   // H = (2/rows)·gram is never stored: its entries are read off the Gram matrix as the one n × n
   // buffer of U is filled — or, with consumeGram, U is factored in the Gram matrix's own buffer
   // (GPT-2's 3072-wide inputs: 75 MB per n × n copy).
@@ -158,12 +163,12 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
   }
 
   const mask = new Uint8Array(n * m);
-  const err = new Float64Array(Math.min(blocksize, n) * m);
+  const err = workspace.take('errors', Math.min(blocksize, n) * m);
   let loss = 0;
   for (let i1 = 0; i1 < n; i1 += blocksize) {
     const i2 = Math.min(i1 + blocksize, n);
     if (pattern === undefined) {
-      const scores = new Float64Array((i2 - i1) * m);
+      const scores = workspace.take('scores', (i2 - i1) * m);
       for (let i = i1; i < i2; i++) {
         const d = u[i * n + i] as number;
         const d2 = d * d;
@@ -178,7 +183,7 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
     for (let i = i1; i < i2; i++) {
       if (pattern !== undefined && i % pattern.of === 0) {
         const g = pattern.of;
-        const scores = new Float64Array(g * m);
+        const scores = workspace.take('scores', g * m);
         for (let t = 0; t < g; t++) {
           const d = u[(i + t) * n + (i + t)] as number;
           for (let o = 0; o < m; o++) {

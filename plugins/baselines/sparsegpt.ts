@@ -4,6 +4,7 @@
 import { definePruner, readSchema } from '../../src/index.js';
 import type { NMPattern } from '../../src/index.js';
 import { layerCalibration } from './calibration-input.js';
+import { Float64Workspace } from './float64-workspace.js';
 import { sparsegptLayer } from './sparsegpt-layer.js';
 
 // A type alias, not an interface: it must be assignable to Record<string, unknown>.
@@ -28,6 +29,7 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
     const errors: Record<string, number> = {};
     const damping: Record<string, number> = {};
     const bar = progress('sparsegpt layers', layers.length);
+    const workspace = new Float64Workspace();
     for (const l of layers) {
       signal.throwIfAborted();
       const gram = layerCalibration('sparsegpt', calibration, l.info.name, 'gram');
@@ -42,6 +44,7 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
         consumeGram: true,
         // And `l.weights` is the pruner's own copy of the kernel: the reconstruction goes there.
         into: l.weights,
+        workspace,
         rows,
         density: l.density,
         percdamp: params.percdamp,

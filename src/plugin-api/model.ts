@@ -77,7 +77,10 @@ export interface PrunableModel {
   readonly masks: Map<string, Mask>;
   /** A copy of the operator's weight as the row-major [fanIn, units] matrix. */
   readWeight(name: string): Float32Array;
-  /** Replace the operator's weight (same layout and length as readWeight). */
+  /**
+   * Replace the operator's weight (same layout and length as readWeight) with a copy of `data`:
+   * the caller may reuse the array afterwards (the prune stage recycles its kernel buffers).
+   */
   writeWeight(name: string, data: Float32Array): void;
   /** The variable holding the operator's weight, in the family's own layout (in-graph masking). */
   weightVariable(name: string): tf.Variable;

@@ -14,7 +14,7 @@ import type { Samples } from '../plugin-api/dataset.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Progress } from '../plugin-api/stage.js';
-import type { Float64Scratch } from './float64-scratch.js';
+import type { ArrayScratch } from './array-scratch.js';
 
 /** What to compute for one layer. */
 export interface LayerStatisticsRequest {
@@ -31,7 +31,7 @@ export interface LayerStatisticsOptions {
   /** Ticked once per sample. */
   readonly progress?: Progress;
   /** Where the Gram matrices come from (reused buffers), when the caller hands them back. */
-  readonly scratch?: Float64Scratch;
+  readonly scratch?: ArrayScratch<Float64Array>;
 }
 
 interface Accumulator {
@@ -44,6 +44,46 @@ interface Accumulator {
 
 function addInto(acc: Float64Array, values: ArrayLike<number>, weight = 1): void {
   for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + weight * (values[i] as number);
+}
+
+/**
+ * XᵀX as column blocks [fanIn, c] of at most ~1M values each, c = gramBlockColumns(fanIn): one
+ * 3072-wide XᵀX whole is a 38 MB tensor per layer per batch, and wasm's heap never gives back
+ * what it once grew to. The same bits as one matMul (each entry is the same dot product).
+ */
+function gramColumnBlocks(X: tf.Tensor): tf.Tensor[] {
+  const [rows = 0, fanIn = 0] = X.shape;
+  const c = gramBlockColumns(fanIn);
+  if (c >= fanIn) return [tf.matMul(X as tf.Tensor2D, X as tf.Tensor2D, true, false)];
+  const blocks: tf.Tensor[] = [];
+  for (let c0 = 0; c0 < fanIn; c0 += c) {
+    const cols = tf.slice(X, [0, c0], [rows, Math.min(c, fanIn - c0)]);
+    blocks.push(tf.matMul(X as tf.Tensor2D, cols as tf.Tensor2D, true, false));
+    cols.dispose();
+  }
+  return blocks;
+}
+
+export function gramBlockColumns(fanIn: number): number {
+  return Math.max(1, Math.floor(2 ** 20 / Math.max(1, fanIn)));
+}
+
+/** Adds column blocks [fanIn, c_b] (in order) into the row-major fanIn × fanIn `gram`. */
+function addColumnBlocks(gram: Float64Array, blocks: readonly tf.Tensor[]): void {
+  const fanIn = Math.round(Math.sqrt(gram.length));
+  let c0 = 0;
+  for (const b of blocks) {
+    const c = b.shape[1] ?? 0;
+    // Straight from the tensor's storage (valuesView, used before any other tfjs op).
+    const v = valuesView(b);
+    for (let i = 0; i < fanIn; i++) {
+      const row = i * fanIn + c0;
+      const src = i * c;
+      for (let j = 0; j < c; j++)
+        gram[row + j] = (gram[row + j] as number) + (v[src + j] as number);
+    }
+    c0 += c;
+  }
 }
 
 /**
@@ -87,7 +127,7 @@ export async function layerStatistics(
     try {
       if (record.size > 0) {
         // Pass 1: layer inputs → Σx², XᵀX.
-        const stats = new Map<string, { sq?: tf.Tensor; gram?: tf.Tensor; rows: number }>();
+        const stats = new Map<string, { sq?: tf.Tensor; gram: tf.Tensor[]; rows: number }>();
         // Σx², XᵀX of one X, made as the forward records it (reduceInput), so only one block's X
         // exists at a time — the same ops on the same X as after the forward.
         const rows = new Map<string, number>();
@@ -96,7 +136,7 @@ export async function layerStatistics(
           rows.set(name, X.shape[0] ?? 0);
           return [
             ...(acc.sq !== undefined ? [tf.sum(tf.square(X), 0)] : []),
-            ...(acc.gram !== undefined ? [tf.matMul(X, X, true, false)] : []),
+            ...(acc.gram !== undefined ? gramColumnBlocks(X) : []),
           ];
         };
         tf.tidy(() => {
@@ -112,11 +152,12 @@ export async function layerStatistics(
           for (const [name, X] of run.inputs) reduced.set(name, reduce(name, X));
           for (const [name, made] of reduced) {
             const acc = accs.get(name) as Accumulator;
-            const [first, second] = made.map((t) => tf.keep(t));
+            const kept = made.map((t) => tf.keep(t));
+            const sq = acc.sq !== undefined ? kept.shift() : undefined;
             stats.set(name, {
               rows: rows.get(name) ?? 0,
-              ...(acc.sq !== undefined ? { sq: first } : {}),
-              ...(acc.gram !== undefined ? { gram: acc.sq !== undefined ? second : first } : {}),
+              ...(sq !== undefined ? { sq } : {}),
+              gram: acc.gram !== undefined ? kept : [],
             });
           }
         });
@@ -126,8 +167,8 @@ export async function layerStatistics(
           const acc = accs.get(name) as Accumulator;
           acc.rows += s.rows;
           if (s.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, valuesView(s.sq));
-          if (s.gram !== undefined && acc.gram !== undefined) addInto(acc.gram, valuesView(s.gram));
-          tf.dispose([s.sq ?? [], s.gram ?? []]);
+          if (acc.gram !== undefined) addColumnBlocks(acc.gram, s.gram);
+          tf.dispose([s.sq ?? [], ...s.gram]);
         }
       }
       if (withGrad.length > 0) {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
 import { blockOf, type Mask } from '../plugin-api/layers.js';
+import type { PrunableModel } from '../plugin-api/model.js';
 import type { LayerToPrune, Pruner } from '../plugin-api/pruner.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
@@ -16,7 +17,7 @@ import { checkPatternFits, countKept } from './select-mask.js';
 import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
-import { Float64Scratch } from './float64-scratch.js';
+import { ArrayScratch } from './array-scratch.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
 import { isObject } from '../util/is-object.js';
 import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
@@ -147,9 +148,14 @@ export async function runPruner(
     const checkUnchanged = (name: string): void => {
       if (storedDigest(name) !== expected.get(name)) throw brokeContract(name);
     };
+    // Kernel copies come from (and go back to) a pool: one block's copies serve the next block.
+    const kernels = new ArrayScratch<Float32Array>((n) => new Float32Array(n));
+    const operatorOf = new Map(available.map((l) => [l.name, l]));
     const readUnchanged = (name: string): Float32Array => {
       checkUnchanged(name);
-      return model.readWeight(name);
+      const info = operatorOf.get(name);
+      if (info === undefined) return model.readWeight(name);
+      return readKernelInto(model, name, info, kernels.take(info.fanIn * info.units));
     };
     const selectedNames = new Set(selected.map((s) => s.info.name));
 
@@ -161,7 +167,7 @@ export async function runPruner(
     let statisticsMs = 0;
     let leaked = 0;
     const sequential = plan.sequential;
-    const scratch = new Float64Scratch();
+    const scratch = new ArrayScratch<Float64Array>((n) => new Float64Array(n));
     const blocks =
       sequential !== undefined
         ? ctx.progress(`${ctx.stageId}: blocks`, plan.units.length)
@@ -240,6 +246,7 @@ export async function runPruner(
                 mask,
               );
         model.writeWeight(name, w);
+        kernels.giveBack([w]);
         expected.set(name, storedDigest(name));
         model.masks.set(name, mask);
         const k = countKept(mask);
@@ -249,6 +256,10 @@ export async function runPruner(
       }
       if (calibration !== inputs.calibration && calibration !== undefined)
         scratch.giveBack([...calibration.layers.values()].map((c) => c.gram));
+      // Applied (writeWeight copied them into the model): the kernels the pruner got, and the
+      // reconstructions it returned (SparseGPT writes them into the former), are free again.
+      kernels.giveBack(layers.map((l) => l.weights));
+      kernels.giveBack(checked.weights?.values() ?? []);
       const info = (result as { info?: unknown }).info;
       if (isObject(info)) infos.push(info);
       const first = layers[0];
@@ -313,4 +324,29 @@ function zeroWherePruned(w: Float32Array, mask: Mask): boolean {
 function zeroPruned(w: Float32Array, mask: Mask): Float32Array {
   for (let j = 0; j < w.length; j++) if (mask[j] === 0) w[j] = 0;
   return w;
+}
+
+/**
+ * Operator `name`'s kernel as row-major [fanIn, units], written into `out` straight from its
+ * variable's storage (what readWeight returns, without the family's fresh arrays).
+ */
+function readKernelInto(
+  model: PrunableModel,
+  name: string,
+  info: { fanIn: number; units: number },
+  out: Float32Array,
+): Float32Array {
+  const view = valuesView(model.weightVariable(name));
+  if (view.length !== out.length) return model.readWeight(name);
+  if (model.weightLayout(name) === 'same') {
+    out.set(view);
+    return out;
+  }
+  // 'transposed': the variable is [units, fanIn].
+  const { fanIn, units } = info;
+  for (let u = 0; u < units; u++) {
+    const row = u * fanIn;
+    for (let i = 0; i < fanIn; i++) out[i * units + u] = view[row + i] as number;
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import type { SelectedLayer } from './layer-selection.js';
 import { layerStatistics } from './layer-statistics.js';
 import type { MaskRule } from './mask-contract.js';
 import type { Progress } from '../plugin-api/stage.js';
-import type { Float64Scratch } from './float64-scratch.js';
+import type { ArrayScratch } from './array-scratch.js';
 
 /** How a prune stage calls its pruner: once on every layer, or once per block. */
 export interface PrunePlan {
@@ -92,7 +92,7 @@ export async function unitCalibration(
   unit: readonly SelectedLayer[],
   calibration: CalibrationArtifactData,
   sequential: SequentialCalibration,
-  options: { signal?: AbortSignal; progress?: Progress; scratch?: Float64Scratch },
+  options: { signal?: AbortSignal; progress?: Progress; scratch?: ArrayScratch<Float64Array> },
 ): Promise<CalibrationData> {
   const needs = pruner.calibration ?? {};
   const layers = await layerStatistics(

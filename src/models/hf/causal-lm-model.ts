@@ -37,7 +37,15 @@ export function architectureFor(
 
 /** The [rows, cols] row-major matrix `m` transposed. */
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(m.length);
+  return transposeInto(m, rows, cols, new Float32Array(m.length));
+}
+
+function transposeInto(
+  m: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+): Float32Array {
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c] as number;
   return out;
@@ -190,8 +198,11 @@ export class HfCausalLmModel implements PrunableModel, HiddenStateLm {
         { layer: name },
       );
     }
-    const values = spec.layout === 'same' ? data : transpose(data, spec.fanIn, spec.units);
-    const t = tf.tensor(values, v.shape, 'float32');
+    // Copied straight into the new tensor's storage (the caller keeps `data`, may reuse it).
+    const t = tensorFilledInPlace(v.shape, (dst) => {
+      if (spec.layout === 'same') dst.set(data);
+      else transposeInto(data, spec.fanIn, spec.units, dst);
+    });
     v.assign(t);
     t.dispose();
   }

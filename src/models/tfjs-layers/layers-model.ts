@@ -1,6 +1,7 @@
 // A tfjs LayersModel (Sequential or functional DAG) as a PrunableModel: operators from
 // operators.ts, the forward of graph-forward.ts, and the classification task.
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorFilledInPlace } from '../tensor-storage.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { Mask, PrunableLayerInfo } from '../../plugin-api/layers.js';
@@ -78,7 +79,8 @@ export class TfjsLayersModel implements PrunableModel {
         { layer: name },
       );
     }
-    const t = tf.tensor(data, v.shape, 'float32');
+    // A copy (the caller keeps `data`, may reuse it): the cpu backend would adopt the array.
+    const t = tensorFilledInPlace(v.shape, (dst) => dst.set(data));
     v.assign(t);
     t.dispose();
   }
