@@ -32,7 +32,8 @@ export interface ExecResult {
   readonly entry: CacheEntry;
 }
 
-function artifactOf(node: ExecNode, entry: CacheEntry): Artifact {
+/** A cache entry as the artifact downstream stages see (named after the node's first stage id). */
+export function artifactOf(node: ExecNode, entry: CacheEntry): Artifact {
   return {
     stageId: node.stageIds[0] ?? node.stage.id,
     stageType: node.stage.uses,

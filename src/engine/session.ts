@@ -1,12 +1,13 @@
-// What `runPlan` and `runSweep` share once their record directory exists: console and
-// events.jsonl logging, progress, the abort wiring (the caller's signal into one controller, plus
-// a hook such as stopping worker processes), the tfjs backend initialised at most once, the notice
-// about stale cache temp dirs, and executing a node in this process. The callers keep what differs:
-// the graph they schedule and the record they write.
+// What `runPlan`, `runSweep` and a stage worker process (worker.ts) share once their record
+// directory exists: console and events.jsonl logging, progress, the abort wiring (the caller's
+// signal into one controller, plus a hook such as stopping worker processes), the tfjs backend
+// initialised at most once, the notice about stale cache temp dirs, and executing a node in this
+// process. The callers keep what differs: the graph they schedule and the record they write.
 import type { Artifact } from '../plugin-api/stage.js';
 import { initBackend, type BackendChoice, type BackendInfo } from '../models/backend.js';
 import type { Cache } from './cache.js';
-import { executeNode, type ExecResult } from './execute-node.js';
+import { ErrorCode, ScalpelError } from '../errors.js';
+import { artifactOf, executeNode, type ExecResult } from './execute-node.js';
 import { RunLogging, verbosityOf } from './logging.js';
 import type { ExecNode } from './plan.js';
 import { ProgressSink } from './progress.js';
@@ -30,6 +31,8 @@ export interface SessionOptions {
   readonly signal?: AbortSignal;
   /** Called once when the session is aborted, e.g. to stop worker processes. */
   readonly onAbort?: () => void;
+  /** Log which backend was initialised (default true; a worker process leaves it to its parent). */
+  readonly announceBackend?: boolean;
 }
 
 export interface SessionBackend {
@@ -93,7 +96,7 @@ export class ExecutionSession {
       initial !== undefined ? Promise.resolve(initial) : initBackend(this.options.backendChoice)
     ).then((info) => {
       this.backendInfo = { name: info.name, versions: info.versions };
-      this.log.info(`backend: ${info.name}`);
+      if (this.options.announceBackend !== false) this.log.info(`backend: ${info.name}`);
       return info.name;
     });
     return this.backendInit;
@@ -106,6 +109,24 @@ export class ExecutionSession {
       this.log.info(
         `removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of earlier runs`,
       );
+  }
+
+  /**
+   * Take a node's inputs from the cache, where another process put them (a worker process is
+   * handed one node whose inputs are complete). `producers`: the plan the node belongs to.
+   */
+  adoptInputs(node: ExecNode, producers: readonly ExecNode[]): void {
+    for (const h of node.needs) {
+      const entry = this.cache.lookup(h);
+      const producer = producers.find((n) => n.key === h);
+      if (entry === undefined || producer === undefined) {
+        throw new ScalpelError(
+          ErrorCode.Internal,
+          `input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`,
+        );
+      }
+      this.artifacts.set(h, artifactOf(producer, entry));
+    }
   }
 
   /** Run (or take from the cache) one node in this process. */

@@ -1,24 +1,20 @@
-// Entry point of a stage worker process (forked by worker-pool.ts; used by sweeps, and meant for
-// `run --jobs N` too). tfjs keeps its backend and memory per process, so CPU-heavy stages run in
-// separate processes and neither starve each other nor the parent's event loop. One task at a time; recipes and plans are
+// Entry point of a stage worker process (forked by worker-pool.ts for `run --jobs N` and
+// `sweep --jobs N`). tfjs keeps its backend and memory per process, so CPU-heavy stages run in
+// separate processes and neither starve each other nor the parent's event loop. One task at a
+// time, executed through the same ExecutionSession as in-process nodes; recipes and plans are
 // memoised because consecutive tasks usually come from the same trials.
-import type { Artifact } from '../plugin-api/stage.js';
-import { initBackend } from '../models/backend.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { ErrorCode, ScalpelError, serializeError } from '../errors.js';
 import { Cache } from './cache.js';
 import { closeSolvers } from './close-solvers.js';
-import { executeNode } from './execute-node.js';
-import { RunLogging } from './logging.js';
 import { planResolved, type Plan } from './plan.js';
-import { ProgressSink } from './progress.js';
+import { ExecutionSession } from './session.js';
 import { Terminal } from './terminal.js';
 import { type FromWorker, type ToWorker, type WorkerTask } from './worker-protocol.js';
 
 const plans = new Map<string, Promise<Plan>>();
-const loggers = new Map<string, RunLogging>();
-let backend: Promise<string> | undefined;
-let current: AbortController | undefined;
+/** One session per run or sweep this worker serves (in practice one: a pool belongs to a run). */
+const sessions = new Map<string, ExecutionSession>();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -38,18 +34,28 @@ function planFor(task: WorkerTask): Promise<Plan> {
   return p;
 }
 
-function loggingFor(task: WorkerTask): RunLogging {
-  let l = loggers.get(task.eventsFile);
-  if (l === undefined) {
-    // Plain lines on the inherited stderr: the parent owns the terminal (and its progress bars).
-    l = new RunLogging({
-      terminal: new Terminal(process.stderr, false),
-      verbosity: task.verbosity,
+/**
+ * The session of the task's run: logging into its events.jsonl, plain lines on the inherited
+ * stderr (the parent owns the terminal and its progress bars), the backend initialised once.
+ */
+function sessionFor(task: WorkerTask, plan: Plan): ExecutionSession {
+  const key = JSON.stringify([task.eventsFile, task.cacheDir, task.overwrite, task.verbosity]);
+  let session = sessions.get(key);
+  if (session === undefined) {
+    session = new ExecutionSession({
       eventsFile: task.eventsFile,
+      cache: new Cache(task.cacheDir),
+      backendChoice: plan.backendChoice,
+      plannedBackend: plan.backend,
+      overwrite: task.overwrite,
+      terminal: new Terminal(process.stderr, false),
+      quiet: task.verbosity === 'quiet',
+      verbose: task.verbosity === 'verbose',
+      announceBackend: false,
     });
-    loggers.set(task.eventsFile, l);
+    sessions.set(key, session);
   }
-  return l;
+  return session;
 }
 
 async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
@@ -61,56 +67,19 @@ async function runTask(task: WorkerTask): Promise<'ran' | 'cached'> {
       `stage worker: node ${task.hash.slice(0, 12)} is not in the plan of ${task.recipeFile}`,
     );
   }
-  const cache = new Cache(task.cacheDir);
-  const artifacts = new Map<string, Artifact>();
-  for (const h of node.needs) {
-    const entry = cache.lookup(h);
-    const producer = plan.exec.find((n) => n.key === h);
-    if (entry === undefined || producer === undefined) {
-      throw new ScalpelError(
-        ErrorCode.Internal,
-        `stage worker: input ${h.slice(0, 12)} of '${node.stage.id}' is not in the cache`,
-      );
-    }
-    artifacts.set(h, {
-      stageId: producer.stageIds[0] ?? producer.stage.id,
-      stageType: producer.stage.uses,
-      kind: entry.meta.kind,
-      hash: h,
-      dir: entry.outDir,
-      manifest: entry.meta.manifest,
-      metrics: entry.meta.metrics,
-    });
-  }
-  const logging = loggingFor(task);
-  const controller = new AbortController();
-  current = controller;
-  try {
-    const r = await executeNode(node, {
-      cache,
-      logging,
-      progress: new ProgressSink({
-        terminal: new Terminal(process.stderr, false),
-        console: task.verbosity !== 'quiet',
-        record: (stageId, data) => logging.progress(stageId, data),
-      }),
-      signal: controller.signal,
-      overwrite: task.overwrite,
-      ensureBackend: () => {
-        backend ??= initBackend(plan.backendChoice).then((info) => info.name);
-        return backend;
-      },
-      artifacts,
-    });
-    return r.status;
-  } finally {
-    current = undefined;
-  }
+  const session = sessionFor(task, plan);
+  session.adoptInputs(node, plan.exec);
+  return (await session.execute(node)).status;
+}
+
+/** Stop the running stage: the parent aborts only when its whole run or sweep stops. */
+function abortAll(): void {
+  for (const session of sessions.values()) session.abort();
 }
 
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'abort') {
-    current?.abort();
+    abortAll();
     return;
   }
   runTask(msg).then(
@@ -119,13 +88,15 @@ process.on('message', (msg: ToWorker) => {
   );
 });
 
-// The sweep process went away (finished, crashed or was killed): stop at once. A stage that was
+// The parent process went away (finished, crashed or was killed): stop at once. A stage that was
 // running leaves only a temp directory, which the next run's cache.cleanStale() removes.
 process.on('disconnect', () => {
-  current?.abort();
-  void Promise.all([closeAllSolvers(), ...[...loggers.values()].map((l) => l.close())]).finally(
-    () => process.exit(0),
-  );
+  abortAll();
+  const closing = [...sessions.values()].map((s) => {
+    s.stop();
+    return s.close();
+  });
+  void Promise.all([closeAllSolvers(), ...closing]).finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 500).unref();
 });
 
@@ -137,6 +108,6 @@ async function closeAllSolvers(): Promise<void> {
   );
   await closeSolvers(registries, (m) => process.stderr.write(`warning: ${m}\n`));
 }
-process.on('SIGINT', () => current?.abort()); // Ctrl-C reaches the whole process group; the parent decides.
+process.on('SIGINT', abortAll); // Ctrl-C reaches the whole process group; the parent decides.
 
 send({ type: 'ready' });

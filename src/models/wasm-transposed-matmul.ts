@@ -22,9 +22,10 @@ export function installFastTransposedMatMul(): void {
   if (original === undefined || transpose === undefined) return;
   installed = true;
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args;
     const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
-    if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+    if (!transposeA && !transposeB) return original.kernelFunc(args);
     const temps: tf.TensorInfo[] = [];
     const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
       const r = t.shape.length;

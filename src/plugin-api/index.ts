@@ -1,6 +1,7 @@
 // The public plugin API (re-exported from the package entry point).
 export type * from './stage.js';
 export type * from './schema.js';
+export type * from './rng.js';
 export type * from './registry-view.js';
 export type * from './layers.js';
 export type * from './calibration.js';

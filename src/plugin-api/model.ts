@@ -7,7 +7,7 @@
 //                              │ task (loss, batches, metrics)
 //                              └ family.save(model, dir) ──▶ cache artifact, export
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 import type { JsonSchema } from './schema.js';
 import type { Mask, PrunableLayerInfo } from './layers.js';
 import type { Task } from './task.js';

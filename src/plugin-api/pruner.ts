@@ -1,6 +1,6 @@
 // The pruner contract: what `uses: prune` with `method: <name>` runs. The baselines in plugins/
 // use only this (and what src/index.ts exports), exactly as a third-party plugin would.
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 import type { JsonSchema } from './schema.js';
 import type { Logger, Progress } from './stage.js';
 import type { CalibrationData, CalibrationNeeds } from './calibration.js';

@@ -1,3 +1,4 @@
-// JSON Schemas are plain objects (validated by ajv in src/recipe/schema-validation.ts). The type
-// lives in src/util so that readSchema (src/util/schemas.ts) does not import the plugin API.
-export type { JsonSchema } from '../util/json-schema.js';
+// JSON Schemas are plain objects (compiled by ajv, src/util/ajv-instance.ts; validated in
+// src/recipe/schema-validation.ts). The plugin contract owns the type; src/util (readSchema)
+// imports it from here.
+export type JsonSchema = Record<string, unknown>;

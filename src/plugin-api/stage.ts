@@ -1,6 +1,6 @@
 // The stage-type contract. Built-in stages (src/stages) and plugin stages implement exactly this;
 // the engine (src/engine) is the only caller of `run`.
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 import type { JsonSchema } from './schema.js';
 import type { RegistryView } from './registry-view.js';
 

@@ -3,15 +3,11 @@
 // `fork(label)` so that adding a draw in one component does not shift the stream of another.
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { createHash } from 'node:crypto';
+import type { Rng as RngContract, RngState } from '../plugin-api/rng.js';
+
+export type { RngState };
 
 type Generator = ReturnType<typeof xoroshiro128plus>;
-
-/** Where a generator is in its stream (JSON-safe): training checkpoints record it to resume. */
-export interface RngState {
-  readonly seed: number;
-  /** The four 32-bit words of the xoroshiro128+ state. */
-  readonly words: readonly number[];
-}
 
 /** A 32-bit seed derived from a parent seed and a label (stable across runs and platforms). */
 export function deriveSeed(seed: number, label: string): number {
@@ -19,7 +15,15 @@ export function deriveSeed(seed: number, label: string): number {
   return h.readUInt32LE(0) | 0;
 }
 
-export class Rng {
+/**
+ * `Rng` the type is the plugin contract (src/plugin-api/rng.ts); `Rng` the value (bottom of this
+ * file) constructs its one implementation, so `new Rng(seed)` and a stage's `ctx.rng` have the
+ * same type (a class type with a private field would not accept the contract's values).
+ */
+export type Rng = RngContract;
+
+/** xoroshiro128+, seeded through sha256 (see the constructor). */
+class SeededRng implements RngContract {
   private gen: Generator;
   readonly seed: number;
 
@@ -52,7 +56,7 @@ export class Rng {
 
   /** A new independent generator whose seed depends on this one's seed and `label`. */
   fork(label: string): Rng {
-    return new Rng(deriveSeed(this.seed, label));
+    return new SeededRng(deriveSeed(this.seed, label));
   }
 
   /** Uniform 32-bit unsigned integer. */
@@ -105,3 +109,5 @@ export class Rng {
     return this.shuffle(p);
   }
 }
+
+export const Rng: new (seed: number) => Rng = SeededRng;

@@ -1,6 +1,6 @@
 // JSON Schemas live as files in schemas/ (so users and editors can read them); code loads them here.
 import { readFileSync } from 'node:fs';
-import type { JsonSchema } from './json-schema.js';
+import type { JsonSchema } from '../plugin-api/schema.js';
 import { fromPackageRoot } from './package-root.js';
 
 const cache = new Map<string, JsonSchema>();

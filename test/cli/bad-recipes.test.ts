@@ -14,8 +14,8 @@ interface Outcome {
   c: BadRecipeCase;
   file?: string;
   skip?: string;
-  /** The error text printed for this case. */
-  text?: string;
+  /** The error text printed for this case (undefined: validate printed no block for it). */
+  text?: string | undefined;
   /** Exit code of the process that validated this case alone. */
   ownCode?: number | null;
   debug?: CliResult;

@@ -16,6 +16,7 @@ import { GradientEngine } from '../../src/models/per-sample-gradients.js';
 import { Rng } from '../../src/util/rng.js';
 import { asBatch, batchOf, mlp, teacherDataset, trainSteps, useWasm } from './fixtures.js';
 import { pruneArgs } from './prune-args.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 describe('icbs: selection helpers', () => {
   it('topKBy equals a full sort by (score, index) for both directions, with ties', () => {
@@ -158,11 +159,12 @@ describe('icbs: init statistics and other knobs', () => {
     );
     // linear1's input is the data itself.
     const norms = stats.inputNorms.get('linear1')!;
-    for (let i = 0; i < 20; i++) {
+    const columnNorms = Array.from({ length: 20 }, (_, i) => {
       let s = 0;
       for (let r = 0; r < 100; r++) s += train.x[r * 20 + i]! ** 2;
-      assert.ok(Math.abs(norms[i]! - Math.sqrt(s)) <= 1e-4 * Math.sqrt(s));
-    }
+      return Math.sqrt(s);
+    });
+    expectArraysClose(norms, columnNorms, { atol: 0, rtol: 1e-4 }, 'linear1 input norms');
     const { x, labels } = batchOf(train, 0, 100);
     const batch = engine.compute(asBatch(x, labels), ['linear2']).get('linear2')!;
     const ref = batch.meanGradient();
@@ -170,7 +172,7 @@ describe('icbs: init statistics and other knobs', () => {
     tf.dispose([x, labels]);
     const mg = stats.meanGradients.get('linear2')!;
     const scale = Math.max(...ref.map(Math.abs));
-    ref.forEach((v, j) => assert.ok(Math.abs(mg[j]! - v) <= 1e-5 * scale));
+    expectArraysClose(mg, ref, 1e-5 * scale, 'linear2 mean gradient');
     model.dispose();
   });
 

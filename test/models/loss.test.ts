@@ -5,6 +5,7 @@ import { initBackend } from '../../src/models/backend.js';
 import { meanLoss, perSampleLoss } from '../../src/models/loss.js';
 import { asPrunable } from '../helpers/models.js';
 import { Rng } from '../../src/util/rng.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 describe('loss', () => {
   before(async () => {
@@ -28,10 +29,8 @@ describe('loss', () => {
     const outs = [perSampleLoss(z, y), perSampleLoss(p, y, 'probabilities'), meanLoss(z, y)];
     const [fromLogits, fromProbs, meanT] = outs.map((t) => t.dataSync());
     const mean = meanT?.[0] as number;
-    expected.forEach((e, i) => {
-      assert.ok(Math.abs((fromLogits?.[i] as number) - e) < 1e-5, `logits[${i}]`);
-      assert.ok(Math.abs((fromProbs?.[i] as number) - e) < 1e-4, `probabilities[${i}]`);
-    });
+    expectArraysClose(fromLogits!, expected, 1e-5, 'from logits');
+    expectArraysClose(fromProbs!, expected, 1e-4, 'from probabilities');
     assert.ok(Math.abs(mean - expected.reduce((a, b) => a + b, 0) / n) < 1e-5);
     tf.dispose([z, y, p, ...outs]);
     assert.equal(tf.memory().numTensors, before);

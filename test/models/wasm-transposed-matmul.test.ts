@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/models/backend.js';
 import { installFastTransposedMatMul } from '../../src/models/wasm-transposed-matmul.js';
 import { Rng } from '../../src/util/rng.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 /** C = op(A)·op(B) in float64 from row-major arrays. */
 function matMul64(
@@ -52,11 +53,7 @@ describe('wasm BatchMatMul with transposed operands', () => {
       const expected = matMul64(a, b, m, k, n, ta, tb);
       const got = c.dataSync();
       assert.deepEqual(c.shape, [m, n]);
-      for (let i = 0; i < expected.length; i++)
-        assert.ok(
-          Math.abs((got[i] as number) - (expected[i] as number)) < 1e-4,
-          `ta=${ta} tb=${tb} [${i}]`,
-        );
+      expectArraysClose(got, expected, 1e-4, `ta=${ta} tb=${tb}`);
       tf.dispose([at, bt, c]);
       assert.equal(tf.memory().numTensors, before);
     }

@@ -9,6 +9,7 @@ import {
   upperCholeskyOfInverseOf,
 } from '../../plugins/baselines/cholesky.js';
 import { Rng } from '../../src/util/rng.js';
+import { expectArraysClose } from '../helpers/expect-arrays-close.js';
 
 /** A = BᵀB/k + 0.1·I for a random k × n matrix B: symmetric positive definite. */
 function spd(n: number, seed: number): Float64Array {
@@ -41,6 +42,8 @@ describe('sparsegpt: upper Cholesky factor of the inverse in one buffer', () => 
         for (let j = i; j < n; j++)
           expected[i * n + j] = linv[(n - 1 - i) * n + (n - 1 - j)] as number;
       assert.deepEqual(u, expected);
+      const product = new Float64Array(n * n);
+      const identity = new Float64Array(n * n);
       for (let i = 0; i < n; i++)
         for (let j = 0; j < n; j++) {
           // (UᵀU·A)[i][j] = Σ_k Σ_l U[k][i]·U[k][l]·A[l][j]
@@ -48,8 +51,10 @@ describe('sparsegpt: upper Cholesky factor of the inverse in one buffer', () => 
           for (let k = 0; k < n; k++)
             for (let l = 0; l < n; l++)
               s += (u[k * n + i] as number) * (u[k * n + l] as number) * (a[l * n + j] as number);
-          assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-9, `[${i}][${j}] = ${s}`);
+          product[i * n + j] = s;
+          identity[i * n + j] = i === j ? 1 : 0;
         }
+      expectArraysClose(product, identity, 1e-9, 'UᵀU·A (row-major)');
     });
   }
 

@@ -39,7 +39,12 @@ const schema = {
 
 const validate = createAjv().compile(schema);
 
-function errorsFor(text: string): { message: string; line?: number; col?: number; hint?: string } {
+function errorsFor(text: string): {
+  message: string;
+  line: number | undefined;
+  col: number | undefined;
+  hint?: string;
+} {
   const y = parseRecipeYaml('/r.yaml', text);
   const data = y.toJSON();
   assert.equal(validate(data), false);

@@ -1,7 +1,8 @@
 // Schema defaults are the one source of a parameter's default: every `default` in schemas/ is
 // valid for its own subschema and agrees with the other places the same schema states it (an
 // object's default vs its properties' defaults, a default repeated inside allOf), and the code's
-// default tables (icbsDefaults, saDefaults, the external solver's) are what ajv fills in.
+// default tables (icbsDefaults, saDefaults, the external solver's) are what ajv fills in, and the
+// tokenizer library's own defaults are the train-tokenizer stage's.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,7 +11,9 @@ import { icbsDefaults, withDefaults, type IcbsParams } from '../../src/icbs/para
 import { icbsPrunerSchema } from '../../src/icbs/schema.js';
 import { saDefaults } from '../../src/solvers/sa/params.js';
 import { externalDefaults } from '../../src/solvers/external/index.js';
-import { schemaDefaults } from '../../src/util/schemas.js';
+import { trainByteLevelBpe } from '../../src/data/tokenizer/train-bpe.js';
+import { tokenizerConfigJson } from '../../src/data/tokenizer/tokenizer-config.js';
+import { readSchema, schemaDefaults } from '../../src/util/schemas.js';
 import { repoRoot } from '../helpers/paths.js';
 
 type Json = Record<string, unknown>;
@@ -170,6 +173,30 @@ describe('schema defaults', () => {
       assert.deepEqual({ ...code }, filled, solver);
     }
     assert.equal(externalDefaults().timeoutSeconds, 600, 'documented in docs/icbs.md');
+  });
+
+  it("train-tokenizer: the tokenizer library's defaults are the schema's (minFrequency, modelMaxLength)", () => {
+    const defaults = schemaDefaults(readSchema('stages/train-tokenizer.schema.json'));
+    const minFrequency = defaults.minFrequency as number;
+    const modelMaxLength = defaults.modelMaxLength as number;
+    assert.ok(Number.isInteger(minFrequency) && minFrequency >= 1, 'minFrequency has a default');
+    assert.ok(Number.isInteger(modelMaxLength), 'modelMaxLength has a default');
+
+    // Word k (two fresh letters) appears k times, so the pair in it occurs k times: training with
+    // minFrequency m merges exactly the words with k ≥ m, and every m up to K gives other merges.
+    const K = minFrequency + 1;
+    const texts = Array.from({ length: K }, (_, i) => {
+      const word = String.fromCharCode(97 + 2 * i, 98 + 2 * i);
+      return Array.from({ length: i + 1 }, () => word);
+    }).flat();
+    const merges = (m?: number): readonly (readonly [string, string])[] =>
+      trainByteLevelBpe(texts, { vocabSize: 1000, ...(m !== undefined ? { minFrequency: m } : {}) })
+        .merges;
+    assert.deepEqual(merges(), merges(minFrequency), 'trainByteLevelBpe without minFrequency');
+    for (let m = 1; m <= K; m++) assert.equal(merges(m).length, K - m + 1, `minFrequency ${m}`);
+
+    const model = trainByteLevelBpe(['ab'], { vocabSize: 256 });
+    assert.equal(tokenizerConfigJson(model).model_max_length, modelMaxLength);
   });
 
   it('schemaDefaults copies: editing the result leaves the schema alone', () => {

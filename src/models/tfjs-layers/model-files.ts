@@ -100,7 +100,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf
     );
   }
   const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    modelTopology: json.modelTopology as NonNullable<tf.io.ModelArtifacts['modelTopology']>,
     weightSpecs: specs,
     weightData: tf.io.concatenateArrayBuffers(buffers),
     ...(json.trainingConfig !== undefined ? { trainingConfig: json.trainingConfig } : {}),
