@@ -13,7 +13,7 @@ import { assertLittleEndian } from '../util/little-endian.js';
 import type { Artifact } from '../plugin-api/stage.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-file.js';
 import { decodePixels } from './feature-transform.js';
-import type { Dataset, DatasetSplit } from './types.js';
+import type { Dataset, DatasetSplit, ImageInfo } from './types.js';
 
 export const DATASET_FORMAT = 'scalpel-dataset';
 export const DATASET_FORMAT_VERSION = 1;
@@ -47,6 +47,8 @@ export interface DatasetManifest extends Record<string, unknown> {
   numClasses: number;
   classNames?: string[];
   splits: DatasetSplitMeta[];
+  /** Image samples: layout, size, padding and normalisation (load-dataset's image options). */
+  image?: ImageInfo;
   /** How the data was built, when the source records it (text: corpora, tokenizer, split rule). */
   provenance?: Record<string, unknown>;
 }
@@ -116,6 +118,7 @@ export async function writeDatasetArtifact(
     numClasses: dataset.numClasses,
     ...(dataset.classNames !== undefined ? { classNames: [...dataset.classNames] } : {}),
     splits,
+    ...(dataset.image !== undefined ? { image: dataset.image } : {}),
     ...(opts.provenance !== undefined ? { provenance: opts.provenance } : {}),
   };
   await writeJsonAtomic(join(dir, 'meta.json'), manifest);
@@ -175,6 +178,20 @@ function badMeta(path: string, what: string): ScalpelError {
   });
 }
 
+function validImage(image: unknown): boolean {
+  const i = image as Partial<ImageInfo> | null;
+  const dims = [i?.height, i?.width, i?.channels, i?.sourceHeight, i?.sourceWidth];
+  return (
+    typeof i === 'object' &&
+    i !== null &&
+    (i.layout === 'hwc' || i.layout === 'chw') &&
+    dims.every((d) => Number.isInteger(d) && (d as number) > 0) &&
+    Array.isArray(i.fill) &&
+    i.fill.length === i.channels &&
+    typeof i.padding === 'object'
+  );
+}
+
 function parseMeta(path: string, text: string): DatasetManifest {
   let json: unknown;
   try {
@@ -197,6 +214,7 @@ function parseMeta(path: string, text: string): DatasetManifest {
   ) {
     throw badMeta(path, 'missing splits, numClasses or source');
   }
+  if (m.image !== undefined && !validImage(m.image)) throw badMeta(path, 'malformed image entry');
   for (const s of m.splits) {
     const ok =
       typeof s.name === 'string' &&
@@ -266,6 +284,7 @@ export async function readDatasetArtifact(
     numClasses: meta.numClasses,
     ...(meta.classNames !== undefined ? { classNames: meta.classNames } : {}),
     splits,
+    ...(meta.image !== undefined ? { image: meta.image } : {}),
   };
 }
 

@@ -1,5 +1,16 @@
 // The `with:` of a load-dataset stage after schema validation (schemas/stages/load-dataset.schema.json).
-export type DatasetSourceName = 'fashion-mnist' | 'mnist' | 'idx' | 'csv' | 'jsonl';
+export type DatasetSourceName =
+  'fashion-mnist' | 'fashion-mnist-official' | 'mnist' | 'idx' | 'csv' | 'jsonl';
+
+/** Image padding: to a size and/or up to a multiple (e.g. of a ViT patch size), centred. */
+export interface PadOptions {
+  /** Target [height, width] (one number: square). */
+  to?: number | [number, number];
+  /** Pad height and width up to the next multiple of this. */
+  multipleOf?: number;
+  /** Raw value of the padding (a pixel 0–255 for pixel data); default 0. */
+  value?: number;
+}
 
 /** An IDX pair: images (n × rows × cols …) and labels (n). */
 export interface IdxFilePair {
@@ -10,6 +21,8 @@ export interface IdxFilePair {
 // A type alias (not an interface) so it fits StageType<Record<string, unknown>>.
 export type LoadDatasetOptions = {
   source: DatasetSourceName;
+  /** fashion-mnist-official: directory of the four IDX files (default the Debian package's). */
+  dir?: string;
   /** csv/jsonl: shorthand for `files: { train: path }`. */
   path?: string;
   /** Split name → file (csv, jsonl) or IDX pair (idx). */
@@ -18,10 +31,15 @@ export type LoadDatasetOptions = {
   train?: number;
   /** Number of test samples to keep; all when absent. */
   test?: number;
-  normalize?: { mean: number; std: number };
+  /** One mean/std for all values, or one per channel (image samples). */
+  normalize?: { mean: number | number[]; std: number | number[] };
   scale?: number;
   flatten: boolean;
   shape?: number[];
+  /** Pad image samples (before normalisation, so padding is a zero pixel). */
+  pad?: PadOptions;
+  /** Channel layout of image samples: [h, w, c] (default) or [c, h, w]. */
+  layout?: 'hwc' | 'chw';
   shuffle: boolean;
   strict: boolean;
   /** Class names: labels are indices into it, or (string labels) names in it. */

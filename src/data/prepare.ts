@@ -1,18 +1,29 @@
 // The steps every source shares, from validated raw records to the Dataset stages use:
-// optional seeded shuffle → first N per split → normalisation → sample shape.
+// optional seeded shuffle → first N per split → sample shape → image pad and layout
+// (image-preprocess.ts) → normalisation.
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import type { PixelSplit } from './dataset-artifact.js';
 import {
   decodePixels,
+  describeTransform,
   pixelLut,
   resolveTransform,
+  transformChannels,
   transformFeatures,
+  transformValue,
   type FeatureTransform,
 } from './feature-transform.js';
+import {
+  applyImagePlan,
+  channelIndexer,
+  planImage,
+  plannedShape,
+  type ImagePlan,
+} from './image-preprocess.js';
 import type { LoadDatasetOptions } from './options.js';
 import type { RawDataset, RawSplit } from './sources/types.js';
-import type { Dataset, DatasetSplit } from './types.js';
+import type { Dataset, DatasetSplit, ImageInfo } from './types.js';
 
 export interface PreparedDataset {
   dataset: Dataset;
@@ -77,6 +88,21 @@ function gather(
   return { values, labels, ids };
 }
 
+/** Pixels through one lookup table per channel (per-channel normalisation: no single table). */
+function decodeChannels(
+  pixels: Uint8Array,
+  transform: FeatureTransform,
+  channelOf: (i: number) => number,
+): Float32Array {
+  const luts = Array.from({ length: transformChannels(transform) }, (_, c) =>
+    pixelLut(transform, c),
+  );
+  const x = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++)
+    x[i] = (luts[channelOf(i)] as Float32Array)[pixels[i] as number] as number;
+  return x;
+}
+
 function buildSplit(
   raw: RawSplit,
   n: number,
@@ -84,15 +110,68 @@ function buildSplit(
   sampleShape: number[],
   sampleSize: number,
   transform: FeatureTransform,
+  plan: ImagePlan | undefined,
 ): DatasetSplit {
-  const { values, labels: y, ids } = gather(raw, n, order, sampleSize);
+  const gathered = gather(raw, n, order, sampleSize);
+  const { labels: y, ids } = gathered;
+  const values = plan !== undefined ? applyImagePlan(gathered.values, n, plan) : gathered.values;
   const common = { name: raw.name, count: n, sampleShape, y, ids };
+  const channelOf = channelIndexer(plan);
   if (values instanceof Uint8Array) {
+    if (transform.kind === 'normalize-channels')
+      return { ...common, x: decodeChannels(values, transform, channelOf) };
     const lut = pixelLut(transform);
     const split: PixelSplit = { ...common, x: decodePixels(values, lut), pixels: values, lut };
     return split;
   }
-  return { ...common, x: transformFeatures(values, transform) };
+  return { ...common, x: transformFeatures(values, transform, channelOf) };
+}
+
+/** The dataset's image record (meta.json `image`): geometry, padding and the padding's feature value. */
+function imageInfo(plan: ImagePlan, transform: FeatureTransform, pixels: boolean): ImageInfo {
+  return {
+    layout: plan.layout,
+    height: plan.outHeight,
+    width: plan.outWidth,
+    channels: plan.channels,
+    sourceHeight: plan.height,
+    sourceWidth: plan.width,
+    padding: { ...plan.padding },
+    fill: Array.from({ length: plan.channels }, (_, c) =>
+      Math.fround(
+        transformValue(
+          plan.padValue,
+          transform,
+          pixels,
+          transform.kind === 'normalize-channels' ? c : 0,
+        ),
+      ),
+    ),
+    normalization: describeTransform(transform, pixels),
+  };
+}
+
+/** Per-channel normalisation needs image samples with that many channels. */
+function checkChannels(
+  transform: FeatureTransform,
+  plan: ImagePlan | undefined,
+  shape: number[],
+): void {
+  if (transform.kind !== 'normalize-channels') return;
+  const want = transformChannels(transform);
+  if (plan?.channels === want) return;
+  throw new ScalpelError(
+    ErrorCode.RecipeSchema,
+    plan === undefined
+      ? `load-dataset: normalize gives ${want} per-channel values, but the samples of shape [${shape.join(', ')}] are not images`
+      : `load-dataset: normalize gives ${want} per-channel values, but the images have ${plan.channels} channel${plan.channels === 1 ? '' : 's'}`,
+    {
+      hint:
+        plan === undefined
+          ? 'set flatten: false (or shape: [height, width, channels]), or give one mean and one std'
+          : `give ${plan.channels} means and stds, or one of each`,
+    },
+  );
 }
 
 export function prepareDataset(
@@ -101,7 +180,10 @@ export function prepareDataset(
   rng: Rng,
 ): PreparedDataset {
   const transform = resolveTransform(opts);
-  const sampleShape = resolveSampleShape(raw, opts);
+  const sourceShape = resolveSampleShape(raw, opts);
+  const plan = planImage(sourceShape, opts, raw.origin);
+  checkChannels(transform, plan, sourceShape);
+  const sampleShape = plan !== undefined ? plannedShape(plan) : sourceShape;
   const names = new Set(raw.splits.map((s) => s.name));
   for (const name of ['train', 'test'] as const) {
     if (requestedCount(opts, name) !== undefined && !names.has(name)) {
@@ -141,6 +223,7 @@ export function prepareDataset(
       sampleShape,
       raw.sampleSize,
       transform,
+      plan,
     );
     for (const c of split.y) if (c > maxLabel) maxLabel = c;
     splits.set(s.name, split);
@@ -162,6 +245,7 @@ export function prepareDataset(
       numClasses,
       ...(classNames !== undefined ? { classNames } : {}),
       splits,
+      ...(plan !== undefined ? { image: imageInfo(plan, transform, raw.pixels) } : {}),
     },
     transform,
     available,

@@ -1,7 +1,8 @@
 // Builds a tfjs model from the `model:` description of a train recipe:
 //   model: { input: [784], layers: [ { type: dense, units: 512, activation: relu, name: linear1 }, … ] }
 // A plain stack becomes a Sequential model; one with `residual` blocks (x + f(x), ResNet-style)
-// becomes a functional model with Add layers.
+// becomes a functional model with Add layers. A block whose inner stack changes the shape (stride,
+// more filters) adds through a projection shortcut: 1×1 conv with that stride, then batch norm.
 // Every weight initialiser gets its own seed derived from the stage Rng (by layer position), so
 // the same recipe seed gives bit-identical initial weights.
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -47,10 +48,27 @@ export type LayerSpec =
   | { type: 'batchNorm'; momentum?: number; epsilon?: number; name?: string }
   | { type: 'globalAvgPool'; name?: string };
 
-/** A residual block: activation(x + layers(x)); the inner stack must keep the input's shape. */
+/** The projection of a residual block's input to the inner stack's output shape (ResNet option B). */
+export interface ShortcutSpec {
+  /** Output channels (default: the inner stack's). */
+  filters?: number;
+  /** Stride of the 1×1 conv (default: input size / output size). */
+  strides?: number | [number, number];
+  /** Batch norm after the conv (default true; the conv then has no bias). */
+  batchNorm?: boolean;
+  /** Name of the 1×1 conv (its batch norm: name + '.bn'); default: the block's name + '.shortcut'. */
+  name?: string;
+}
+
+/**
+ * A residual block: activation(x + layers(x)), or activation(shortcut(x) + layers(x)) with a
+ * projection shortcut; without one the inner stack must keep the input's shape.
+ */
 export interface ResidualSpec {
   type: 'residual';
   layers: LayerSpec[];
+  /** 'projection': filters and strides from the shapes; or set them. */
+  shortcut?: 'projection' | ShortcutSpec;
   /** Applied after the addition (default relu, as in ResNet basic blocks). */
   activation?: Activation;
   /** Name of the Add layer. */
@@ -131,10 +149,76 @@ function buildError(
     ErrorCode.RecipeSchema,
     `${where}: cannot add with.model.layers${path} (${layer.type}${layer.name !== undefined ? ` '${layer.name}'` : ''}): ${(e as Error).message}`,
     {
-      hint: 'check the layer parameters and that its input shape fits (conv2d/maxpool need [h, w, c] inputs; use reshape; a residual block must keep its input shape)',
+      hint: 'check the layer parameters and that its input shape fits (conv2d/maxpool need [h, w, c] inputs; use reshape; a residual block must keep its input shape, or add shortcut: projection)',
       cause: e,
     },
   );
+}
+
+/** The stride taking `size` to `out` as a 'same' conv does (out = ⌈size / stride⌉), or undefined. */
+function strideFor(size: number, out: number): number | undefined {
+  const s = Math.max(1, Math.round(size / out));
+  return Math.ceil(size / s) === out ? s : undefined;
+}
+
+/** The projection shortcut of a residual block: 1×1 conv (stride) + batch norm, from x to f's shape. */
+function projection(
+  block: ResidualSpec,
+  x: tfl.SymbolicTensor,
+  f: tfl.SymbolicTensor,
+  seed: number,
+  where: string,
+  path: string,
+): tfl.SymbolicTensor {
+  const spec: ShortcutSpec = block.shortcut === 'projection' ? {} : (block.shortcut ?? {});
+  const fail = (message: string, hint: string): ScalpelError =>
+    new ScalpelError(
+      ErrorCode.RecipeSchema,
+      `${where}: with.model.layers${path}.shortcut: ${message}`,
+      { hint },
+    );
+  const [, inH, inW] = x.shape;
+  const [, outH, outW, outC] = f.shape;
+  if (x.shape.length !== 4 || f.shape.length !== 4) {
+    throw fail(
+      `a projection shortcut needs image tensors [h, w, c], but the block maps [${x.shape.slice(1).join(', ')}] to [${f.shape.slice(1).join(', ')}]`,
+      'use shortcuts in convolutional blocks only',
+    );
+  }
+  const strides =
+    spec.strides ??
+    (() => {
+      const sh = strideFor(inH as number, outH as number);
+      const sw = strideFor(inW as number, outW as number);
+      if (sh === undefined || sw === undefined) {
+        throw fail(
+          `no stride takes the block's input ${inH}×${inW} to its output ${outH}×${outW}`,
+          'use padding: same in the block (so a stride s gives ⌈size/s⌉), or set shortcut.strides',
+        );
+      }
+      return [sh, sw] as [number, number];
+    })();
+  const name = spec.name ?? (block.name !== undefined ? `${block.name}.shortcut` : undefined);
+  const batchNorm = spec.batchNorm ?? true;
+  try {
+    const conv = tfl.layers
+      .conv2d({
+        ...(name !== undefined ? { name } : {}),
+        filters: spec.filters ?? (outC as number),
+        kernelSize: 1,
+        strides,
+        padding: 'same',
+        useBias: !batchNorm,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+      })
+      .apply(x) as tfl.SymbolicTensor;
+    if (!batchNorm) return conv;
+    return tfl.layers
+      .batchNormalization(name !== undefined ? { name: `${name}.bn` } : {})
+      .apply(conv) as tfl.SymbolicTensor;
+  } catch (e) {
+    throw buildError(where, `${path}.shortcut`, { type: 'shortcut', name }, e);
+  }
 }
 
 /** Build the (uncompiled) model. `where` names the stage for error messages. */
@@ -189,8 +273,12 @@ export function buildModel(spec: ModelSpec, rng: Rng, where: string): tfl.Layers
     layer.layers.forEach((inner, j) => {
       f = apply(inner, layerRng.fork(`inner-${j}`).nextUint32(), f, `[${i}].layers[${j}]`);
     });
+    const skip =
+      layer.shortcut === undefined
+        ? h
+        : projection(layer, h, f, layerRng.fork('shortcut').nextUint32(), where, `[${i}]`);
     try {
-      const sum = tfl.layers.add(nameOf(layer)).apply([h, f]) as tfl.SymbolicTensor;
+      const sum = tfl.layers.add(nameOf(layer)).apply([skip, f]) as tfl.SymbolicTensor;
       const act = layer.activation ?? 'relu';
       h =
         act === 'linear'

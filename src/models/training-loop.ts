@@ -8,6 +8,7 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { Samples } from '../plugin-api/dataset.js';
 import { maskTensors, reapplyMasks } from './kernel-variables.js';
 import { disposeBatch } from '../data/batches.js';
+import { BatchAugmenter, type TrainingAugment } from '../data/augment.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -49,8 +50,10 @@ export interface TrainLoopOptions {
   optimizer: tf.Optimizer;
   epochs: number;
   batchSize: number;
-  /** Shuffling and dropout noise. */
+  /** Shuffling, dropout noise and augmentation (forks 'shuffle', 'dropout', 'augment'). */
   rng: Rng;
+  /** Augment every training batch (random crop, flip) from the 'augment' fork of `rng`. */
+  augment?: TrainingAugment | undefined;
   /** Keep-masks re-applied after every step (finetune); none for plain training. */
   masks?: ReadonlyMap<string, Uint8Array> | undefined;
   signal?: AbortSignal | undefined;
@@ -72,6 +75,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
   }
   const shuffleRng = o.rng.fork('shuffle');
   const dropoutRng = o.rng.fork('dropout');
+  const augmenter =
+    o.augment !== undefined
+      ? new BatchAugmenter(o.augment.options, o.augment.image, o.rng.fork('augment'))
+      : undefined;
   const variables = o.model.trainableVariables();
   const masks =
     o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
@@ -87,7 +94,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       for (let start = 0; start < o.train.count; start += o.batchSize) {
         o.signal?.throwIfAborted();
         const rows = order.subarray(start, Math.min(start + o.batchSize, o.train.count));
-        const batch = task.batch(o.train, rows);
+        const batch =
+          augmenter !== undefined
+            ? task.batch(augmenter.gather(o.train, rows))
+            : task.batch(o.train, rows);
         const acc: { hits?: tf.Tensor } = {};
         const cost = o.optimizer.minimize(
           () => {

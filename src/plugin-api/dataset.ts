@@ -14,12 +14,40 @@ export interface DatasetSplit {
   readonly ids: Int32Array;
 }
 
+/**
+ * How image samples are laid out, when the samples are images (3-D sample shapes): load-dataset's
+ * `pad`, `layout` and normalisation, recorded in the artifact's meta.json. Augmentation reads it.
+ */
+export interface ImageInfo {
+  /** 'hwc': sampleShape [height, width, channels]; 'chw': [channels, height, width]. */
+  readonly layout: 'hwc' | 'chw';
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  /** The image size in the source, before padding. */
+  readonly sourceHeight: number;
+  readonly sourceWidth: number;
+  /** Rows and columns of padding load-dataset added on each side. */
+  readonly padding: {
+    readonly top: number;
+    readonly bottom: number;
+    readonly left: number;
+    readonly right: number;
+  };
+  /** Per channel: the feature value of the padding pixel (a zero pixel, normalised). */
+  readonly fill: readonly number[];
+  /** The normalisation, in words, e.g. '(x/255 - 0.5) / 0.5'. */
+  readonly normalization: string;
+}
+
 export interface Dataset {
-  /** 'fashion-mnist' | 'mnist' | 'idx' | 'csv' | 'jsonl'. */
+  /** 'fashion-mnist' | 'fashion-mnist-official' | 'mnist' | 'idx' | 'csv' | 'jsonl'. */
   readonly source: string;
   readonly numClasses: number;
   readonly classNames?: readonly string[];
   readonly splits: ReadonlyMap<string, DatasetSplit>;
+  /** Present when the samples are images (not flattened). */
+  readonly image?: ImageInfo;
 }
 
 /** Samples as plain arrays: x is count × prod(sampleShape), row-major. */

@@ -28,7 +28,7 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
   name: 'load-dataset',
   version: '1',
   description:
-    'Load a labelled dataset (fashion-mnist, mnist, idx, csv, jsonl) or tokenized text (text) with deterministic splits',
+    'Load a labelled dataset (fashion-mnist, fashion-mnist-official, mnist, idx, csv, jsonl) or tokenized text (text) with deterministic splits',
   schema: readSchema('stages/load-dataset.schema.json'),
   output: 'dataset',
   inputs: [{ kind: 'tokenizer', optional: true, reason: 'source text tokenizes with it' }],
@@ -80,6 +80,7 @@ export const loadDatasetStage = defineStage<LoadDatasetParams>({
         numClasses: dataset.numClasses,
         sampleShape: [...sampleShape],
         normalization: describeTransform(transform, raw.pixels),
+        ...(dataset.image !== undefined ? { image: dataset.image } : {}),
         skipped: malformed.total,
         splits,
       },

@@ -11,6 +11,7 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import { runStepLoop } from '../models/training/step-loop.js';
 import type { TrainingParams } from './training-params.js';
+import type { TrainingAugment } from '../data/augment.js';
 
 function evaluationSplit(ctx: StageContext<TrainingParams>, dataset: Dataset): Samples | undefined {
   const p = ctx.params;
@@ -27,6 +28,7 @@ export async function runStepTraining(
   masks: ReadonlyMap<string, Uint8Array> | undefined,
   dataset: Dataset,
   train: Samples,
+  augment?: TrainingAugment,
 ): Promise<Record<string, unknown>> {
   const p = ctx.params;
   const steps = p.steps as number;
@@ -63,6 +65,7 @@ export async function runStepTraining(
       },
       clipNorm: p.clipNorm,
       rng: ctx.rng.fork('train-loop'),
+      augment,
       masks,
       curveEvery: p.curveEvery,
       evaluation:
@@ -99,6 +102,7 @@ export async function runStepTraining(
     return {
       steps,
       trainSamples: train.count,
+      ...(augment !== undefined ? { augment: augment.options } : {}),
       samplesSeen: result.samples,
       ...(result.tokens > 0 ? { tokensSeen: result.tokens } : {}),
       final: last ?? {},

@@ -14,6 +14,9 @@ import { parseHfConfig } from '../models/hf/hf-config.js';
 import { initialWeights } from '../models/hf/init-weights.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import { sliceSamples } from '../data/batches.js';
+import { augmentableImage, type TrainingAugment } from '../data/augment.js';
+import { requireSplit } from '../data/dataset-artifact.js';
+import type { Dataset } from '../plugin-api/dataset.js';
 import { createOptimizer, trainLoop } from '../models/training-loop.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
@@ -61,6 +64,17 @@ function buildFromSpec(
   return new TfjsLayersModel(buildModel(spec, rng, `stage '${ctx.stageId}'`));
 }
 
+/** The stage's `augment`, checked against the training split (images only), or undefined. */
+function trainingAugment(
+  ctx: StageContext<TrainingParams>,
+  dataset: Dataset,
+): TrainingAugment | undefined {
+  const options = ctx.params.augment;
+  if (options === undefined) return undefined;
+  const split = requireSplit(dataset, ctx.params.split, ctx.stageId);
+  return { options, image: augmentableImage(dataset, split, `stage '${ctx.stageId}'`) };
+}
+
 /** Train `model` in place on the stage's dataset input; shared with finetune. */
 export async function runTraining(
   ctx: StageContext<TrainingParams>,
@@ -71,7 +85,8 @@ export async function runTraining(
   const dataset = await loadDatasetInput(ctx);
   const all = splitSamples(ctx, dataset, p.split, p.samples);
   checkData(ctx, model, dataset, all);
-  if (p.steps !== undefined) return runStepTraining(ctx, model, masks, dataset, all);
+  const augment = trainingAugment(ctx, dataset);
+  if (p.steps !== undefined) return runStepTraining(ctx, model, masks, dataset, all, augment);
   const held = Math.floor(all.count * p.validationSplit);
   const train = sliceSamples(all, 0, all.count - held);
   const validation = held > 0 ? sliceSamples(all, all.count - held, all.count) : undefined;
@@ -94,6 +109,7 @@ export async function runTraining(
       epochs: p.epochs,
       batchSize: p.batchSize,
       rng: ctx.rng.fork('train-loop'),
+      augment,
       masks,
       signal: ctx.signal,
       where: `stage '${ctx.stageId}'`,
@@ -115,6 +131,7 @@ export async function runTraining(
       epochs: p.epochs,
       trainSamples: train.count,
       validationSamples: held,
+      ...(augment !== undefined ? { augment: augment.options } : {}),
       final: last ?? {},
       curve,
     };

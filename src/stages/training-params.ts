@@ -1,5 +1,6 @@
 // The `with` of train and finetune (schemas/stages/train.schema.json), shared by the epoch loop
 // (train.ts) and the `steps:` mode (step-training.ts); its own file so neither imports the other.
+import type { AugmentOptions } from '../data/augment.js';
 import type { OptimizerName } from '../models/training-loop.js';
 
 /** The `steps:` mode's own parameters. */
@@ -27,4 +28,6 @@ export type TrainingParams = {
   samples: number;
   validationSplit: number;
   seed?: number;
+  /** Seeded augmentation of training batches (image samples only). */
+  augment?: AugmentOptions;
 } & StepTrainingParams;

@@ -36,6 +36,10 @@ export interface ConformanceOptions {
   readonly density?: number;
   /** Per-test timeout in ms (default 120 s). */
   readonly timeout?: number;
+  /** The model and data to prune (default: the MLP fixture) and a name for it in the titles. */
+  readonly fixture?: { readonly name: string; readonly build: () => Promise<PruneFixture> };
+  /** The layer the suite excludes (default 'output'). */
+  readonly excluded?: string;
 }
 
 type Kernels = Map<string, Float32Array>;
@@ -70,9 +74,11 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
   const params = options.params ?? {};
   const pattern = patternOf(params);
   const density = pattern !== undefined ? pattern.keep / pattern.of : (options.density ?? 0.3);
-  const excluded = 'output';
+  const excluded = options.excluded ?? 'output';
+  const fixture = options.fixture ?? { name: '', build: pruneFixture };
+  const on = fixture.name !== '' ? ` on the ${fixture.name}` : '';
 
-  describe(`pruner conformance: '${pruner.name}' (plugin '${options.plugin}')`, function () {
+  describe(`pruner conformance: '${pruner.name}' (plugin '${options.plugin}')${on}`, function () {
     this.timeout(options.timeout ?? 120000);
     let f: PruneFixture;
     let registry: Registry;
@@ -82,7 +88,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
     let inputDigest: string;
 
     before(async () => {
-      f = await pruneFixture();
+      f = await fixture.build();
       registry = registryWithFamilies();
       registry.registerStage(pruneStage as StageType, 'builtin');
       for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin'); // iCBS solves QUBOs

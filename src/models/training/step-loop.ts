@@ -11,6 +11,7 @@ import type { Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
 import type { Rng } from '../../util/rng.js';
 import { maskTensors, reapplyMasks } from '../kernel-variables.js';
+import { BatchAugmenter, type TrainingAugment } from '../../data/augment.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import {
   loadCheckpoint,
@@ -45,8 +46,10 @@ export interface StepLoopOptions {
   optimizer?: AdamWOptions | undefined;
   /** Clip gradients to this global L2 norm; none when undefined. */
   clipNorm?: number | undefined;
-  /** Batch order (fork 'shuffle') and dropout noise (fork 'dropout'). */
+  /** Batch order (fork 'shuffle'), dropout noise (fork 'dropout') and augmentation (fork 'augment'). */
   rng: Rng;
+  /** Augment every training batch; its stream's position is checkpointed like dropout's. */
+  augment?: TrainingAugment | undefined;
   /** Keep-masks re-applied after every update (finetune). */
   masks?: ReadonlyMap<string, Uint8Array> | undefined;
   /** A loss-curve point every this many steps (and after the last). Default 10. */
@@ -140,6 +143,7 @@ function configOf(o: StepLoopOptions, optimizer: AdamW): LoopConfig {
     masks: o.masks === undefined ? [] : [...o.masks.keys()].sort(),
     curveEvery: o.curveEvery ?? 10,
     evaluation: o.evaluation === undefined ? null : { ...o.evaluation },
+    ...(o.augment !== undefined ? { augment: { ...o.augment.options } } : {}),
   };
 }
 
@@ -151,6 +155,10 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
   const curveEvery = o.curveEvery ?? 10;
   const shuffleRng = o.rng.fork('shuffle');
   const dropoutRng = o.rng.fork('dropout');
+  const augmenter =
+    o.augment !== undefined
+      ? new BatchAugmenter(o.augment.options, o.augment.image, o.rng.fork('augment'))
+      : undefined;
   const cursor = new BatchCursor(
     { name: 'train', ...o.train },
     { batchSize: o.batchSize, shuffle: true, rng: shuffleRng },
@@ -162,7 +170,11 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
   const training: TrainingState = {
     variables,
     optimizer,
-    rngs: { shuffle: shuffleRng, dropout: dropoutRng },
+    rngs: {
+      shuffle: shuffleRng,
+      dropout: dropoutRng,
+      ...(augmenter !== undefined ? { augment: augmenter.rng } : {}),
+    },
   };
   const config = configOf(o, optimizer);
   let s: LoopState = freshLoopState();
@@ -197,7 +209,11 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
         o.signal.throwIfAborted();
       }
       const learningRate = learningRateAt(o.schedule, s.step);
-      const batch = task.batch(o.train, cursor.nextIndices());
+      const rows = cursor.nextIndices();
+      const batch =
+        augmenter !== undefined
+          ? task.batch(augmenter.gather(o.train, rows))
+          : task.batch(o.train, rows);
       let loss: number;
       let gradNorm: number | undefined;
       const count = batch.count * (unit === 'tokens' ? (batch.inputs.shape[1] ?? 1) : 1);
