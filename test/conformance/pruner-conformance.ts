@@ -36,6 +36,12 @@ export interface ConformanceOptions {
   readonly density?: number;
   /** Per-test timeout in ms (default 120 s). */
   readonly timeout?: number;
+  /** The model, dataset and calibration to prune (default: the shared MLP of fixture.ts). */
+  readonly fixture?: () => Promise<PruneFixture>;
+  /** The operator the suite excludes and checks untouched (default: the MLP's 'output'). */
+  readonly excluded?: string;
+  /** Shown in the suite's title after the pruner (e.g. the model it prunes). */
+  readonly subject?: string;
 }
 
 type Kernels = Map<string, Float32Array>;
@@ -70,9 +76,10 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
   const params = options.params ?? {};
   const pattern = patternOf(params);
   const density = pattern !== undefined ? pattern.keep / pattern.of : (options.density ?? 0.3);
-  const excluded = 'output';
+  const excluded = options.excluded ?? 'output';
+  const on = options.subject !== undefined ? ` on ${options.subject}` : '';
 
-  describe(`pruner conformance: '${pruner.name}' (plugin '${options.plugin}')`, function () {
+  describe(`pruner conformance: '${pruner.name}' (plugin '${options.plugin}')${on}`, function () {
     this.timeout(options.timeout ?? 120000);
     let f: PruneFixture;
     let registry: Registry;
@@ -82,7 +89,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
     let inputDigest: string;
 
     before(async () => {
-      f = await pruneFixture();
+      f = await (options.fixture ?? pruneFixture)();
       registry = registryWithFamilies();
       registry.registerStage(pruneStage as StageType, 'builtin');
       for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin'); // iCBS solves QUBOs
