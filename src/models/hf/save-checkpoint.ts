@@ -1,4 +1,4 @@
-// An HfCausalLmModel written as a Hugging Face checkpoint into a directory that may already hold
+// A model (an HfCausalLmModel, or any family's tensors: saveCheckpoint) written as a Hugging Face checkpoint into a directory that may already hold
 // other files (a stage directory receives masks.json beside it): config.json (the stored one, or
 // one derived from the parsed config), the weights under their HF names and in HF orientation, in
 // the dtype they were loaded with unless told otherwise, and the tokenizer files of the directory
