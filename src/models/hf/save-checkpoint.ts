@@ -1,8 +1,9 @@
-// A model (an HfCausalLmModel, or any family's tensors: saveCheckpoint) written as a Hugging Face checkpoint into a directory that may already hold
-// other files (a stage directory receives masks.json beside it): config.json (the stored one, or
-// one derived from the parsed config), the weights under their HF names and in HF orientation, in
-// the dtype they were loaded with unless told otherwise, and the tokenizer files of the directory
-// the model came from. The checkpoint is written into a hidden subdirectory and its files renamed
+// A model written as a Hugging Face checkpoint (an HfCausalLmModel by saveHfCheckpoint, any
+// family's tensors and config by saveCheckpoint) into a directory that may already hold other
+// files (a stage directory receives masks.json beside it): config.json (the stored one, or one
+// derived from the parsed config), the weights under their HF names and in HF orientation, in the
+// dtype they were loaded with unless told otherwise, and the tokenizer files of the directory the
+// model came from. The checkpoint is written into a hidden subdirectory and its files renamed
 // into place, config.json last, so an interrupted save never looks like a checkpoint.
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
