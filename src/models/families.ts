@@ -3,9 +3,14 @@ import { unknownName } from '../error-factories.js';
 import type { ModelFamily } from '../plugin-api/model.js';
 import type { FamilyLookup } from './model-artifact.js';
 import { hfCausalLmFamily } from './hf/family.js';
+import { hfImageClassifierFamily } from './hf/image-family.js';
 import { tfjsLayersFamily } from './tfjs-layers/family.js';
 
-export const builtinFamilies: readonly ModelFamily[] = [tfjsLayersFamily, hfCausalLmFamily];
+export const builtinFamilies: readonly ModelFamily[] = [
+  tfjsLayersFamily,
+  hfImageClassifierFamily,
+  hfCausalLmFamily,
+];
 
 /** The built-in families by name, for code that reads artifacts without a registry (tools, tests). */
 export const builtinFamilyLookup: FamilyLookup = {

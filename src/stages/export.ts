@@ -15,6 +15,11 @@ import { writeMasks } from '../models/mask-files.js';
 import { fileSize, modelSizeOnDisk, type FileSize } from '../models/model-size.js';
 import { HfCausalLmModel, hfCausalLmFamilyName } from '../models/hf/causal-lm-model.js';
 import { saveHfCheckpoint } from '../models/hf/save-checkpoint.js';
+import {
+  HfImageClassifierModel,
+  hfImageClassifierFamilyName,
+} from '../models/hf/image-classifier-model.js';
+import { saveVitCheckpoint } from '../models/hf/vit-checkpoint.js';
 import type { FloatDtype } from '../models/hf/safetensors.js';
 import { TfjsLayersModel, tfjsLayersFamilyName } from '../models/tfjs-layers/layers-model.js';
 import { writeSparseModel } from '../models/tfjs-layers/sparse-format.js';
@@ -46,6 +51,7 @@ type ModelFormat = 'tfjs' | 'hf';
 const familyFormats: ReadonlyMap<string, ModelFormat> = new Map([
   [tfjsLayersFamilyName, 'tfjs'],
   [hfCausalLmFamilyName, 'hf'],
+  [hfImageClassifierFamilyName, 'hf'],
 ]);
 
 const safetensorsDtype: Record<NonNullable<ExportParams['dtype']>, FloatDtype> = {
@@ -131,19 +137,20 @@ async function writeModelFiles(
   format: ModelFormat,
 ): Promise<{ files: string[]; size: FileSize }> {
   if (format === 'hf') {
-    if (!(model instanceof HfCausalLmModel)) {
+    const dtype = ctx.params.dtype;
+    const options = dtype === undefined ? {} : { dtype: safetensorsDtype[dtype] };
+    let files: string[];
+    if (model instanceof HfImageClassifierModel)
+      files = await saveVitCheckpoint(model, ctx.outDir, options);
+    else if (model instanceof HfCausalLmModel)
+      files = await saveHfCheckpoint(model, ctx.outDir, options);
+    else {
       throw new ScalpelError(
         ErrorCode.Stage,
-        `stage '${ctx.stageId}': format 'hf' exports ${hfCausalLmFamilyName} models; this model is '${model.family}'`,
+        `stage '${ctx.stageId}': format 'hf' exports ${hfCausalLmFamilyName} and ${hfImageClassifierFamilyName} models; this model is '${model.family}'`,
         { stageId: ctx.stageId, hint: "choose the export format of the model's family" },
       );
     }
-    const dtype = ctx.params.dtype;
-    const files = await saveHfCheckpoint(
-      model,
-      ctx.outDir,
-      dtype === undefined ? {} : { dtype: safetensorsDtype[dtype] },
-    );
     // The model proper: config and weights (tokenizer files are listed, not counted).
     const weights = files.filter((f) => f === 'config.json' || f.includes('.safetensors'));
     return { files, size: await streamedSizeOf(ctx.outDir, weights) };

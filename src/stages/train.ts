@@ -12,7 +12,11 @@ import { configJsonOf } from '../models/hf/config-json.js';
 import { datasetTokenizerDir } from '../data/text/tokenizer-files.js';
 import { parseHfConfig } from '../models/hf/hf-config.js';
 import { initialWeights } from '../models/hf/init-weights.js';
+import { HfImageClassifierModel } from '../models/hf/image-classifier-model.js';
+import { parseVitConfig, vitConfigJson } from '../models/hf/vit-config.js';
+import { initialVitWeights } from '../models/hf/vit-init.js';
 import type { PrunableModel } from '../plugin-api/model.js';
+import type { Rng } from '../util/rng.js';
 import { sliceSamples } from '../data/batches.js';
 import { augmentableImage, type TrainingAugment } from '../data/augment.js';
 import { requireSplit } from '../data/dataset-artifact.js';
@@ -32,9 +36,33 @@ export type HfModelSpec = {
   initializerRange?: number;
 };
 
-export type TrainParams = TrainingParams & {
-  model?: ModelSpec | HfModelSpec;
+/** A ViT/DeiT image classifier from scratch: its config.json as an object. */
+export type HfImageModelSpec = {
+  family: 'hf-image-classifier';
+  config: Record<string, unknown>;
+  /** Overrides the config's initializer_range. */
+  initializerRange?: number;
 };
+
+export type TrainParams = TrainingParams & {
+  model?: ModelSpec | HfModelSpec | HfImageModelSpec;
+};
+
+/** A vision transformer initialised as transformers does, seeded from `rng`. */
+function buildImageClassifier(
+  ctx: StageContext<TrainParams>,
+  spec: HfImageModelSpec,
+  rng: Rng,
+): PrunableModel {
+  const where = `stages.${ctx.stageId}.with.model.config`;
+  const parsed = parseVitConfig(spec.config, where);
+  const range = spec.initializerRange;
+  const config = range === undefined ? parsed : { ...parsed, initializerRange: range };
+  return new HfImageClassifierModel(config, initialVitWeights(config, rng), {
+    configJson: { ...vitConfigJson(config), ...spec.config },
+    configFile: where,
+  });
+}
 
 /**
  * The model `with.model` describes, with weights initialised from the stage Rng. A language model
@@ -42,9 +70,11 @@ export type TrainParams = TrainingParams & {
  */
 function buildFromSpec(
   ctx: StageContext<TrainParams>,
-  spec: ModelSpec | HfModelSpec,
+  spec: NonNullable<TrainParams['model']>,
 ): PrunableModel {
   const rng = ctx.rng.fork('init');
+  if ('family' in spec && spec.family === 'hf-image-classifier')
+    return buildImageClassifier(ctx, spec, rng);
   if ('family' in spec) {
     const config = parseHfConfig(spec.config, `stages.${ctx.stageId}.with.model.config`);
     const tokenizerDir = join(ctx.input('dataset').dir, datasetTokenizerDir);

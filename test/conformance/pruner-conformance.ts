@@ -36,10 +36,12 @@ export interface ConformanceOptions {
   readonly density?: number;
   /** Per-test timeout in ms (default 120 s). */
   readonly timeout?: number;
-  /** The model and data to prune (default: the MLP fixture) and a name for it in the titles. */
-  readonly fixture?: { readonly name: string; readonly build: () => Promise<PruneFixture> };
-  /** The layer the suite excludes (default 'output'). */
+  /** The model, dataset and calibration to prune (default: the shared MLP of fixture.ts). */
+  readonly fixture?: () => Promise<PruneFixture>;
+  /** The operator the suite excludes and checks untouched (default: the MLP's 'output'). */
   readonly excluded?: string;
+  /** Shown in the suite's title after the pruner (e.g. the model it prunes). */
+  readonly subject?: string;
 }
 
 type Kernels = Map<string, Float32Array>;
@@ -75,8 +77,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
   const pattern = patternOf(params);
   const density = pattern !== undefined ? pattern.keep / pattern.of : (options.density ?? 0.3);
   const excluded = options.excluded ?? 'output';
-  const fixture = options.fixture ?? { name: '', build: pruneFixture };
-  const on = fixture.name !== '' ? ` on the ${fixture.name}` : '';
+  const on = options.subject !== undefined ? ` on ${options.subject}` : '';
 
   describe(`pruner conformance: '${pruner.name}' (plugin '${options.plugin}')${on}`, function () {
     this.timeout(options.timeout ?? 120000);
@@ -88,7 +89,7 @@ export function describePrunerConformance(pruner: Pruner, options: ConformanceOp
     let inputDigest: string;
 
     before(async () => {
-      f = await fixture.build();
+      f = await (options.fixture ?? pruneFixture)();
       registry = registryWithFamilies();
       registry.registerStage(pruneStage as StageType, 'builtin');
       for (const solver of builtinSolvers) registry.registerSolver(solver, 'builtin'); // iCBS solves QUBOs

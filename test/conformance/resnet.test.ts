@@ -8,7 +8,8 @@ import { describePrunerConformance } from './pruner-conformance.js';
 import { resnetFixture } from './resnet-fixture.js';
 
 const plugin = baselines.name ?? 'scalpel-baselines';
-const fixture = { name: 'ResNet', build: resnetFixture };
+const fixture = resnetFixture;
+const subject = 'the ResNet';
 
 function byName(name: string): Pruner {
   const p = baselines.pruners?.find((x) => x.name === name);
@@ -17,7 +18,7 @@ function byName(name: string): Pruner {
 }
 
 for (const name of ['magnitude', 'random', 'gradient', 'wanda', 'sparsegpt']) {
-  describePrunerConformance(byName(name), { plugin, fixture, timeout: 300_000 });
+  describePrunerConformance(byName(name), { plugin, fixture, subject, timeout: 300_000 });
 }
 describePrunerConformance(byName('magnitude'), {
   plugin,

@@ -2,8 +2,7 @@
 // `save_pretrained` writes them, a directory of config.json + safetensors weights (one file or
 // shards with an index) + tokenizer files, run by scalpel's own tfjs forward (HfCausalLmModel).
 import { ownModel } from '../family-model.js';
-import { promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { ModelFamily, ModelSourceInfo, PrunableModel } from '../../plugin-api/model.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
@@ -12,7 +11,9 @@ import { HfCausalLmModel, hfCausalLmFamilyName } from './causal-lm-model.js';
 import { configFile, isHfCheckpointDir, openCheckpoint } from './checkpoint-dir.js';
 import { checkpointLayout, checkStoredTensors } from './checkpoint-check.js';
 import { parseHfConfig } from './hf-config.js';
+import { isVitCheckpointDir } from './image-family.js';
 import { loadHfCheckpoint, type HfLoadOptions } from './load-checkpoint.js';
+import { resolveSavedOptions } from './saved-options.js';
 import { saveHfCheckpoint } from './save-checkpoint.js';
 
 /**
@@ -34,23 +35,6 @@ function optionsOf(raw: unknown, where: string): HfLoadOptions {
   return include === undefined ? {} : { includeLmHead: include };
 }
 
-/** The checkpoint directory and saved options for a path `load` got: a directory or the options file. */
-async function resolvePath(path: string): Promise<{ dir: string; saved: HfLoadOptions }> {
-  const stats = await fs.stat(path).catch(() => undefined);
-  if (stats?.isFile() !== true || basename(path) !== loadOptionsFile)
-    return { dir: path, saved: {} };
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.readFile(path, 'utf8'));
-  } catch (e) {
-    throw new ScalpelError(ErrorCode.Data, `${path} is not valid JSON: ${(e as Error).message}`, {
-      location: { file: path },
-      hint: 'the model artifact is corrupt; run the stage that wrote it again',
-    });
-  }
-  return { dir: dirname(path), saved: optionsOf(json, path) };
-}
-
 const asHf = (model: PrunableModel): HfCausalLmModel =>
   ownModel(model, HfCausalLmModel, hfCausalLmFamilyName);
 
@@ -70,7 +54,8 @@ export const hfCausalLmFamily: ModelFamily = {
     additionalProperties: false,
   },
 
-  recognizes: isHfCheckpointDir,
+  // A ViT/DeiT directory is the image family's (families are tried in name order).
+  recognizes: async (path) => (await isHfCheckpointDir(path)) && !(await isVitCheckpointDir(path)),
 
   async inspect(path, shownAs = path): Promise<ModelSourceInfo> {
     const ck = await openCheckpoint(path);
@@ -84,7 +69,7 @@ export const hfCausalLmFamily: ModelFamily = {
   },
 
   async load(path, options) {
-    const { dir, saved } = await resolvePath(path);
+    const { dir, saved } = await resolveSavedOptions(path, loadOptionsFile, optionsOf);
     return loadHfCheckpoint(dir, { ...saved, ...optionsOf(options, path) });
   },
 

@@ -1,8 +1,9 @@
-// An HfCausalLmModel written as a Hugging Face checkpoint into a directory that may already hold
-// other files (a stage directory receives masks.json beside it): config.json (the stored one, or
-// one derived from the parsed config), the weights under their HF names and in HF orientation, in
-// the dtype they were loaded with unless told otherwise, and the tokenizer files of the directory
-// the model came from. The checkpoint is written into a hidden subdirectory and its files renamed
+// A model written as a Hugging Face checkpoint (an HfCausalLmModel by saveHfCheckpoint, any
+// family's tensors and config by saveCheckpoint) into a directory that may already hold other
+// files (a stage directory receives masks.json beside it): config.json (the stored one, or one
+// derived from the parsed config), the weights under their HF names and in HF orientation, in the
+// dtype they were loaded with unless told otherwise, and the tokenizer files of the directory the
+// model came from. The checkpoint is written into a hidden subdirectory and its files renamed
 // into place, config.json last, so an interrupted save never looks like a checkpoint.
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -46,20 +47,27 @@ function writableDtype(stored: SafetensorsDtype | undefined): FloatDtype {
   return stored === 'F16' || stored === 'BF16' ? stored : 'F32';
 }
 
+/** A model's checkpoint as the writer needs it, whatever the family. */
+export interface CheckpointToSave {
+  /** Each tensor's values by HF name, read when the writer reaches it. */
+  readonly readers: ReadonlyMap<string, () => Float32Array>;
+  /** Each tensor's HF shape. */
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** The dtype each tensor was loaded with (a loaded checkpoint's), else F32. */
+  readonly storedDtypes?: ReadonlyMap<string, SafetensorsDtype>;
+  /** config.json to write (torch_dtype is set from the dtypes written). */
+  readonly configJson: Readonly<Record<string, unknown>>;
+  /** A checkpoint directory whose tokenizer/generation files travel with the model. */
+  readonly copyFrom?: string;
+}
+
 /**
- * The model's tensors with their HF shapes and the dtype each is stored in, each read from its
- * variable only when the writer reaches it (a copy of the whole model would double the memory).
+ * The tensors with their HF shapes and the dtype each is stored in, each read from its variable
+ * only when the writer reaches it (a copy of the whole model would double the memory).
  */
-function tensorsToWrite(model: HfCausalLmModel, options: SaveHfOptions): StreamedTensorToWrite[] {
-  const values = model.tensorReaders();
-  const layout = checkpointLayout(model.config, new Set(values.keys()));
-  const shapes = new Map(layout.tensors.map((t) => [t.name, t.shape]));
-  if (layout.tiedCopy !== undefined) {
-    shapes.set(layout.tiedCopy.name, shapes.get(layout.tiedCopy.of) ?? []);
-  }
-  const stored = model instanceof HfCheckpointModel ? model.source.dtypes : undefined;
-  return [...values].map(([name, read]) => {
-    const shape = shapes.get(name);
+function tensorsToWrite(c: CheckpointToSave, options: SaveHfOptions): StreamedTensorToWrite[] {
+  return [...c.readers].map(([name, read]) => {
+    const shape = c.shapes.get(name);
     if (shape === undefined) {
       throw new ScalpelError(ErrorCode.Internal, `no shape for tensor '${name}' of the model`, {
         layer: name,
@@ -69,19 +77,17 @@ function tensorsToWrite(model: HfCausalLmModel, options: SaveHfOptions): Streame
       name,
       shape,
       values: read,
-      dtype: options.dtype ?? writableDtype(stored?.get(name)),
+      dtype: options.dtype ?? writableDtype(c.storedDtypes?.get(name)),
     };
   });
 }
 
-/** config.json to write: the stored one (or a derived one) with torch_dtype saying the dtype. */
+/** config.json to write: the given one with torch_dtype saying the dtype. */
 function configToWrite(
-  model: HfCausalLmModel,
+  c: CheckpointToSave,
   tensors: readonly StreamedTensorToWrite[],
 ): Record<string, unknown> {
-  const json: Record<string, unknown> = {
-    ...(model instanceof HfCheckpointModel ? model.source.configJson : configJsonOf(model.config)),
-  };
+  const json: Record<string, unknown> = { ...c.configJson };
   const dtypes = new Set(tensors.map((t) => t.dtype ?? 'F32'));
   const [only] = dtypes;
   if (dtypes.size === 1 && only !== undefined) {
@@ -89,6 +95,23 @@ function configToWrite(
     if ('dtype' in json) json.dtype = torchDtype[only]; // the newer name transformers writes
   }
   return json;
+}
+
+/** What saveHfCheckpoint writes for a causal LM: its tensors, the stored or a derived config. */
+function causalLmCheckpoint(model: HfCausalLmModel): CheckpointToSave {
+  const readers = model.tensorReaders();
+  const layout = checkpointLayout(model.config, new Set(readers.keys()));
+  const shapes = new Map(layout.tensors.map((t) => [t.name, t.shape]));
+  if (layout.tiedCopy !== undefined) {
+    shapes.set(layout.tiedCopy.name, shapes.get(layout.tiedCopy.of) ?? []);
+  }
+  const loaded = model instanceof HfCheckpointModel ? model.source : undefined;
+  return {
+    readers,
+    shapes,
+    configJson: loaded?.configJson ?? configJsonOf(model.config),
+    ...(loaded !== undefined ? { storedDtypes: loaded.dtypes, copyFrom: loaded.dir } : {}),
+  };
 }
 
 async function refuseExistingCheckpoint(dir: string): Promise<void> {
@@ -115,16 +138,25 @@ export async function saveHfCheckpoint(
   dirPath: string,
   options: SaveHfOptions = {},
 ): Promise<string[]> {
+  return saveCheckpoint(causalLmCheckpoint(model), dirPath, options);
+}
+
+/** As saveHfCheckpoint, for any family's tensors and config. */
+export async function saveCheckpoint(
+  checkpoint: CheckpointToSave,
+  dirPath: string,
+  options: SaveHfOptions = {},
+): Promise<string[]> {
   const dir = resolve(dirPath);
   await fs.mkdir(dir, { recursive: true });
   await refuseExistingCheckpoint(dir);
-  const tensors = tensorsToWrite(model, options);
+  const tensors = tensorsToWrite(checkpoint, options);
   const tmp = join(dir, `.checkpoint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     const written = await writeCheckpoint(tmp, {
-      config: configToWrite(model, tensors),
+      config: configToWrite(checkpoint, tensors),
       tensors,
-      ...(model instanceof HfCheckpointModel ? { copyFrom: model.source.dir } : {}),
+      ...(checkpoint.copyFrom !== undefined ? { copyFrom: checkpoint.copyFrom } : {}),
     });
     const names = written.map((f) => basename(f));
     for (const name of names) {

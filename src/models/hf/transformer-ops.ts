@@ -127,3 +127,25 @@ export function geluNew(x: tf.Tensor2D): tf.Tensor2D {
 export function silu(x: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(x, tf.sigmoid(x));
 }
+
+/**
+ * softmax(q·kᵀ·scale)·v for q, k, v [batch, heads, seq, headDim], every token attending to every
+ * token (vision encoders: no mask). Returns [batch·seq, heads·headDim].
+ */
+export function fullAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  scale: number,
+  dropProbs: (p: tf.Tensor) => tf.Tensor = (p) => p,
+): tf.Tensor2D {
+  const [batch, heads, seq, headDim] = q.shape;
+  const probs = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
+  const context = tf.matMul(dropProbs(probs) as tf.Tensor4D, v);
+  return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * seq, heads * headDim]);
+}
+
+/** The exact gelu (transformers' 'gelu'): 0.5·x·(1 + erf(x/√2)). */
+export function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
