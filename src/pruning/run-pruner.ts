@@ -18,6 +18,7 @@ import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
 import { resolvePruneTarget } from './prune-target.js';
 import { ArrayScratch } from './array-scratch.js';
+import { packMask, unpackMask, type PackedMask } from './packed-mask.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
 import { isObject } from '../util/is-object.js';
 import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
@@ -168,6 +169,7 @@ export async function runPruner(
     let leaked = 0;
     const sequential = plan.sequential;
     const scratch = new ArrayScratch<Float64Array>((n) => new Float64Array(n));
+    const finishedMasks = plan.units.length > 1 ? new Map<string, PackedMask>() : undefined;
     const blocks =
       sequential !== undefined
         ? ctx.progress(`${ctx.stageId}: blocks`, plan.units.length)
@@ -248,7 +250,12 @@ export async function runPruner(
         model.writeWeight(name, w);
         kernels.giveBack([w]);
         expected.set(name, storedDigest(name));
-        model.masks.set(name, mask);
+        // Block by block, a finished block's masks wait as bits (packed-mask.ts) until the
+        // artifact is written; the forward of later blocks reads weights, never masks.
+        if (finishedMasks !== undefined) {
+          model.masks.delete(name);
+          finishedMasks.set(name, packMask(mask));
+        } else model.masks.set(name, mask);
         const k = countKept(mask);
         perLayer[name] = { density: k / mask.length, kept: k, size: mask.length };
         kept += k;
@@ -276,6 +283,7 @@ export async function runPruner(
       );
     }
 
+    for (const [name, packed] of finishedMasks ?? []) model.masks.set(name, unpackMask(packed));
     const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
 
     const density = size > 0 ? kept / size : 0;
