@@ -2,9 +2,10 @@
 // tokens play the bos/eos/unk/pad roles, the context length, and the tokenizer class to build.
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import { tokensById, type BpeModel } from './bpe-model.js';
+import { defaultModelMaxLength } from './tokenizer-defaults.js';
 
 export interface TokenizerConfigOptions {
-  /** Context length of the model the tokenizer is for (default 1024, GPT-2's). */
+  /** Context length of the model the tokenizer is for (default: the stage schema's, 1024). */
   modelMaxLength?: number;
   /** Each role defaults by name: '<|endoftext|>' is bos, eos and unk (GPT-2); '<s>' bos, '</s>'
    *  eos, '<unk>' unk, '<pad>' pad (Llama). null: no token in that role. */
@@ -68,7 +69,7 @@ export function tokenizerConfigJson(
   options: TokenizerConfigOptions = {},
 ): TokenizerConfigJson {
   tokensById(model);
-  const modelMaxLength = options.modelMaxLength ?? 1024;
+  const modelMaxLength = options.modelMaxLength ?? defaultModelMaxLength;
   if (!Number.isInteger(modelMaxLength) || modelMaxLength < 1) {
     throw new ScalpelError(
       ErrorCode.Data,

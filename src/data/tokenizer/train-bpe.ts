@@ -7,11 +7,12 @@ import type { BpeModel } from './bpe-model.js';
 import { BYTE_SYMBOLS_BY_CODE_POINT, BYTE_TO_SYMBOL, isByteSymbol } from './byte-alphabet.js';
 import { MAX_VOCAB_SIZE, learnMerges } from './learn-merges.js';
 import { countWords } from './pre-tokenize.js';
+import { defaultMinFrequency } from './tokenizer-defaults.js';
 
 export interface TrainBpeOptions {
   /** Size of the final vocabulary, special tokens and the 256 byte symbols included. */
   vocabSize: number;
-  /** A pair is merged only if it occurs at least this often (default 2). */
+  /** A pair is merged only if it occurs at least this often (default: the stage schema's, 2). */
   minFrequency?: number;
   /** Tokens that get the first ids, are never split and are cut out of the training text. */
   specialTokens?: readonly string[];
@@ -65,7 +66,7 @@ function checkSpecialTokens(specialTokens: readonly string[]): void {
 /** Train a GPT-2-style byte-level BPE model on `texts` (each string is one document). */
 export function trainByteLevelBpe(texts: Iterable<string>, options: TrainBpeOptions): BpeModel {
   const specialTokens = [...(options.specialTokens ?? [])];
-  const minFrequency = options.minFrequency ?? 2;
+  const minFrequency = options.minFrequency ?? defaultMinFrequency;
   const maxMerges = options.maxMerges ?? Number.MAX_SAFE_INTEGER;
   checkSpecialTokens(specialTokens);
   const base = specialTokens.length + BYTE_TO_SYMBOL.length;
