@@ -11,12 +11,13 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import { runStepLoop } from '../models/training/step-loop.js';
 import type { TrainingParams } from './training-params.js';
+import { stepTrainingDefaults } from './step-training-defaults.js';
 import type { TrainingAugment } from '../data/augment.js';
 
 function evaluationSplit(ctx: StageContext<TrainingParams>, dataset: Dataset): Samples | undefined {
   const p = ctx.params;
   if (p.evaluateEvery === undefined) return undefined;
-  const name = p.evaluateSplit ?? 'validation';
+  const name = p.evaluateSplit ?? stepTrainingDefaults.evaluateSplit;
   const split = requireSplit(dataset, name, ctx.stageId);
   const count = Math.min(p.evaluateSamples ?? split.count, split.count);
   return sliceSamples(split, 0, count);
@@ -55,19 +56,19 @@ export async function runStepTraining(
       schedule: {
         kind: 'warmup-cosine',
         learningRate: p.learningRate,
-        minLearningRate: p.minLearningRate ?? 0,
-        warmupSteps: p.warmupSteps ?? 0,
+        minLearningRate: p.minLearningRate ?? stepTrainingDefaults.minLearningRate,
+        warmupSteps: p.warmupSteps ?? stepTrainingDefaults.warmupSteps,
         totalSteps: steps,
       },
       optimizer: {
-        weightDecay: p.weightDecay ?? 0,
-        ...(p.beta2 !== undefined ? { beta2: p.beta2 } : {}),
+        weightDecay: p.weightDecay ?? stepTrainingDefaults.weightDecay,
+        beta2: p.beta2 ?? stepTrainingDefaults.beta2,
       },
       clipNorm: p.clipNorm,
       rng: ctx.rng.fork('train-loop'),
       augment,
       masks,
-      curveEvery: p.curveEvery,
+      curveEvery: p.curveEvery ?? stepTrainingDefaults.curveEvery,
       evaluation:
         p.evaluateEvery !== undefined
           ? { every: p.evaluateEvery, batchSize: p.batchSize }
