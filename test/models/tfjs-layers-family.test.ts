@@ -250,7 +250,7 @@ describe('tfjs-layers family', () => {
     describeFamilyConformance(subject('Conv1D and DepthwiseConv2D (cpu)', convVariety, 3, 4));
   });
 
-  it('runs convolutions through im2col on wasm within float tolerance of the cpu backend', async () => {
+  it('runs hooked convolutions on wasm (own gradients) within float tolerance of the cpu backend', async () => {
     const outputs: Float32Array[] = [];
     for (const backend of ['wasm', 'cpu']) {
       await tf.setBackend(backend);

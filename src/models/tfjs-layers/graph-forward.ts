@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { ForwardHooks, ForwardResult } from '../../plugin-api/model.js';
 import type { PrunableLayerInfo } from '../../plugin-api/layers.js';
-import { inputMatrix, runDepthwise, runLinear } from './linear-ops.js';
+import { inputMatrix, runDepthwise, runLinear, type ConvPath } from './linear-ops.js';
 import { operatorInfo, type Layer } from './operators.js';
 
 interface Step {
@@ -63,7 +63,11 @@ export class GraphForward {
   readonly outputLayer: Layer;
   private readonly gradientKernelsMissing: { conv: boolean; depthwise: boolean };
 
-  constructor(model: tfl.LayersModel) {
+  /** `convPath` 'im2col' runs hooked convolutions the former way (benchmarks, tests compare). */
+  constructor(
+    model: tfl.LayersModel,
+    private readonly convPath: ConvPath = 'native',
+  ) {
     const problem = unsupportedGraph(model);
     if (problem !== undefined) {
       throw new ScalpelError(ErrorCode.Data, problem.message, {
@@ -220,6 +224,7 @@ export class GraphForward {
       ...(epsilon !== undefined ? { epsilon } : {}),
       inputGradientsOnly: hooks.inputGradientsOnly === true,
       skipActivation: softmaxHead,
+      convPath: this.convPath,
     };
     return info.kind === 'depthwiseConv2d'
       ? runDepthwise(layer, info, input, options)

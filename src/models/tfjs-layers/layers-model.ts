@@ -9,6 +9,7 @@ import type { ForwardHooks, ForwardResult, PrunableModel } from '../../plugin-ap
 import { ClassificationTask } from '../tasks/classification.js';
 import type { OutputKind } from '../loss.js';
 import { GraphForward } from './graph-forward.js';
+import type { ConvPath } from './linear-ops.js';
 import { kernelOf, listOperators, type Layer } from './operators.js';
 
 export const tfjsLayersFamilyName = 'tfjs-layers';
@@ -28,8 +29,12 @@ export class TfjsLayersModel implements PrunableModel {
   private readonly graph: GraphForward;
   private readonly byName: Map<string, { layer: Layer; info: PrunableLayerInfo }>;
 
-  constructor(readonly layersModel: tfl.LayersModel) {
-    this.graph = new GraphForward(layersModel);
+  /** `convPath`: see GraphForward (the default is the fast one). */
+  constructor(
+    readonly layersModel: tfl.LayersModel,
+    convPath: ConvPath = 'native',
+  ) {
+    this.graph = new GraphForward(layersModel, convPath);
     this.operators = listOperators(layersModel);
     const layers = new Map(layersModel.layers.map((l) => [l.name, l as Layer]));
     this.byName = new Map(

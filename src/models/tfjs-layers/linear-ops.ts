@@ -1,95 +1,18 @@
 // The prunable layers computed from their own variables with plain tf ops, for the passes that
 // need more than `layer.apply`: an ε added to the pre-activation output, a replaced kernel, a
 // recorded input matrix, or gradients the backend has no kernel for (tfjs-backend-wasm lacks
-// Conv2DBackpropFilter and both depthwise backprops, so convolutions run as im2col × kernel — a
-// matMul every backend differentiates). Dense keeps tfjs-layers' exact arithmetic (fused bias for
-// the activations Dense fuses), so an unperturbed pass equals `layer.apply` bit for bit.
+// Conv2DBackpropFilter and both depthwise backprops). Convolutions run as the backend's conv2d with
+// their own gradients (conv-with-gradients.ts); dilated ones, and any on request, as im2col ×
+// kernel — a matMul every backend differentiates, but slow to differentiate through. Dense keeps
+// tfjs-layers' exact arithmetic (fused bias for the activations Dense fuses), so an unperturbed
+// pass equals `layer.apply` bit for bit.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import type { PrunableLayerInfo } from '../../plugin-api/layers.js';
 import { biasOf, kernelOf, type Layer } from './operators.js';
-
-export interface ConvConfig {
-  strides?: number | number[];
-  padding?: 'valid' | 'same' | 'causal';
-  dilationRate?: number | number[];
-  dataFormat?: 'channelsLast' | 'channelsFirst';
-  activation?: unknown;
-  depthMultiplier?: number;
-}
-
-const pair = (v: number | number[] | undefined, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0] ?? d, v[1] ?? v[0] ?? d];
-
-/** Output spatial size of a convolution along one axis (TensorFlow's conventions). */
-function outSize(n: number, k: number, stride: number, dilation: number, padding: string): number {
-  const eff = (k - 1) * dilation + 1;
-  return padding === 'same' || padding === 'causal'
-    ? Math.ceil(n / stride)
-    : Math.floor((n - eff) / stride) + 1;
-}
-
-/** im2col of an NHWC input: [n·outH·outW, kh·kw·c], columns in (kh, kw, c) order. */
-export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: ConvConfig): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [sh, sw] = pair(config.strides, 1);
-    const [dh, dw] = pair(config.dilationRate, 1);
-    const [n, h, w, c] = x.shape;
-    const padding = config.padding ?? 'valid';
-    const outH = outSize(h, kh, sh, dh, padding);
-    const outW = outSize(w, kw, sw, dw, padding);
-    let input: tf.Tensor4D = x;
-    if (padding === 'same') {
-      // TensorFlow's convention: the total padding split with the extra row/column at the end.
-      const padH = Math.max((outH - 1) * sh + (kh - 1) * dh + 1 - h, 0);
-      const padW = Math.max((outW - 1) * sw + (kw - 1) * dw + 1 - w, 0);
-      input = tf.pad(x, [
-        [0, 0],
-        [padH >> 1, padH - (padH >> 1)],
-        [padW >> 1, padW - (padW >> 1)],
-        [0, 0],
-      ]);
-    } else if (padding === 'causal') {
-      // Conv1D only (h = 1): all padding on the left of the time axis.
-      input = tf.pad(x, [
-        [0, 0],
-        [0, 0],
-        [(kw - 1) * dw, 0],
-        [0, 0],
-      ]);
-    }
-    // Slices and reshapes only (stridedSlice has no gradient in tfjs): a window of outH·sh rows
-    // per kernel offset, subsampled by viewing it as [outH, sh] and keeping index 0. The extra
-    // sh − 1 rows (sw − 1 columns) of zero padding are never picked.
-    if (sh > 1 || sw > 1) {
-      input = tf.pad(input, [
-        [0, 0],
-        [0, sh - 1],
-        [0, sw - 1],
-        [0, 0],
-      ]);
-    }
-    const parts: tf.Tensor4D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        let part = tf.slice(input, [0, i * dh, j * dw, 0], [n, outH * sh, outW * sw, c]);
-        if (sh > 1 || sw > 1) {
-          part = tf.reshape(
-            tf.slice(
-              tf.reshape(part, [n, outH, sh, outW, sw, c]),
-              [0, 0, 0, 0, 0, 0],
-              [n, outH, 1, outW, 1, c],
-            ),
-            [n, outH, outW, c],
-          );
-        }
-        parts.push(part);
-      }
-    }
-    return tf.reshape(tf.concat(parts, 3), [n * outH * outW, kh * kw * c]) as tf.Tensor2D;
-  });
-}
+import { conv2dWithGradients } from './conv-with-gradients.js';
+import { im2col, outSize, pair, type ConvConfig } from './im2col.js';
 
 /** A conv layer's input as NHWC (Conv1D [n, t, c] becomes [n, 1, t, c]) and its kernel size. */
 function asImage(
@@ -199,7 +122,11 @@ export interface ExplicitOptions {
   readonly inputGradientsOnly?: boolean;
   /** Leave the activation out (logits of a softmax head). */
   readonly skipActivation?: boolean;
+  /** How convolutions run: the backend's conv2d with custom gradients (default) or im2col × W. */
+  readonly convPath?: ConvPath;
 }
+
+export type ConvPath = 'native' | 'im2col';
 
 function requireKernel(layer: Layer): NonNullable<ReturnType<typeof kernelOf>> {
   const kernel = kernelOf(layer);
@@ -208,6 +135,49 @@ function requireKernel(layer: Layer): NonNullable<ReturnType<typeof kernelOf>> {
       layer: layer.name,
     });
   return kernel;
+}
+
+function hasConvGradientKernels(): boolean {
+  const backend = tf.getBackend();
+  return (
+    tf.getKernel('Conv2DBackpropFilter', backend) !== undefined &&
+    tf.getKernel('Conv2DBackpropInput', backend) !== undefined
+  );
+}
+
+/**
+ * A Conv1D / Conv2D layer's pre-bias output as [rows, units], by conv2dWithGradients; undefined
+ * for dilated convolutions, which it does not handle (the transposed convolution lacks dilation).
+ */
+function nativeConv(
+  layer: Layer,
+  info: PrunableLayerInfo,
+  x: tf.Tensor,
+  W: tf.Tensor2D,
+  o: ExplicitOptions,
+): tf.Tensor2D | undefined {
+  const c = convConfig(layer, info);
+  const [dh, dw] = pair(c.dilationRate, 1);
+  if (dh !== 1 || dw !== 1) return undefined;
+  const { image, kh, kw } = asImage(info, x);
+  // Causal (Conv1D only): all padding on the left of the time axis, as in im2col, then 'valid'.
+  const input =
+    c.padding === 'causal'
+      ? tf.pad(image, [
+          [0, 0],
+          [0, 0],
+          [kw - 1, 0],
+          [0, 0],
+        ])
+      : image;
+  const padding = c.padding === 'same' ? 'same' : 'valid';
+  const kernel = tf.reshape(W, [kh, kw, info.fanIn / (kh * kw), info.units]) as tf.Tensor4D;
+  const strides = pair(c.strides, 1);
+  // Where the backend has conv2d's own gradient kernels (cpu), tfjs' conv2d is used as it is.
+  const y = hasConvGradientKernels()
+    ? tf.conv2d(input, kernel, strides, padding)
+    : conv2dWithGradients(input, kernel, { strides, padding }, o.inputGradientsOnly !== true);
+  return tf.reshape(y, [-1, info.units]) as tf.Tensor2D;
 }
 
 /** Dense, Conv1D or Conv2D as X·W (+ bias) (+ ε), then the activation. */
@@ -224,9 +194,14 @@ export function runLinear(
   ) as tf.Tensor2D;
   const bias = biasOf(layer)?.read();
   const activation = activationOf(layer);
-  const rows = o.X ?? inputMatrix(layer, info, x);
+  const native =
+    info.kind !== 'dense' && o.convPath !== 'im2col' ? nativeConv(layer, info, x, W, o) : undefined;
+  const rows = native !== undefined ? undefined : (o.X ?? inputMatrix(layer, info, x));
   let z: tf.Tensor;
-  if (info.kind === 'dense') {
+  if (rows === undefined) {
+    z = native as tf.Tensor2D;
+    if (bias !== undefined) z = tf.add(z, bias);
+  } else if (info.kind === 'dense') {
     // tfjs-layers' Dense fuses the bias into the matMul for relu, linear and elu; others add it after.
     const fused =
       bias !== undefined && ['relu', 'linear', 'elu'].includes(activation.name) ? bias : undefined;
