@@ -107,7 +107,8 @@ function chosenFormat(ctx: StageContext<ExportParams>): ModelFormat {
     );
   }
   if (format !== natural) {
-    const exports = [...familyFormats].find(([, fmt]) => fmt === format)?.[0] ?? format;
+    const families = [...familyFormats].filter(([, fmt]) => fmt === format).map(([f]) => f);
+    const exports = families.length > 0 ? families.join(' and ') : format;
     return fail(
       `format '${format}' exports ${exports} models; this model is '${family}'`,
       natural !== undefined

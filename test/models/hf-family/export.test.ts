@@ -223,7 +223,7 @@ describe('hf-causal-lm: export and load-model stages', function () {
       [
         { format: 'hf' },
         tfjsInput,
-        /format 'hf' exports hf-causal-lm models; this model is 'tfjs-layers'/,
+        /format 'hf' exports hf-causal-lm and hf-image-classifier models; this model is 'tfjs-layers'/,
       ],
       [{ dtype: 'bf16' }, tfjsInput, /dtype: bf16 applies to format hf/],
     ];
