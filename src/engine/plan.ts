@@ -9,6 +9,7 @@ import type {
   LoadRecipeOptions,
   ResolvedRecipe,
   ResolvedStage,
+  ThreadsChoice,
 } from '../recipe/types.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
 import { resolveBackendName } from '../models/backend.js';
@@ -25,6 +26,8 @@ export interface PlanOptions {
   readonly set?: readonly string[];
   /** Overrides the recipe's backend. */
   readonly backend?: BackendChoice;
+  /** Overrides the recipe's `threads` (--threads). */
+  readonly threads?: ThreadsChoice;
   /** Recompute every node (`--no-cache` / `--force`): nothing counts as cached. */
   readonly noCache?: boolean;
   /** Cache root (default $SCALPEL_CACHE_DIR, else `<cwd>/.scalpel`). */
@@ -71,6 +74,8 @@ export interface Plan {
   /** The backend name that went into the hashes. */
   readonly backend: string;
   readonly backendChoice: BackendChoice;
+  /** The run's thread budget: not hashed (threads change no result), recorded in lock.json. */
+  readonly threadsChoice: ThreadsChoice;
   readonly cache: Cache;
   /** Stages in dependency order (stable: file order where the graph allows). */
   readonly nodes: readonly PlanNode[];
@@ -81,12 +86,13 @@ export interface Plan {
 /** Load a recipe file (with overrides) or take an already resolved recipe. */
 export async function resolveRecipeArg(
   recipe: ResolvedRecipe | string,
-  opts: Pick<PlanOptions, 'set' | 'backend' | 'registry'>,
+  opts: Pick<PlanOptions, 'set' | 'backend' | 'threads' | 'registry'>,
 ): Promise<ResolvedRecipe> {
   if (typeof recipe !== 'string') return recipe;
   return loadRecipe(recipe, {
     ...(opts.set !== undefined ? { set: opts.set } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
   });
 }
@@ -100,6 +106,7 @@ function originOf(registry: RegistryView, uses: string): string | undefined {
 export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {}): Promise<Plan> {
   const backendChoice = opts.backend ?? recipe.backend;
   const backend = resolveBackendName(backendChoice);
+  const threadsChoice = opts.threads ?? recipe.threads ?? 'auto';
   const cache = new Cache(resolveCacheRoot({ cacheDir: opts.cacheDir, cwd: opts.cwd }));
   const hashes = new Map<string, string>();
   const nodes: PlanNode[] = [];
@@ -161,7 +168,15 @@ export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {
       });
     }
   }
-  return { recipe, backend, backendChoice, cache, nodes, exec: [...exec.values()] };
+  return {
+    recipe,
+    backend,
+    backendChoice,
+    threadsChoice,
+    cache,
+    nodes,
+    exec: [...exec.values()],
+  };
 }
 
 /** `planRecipe(recipe | file, opts)`: the library form of `scalpel plan`. */

@@ -6,6 +6,7 @@ import { ErrorCode, ExitCode, ScalpelError, asScalpelError, serializeError } fro
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
+import { threadsPerProcess } from '../models/threads.js';
 import { closeSolvers } from './close-solvers.js';
 import {
   planResolved,
@@ -67,7 +68,7 @@ export interface RunSummary {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  readonly backend: { name: string; versions: Record<string, string> };
+  readonly backend: { name: string; versions: Record<string, string>; threads?: number };
   readonly nodes: readonly RunNodeSummary[];
 }
 
@@ -134,7 +135,11 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   // An unavailable backend is invalid input (exit 2), not a failed run: report it before a run
   // record exists, so it leaves no directory behind.
   const willRun = opts.signal?.aborted !== true && (plan.nodes.some((n) => !n.cached) || overwrite);
-  const earlyBackend = willRun ? await initBackend(plan.backendChoice) : undefined;
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const workerProcesses = opts.workerProcesses === true && jobs > 1 && opts.registry === undefined;
+  // Stage processes share the thread budget; in one process, stages take turns on all of it.
+  const threads = threadsPerProcess(plan.threadsChoice, workerProcesses ? jobs : 1);
+  const earlyBackend = willRun ? await initBackend(plan.backendChoice, threads) : undefined;
   const dir = createRunDir({
     out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined,
     runsDir: join(cwd, 'runs'),
@@ -149,15 +154,12 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const writeRunning = (): void =>
     record.writeJson('summary.json', runningSummary(plan, started, finishedNodes));
   writeRunning();
-  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
-  const pool =
-    opts.workerProcesses === true && jobs > 1 && opts.registry === undefined
-      ? new WorkerPool(jobs)
-      : undefined;
+  const pool = workerProcesses ? new WorkerPool(jobs) : undefined;
   const session = new ExecutionSession({
     eventsFile: record.eventsFile,
     cache: plan.cache,
     backendChoice: plan.backendChoice,
+    threads,
     plannedBackend: plan.backend,
     ...(earlyBackend !== undefined ? { initialBackend: earlyBackend } : {}),
     overwrite,
@@ -179,6 +181,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
             recipeFile: recipe.file,
             set: opts.set ?? [],
             backend: opts.backend,
+            threads,
             cacheDir: plan.cache.root,
             hash: node.key,
             overwrite,

@@ -18,6 +18,8 @@ export interface SessionOptions {
   readonly eventsFile: string;
   readonly cache: Cache;
   readonly backendChoice: BackendChoice;
+  /** Threads of this process's backend (threadsPerProcess of the run's budget; default 1). */
+  readonly threads?: number;
   /** The backend the record names when none was initialised (everything came from the cache). */
   readonly plannedBackend: string;
   /** A backend initialised before the session (a run checks it before creating its record). */
@@ -38,6 +40,8 @@ export interface SessionOptions {
 export interface SessionBackend {
   readonly name: string;
   readonly versions: Record<string, string>;
+  /** Threads each computing process uses (wasm, cpu), for lock.json. */
+  readonly threads?: number;
 }
 
 export class ExecutionSession {
@@ -93,10 +97,20 @@ export class ExecutionSession {
   readonly ensureBackend = (): Promise<string> => {
     const initial = this.options.initialBackend;
     this.backendInit ??= (
-      initial !== undefined ? Promise.resolve(initial) : initBackend(this.options.backendChoice)
+      initial !== undefined
+        ? Promise.resolve(initial)
+        : initBackend(this.options.backendChoice, this.options.threads ?? 1)
     ).then((info) => {
-      this.backendInfo = { name: info.name, versions: info.versions };
-      if (this.options.announceBackend !== false) this.log.info(`backend: ${info.name}`);
+      this.backendInfo = {
+        name: info.name,
+        versions: info.versions,
+        ...(info.threads !== undefined ? { threads: info.threads } : {}),
+      };
+      const threads =
+        info.name === 'wasm' && info.threads !== undefined
+          ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})`
+          : '';
+      if (this.options.announceBackend !== false) this.log.info(`backend: ${info.name}${threads}`);
       return info.name;
     });
     return this.backendInit;

@@ -12,6 +12,8 @@ export interface WorkerTask {
   readonly recipeFile: string;
   readonly set: readonly string[];
   readonly backend: BackendChoice | undefined;
+  /** Threads of the worker's backend: its share of the run's budget (threadsPerProcess). */
+  readonly threads: number;
   readonly cacheDir: string;
   readonly hash: string;
   readonly overwrite: boolean;

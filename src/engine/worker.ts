@@ -39,13 +39,20 @@ function planFor(task: WorkerTask): Promise<Plan> {
  * stderr (the parent owns the terminal and its progress bars), the backend initialised once.
  */
 function sessionFor(task: WorkerTask, plan: Plan): ExecutionSession {
-  const key = JSON.stringify([task.eventsFile, task.cacheDir, task.overwrite, task.verbosity]);
+  const key = JSON.stringify([
+    task.eventsFile,
+    task.cacheDir,
+    task.overwrite,
+    task.verbosity,
+    task.threads,
+  ]);
   let session = sessions.get(key);
   if (session === undefined) {
     session = new ExecutionSession({
       eventsFile: task.eventsFile,
       cache: new Cache(task.cacheDir),
       backendChoice: plan.backendChoice,
+      threads: task.threads,
       plannedBackend: plan.backend,
       overwrite: task.overwrite,
       terminal: new Terminal(process.stderr, false),

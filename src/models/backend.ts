@@ -1,6 +1,7 @@
 // Picks the tfjs backend at run time: TensorFlow native (tfjs-node-gpu / tfjs-node, optional and
 // usually absent because their install script downloads libtensorflow), else WebAssembly (SIMD,
-// ~30x the plain JS backend here), else the plain `cpu` backend.
+// ~30x the plain JS backend here), else the plain `cpu` backend. On wasm, more than one thread
+// means tfjs's threaded SIMD build (wasm-threads.ts); one thread is the plain SIMD build.
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -9,6 +10,7 @@ import { version_layers as layersVersion } from '@tensorflow/tfjs-layers';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { installHeapSlice } from './wasm-heap-slice.js';
 import { installFastTransposedMatMul } from './wasm-transposed-matmul.js';
+import { setThreadedWasmBackend } from './wasm-threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -19,6 +21,11 @@ export interface BackendInfo {
   /** The native package that provided 'tensorflow', when it is the one in use. */
   nativePackage?: string;
   versions: Record<string, string>;
+  /**
+   * Threads the backend computes with: XNNPACK's pool on wasm, 1 on cpu; absent for tensorflow
+   * (libtensorflow sizes its own pools).
+   */
+  threads?: number;
 }
 
 const nativePackages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -57,10 +64,17 @@ export function resolveBackendName(choice: BackendChoice): BackendName {
 
 let current: BackendInfo | undefined;
 
-/** Initialise (once per process) and return the backend for `choice`. */
-export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
+/**
+ * Initialise (once per process) and return the backend for `choice`. `threads` (default 1, the
+ * single-threaded build) applies to wasm only, and only to its first initialisation: a running
+ * wasm module cannot change its thread count, so a later call gets the backend as it is (its
+ * `threads` says what it uses).
+ */
+export async function initBackend(choice: BackendChoice, threads = 1): Promise<BackendInfo> {
   const name = resolveBackendName(choice);
   if (current && current.name === name) return current;
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new ScalpelError(ErrorCode.Internal, `initBackend: threads must be >= 1, got ${threads}`);
 
   const versions: Record<string, string> = {
     'tfjs-core': tf.version_core,
@@ -86,14 +100,32 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     versions['tfjs-backend-cpu'] = tf.version_core;
   }
 
-  const ok = await tf.setBackend(name);
+  let threadsUsed: number | undefined = name === 'cpu' ? 1 : undefined;
+  let ok: boolean;
+  if (name === 'wasm' && threads > 1) {
+    const got = await setThreadedWasmBackend(threads);
+    ok = got !== false;
+    if (got !== false) threadsUsed = got;
+  } else {
+    ok = await tf.setBackend(name);
+    if (name === 'wasm') threadsUsed = 1;
+  }
   if (!ok) {
     if (choice === 'auto' && name === 'wasm' && (await tf.setBackend('cpu'))) {
-      current = { name: 'cpu', versions: { ...versions, 'tfjs-backend-cpu': tf.version_core } };
+      current = {
+        name: 'cpu',
+        versions: { ...versions, 'tfjs-backend-cpu': tf.version_core },
+        threads: 1,
+      };
       return current;
     }
     throw new ScalpelError(ErrorCode.Backend, `the ${name} backend failed to initialise`, {
-      hint: choice === 'auto' ? 'try backend: cpu' : 'try backend: auto',
+      hint:
+        name === 'wasm' && threads > 1
+          ? 'try threads: 1 (the single-threaded wasm build)'
+          : choice === 'auto'
+            ? 'try backend: cpu'
+            : 'try backend: auto',
     });
   }
   await tf.ready();
@@ -103,7 +135,12 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     installFastTransposedMatMul();
     installHeapSlice();
   }
-  current = { name, versions, ...(nativePackage !== undefined ? { nativePackage } : {}) };
+  current = {
+    name,
+    versions,
+    ...(nativePackage !== undefined ? { nativePackage } : {}),
+    ...(threadsUsed !== undefined ? { threads: threadsUsed } : {}),
+  };
   return current;
 }
 

@@ -120,6 +120,7 @@ export async function loadRecipe(
 
   const name = doc.name ?? basename(abs, extname(abs)).replace(/[^A-Za-z0-9._-]/g, '-');
   const backend = options.backend ?? doc.backend;
+  const threads = options.threads ?? doc.threads;
   const resolvedStages: Record<string, unknown> = {};
   for (const [id, stage] of Object.entries(doc.stages)) {
     resolvedStages[id] = {
@@ -135,6 +136,7 @@ export async function loadRecipe(
     ...(doc.description !== undefined ? { description: doc.description } : {}),
     seed: doc.seed,
     backend,
+    threads,
     plugins: doc.plugins,
     // Recorded for reference: the stages above already hold the substituted values.
     ...(doc.vars !== undefined ? { vars: doc.vars } : {}),
@@ -149,6 +151,7 @@ export async function loadRecipe(
     version: doc.version,
     seed: doc.seed,
     backend,
+    threads,
     plugins: doc.plugins,
     stages,
     sweep: doc.sweep,

@@ -9,7 +9,7 @@ import type { AppliedOverride } from './overrides.js';
 import type { ParsedYaml } from './parse-yaml.js';
 import { overrideFor, schemaError } from './schema-errors.js';
 import { suggestionHint } from '../suggest.js';
-import type { BackendChoice } from './types.js';
+import type { BackendChoice, ThreadsChoice } from './types.js';
 import { isObject } from '../util/is-object.js';
 
 export const supportedRecipeVersion = 1;
@@ -21,6 +21,7 @@ export interface RecipeDocument {
   description?: string;
   seed: number;
   backend: BackendChoice;
+  threads: ThreadsChoice;
   /** Base of the recipe's relative paths, relative to the recipe file (run records set it). */
   baseDir?: string;
   plugins: string[];

@@ -6,6 +6,8 @@ import type { StageType } from '../plugin-api/stage.js';
 import type { Registry } from '../registry/registry.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+/** `threads:` of a recipe: `auto` (every core) or a count (src/models/threads.ts). */
+export type ThreadsChoice = 'auto' | number;
 
 export interface ResolvedStage {
   readonly id: string;
@@ -25,6 +27,8 @@ export interface ResolvedRecipe {
   readonly version: number;
   readonly seed: number;
   readonly backend: BackendChoice;
+  /** The run's thread budget (`threads:`, or the --threads override); absent means `auto`. */
+  readonly threads?: ThreadsChoice;
   /** Plugin specifiers as written (paths relative to `dir`, or package names). */
   readonly plugins: readonly string[];
   /** Stages in file order. */
@@ -44,6 +48,8 @@ export interface LoadRecipeOptions {
   set?: readonly string[];
   /** Overrides the recipe's `backend`. */
   backend?: BackendChoice;
+  /** Overrides the recipe's `threads`. */
+  threads?: ThreadsChoice;
   /** Registry to start from (tests); default: a fresh registry with all built-ins. */
   registry?: Registry;
 }

@@ -27,6 +27,7 @@ import {
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
 import { WorkerPool } from '../engine/worker-pool.js';
+import { threadsPerProcess } from '../models/threads.js';
 import type { Terminal } from '../engine/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -280,10 +281,13 @@ export async function runSweep(
   const useWorkers = jobs > 1 && opts.inProcess !== true;
   const pool = useWorkers ? new WorkerPool(jobs) : undefined;
   const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
+  // Trial processes share the thread budget (threads.ts).
+  const threads = threadsPerProcess(opts.threads ?? def.base.threads ?? 'auto', pool ? jobs : 1);
   const session = new ExecutionSession({
     eventsFile: record.eventsFile,
     cache,
     backendChoice,
+    threads,
     plannedBackend: graph.trials[0]?.plan.backend ?? backendChoice,
     overwrite,
     ...consoleOptions(opts),
@@ -320,6 +324,7 @@ export async function runSweep(
       recipeFile: def.recipeFile,
       set: [...def.baseOverrides, ...owner.trial.overrides],
       backend: opts.backend,
+      threads,
       cacheDir,
       hash: node.key,
       overwrite,

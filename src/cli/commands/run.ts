@@ -1,7 +1,7 @@
 // scalpel run <recipe>: run the pipeline, print the summary, exit 0 / 1 (a stage failed) / 130
 // (interrupted). Ctrl-C (or SIGTERM) aborts the run cleanly; a second one quits at once.
 import { Command } from 'commander';
-import type { BackendChoice } from '../../recipe/types.js';
+import type { BackendChoice, ThreadsChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { collect, positiveInt, withDebug, withExecutionOptions } from '../options.js';
 import { renderSummary } from '../print-summary.js';
@@ -13,6 +13,7 @@ interface RunOpts {
   force?: boolean;
   out?: string;
   backend?: BackendChoice;
+  threads?: ThreadsChoice;
   cacheDir?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -51,6 +52,7 @@ export function runCommand(): Command {
           signal: controller.signal,
           ...(opts.out !== undefined ? { out: opts.out } : {}),
           ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+          ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
           ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
           ...(opts.quiet === true ? { quiet: true } : {}),
           ...(opts.verbose === true ? { verbose: true } : {}),

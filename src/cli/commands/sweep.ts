@@ -3,7 +3,7 @@
 // interruption resumes the unfinished sweep. Exit 0 / 1 (a trial failed) / 130 (interrupted).
 import { Command } from 'commander';
 import type { SweepSummary } from '../../sweep/sweep-run.js';
-import type { BackendChoice } from '../../recipe/types.js';
+import type { BackendChoice, ThreadsChoice } from '../../recipe/types.js';
 import { interruptOnSignals } from '../interrupt.js';
 import { collect, positiveInt, withDebug, withExecutionOptions } from '../options.js';
 
@@ -14,6 +14,7 @@ interface SweepOpts {
   resume?: string;
   out?: string;
   backend?: BackendChoice;
+  threads?: ThreadsChoice;
   cacheDir?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -81,6 +82,7 @@ export function sweepCommand(): Command {
           ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
           ...(opts.out !== undefined ? { out: opts.out } : {}),
           ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+          ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
           ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
           ...(opts.quiet === true ? { quiet: true } : {}),
           ...(opts.verbose === true ? { verbose: true } : {}),
