@@ -20,6 +20,7 @@ import type { SchedulerNode } from './scheduler.js';
 import { stageFingerprint } from '../recipe/fingerprint.js';
 import { stageSeed } from './stage-context.js';
 import { wrapStageError } from '../registry/stage-error.js';
+import { defaultThreads } from '../models/threads.js';
 
 export interface PlanOptions {
   /** `--set path=value` overrides (only when a file is given). */
@@ -106,7 +107,7 @@ function originOf(registry: RegistryView, uses: string): string | undefined {
 export async function planResolved(recipe: ResolvedRecipe, opts: PlanOptions = {}): Promise<Plan> {
   const backendChoice = opts.backend ?? recipe.backend;
   const backend = resolveBackendName(backendChoice);
-  const threadsChoice = opts.threads ?? recipe.threads ?? 'auto';
+  const threadsChoice = opts.threads ?? recipe.threads ?? defaultThreads;
   const cache = new Cache(resolveCacheRoot({ cacheDir: opts.cacheDir, cwd: opts.cwd }));
   const hashes = new Map<string, string>();
   const nodes: PlanNode[] = [];

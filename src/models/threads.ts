@@ -4,9 +4,15 @@
 // single-threaded wasm build; more start tfjs's threaded build (backend.ts, wasm-threads.ts).
 import { availableParallelism } from 'node:os';
 
-import type { ThreadsChoice } from '../recipe/types.js';
+/** What a recipe's `threads` holds (recipe/types.ts spells the same type: models sits below recipe). */
+export type ThreadsChoice = 'auto' | number;
 
-export type { ThreadsChoice };
+/**
+ * The default: one thread. Measured here (docs/performance.md), tfjs's threaded build splits only
+ * 2-D matMul and conv2d and was 0–30 % slower on a loaded 2-core machine; `auto` is opt-in until
+ * data-parallel passes exist.
+ */
+export const defaultThreads: ThreadsChoice = 1;
 
 /** tfjs-backend-wasm pre-creates 8 pthread workers and caps its XNNPACK pool there. */
 export const maxWasmThreads = 8;

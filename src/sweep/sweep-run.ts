@@ -27,7 +27,7 @@ import {
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
 import { WorkerPool } from '../engine/worker-pool.js';
-import { threadsPerProcess } from '../models/threads.js';
+import { defaultThreads, threadsPerProcess } from '../models/threads.js';
 import type { Terminal } from '../engine/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -282,7 +282,10 @@ export async function runSweep(
   const pool = useWorkers ? new WorkerPool(jobs) : undefined;
   const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
   // Trial processes share the thread budget (threads.ts).
-  const threads = threadsPerProcess(opts.threads ?? def.base.threads ?? 'auto', pool ? jobs : 1);
+  const threads = threadsPerProcess(
+    opts.threads ?? def.base.threads ?? defaultThreads,
+    pool ? jobs : 1,
+  );
   const session = new ExecutionSession({
     eventsFile: record.eventsFile,
     cache,
