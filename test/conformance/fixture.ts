@@ -77,15 +77,24 @@ async function build(): Promise<PruneFixture> {
     stageType: 'load-model',
     manifest,
   });
+  return calibratedFixture(modelArtifact, data.artifact, train, test);
+}
 
+/** A fixture of a model artifact on a dataset artifact: calibrated on 128 samples (XᵀX too). */
+export async function calibratedFixture(
+  model: Artifact,
+  dataset: Artifact,
+  train: DatasetSplit,
+  test: DatasetSplit,
+): Promise<PruneFixture> {
   const cal = await runStage(
     calibrateStage,
     { samples: 128, gram: true },
-    { inputs: [modelArtifact, data.artifact], stageId: 'calib', seed: 5 },
+    { inputs: [model, dataset], stageId: 'calib', seed: 5 },
   );
   return {
-    model: modelArtifact,
-    dataset: data.artifact,
+    model,
+    dataset,
     calibration: cal.artifact,
     calibrationData: await readCalibrationArtifact(cal.artifact),
     train,

@@ -10,13 +10,11 @@ import { writeModelArtifact } from '../../src/models/model-artifact.js';
 import { TfjsLayersModel } from '../../src/models/tfjs-layers/layers-model.js';
 import { createOptimizer, trainLoop } from '../../src/models/training-loop.js';
 import { readDatasetArtifact, requireSplit } from '../../src/data/dataset-artifact.js';
-import { readCalibrationArtifact } from '../../src/pruning/calibration-artifact.js';
 import { loadDatasetStage } from '../../src/stages/load-dataset.js';
-import { calibrateStage } from '../../src/stages/calibrate.js';
 import { Rng } from '../../src/util/rng.js';
 import { artifactFrom, runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
-import type { PruneFixture } from './fixture.js';
+import { calibratedFixture, type PruneFixture } from './fixture.js';
 
 const conv = (name: string, filters: number, strides = 1) =>
   ({
@@ -119,19 +117,7 @@ async function build(): Promise<PruneFixture> {
     stageType: 'train',
     manifest,
   });
-  const cal = await runStage(
-    calibrateStage,
-    { samples: 128, gram: true },
-    { inputs: [modelArtifact, data.artifact], stageId: 'calib', seed: 5 },
-  );
-  return {
-    model: modelArtifact,
-    dataset: data.artifact,
-    calibration: cal.artifact,
-    calibrationData: await readCalibrationArtifact(cal.artifact),
-    train,
-    test,
-  };
+  return calibratedFixture(modelArtifact, data.artifact, train, test);
 }
 
 let shared: Promise<PruneFixture> | undefined;

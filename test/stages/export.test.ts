@@ -14,25 +14,7 @@ import { isScalpelError } from '../../src/errors.js';
 import { artifactFrom, runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
 import { initBackend } from '../../src/models/backend.js';
-import { makeModel, modelArtifact } from './fixtures.js';
-
-/** Load model.json + weights.bin exactly as a user would, with nothing but tfjs. */
-async function plainLoad(dir: string): Promise<tfl.LayersModel> {
-  const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as {
-    modelTopology: tf.io.ModelArtifacts['modelTopology'];
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const group = json.weightsManifest[0];
-  assert.ok(group !== undefined && group.paths.length === 1);
-  const bin = await fs.readFile(join(dir, group.paths[0] as string));
-  const weightData = bin.buffer.slice(
-    bin.byteOffset,
-    bin.byteOffset + bin.byteLength,
-  ) as ArrayBuffer;
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
-  );
-}
+import { makeModel, modelArtifact, plainLoad } from './fixtures.js';
 
 function weightBits(model: tfl.LayersModel): Uint32Array[] {
   return model.weights.map((w) => new Uint32Array(Float32Array.from(w.read().dataSync()).buffer));

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 // Shared inputs for the stage tests: a real Fashion-MNIST subset written by the real load-dataset
 // stage (memoised per process), and small real models written as model artifacts.
 import { builtinFamilyLookup } from '../../src/models/families.js';
@@ -52,4 +55,22 @@ export async function modelArtifact(
   for (const [name, mask] of masks ?? []) prunable.masks.set(name, mask);
   const manifest = await writeModelArtifact(dir, prunable, builtinFamilyLookup);
   return artifactFrom('model', dir, { stageId: 'model', stageType: 'load-model', manifest });
+}
+
+/** Load model.json + weights.bin exactly as a user would, with nothing but tfjs. */
+export async function plainLoad(dir: string): Promise<tfl.LayersModel> {
+  const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: tf.io.ModelArtifacts['modelTopology'];
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const group = json.weightsManifest[0];
+  assert.ok(group !== undefined && group.paths.length === 1);
+  const bin = await fs.readFile(join(dir, group.paths[0] as string));
+  const weightData = bin.buffer.slice(
+    bin.byteOffset,
+    bin.byteOffset + bin.byteLength,
+  ) as ArrayBuffer;
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
+  );
 }

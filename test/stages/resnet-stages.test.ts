@@ -3,10 +3,7 @@
 // norm scales and shifts train; the exported tfjs files, loaded by plain tfjs, give bit-identical
 // logits; augment on flattened samples is a clear error.
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import baselines from '../../plugins/baselines/index.js';
 import { isScalpelError } from '../../src/errors.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
@@ -20,24 +17,7 @@ import { resnetFanIns, resnetFixture } from '../conformance/resnet-fixture.js';
 import { layersModelOf, registryWithFamilies } from '../helpers/models.js';
 import { makeStageContext, runStage } from '../helpers/stage-context.js';
 import { tempDir } from '../helpers/paths.js';
-import { fashionSubset } from './fixtures.js';
-
-async function plainLoad(dir: string): Promise<tfl.LayersModel> {
-  const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as {
-    modelTopology: tf.io.ModelArtifacts['modelTopology'];
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const group = json.weightsManifest[0];
-  assert.ok(group !== undefined && group.paths.length === 1);
-  const bin = await fs.readFile(join(dir, group.paths[0] as string));
-  const weightData = bin.buffer.slice(
-    bin.byteOffset,
-    bin.byteOffset + bin.byteLength,
-  ) as ArrayBuffer;
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
-  );
-}
+import { fashionSubset, plainLoad } from './fixtures.js';
 
 function batchNormParams(model: PrunableModel): Float32Array[] {
   const m = layersModelOf(model);
