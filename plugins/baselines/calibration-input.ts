@@ -20,5 +20,5 @@ export function layerCalibration<K extends 'inputNorms' | 'gram' | 'meanGradient
       },
     );
   }
-  return value as NonNullable<LayerCalibration[K]> & ArrayLike<number>;
+  return value;
 }

@@ -118,7 +118,7 @@ export function upperCholeskyOfInverseInPlace(x: Float64Array, n: number): boole
   }
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    for (let j = 0; j <= i; j++) if (!Number.isFinite(x[ri + j] as number)) return false;
+    for (let j = 0; j <= i; j++) if (!Number.isFinite(x[ri + j])) return false;
     // L̃⁻¹ is lower triangular: its strict upper triangle is zero.
     x.fill(0, ri + i + 1, ri + n);
   }

@@ -15,12 +15,15 @@ export const gradientPruner = definePruner<GradientParams>({
   description: 'Keep the weights of largest |w ⊙ ḡ| (calibration mean gradient)',
   schema: readSchema('pruners/gradient.schema.json'),
   calibration: { meanGradient: true },
-  async prune({ layers, params, calibration }) {
-    const score = (l: (typeof layers)[number]): Float32Array =>
-      gradientScores(
-        l.weights,
-        layerCalibration('gradient', calibration, l.info.name, 'meanGradient'),
-      );
-    return { masks: masksFromScores(layers, score, params) };
+  prune({ layers, params, calibration }) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      const score = (l: (typeof layers)[number]): Float32Array =>
+        gradientScores(
+          l.weights,
+          layerCalibration('gradient', calibration, l.info.name, 'meanGradient'),
+        );
+      resolve({ masks: masksFromScores(layers, score, params) });
+    });
   },
 });

@@ -15,7 +15,10 @@ export const magnitudePruner = definePruner<MagnitudeParams>({
   description:
     'Keep the weights of largest |w| (layer, per-output, per-input or global threshold; N:M)',
   schema: readSchema('pruners/magnitude.schema.json'),
-  async prune({ layers, params }) {
-    return { masks: masksFromScores(layers, (l) => magnitudeScores(l.weights), params) };
+  prune({ layers, params }) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      resolve({ masks: masksFromScores(layers, (l) => magnitudeScores(l.weights), params) });
+    });
   },
 });

@@ -13,13 +13,16 @@ export const randomPruner = definePruner<RandomParams>({
   version: '1',
   description: 'Keep a seeded uniformly random subset of the weights (sanity baseline)',
   schema: readSchema('pruners/random.schema.json'),
-  async prune({ layers, params, rng }) {
-    return {
-      masks: masksFromScores(
-        layers,
-        (l) => randomScores(l.weights.length, rng.fork(l.info.name)),
-        params,
-      ),
-    };
+  prune({ layers, params, rng }) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      resolve({
+        masks: masksFromScores(
+          layers,
+          (l) => randomScores(l.weights.length, rng.fork(l.info.name)),
+          params,
+        ),
+      });
+    });
   },
 });

@@ -23,46 +23,50 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
   calibration: { gram: true },
   reconstructsWeights: true,
   layerwise: true,
-  async prune({ layers, params, calibration, log, progress, signal }) {
-    const masks = new Map<string, Uint8Array>();
-    const weights = new Map<string, Float32Array>();
-    const errors: Record<string, number> = {};
-    const damping: Record<string, number> = {};
-    const bar = progress('sparsegpt layers', layers.length);
-    const workspace = new Float64Workspace();
-    for (const l of layers) {
-      signal.throwIfAborted();
-      const gram = layerCalibration('sparsegpt', calibration, l.info.name, 'gram');
-      const rows = calibration?.layers.get(l.info.name)?.rows ?? 0;
-      const r = sparsegptLayer({
-        name: l.info.name,
-        weights: l.weights,
-        fanIn: l.info.fanIn,
-        units: l.info.units,
-        gram,
-        // The calibration arrays are this call's own (plugin-api/calibration.ts).
-        consumeGram: true,
-        // And `l.weights` is the pruner's own copy of the kernel: the reconstruction goes there.
-        into: l.weights,
-        workspace,
-        rows,
-        density: l.density,
-        percdamp: params.percdamp,
-        blocksize: params.blocksize,
-        log,
-        ...(params.pattern !== undefined ? { pattern: params.pattern } : {}),
-      });
-      masks.set(l.info.name, r.mask);
-      weights.set(l.info.name, r.weights);
-      errors[l.info.name] = r.errorEstimate;
-      damping[l.info.name] = r.percdamp;
-      if (r.deadInputs > 0)
-        log.info(
-          `sparsegpt: layer '${l.info.name}' has ${r.deadInputs} dead input(s) (never non-zero in calibration); their weights are zeroed`,
-        );
-      bar.tick(1, { layer: l.info.name });
-    }
-    bar.done();
-    return { masks, weights, info: { errorEstimate: errors, percdamp: damping } };
+  prune(args) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      const { layers, params, calibration, log, signal } = args;
+      const masks = new Map<string, Uint8Array>();
+      const weights = new Map<string, Float32Array>();
+      const errors: Record<string, number> = {};
+      const damping: Record<string, number> = {};
+      const bar = args.progress('sparsegpt layers', layers.length);
+      const workspace = new Float64Workspace();
+      for (const l of layers) {
+        signal.throwIfAborted();
+        const gram = layerCalibration('sparsegpt', calibration, l.info.name, 'gram');
+        const rows = calibration?.layers.get(l.info.name)?.rows ?? 0;
+        const r = sparsegptLayer({
+          name: l.info.name,
+          weights: l.weights,
+          fanIn: l.info.fanIn,
+          units: l.info.units,
+          gram,
+          // The calibration arrays are this call's own (plugin-api/calibration.ts).
+          consumeGram: true,
+          // And `l.weights` is the pruner's own copy of the kernel: the reconstruction goes there.
+          into: l.weights,
+          workspace,
+          rows,
+          density: l.density,
+          percdamp: params.percdamp,
+          blocksize: params.blocksize,
+          log,
+          ...(params.pattern !== undefined ? { pattern: params.pattern } : {}),
+        });
+        masks.set(l.info.name, r.mask);
+        weights.set(l.info.name, r.weights);
+        errors[l.info.name] = r.errorEstimate;
+        damping[l.info.name] = r.percdamp;
+        if (r.deadInputs > 0)
+          log.info(
+            `sparsegpt: layer '${l.info.name}' has ${r.deadInputs} dead input(s) (never non-zero in calibration); their weights are zeroed`,
+          );
+        bar.tick(1, { layer: l.info.name });
+      }
+      bar.done();
+      resolve({ masks, weights, info: { errorEstimate: errors, percdamp: damping } });
+    });
   },
 });

@@ -20,13 +20,16 @@ export const wandaPruner = definePruner<WandaParams>({
   schema: readSchema('pruners/wanda.schema.json'),
   calibration: { inputNorms: true },
   layerwise: true,
-  async prune({ layers, params, calibration }) {
-    const score = (l: (typeof layers)[number]): Float32Array =>
-      wandaScores(
-        l.weights,
-        layerCalibration('wanda', calibration, l.info.name, 'inputNorms'),
-        l.info.units,
-      );
-    return { masks: masksFromScores(layers, score, params) };
+  prune({ layers, params, calibration }) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      const score = (l: (typeof layers)[number]): Float32Array =>
+        wandaScores(
+          l.weights,
+          layerCalibration('wanda', calibration, l.info.name, 'inputNorms'),
+          l.info.units,
+        );
+      resolve({ masks: masksFromScores(layers, score, params) });
+    });
   },
 });

@@ -36,17 +36,20 @@ export const softMagnitude = definePruner<SoftMagnitudeParams>({
     },
   },
   // No calibration needed; a pruner that wants statistics declares e.g. { inputNorms: true }.
-  async prune({ layers, params, rng }) {
-    const scores = (layer: (typeof layers)[number]): Float64Array => {
-      const r = rng.fork(layer.info.name); // per-layer stream: independent of the other layers
-      const s = new Float64Array(layer.weights.length);
-      for (let j = 0; j < s.length; j++) {
-        const gumbel = -Math.log(-Math.log(r.float() || Number.MIN_VALUE));
-        s[j] = Math.log(Math.abs(layer.weights[j] as number)) / params.temperature + gumbel;
-      }
-      return s;
-    };
-    return { masks: masksFromScores(layers, scores, { granularity: params.granularity }) };
+  prune({ layers, params, rng }) {
+    // Synchronous work, but a failure still comes back as a rejection, as from an async pruner.
+    return new Promise((resolve) => {
+      const scores = (layer: (typeof layers)[number]): Float64Array => {
+        const r = rng.fork(layer.info.name); // per-layer stream: independent of the other layers
+        const s = new Float64Array(layer.weights.length);
+        for (let j = 0; j < s.length; j++) {
+          const gumbel = -Math.log(-Math.log(r.float() || Number.MIN_VALUE));
+          s[j] = Math.log(Math.abs(layer.weights[j] as number)) / params.temperature + gumbel;
+        }
+        return s;
+      };
+      resolve({ masks: masksFromScores(layers, scores, { granularity: params.granularity }) });
+    });
   },
 });
 

@@ -19,8 +19,7 @@ function detail(n: RunSummary['nodes'][number]): string {
 function headline(m: Readonly<Record<string, unknown>> | undefined): string {
   if (m === undefined) return '';
   const parts: string[] = [];
-  const num = (k: string): number | undefined =>
-    typeof m[k] === 'number' ? (m[k] as number) : undefined;
+  const num = (k: string): number | undefined => (typeof m[k] === 'number' ? m[k] : undefined);
   const accuracy = num('accuracy');
   const loss = num('loss');
   const density = num('density');

@@ -2,19 +2,23 @@
 // unless --debug; anything else is a bug in scalpel or a plugin, shown with a pointer to --debug.
 import { ExitCode, ScalpelError, unexpectedError } from '../errors.js';
 
-function stackChain(e: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = e;
-  for (let depth = 0; cur !== undefined && depth < 5; depth++) {
-    if (cur instanceof Error) {
-      parts.push(`${depth > 0 ? 'caused by: ' : ''}${cur.stack ?? String(cur)}`);
-      cur = cur.cause;
-    } else {
-      parts.push(`${depth > 0 ? 'caused by: ' : ''}${String(cur)}`);
-      cur = undefined;
-    }
+/** `e` and the causes under it, at most 5 deep. */
+function causeChain(e: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let cur = e; cur !== undefined && chain.length < 5;) {
+    chain.push(cur);
+    cur = cur instanceof Error ? cur.cause : undefined;
   }
-  return parts.join('\n');
+  return chain;
+}
+
+function stackChain(e: unknown): string {
+  return causeChain(e)
+    .map(
+      (cur, depth) =>
+        `${depth > 0 ? 'caused by: ' : ''}${cur instanceof Error ? (cur.stack ?? String(cur)) : String(cur)}`,
+    )
+    .join('\n');
 }
 
 /** The text to print for `e` (without a trailing newline). */

@@ -199,7 +199,8 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   };
 
   let outcomes = new Map<string, NodeOutcome>();
-  let fatal: unknown;
+  // Boxed: what was thrown may be any value; the box says that something was.
+  let fatal: { readonly error: unknown } | undefined;
   try {
     log.info(
       `run ${recipe.name} → ${dir}${pool !== undefined ? ` (${jobs} jobs in worker processes)` : ''}`,
@@ -240,7 +241,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
       },
     });
   } catch (e) {
-    fatal = e;
+    fatal = { error: e };
   } finally {
     session.stop();
     await pool?.close(opts.graceMs ?? 3000);
@@ -267,7 +268,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     log.info(`run ${status} in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)}s`);
     await session.close();
   }
-  if (fatal !== undefined) throw fatal;
+  if (fatal !== undefined) throw fatal.error;
   return summary;
 }
 
@@ -276,7 +277,7 @@ function writeRecordFiles(
   plan: Plan,
   summary: RunSummary,
   outcomes: Map<string, NodeOutcome>,
-  fatal: unknown,
+  fatal: { readonly error: unknown } | undefined,
 ): void {
   const recipe = plan.recipe;
   const metrics: Record<string, unknown> = {};
@@ -313,7 +314,7 @@ function writeRecordFiles(
     finishedAt: summary.finishedAt,
     durationMs: summary.durationMs,
     cache: plan.cache.root,
-    ...(fatal !== undefined ? { error: serializeError(fatal) } : {}),
+    ...(fatal !== undefined ? { error: serializeError(fatal.error) } : {}),
     nodes: summary.nodes.map((n) => ({
       id: n.id,
       uses: n.uses,

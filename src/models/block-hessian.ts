@@ -124,9 +124,7 @@ export function exactCurvature(
         // Row b of the (symmetric) Hessian: ∂/∂β of (∂L/∂β)_b.
         const row = readTensor(() => {
           const unit = tf.reshape(tf.oneHot(tf.tensor1d([b], 'int32'), n), [n]);
-          return tf.grad((beta: tf.Tensor) => tf.sum(tf.mul(gradF(beta), unit)) as tf.Scalar)(
-            beta0,
-          );
+          return tf.grad((beta: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gradF(beta), unit)))(beta0);
         });
         H.set(row, b * n);
       }

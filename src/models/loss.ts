@@ -14,7 +14,7 @@ const probabilityFloor = 1e-7;
 export function logProbabilities(outputs: tf.Tensor, kind: OutputKind): tf.Tensor2D {
   return tf.tidy(() =>
     kind === 'logits'
-      ? (tf.logSoftmax(outputs as tf.Tensor2D) as tf.Tensor2D)
+      ? tf.logSoftmax(outputs as tf.Tensor2D)
       : (tf.log(tf.clipByValue(outputs, probabilityFloor, 1)) as tf.Tensor2D),
   );
 }
@@ -42,5 +42,5 @@ export function meanLoss(
   labels: tf.Tensor1D,
   kind: OutputKind = 'logits',
 ): tf.Scalar {
-  return tf.tidy(() => tf.mean(perSampleLoss(outputs, labels, kind)) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(perSampleLoss(outputs, labels, kind)));
 }

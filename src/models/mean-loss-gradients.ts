@@ -12,12 +12,12 @@ export function meanLossGradients(
 ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   return tf.variableGrads(
     () =>
-      tf.mean(
+      tf.mean<tf.Scalar>(
         model.task.perSampleLoss(
           model.forward(batch.inputs, { weightGradients: true }).output,
           batch,
         ),
-      ) as tf.Scalar,
+      ),
     variables,
   );
 }

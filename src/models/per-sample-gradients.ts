@@ -109,7 +109,7 @@ class PerSampleGradients implements LayerBatchGradients {
       return readTensor(() =>
         tf.grad((W: tf.Tensor) => {
           const out = model.forward(batch.inputs, { weights: new Map([[this.layer, W]]) }).output;
-          return tf.mul(tf.sum(model.task.perSampleLoss(out, batch)), scale) as tf.Scalar;
+          return tf.mul<tf.Scalar>(tf.sum(model.task.perSampleLoss(out, batch)), scale);
         })(W0),
       );
     } finally {
@@ -180,7 +180,7 @@ export class GradientEngine {
           });
           // tf.grads disposes the forward's intermediates; keep the input matrices (disposed below).
           for (const [k, v] of run.inputs) kept.set(k, tf.keep(v));
-          return tf.sum(model.task.perSampleLoss(run.output, batch)) as tf.Scalar;
+          return tf.sum<tf.Scalar>(model.task.perSampleLoss(run.output, batch));
         };
         const grads = tf.grads(f)(epsilons);
         const a: tf.Tensor2D[] = [];
@@ -195,7 +195,7 @@ export class GradientEngine {
             );
           }
           // A fresh handle: the recorded matrix may be the batch's own input tensor.
-          a.push(tf.reshape(input, [-1, input.shape[1] ?? 0]) as tf.Tensor2D);
+          a.push(tf.reshape<tf.Rank.R2>(input, [-1, input.shape[1] ?? 0]));
           e.push(grads[i] as tf.Tensor2D);
         });
         return { a, e };

@@ -104,7 +104,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
             const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
             const hits = task.countCorrect?.(out, batch);
             if (hits !== undefined) acc.hits = tf.keep(hits);
-            return tf.mean(task.perSampleLoss(out, batch)) as tf.Scalar;
+            return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
           },
           true,
           variables,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** softmax over the last axis; ∂ = s ⊙ (dy − Σ dy ⊙ s) with s recomputed from the input. */
-export const softmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
+export const softmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(
   (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([z]);
@@ -18,10 +18,10 @@ export const softmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
       },
     };
   },
-) as (z: tf.Tensor) => tf.Tensor;
+);
 
 /** log-softmax over the last axis; ∂ = dy − softmax(z) Σ dy. */
-export const logSoftmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
+export const logSoftmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad<tf.Tensor>(
   (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([z]);
@@ -31,7 +31,7 @@ export const logSoftmaxTwice: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
         tf.sub(dy, tf.mul(softmaxTwice(saved[0] as tf.Tensor), tf.sum(dy, -1, true))),
     };
   },
-) as (z: tf.Tensor) => tf.Tensor;
+);
 
 /** Mean cross-entropy of logits [batch, classes] against int32 labels, twice differentiable. */
 export function meanCrossEntropyTwice(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {

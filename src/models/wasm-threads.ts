@@ -77,7 +77,8 @@ interface Patches {
 function installPatches(threads: number): Patches {
   const OriginalBlob = globalThis.Blob;
   const originalCreateObjectURL = URL.createObjectURL.bind(URL);
-  const originalCreate = URL.createObjectURL;
+  // The property itself (not a bound copy), so that restore() puts back exactly what was there.
+  const originalCreate = Object.getOwnPropertyDescriptor(URL, 'createObjectURL');
   const originalCpus = os.cpus;
   const texts = new WeakMap<Blob, string>();
   const patches: Patches = { factoryFile: undefined, restore: () => undefined };
@@ -105,7 +106,7 @@ function installPatches(threads: number): Patches {
   if (cpu !== undefined) os.cpus = () => Array.from({ length: 2 * threads }, () => cpu);
   patches.restore = (): void => {
     globalThis.Blob = OriginalBlob;
-    URL.createObjectURL = originalCreate;
+    if (originalCreate !== undefined) Object.defineProperty(URL, 'createObjectURL', originalCreate);
     os.cpus = originalCpus;
   };
   return patches;

@@ -135,8 +135,8 @@ export interface StageType<P = Record<string, unknown>> {
   inputsFor?(params: P, registry: RegistryView): StageType<P>['inputs'];
   /**
    * Extra material for the node hash that params alone do not capture, e.g. the sha256 of files a
-   * path points to, so editing a model file invalidates the cache.
+   * path points to, so editing a model file invalidates the cache. May return a Promise of it.
    */
-  fingerprint?(params: P, ctx: FingerprintContext): unknown | Promise<unknown>;
+  fingerprint?(params: P, ctx: FingerprintContext): unknown;
   run(ctx: StageContext<P>): Promise<StageResult>;
 }

@@ -54,11 +54,11 @@ function addInto(acc: Float64Array, values: ArrayLike<number>, weight = 1): void
 function gramColumnBlocks(X: tf.Tensor): tf.Tensor[] {
   const [rows = 0, fanIn = 0] = X.shape;
   const c = gramBlockColumns(fanIn);
-  if (c >= fanIn) return [tf.matMul(X as tf.Tensor2D, X as tf.Tensor2D, true, false)];
+  if (c >= fanIn) return [tf.matMul(X, X, true, false)];
   const blocks: tf.Tensor[] = [];
   for (let c0 = 0; c0 < fanIn; c0 += c) {
     const cols = tf.slice(X, [0, c0], [rows, Math.min(c, fanIn - c0)]);
-    blocks.push(tf.matMul(X as tf.Tensor2D, cols as tf.Tensor2D, true, false));
+    blocks.push(tf.matMul(X, cols, true, false));
     cols.dispose();
   }
   return blocks;

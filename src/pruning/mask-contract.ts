@@ -192,5 +192,5 @@ export function checkPruneResult(
       }
     }
   }
-  return { masks: r.masks as Map<string, Mask>, weights };
+  return { masks: r.masks, weights };
 }

@@ -77,7 +77,7 @@ export function pruneBranch(pruner: PrunerSchemaSource, index: number): JsonSche
   };
   // `density` is required unless the pruner takes an N:M `pattern`, which implies it.
   if ('pattern' in ownProps) {
-    const existing = Array.isArray(rest.allOf) ? rest.allOf : [];
+    const existing: unknown[] = Array.isArray(rest.allOf) ? rest.allOf : [];
     branch.allOf = [
       ...existing,
       { if: { not: { required: ['pattern'] } }, then: { required: ['density'] } },

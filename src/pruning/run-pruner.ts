@@ -12,7 +12,7 @@ import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readModelArtifact, writeModelArtifact } from '../models/model-artifact.js';
 import { valuesView } from '../models/tensor-storage.js';
 import { checkPruneResult, type MaskRule } from './mask-contract.js';
-import { selectLayers, type LayerSelectionSpec } from './layer-selection.js';
+import { selectLayers } from './layer-selection.js';
 import { checkPatternFits, countKept } from './select-mask.js';
 import { prunerParams } from './prune-schema.js';
 import { loadPrunerInputs } from './pruner-inputs.js';
@@ -80,16 +80,11 @@ export async function runPruner(
   const model = await readModelArtifact(inputs.model, ctx.registry);
   const available = model.operators;
   try {
-    const selectedAtDensity = selectLayers(
-      available,
-      target.layers as LayerSelectionSpec,
-      target.density,
-      {
-        path: `stages.${ctx.stageId}.with.layers`,
-        stageId: ctx.stageId,
-        log: ctx.log,
-      },
-    );
+    const selectedAtDensity = selectLayers(available, target.layers, target.density, {
+      path: `stages.${ctx.stageId}.with.layers`,
+      stageId: ctx.stageId,
+      log: ctx.log,
+    });
     if (target.rule.pattern !== undefined) {
       for (const s of selectedAtDensity)
         checkPatternFits(target.rule.pattern, s.info.fanIn, s.info.name);

@@ -9,13 +9,12 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'number') return `${v} (${Number.isInteger(v) ? 'integer' : 'number'})`;
   if (typeof v === 'boolean') return `${v} (boolean)`;
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
-  if (typeof v === 'object') {
-    const keys = Object.keys(v);
-    return keys.length === 0
-      ? 'an empty mapping'
-      : `a mapping with keys ${keys.map(quote).join(', ')}`;
-  }
-  return String(v);
+  if (typeof v === 'bigint' || typeof v === 'symbol' || typeof v === 'function') return String(v);
+  // What is left is an object.
+  const keys = Object.keys(v);
+  return keys.length === 0
+    ? 'an empty mapping'
+    : `a mapping with keys ${keys.map(quote).join(', ')}`;
 }
 
 export function quote(v: unknown): string {
@@ -82,7 +81,7 @@ export function describeSchema(schema: unknown, depth = 0, plural = false): stri
   if ('const' in s) return quote(s.const);
   if (Array.isArray(s.enum))
     return `${plural ? 'any of' : 'one of'} ${s.enum.map(quote).join(', ')}`;
-  const alternatives = (s.oneOf ?? s.anyOf) as unknown;
+  const alternatives = s.oneOf ?? s.anyOf;
   if (Array.isArray(alternatives) && depth < 2) {
     return alternatives.map((a) => describeSchema(a, depth + 1, plural)).join(' or ');
   }

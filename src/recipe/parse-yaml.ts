@@ -6,6 +6,7 @@ import {
   isAlias,
   isMap,
   isPair,
+  isNode,
   isScalar,
   isSeq,
   parseDocument,
@@ -52,10 +53,18 @@ function firstLine(message: string): string {
   return line.replace(/ at line \d+, column \d+:?$/, '').replace(/[.:]$/, '');
 }
 
+/** A map key as text: scalars by value, other nodes as YAML, keys set by program as themselves. */
 function keyString(key: unknown): string {
   if (isScalar(key)) return String(key.value);
+  if (isNode(key)) return key.toString();
   if (key === null || key === undefined) return '';
-  return String(key);
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'boolean' || typeof key === 'bigint')
+    return String(key);
+  // Neither the parser nor setIn leaves object, symbol or function keys.
+  return typeof key === 'symbol' || typeof key === 'function'
+    ? key.toString()
+    : JSON.stringify(key);
 }
 
 /** Split a dotted path, preferring real keys that contain dots (resolved later against the map). */

@@ -14,6 +14,7 @@ import {
 } from './recipe-path.js';
 import { closest, suggestionHint } from '../suggest.js';
 import type { AppliedOverride } from './overrides.js';
+import { isObject } from '../util/is-object.js';
 
 export interface SchemaErrorContext {
   readonly yaml: ParsedYaml;
@@ -149,7 +150,7 @@ function toProblem(e: ErrorObject, base: RecipePath): Problem {
     case 'additionalProperties':
     case 'unevaluatedProperties': {
       const key = String(params.additionalProperty ?? params.unevaluatedProperty);
-      const known = Object.keys((schema.properties ?? {}) as object);
+      const known = Object.keys(schema.properties ?? {});
       return {
         path: [...path, key],
         atKey: true,
@@ -305,7 +306,7 @@ function withOwnerHint(p: Problem, e: ErrorObject, root: unknown): Problem {
   if (schema.discriminator === undefined || !Array.isArray(schema.oneOf)) return p;
   const key = String((e.params as Record<string, unknown>).additionalProperty);
   const owners = (schema.oneOf as Record<string, unknown>[])
-    .filter((b) => key in ((b.properties ?? {}) as object) && typeof b.title === 'string')
+    .filter((b) => isObject(b.properties) && key in b.properties && typeof b.title === 'string')
     .map((b) => String(b.title));
   if (owners.length === 0) return p;
   const whose = `'${key}' is a parameter of ${owners.join(', ')}`;

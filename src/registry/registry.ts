@@ -163,14 +163,14 @@ export class Registry implements RegistryView {
   private derivedSchema(
     entry: RegistryEntry<'stage'>,
   ): { schema: JsonSchema; validate: ValidateFunction } | undefined {
-    const build = entry.value.schemaFor;
-    if (typeof build !== 'function') return undefined;
+    const stage = entry.value;
+    if (typeof stage.schemaFor !== 'function') return undefined;
     const cached = this.derived.get(entry.name);
     if (cached !== undefined) return cached;
     let schema: JsonSchema | undefined;
     let validate: ValidateFunction;
     try {
-      schema = build.call(entry.value, this);
+      schema = stage.schemaFor(this);
       // A fresh ajv: a derived schema may be rebuilt (with the same $id) after registrations.
       validate = createAjv().compile(schema);
     } catch (e) {
@@ -182,7 +182,7 @@ export class Registry implements RegistryView {
         e,
       );
     }
-    const result = { schema: schema as JsonSchema, validate };
+    const result = { schema: schema, validate };
     this.derived.set(entry.name, result);
     return result;
   }
@@ -288,7 +288,7 @@ export class Registry implements RegistryView {
         e,
       );
     }
-    return { kind, name, value: value as never, origin, validate } as RegistryEntry;
+    return { kind, name, value: value as never, origin, validate };
   }
 }
 

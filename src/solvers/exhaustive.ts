@@ -20,40 +20,45 @@ export const exhaustive: QuboSolver = {
   },
   groupConstraints: true,
   maxVariables: exhaustiveMaxN,
-  async solve(problem: CardinalityQubo): Promise<SolveResult> {
-    checkProblem(problem, 'exhaustive');
-    const { n, k, Q } = problem;
-    if (problem.groups !== undefined) return solveGroupsExhaustively(Q, n, problem.groups);
-    if (n > exhaustiveMaxN) {
-      throw new ScalpelError(
-        ErrorCode.Stage,
-        `solver 'exhaustive' handles blocks of at most ${exhaustiveMaxN} variables, got n = ${n}`,
-        { hint: "use solver 'sa' (or make the block smaller) for larger blocks" },
-      );
-    }
-    // Incremental energy per state would save a factor n, but n ≤ 24 keeps this simple and exact.
-    const x = new Uint8Array(n);
-    const bestX = new Uint8Array(n);
-    let best = Infinity;
-    let states = 0;
-    const limit = 2 ** n;
-    let v = k === 0 ? 0 : 2 ** k - 1;
-    for (;;) {
-      for (let i = 0; i < n; i++) x[i] = Math.floor(v / 2 ** i) % 2;
-      const e = quboEnergy(Q, n, x);
-      states++;
-      if (e < best) {
-        best = e;
-        bestX.set(x);
-      }
-      if (k === 0 || k === n) break;
-      // Gosper's hack: the next larger integer with the same number of set bits (n ≤ 24: exact
-      // in 32-bit integer arithmetic).
-      const c = v & -v;
-      const r = v + c;
-      v = (((r ^ v) >>> 2) / c) | r;
-      if (v >= limit) break;
-    }
-    return { x: bestX, energy: best, stats: { states } };
+  solve(problem: CardinalityQubo): Promise<SolveResult> {
+    // Synchronous work, but a bad problem still comes back as a rejection, as from an async solver.
+    return new Promise((resolve) => resolve(solveExhaustively(problem)));
   },
 };
+
+function solveExhaustively(problem: CardinalityQubo): SolveResult {
+  checkProblem(problem, 'exhaustive');
+  const { n, k, Q } = problem;
+  if (problem.groups !== undefined) return solveGroupsExhaustively(Q, n, problem.groups);
+  if (n > exhaustiveMaxN) {
+    throw new ScalpelError(
+      ErrorCode.Stage,
+      `solver 'exhaustive' handles blocks of at most ${exhaustiveMaxN} variables, got n = ${n}`,
+      { hint: "use solver 'sa' (or make the block smaller) for larger blocks" },
+    );
+  }
+  // Incremental energy per state would save a factor n, but n ≤ 24 keeps this simple and exact.
+  const x = new Uint8Array(n);
+  const bestX = new Uint8Array(n);
+  let best = Infinity;
+  let states = 0;
+  const limit = 2 ** n;
+  let v = k === 0 ? 0 : 2 ** k - 1;
+  for (;;) {
+    for (let i = 0; i < n; i++) x[i] = Math.floor(v / 2 ** i) % 2;
+    const e = quboEnergy(Q, n, x);
+    states++;
+    if (e < best) {
+      best = e;
+      bestX.set(x);
+    }
+    if (k === 0 || k === n) break;
+    // Gosper's hack: the next larger integer with the same number of set bits (n ≤ 24: exact
+    // in 32-bit integer arithmetic).
+    const c = v & -v;
+    const r = v + c;
+    v = (((r ^ v) >>> 2) / c) | r;
+    if (v >= limit) break;
+  }
+  return { x: bestX, energy: best, stats: { states } };
+}

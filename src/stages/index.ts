@@ -25,5 +25,5 @@ export const builtinStages: StageType[] = [
   loadDatasetStage,
   trainTokenizerStage,
   buildLmTasksStage,
-  icbsStage as unknown as StageType,
+  icbsStage,
 ];

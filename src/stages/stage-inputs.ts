@@ -43,5 +43,5 @@ export function checkData(
   dataset: Dataset,
   split: DatasetSplit | (Samples & { readonly name: string }),
 ): void {
-  model.task.checkData(dataset, split as DatasetSplit, `stage '${ctx.stageId}'`);
+  model.task.checkData(dataset, split, `stage '${ctx.stageId}'`);
 }

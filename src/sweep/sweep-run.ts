@@ -336,7 +336,8 @@ export async function runSweep(
     });
   };
 
-  let fatal: unknown;
+  // Boxed: what was thrown may be any value; the box says that something was.
+  let fatal: { readonly error: unknown } | undefined;
   try {
     const shared = nodes.length < pending.reduce((s, t) => s + t.hashes.size, 0);
     log.info(
@@ -364,7 +365,7 @@ export async function runSweep(
       },
     });
   } catch (e) {
-    fatal = e;
+    fatal = { error: e };
   } finally {
     session.stop();
     await pool?.close(opts.graceMs ?? 3000);
@@ -427,7 +428,7 @@ export async function runSweep(
     record.writeJson('summary.json', {
       ...summary,
       cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
-      ...(fatal !== undefined ? { error: serializeError(fatal) } : {}),
+      ...(fatal !== undefined ? { error: serializeError(fatal.error) } : {}),
     });
     writeState(status);
   } finally {
@@ -436,6 +437,6 @@ export async function runSweep(
     );
     await session.close();
   }
-  if (fatal !== undefined) throw fatal;
+  if (fatal !== undefined) throw fatal.error;
   return summary;
 }

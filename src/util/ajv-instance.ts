@@ -71,7 +71,8 @@ export function schemaProblem(schema: object, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (!message.startsWith('schema is invalid')) return message;
   const ajv = createAjv();
-  ajv.validateSchema(schema);
+  // The meta-schema is synchronous: the result is a boolean, and true leaves no errors to name.
+  if (ajv.validateSchema(schema) === true) return message;
   const first = (ajv.errors ?? []).find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
   if (first === undefined) return message;
   const where = first.instancePath === '' ? 'the schema root' : first.instancePath;

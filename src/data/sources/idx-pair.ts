@@ -73,7 +73,7 @@ export async function loadIdxPair(
     if (!pixels) {
       let finite = true;
       for (let k = i * size; k < (i + 1) * size; k++)
-        if (!Number.isFinite(images.values[k] as number)) finite = false;
+        if (!Number.isFinite(images.values[k])) finite = false;
       if (!finite) {
         env.malformed.report(
           name,

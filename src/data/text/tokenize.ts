@@ -11,6 +11,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { badData, invalidJson } from '../../error-factories.js';
+import { isObject } from '../../util/is-object.js';
 import { decodeText, readBytes } from './read-text.js';
 
 export interface TextTokenizer {
@@ -29,7 +30,8 @@ export interface LoadTokenizerOptions {
   readonly configPath?: string;
 }
 
-/** What this file reads of the library's Encoding and AddedToken. */
+// The package's .d.ts files use extensionless imports NodeNext cannot follow, so TypeScript sees
+// none of its types: name here what this file uses of its Tokenizer, Encoding and AddedToken.
 interface EncodedText {
   readonly ids: number[];
   readonly tokens: string[];
@@ -37,6 +39,31 @@ interface EncodedText {
 interface AddedTokenInfo {
   readonly content: string;
   readonly special: boolean;
+}
+interface HfTokenizer {
+  token_to_id(token: string): number | undefined;
+  get_added_tokens_decoder(): Map<number, AddedTokenInfo>;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+  encode(text: string, options: { add_special_tokens: boolean }): EncodedText;
+  decode(
+    ids: number[],
+    options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean },
+  ): string;
+}
+type HfTokenizerClass = new (tokenizer: object, config: object) => HfTokenizer;
+
+const TOKENIZER_METHODS = [
+  'token_to_id',
+  'get_added_tokens_decoder',
+  'get_vocab',
+  'encode',
+  'decode',
+] as const;
+
+/** True for a class whose instances have the methods HfTokenizer names (the library's Tokenizer). */
+function isTokenizerClass(value: unknown): value is HfTokenizerClass {
+  const proto: unknown = typeof value === 'function' ? value.prototype : undefined;
+  return isObject(proto) && TOKENIZER_METHODS.every((m) => typeof proto[m] === 'function');
 }
 
 const EOS_NAMES = ['<|endoftext|>', '</s>', '<eos>', '<|end_of_text|>', '<|eos|>'];
@@ -71,7 +98,7 @@ function tokenName(value: unknown): string | undefined {
 }
 
 function specialId(
-  tokenizer: Tokenizer,
+  tokenizer: HfTokenizer,
   config: Record<string, unknown>,
   key: 'eos_token' | 'bos_token',
   conventional: readonly string[],
@@ -89,7 +116,7 @@ function specialId(
     }
     return id;
   }
-  const added: Map<number, AddedTokenInfo> = tokenizer.get_added_tokens_decoder();
+  const added = tokenizer.get_added_tokens_decoder();
   const special = [...added.values()].filter((t) => t.special).map((t) => t.content);
   const found = conventional.find((n) => special.includes(n));
   return found === undefined ? undefined : tokenizer.token_to_id(found);
@@ -114,7 +141,10 @@ export async function loadTokenizer(
   const config =
     configPath !== undefined ? await readJsonObject(configPath, 'tokenizer_config.json') : {};
 
-  let tokenizer: Tokenizer;
+  if (!isTokenizerClass(Tokenizer)) {
+    throw new Error('@huggingface/tokenizers: its Tokenizer class lacks the methods scalpel uses');
+  }
+  let tokenizer: HfTokenizer;
   try {
     tokenizer = new Tokenizer(full, config);
   } catch (e) {
@@ -134,8 +164,7 @@ export async function loadTokenizer(
     eosId,
     bosId,
     encode(text: string): number[] {
-      // The package's .d.ts files use extensionless imports NodeNext cannot follow: name the type.
-      const { ids, tokens }: EncodedText = tokenizer.encode(text, { add_special_tokens: false });
+      const { ids, tokens } = tokenizer.encode(text, { add_special_tokens: false });
       const bad = ids.findIndex((id) => !Number.isInteger(id));
       if (bad >= 0) {
         throw badData(

@@ -119,7 +119,7 @@ export class Gpt2Architecture implements Architecture {
     ]);
     const positions = tf.slice(ctx.param(this.wpe), [0, 0], [seq, d]);
     let h = ctx.dropout(
-      tf.reshape(tf.add(tokens, positions), [batch * seq, d]) as tf.Tensor2D,
+      tf.reshape<tf.Rank.R2>(tf.add(tokens, positions), [batch * seq, d]),
       c.embdDropout,
     );
     const shape = {

@@ -256,12 +256,7 @@ export abstract class HfTensorModel {
     if (replaced !== undefined) {
       z = tf.matMul(
         x,
-        this.checkedShape(
-          replaced,
-          [spec.fanIn, spec.units],
-          spec.name,
-          'replacement weight',
-        ) as tf.Tensor2D,
+        this.checkedShape(replaced, [spec.fanIn, spec.units], spec.name, 'replacement weight'),
       );
     } else if (spec.layout === 'transposed') {
       z = matMulTransposedWeight(x, w as tf.Tensor2D);

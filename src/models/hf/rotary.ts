@@ -34,7 +34,7 @@ export function rotaryTables(seq: number, headDim: number, theta: number): Rotar
 
 /** x [batch, heads, seq, headDim] rotated by position; cos/sin [seq, headDim] tensors. */
 export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
-  const half = (x.shape[3] as number) / 2;
+  const half = x.shape[3] / 2;
   const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]);
   const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]);
   const rotated = tf.concat([tf.neg(x2), x1], 3);

@@ -81,7 +81,7 @@ function parseEntry(file: string, name: string, raw: unknown): SafetensorsEntry 
   const [begin, end] = offsets as [number, number];
   if (end < begin)
     throw corrupt(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
-  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  const elements = shape.reduce((a, b) => a * b, 1);
   const bytes = elements * dtypeSize[dtype];
   if (bytes !== end - begin) {
     throw corrupt(
@@ -90,7 +90,7 @@ function parseEntry(file: string, name: string, raw: unknown): SafetensorsEntry 
       name,
     );
   }
-  return { dtype, shape: shape as number[], dataOffsets: [begin, end] };
+  return { dtype, shape: shape, dataOffsets: [begin, end] };
 }
 
 function parseMetadata(file: string, raw: unknown): Record<string, string> {

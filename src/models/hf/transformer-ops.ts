@@ -18,7 +18,7 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
         tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [-1, 1]), dy, t.shape),
     };
   });
-  return op(table) as tf.Tensor2D;
+  return op(table);
 }
 
 /**
@@ -141,7 +141,7 @@ export function fullAttention(
 ): tf.Tensor2D {
   const [batch, heads, seq, headDim] = q.shape;
   const probs = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
-  const context = tf.matMul(dropProbs(probs) as tf.Tensor4D, v);
+  const context = tf.matMul(dropProbs(probs), v);
   return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * seq, heads * headDim]);
 }
 

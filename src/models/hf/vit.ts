@@ -160,7 +160,7 @@ export class VitArchitecture {
       .map((n) => tf.tile(ctx.param(n), [batch, 1, 1]));
     const sequence = tf.concat([...special, tf.reshape(embedded, [batch, patches, d])], 1);
     let h = ctx.dropout(
-      tf.reshape(tf.add(sequence, ctx.param(this.positions)), [batch * tokens, d]) as tf.Tensor2D,
+      tf.reshape<tf.Rank.R2>(tf.add(sequence, ctx.param(this.positions)), [batch * tokens, d]),
       c.hiddenDropout,
     );
     const heads = (x: tf.Tensor2D): tf.Tensor4D =>

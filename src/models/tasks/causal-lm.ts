@@ -119,7 +119,7 @@ export class CausalLmTask implements Task {
       );
       const weight = new Float32Array(seq).fill(1 / (seq - 1));
       weight[seq - 1] = 0;
-      return tf.sum(tf.mul(nll, tf.tensor1d(weight)), 1) as tf.Tensor1D;
+      return tf.sum<tf.Tensor1D>(tf.mul(nll, tf.tensor1d(weight)), 1);
     });
   }
 

@@ -101,8 +101,8 @@ export class ClassificationTask implements Task {
   }
 
   countCorrect(output: tf.Tensor, batch: Batch): tf.Scalar {
-    return tf.tidy(
-      () => tf.sum(tf.cast(tf.equal(tf.argMax(output, 1), batch.targets), 'int32')) as tf.Scalar,
+    return tf.tidy(() =>
+      tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(output, 1), batch.targets), 'int32')),
     );
   }
 

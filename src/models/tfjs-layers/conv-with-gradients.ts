@@ -38,8 +38,8 @@ export function conv2dKernelGradient(
     const bottom = Math.max(kh + (oh - 1) * sh - h - top, 0);
     const right = Math.max(kw + (ow - 1) * sw - w - left, 0);
     const dW = tf.conv2d(
-      tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D,
-      tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D,
+      tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]),
+      tf.transpose<tf.Tensor4D>(dy, [1, 2, 0, 3]),
       1,
       [
         [0, 0],
@@ -75,7 +75,7 @@ export function conv2dInputGradient(
     const [, oh, ow] = dy.shape;
     const top = kh - 1 - padBefore(h, kh, oh, 1, g.padding);
     const left = kw - 1 - padBefore(w, kw, ow, 1, g.padding);
-    const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const flipped = tf.transpose<tf.Tensor4D>(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]);
     return tf.conv2d(dy, flipped, 1, [
       [0, 0],
       [top, h + kh - 1 - top - oh],
@@ -124,5 +124,5 @@ export function conv2dWithGradients(
       },
     };
   });
-  return op(x, kernel) as tf.Tensor4D;
+  return op(x, kernel);
 }

@@ -78,7 +78,7 @@ export class GraphForward {
     this.inputId = (model.inputs[0] as tfl.SymbolicTensor).id;
     const output = model.outputs[0] as tfl.SymbolicTensor;
     this.outputId = output.id;
-    this.outputLayer = output.sourceLayer as Layer;
+    this.outputLayer = output.sourceLayer;
     // A Sequential builds its inner graph (nodesByDepth) lazily, on first predict or build().
     if (
       Object.keys(model.nodesByDepth ?? {}).length === 0 &&
@@ -93,7 +93,7 @@ export class GraphForward {
       .sort((a, b) => b - a);
     for (const depth of depths) {
       for (const node of model.nodesByDepth[depth] ?? []) {
-        const layer = node.outboundLayer as Layer;
+        const layer = node.outboundLayer;
         if (layer.getClassName() === 'InputLayer') continue;
         const info = operatorInfo(layer);
         uses.set(layer, (uses.get(layer) ?? 0) + 1);

@@ -86,6 +86,6 @@ export function im2col(x: tf.Tensor4D, kh: number, kw: number, config: ConvConfi
         parts.push(part);
       }
     }
-    return tf.reshape(tf.concat(parts, 3), [n * outH * outW, kh * kw * c]) as tf.Tensor2D;
+    return tf.reshape<tf.Rank.R2>(tf.concat(parts, 3), [n * outH * outW, kh * kw * c]);
   });
 }

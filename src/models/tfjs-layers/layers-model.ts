@@ -36,7 +36,7 @@ export class TfjsLayersModel implements PrunableModel {
   ) {
     this.graph = new GraphForward(layersModel, convPath);
     this.operators = listOperators(layersModel);
-    const layers = new Map(layersModel.layers.map((l) => [l.name, l as Layer]));
+    const layers = new Map(layersModel.layers.map((l) => [l.name, l]));
     this.byName = new Map(
       this.operators.map((info) => [info.name, { layer: layers.get(info.name) as Layer, info }]),
     );

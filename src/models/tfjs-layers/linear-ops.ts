@@ -22,7 +22,7 @@ function asImage(
   if (info.kind === 'conv1d') {
     const [n, t, c] = x.shape as [number, number, number];
     return {
-      image: tf.reshape(x, [n, 1, t, c]) as tf.Tensor4D,
+      image: tf.reshape<tf.Rank.R4>(x, [n, 1, t, c]),
       kh: 1,
       kw: info.kernelShape[0] ?? 1,
     };
@@ -58,7 +58,7 @@ function convConfig(layer: Layer, info: PrunableLayerInfo): ConvConfig {
 /** X [rows, fanIn]: the matrix the operator's [fanIn, units] weight multiplies for input `x`. */
 export function inputMatrix(layer: Layer, info: PrunableLayerInfo, x: tf.Tensor): tf.Tensor2D {
   if (info.kind === 'dense') {
-    return x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, info.fanIn]) as tf.Tensor2D);
+    return x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(x, [-1, info.fanIn]);
   }
   const { image, kh, kw } = asImage(info, x);
   return im2col(image, kh, kw, convConfig(layer, info));
@@ -87,7 +87,7 @@ export function activationOf(layer: Layer): { name: string; apply(z: tf.Tensor):
   if (name === 'linear') return { name, apply: (z) => z };
   let act = activationLayers.get(name);
   if (act === undefined) {
-    act = tfl.layers.activation({ activation: name as 'relu' }) as unknown as Layer;
+    act = tfl.layers.activation({ activation: name as 'relu' });
     activationLayers.set(name, act);
   }
   const a = act;
@@ -105,7 +105,7 @@ function matMulInputGrad(
     return {
       value: tf.fused.matMul({ a: x, b: kernel, ...(bias !== undefined ? { bias } : {}) }),
       // tfjs-wasm's matMul is many times slower with a transpose flag, which its own gradient uses.
-      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(kernel)),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy, tf.transpose(kernel)),
     };
   });
   return op(a) as tf.Tensor2D;
@@ -171,13 +171,13 @@ function nativeConv(
         ])
       : image;
   const padding = c.padding === 'same' ? 'same' : 'valid';
-  const kernel = tf.reshape(W, [kh, kw, info.fanIn / (kh * kw), info.units]) as tf.Tensor4D;
+  const kernel = tf.reshape<tf.Rank.R4>(W, [kh, kw, info.fanIn / (kh * kw), info.units]);
   const strides = pair(c.strides, 1);
   // Where the backend has conv2d's own gradient kernels (cpu), tfjs' conv2d is used as it is.
   const y = hasConvGradientKernels()
     ? tf.conv2d(input, kernel, strides, padding)
     : conv2dWithGradients(input, kernel, { strides, padding }, o.inputGradientsOnly !== true);
-  return tf.reshape(y, [-1, info.units]) as tf.Tensor2D;
+  return tf.reshape<tf.Rank.R2>(y, [-1, info.units]);
 }
 
 /** Dense, Conv1D or Conv2D as X·W (+ bias) (+ ε), then the activation. */

@@ -95,9 +95,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<tf
       );
     }
     specs.push(...group.weights);
-    buffers.push(
-      data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
-    );
+    buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology as NonNullable<tf.io.ModelArtifacts['modelTopology']>,

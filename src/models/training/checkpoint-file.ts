@@ -181,7 +181,7 @@ function readTensorTable(table: unknown, payload: Buffer, path: string): Checkpo
       e.shape.every(isCount) &&
       isCount(e.offset) &&
       isCount(e.count) &&
-      (e.shape as number[]).reduce((a, b) => a * b, 1) === e.count &&
+      e.shape.reduce((a, b) => a * b, 1) === e.count &&
       e.offset + e.count <= floats;
     if (!ok)
       throw corrupt(path, `entry ${i} of the tensor table is malformed or outside the payload`);

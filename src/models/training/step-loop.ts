@@ -220,7 +220,7 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
       try {
         const { value, grads } = tf.variableGrads(() => {
           const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
-          return tf.mean(task.perSampleLoss(out, batch)) as tf.Scalar;
+          return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
         }, variables);
         let applied = grads;
         try {
