@@ -10,11 +10,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/models/backend.js';
 import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
+import { garmentDataset } from './helpers/garment-data.js';
 import { GradientEngine } from '../src/models/per-sample-gradients.js';
-import { datasetSources } from '../src/data/sources/index.js';
-import { prepareDataset } from '../src/data/prepare.js';
-import { loadDatasetDefaults, type LoadDatasetOptions } from '../src/data/options.js';
-import { MalformedRecords } from '../src/data/malformed.js';
 import { BatchCursor, disposeBatch } from '../src/data/batches.js';
 import { sa } from '../src/solvers/index.js';
 import { BlockBuffers } from '../src/icbs/block-buffers.js';
@@ -44,18 +41,7 @@ async function main(): Promise<void> {
     join(packageRoot, 'assets', 'garment-classifier', 'model.json');
   const model = await tfjsLayersFamily.load(modelPath);
 
-  const opts = {
-    ...loadDatasetDefaults,
-    source: 'fashion-mnist',
-    normalize: { mean: 0.5, std: 0.5 },
-  } as LoadDatasetOptions;
-  const raw = await datasetSources['fashion-mnist'].load(opts, {
-    resolvePath: (p) => p,
-    log: quiet,
-    progress: () => ({ tick: () => {}, update: () => {}, done: () => {} }),
-    malformed: new MalformedRecords(false),
-  });
-  const { dataset } = prepareDataset(raw, opts, new Rng(43).fork('load-dataset'));
+  const dataset = await garmentDataset();
   const train = dataset.splits.get('train');
   if (train === undefined) throw new Error('no train split');
 

@@ -5,19 +5,14 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { MalformedRecords } from '../../src/data/malformed.js';
-import { loadDatasetDefaults, type LoadDatasetOptions } from '../../src/data/options.js';
-import { prepareDataset } from '../../src/data/prepare.js';
-import { datasetSources } from '../../src/data/sources/index.js';
 import { HfCausalLmModel } from '../../src/models/hf/causal-lm-model.js';
 import { hfCausalLmFamily } from '../../src/models/hf/family.js';
 import { median } from '../../src/models/metrics.js';
 import { tfjsLayersFamily } from '../../src/models/tfjs-layers/family.js';
+import { garmentDataset } from './garment-data.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
 import { otherThreadsShare, threadTicks } from './thread-cpu.js';
-
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 
 export interface PassResult {
   readonly ms: number;
@@ -54,20 +49,7 @@ export async function garmentEvaluation(runs: number): Promise<PassResult> {
   const model = await tfjsLayersFamily.load(
     join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
   );
-  const opts = {
-    ...loadDatasetDefaults,
-    source: 'fashion-mnist',
-    normalize: { mean: 0.5, std: 0.5 },
-  } as LoadDatasetOptions;
-  const raw = await datasetSources['fashion-mnist'].load(opts, {
-    resolvePath: (p) => p,
-    log: quiet,
-    progress: () => ({ tick: () => {}, update: () => {}, done: () => {} }),
-    malformed: new MalformedRecords(false),
-  });
-  const test = prepareDataset(raw, opts, new Rng(43).fork('load-dataset')).dataset.splits.get(
-    'test',
-  );
+  const test = (await garmentDataset()).splits.get('test');
   if (test === undefined) throw new Error('fashion-mnist has no test split');
   const r = timed(() => {
     const q = model.task.evaluate(model, test, { batchSize: 256, topK: 3 });

@@ -20,19 +20,10 @@ import { trainStage } from '../../../src/stages/train.js';
 import { Rng } from '../../../src/util/rng.js';
 import { tempDir } from '../../helpers/paths.js';
 import { artifactFrom, runStage } from '../../helpers/stage-context.js';
+import { vitPruneConfig } from './prune-fixture.js';
 
-const config = {
-  model_type: 'vit',
-  image_size: 28,
-  patch_size: 7,
-  num_channels: 1,
-  hidden_size: 16,
-  num_hidden_layers: 2,
-  num_attention_heads: 2,
-  intermediate_size: 32,
-  num_labels: 10,
-  hidden_dropout_prob: 0.1,
-};
+/** The prune fixture's tiny ViT, with dropout so that training passes use the seeded stream. */
+const config = { ...vitPruneConfig, hidden_dropout_prob: 0.1 };
 
 /** 24 Adam steps of 25 images. */
 const trainParams = {
