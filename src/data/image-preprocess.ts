@@ -1,9 +1,11 @@
-// load-dataset's image options: `pad` (to a size, or up to a multiple of a patch size) and
-// `layout` (hwc / chw), on the raw values before normalisation — so a pad is a zero pixel, as when
-// torchvision pads a PIL image before ToTensor + Normalize, and pixel data stays 8-bit. Images
-// come from the sources as [height, width, channels] (row-major, channels last).
+// load-dataset's image options, in this order: `resize` (image-resize.ts), `pad` (to a size, or up
+// to a multiple of a patch size) and `layout` (hwc / chw), on the raw values before normalisation
+// — so a pad is a zero pixel, as when torchvision resizes and pads a PIL image before ToTensor +
+// Normalize, and pixel data stays 8-bit. Images come from the sources as [height, width,
+// channels] (row-major, channels last).
 import { ErrorCode, ScalpelError } from '../errors.js';
-import type { PadOptions } from './options.js';
+import { type ResizeMethod, resizeImages } from './image-resize.js';
+import type { PadOptions, ResizeOptions } from './options.js';
 
 export type ChannelLayout = 'hwc' | 'chw';
 
@@ -20,6 +22,9 @@ export interface ImagePlan {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /** The size after `resize` (the source size when there is none), before padding. */
+  readonly resize:
+    { readonly height: number; readonly width: number; readonly method: ResizeMethod } | undefined;
   readonly padding: Padding;
   /** Raw value of padded pixels. */
   readonly padValue: number;
@@ -57,7 +62,7 @@ export function resolvePadding(
       ErrorCode.Data,
       `load-dataset: pad.to [${h}, ${w}] is smaller than the ${height}×${width} images of ${origin}`,
       {
-        hint: `padding only adds pixels: use pad.to of at least [${height}, ${width}] (cropping or resizing is not supported)`,
+        hint: `padding only adds pixels: use pad.to of at least [${height}, ${width}], or resize (resize: { to: … }) first`,
       },
     );
   }
@@ -71,40 +76,65 @@ export function resolvePadding(
   return { top, bottom, left, right };
 }
 
+function targetSize(to: number | [number, number]): [number, number] {
+  return typeof to === 'number' ? [to, to] : to;
+}
+
 /**
- * The image plan for samples of `sampleShape` (the shape the recipe asked for, before padding),
- * or undefined when the samples are not images and no image option is set.
+ * The image plan for samples of `sampleShape` (the shape the recipe asked for, before resizing
+ * and padding), or undefined when the samples are not images and no image option is set.
  */
 export function planImage(
   sampleShape: readonly number[],
-  opts: { pad?: PadOptions | undefined; layout?: ChannelLayout | undefined },
+  opts: {
+    resize?: ResizeOptions | undefined;
+    pad?: PadOptions | undefined;
+    layout?: ChannelLayout | undefined;
+  },
   origin: string,
 ): ImagePlan | undefined {
   const layout = opts.layout ?? 'hwc';
   if (sampleShape.length !== 3) {
-    const asked = [opts.pad !== undefined ? 'pad' : '', layout === 'chw' ? 'layout: chw' : '']
-      .filter((s) => s !== '')
-      .join(' and ');
-    if (asked === '') return undefined;
+    const asked = [
+      opts.resize !== undefined ? 'resize' : '',
+      opts.pad !== undefined ? 'pad' : '',
+      layout === 'chw' ? 'layout: chw' : '',
+    ].filter((s) => s !== '');
+    if (asked.length === 0) return undefined;
     throw recipeError(
-      `${asked} need${asked.includes(' and ') ? '' : 's'} image samples [height, width, channels], but the samples have shape [${sampleShape.join(', ')}]`,
+      `${asked.join(' and ')} need${asked.length > 1 ? '' : 's'} image samples [height, width, channels], but the samples have shape [${sampleShape.join(', ')}]`,
       'set flatten: false (image sources keep [rows, cols, 1]) or give shape: [height, width, channels]',
     );
   }
   const [height, width, channels] = sampleShape as [number, number, number];
+  const resize =
+    opts.resize !== undefined
+      ? (() => {
+          const [h, w] = targetSize(opts.resize.to);
+          return { height: h, width: w, method: opts.resize.method ?? 'bilinear' };
+        })()
+      : undefined;
+  const innerHeight = resize?.height ?? height;
+  const innerWidth = resize?.width ?? width;
   const padding =
     opts.pad !== undefined
-      ? resolvePadding(height, width, opts.pad, origin)
+      ? resolvePadding(
+          innerHeight,
+          innerWidth,
+          opts.pad,
+          resize !== undefined ? `${origin}, resized` : origin,
+        )
       : { top: 0, bottom: 0, left: 0, right: 0 };
   return {
     height,
     width,
     channels,
+    resize,
     padding,
     padValue: opts.pad?.value ?? 0,
     layout,
-    outHeight: height + padding.top + padding.bottom,
-    outWidth: width + padding.left + padding.right,
+    outHeight: innerHeight + padding.top + padding.bottom,
+    outWidth: innerWidth + padding.left + padding.right,
   };
 }
 
@@ -159,14 +189,28 @@ export function hwcToChw<T extends Uint8Array | Float64Array>(
   return out;
 }
 
-/** Apply the plan (pad, then layout) to `count` raw HWC images. */
+/** Apply the plan (resize, pad, then layout) to `count` raw HWC images. */
 export function applyImagePlan<T extends Uint8Array | Float64Array>(
   values: T,
   count: number,
   plan: ImagePlan,
 ): T {
+  const r = plan.resize;
+  const resized =
+    r !== undefined && (r.height !== plan.height || r.width !== plan.width)
+      ? resizeImages(values, count, {
+          height: plan.height,
+          width: plan.width,
+          channels: plan.channels,
+          outHeight: r.height,
+          outWidth: r.width,
+          method: r.method,
+        })
+      : values;
   const p = plan.padding;
-  const padded = p.top + p.bottom + p.left + p.right > 0 ? padImages(values, count, plan) : values;
+  const inner = { ...plan, height: r?.height ?? plan.height, width: r?.width ?? plan.width };
+  const padded =
+    p.top + p.bottom + p.left + p.right > 0 ? padImages(resized, count, inner) : resized;
   return plan.layout === 'chw'
     ? hwcToChw(padded, count, plan.outHeight, plan.outWidth, plan.channels)
     : padded;

@@ -12,6 +12,13 @@ export interface PadOptions {
   value?: number;
 }
 
+/** Image resizing (before padding): to a size, bilinear (default) or nearest, half-pixel centres. */
+export interface ResizeOptions {
+  /** Target [height, width] (one number: square). */
+  to: number | [number, number];
+  method?: 'bilinear' | 'nearest';
+}
+
 /** An IDX pair: images (n × rows × cols …) and labels (n). */
 export interface IdxFilePair {
   images: string;
@@ -36,6 +43,8 @@ export type LoadDatasetOptions = {
   scale?: number;
   flatten: boolean;
   shape?: number[];
+  /** Resize image samples (before padding and normalisation). */
+  resize?: ResizeOptions;
   /** Pad image samples (before normalisation, so padding is a zero pixel). */
   pad?: PadOptions;
   /** Channel layout of image samples: [h, w, c] (default) or [c, h, w]. */

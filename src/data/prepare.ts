@@ -136,6 +136,7 @@ function imageInfo(plan: ImagePlan, transform: FeatureTransform, pixels: boolean
     channels: plan.channels,
     sourceHeight: plan.height,
     sourceWidth: plan.width,
+    ...(plan.resize !== undefined ? { resize: { ...plan.resize } } : {}),
     padding: { ...plan.padding },
     fill: Array.from({ length: plan.channels }, (_, c) =>
       Math.fround(

@@ -16,7 +16,7 @@ export interface DatasetSplit {
 
 /**
  * How image samples are laid out, when the samples are images (3-D sample shapes): load-dataset's
- * `pad`, `layout` and normalisation, recorded in the artifact's meta.json. Augmentation reads it.
+ * `resize`, `pad`, `layout` and normalisation, recorded in the artifact's meta.json. Augmentation reads it.
  */
 export interface ImageInfo {
   /** 'hwc': sampleShape [height, width, channels]; 'chw': [channels, height, width]. */
@@ -24,9 +24,15 @@ export interface ImageInfo {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
-  /** The image size in the source, before padding. */
+  /** The image size in the source, before resizing and padding. */
   readonly sourceHeight: number;
   readonly sourceWidth: number;
+  /** load-dataset's `resize`: the size after it (before padding), and how it sampled. */
+  readonly resize?: {
+    readonly height: number;
+    readonly width: number;
+    readonly method: 'bilinear' | 'nearest';
+  };
   /** Rows and columns of padding load-dataset added on each side. */
   readonly padding: {
     readonly top: number;

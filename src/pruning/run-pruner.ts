@@ -302,6 +302,9 @@ export async function runPruner(
         method: pruner.name,
         density,
         targetDensity: target.density,
+        ...(target.rule.pattern !== undefined
+          ? { pattern: `${target.rule.pattern.keep}:${target.rule.pattern.of}` }
+          : {}),
         kept,
         size,
         layers: perLayer,

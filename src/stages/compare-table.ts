@@ -1,9 +1,9 @@
 // compare-table: the closing table of a comparison recipe (recipes/compare-one-shot.yaml,
-// recipes/lm-compare.yaml). Each row pairs a prune stage (method, achieved density, pruning time)
-// with the evaluate stage of its model: accuracy and loss for classifiers; perplexity, loss and
-// each zero-shot task's accuracy for language models (whichever the evaluations report). A row's
-// `after` stages (fine-tuning) add their time and their name (`icbs + finetune`). The table is
-// logged and written as table.md and table.json.
+// recipes/lm-compare.yaml). Each row pairs a prune stage (method, achieved density, N:M pattern,
+// pruning time) with the evaluate stage of its model: accuracy and loss for classifiers;
+// perplexity, loss and each zero-shot task's accuracy for language models (whichever the
+// evaluations report). A row's `after` stages (fine-tuning) add their time and their name
+// (`icbs + finetune`). The table is logged and written as table.md and table.json.
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { defineStage } from '../plugin-api/plugin.js';
@@ -20,6 +20,8 @@ export interface CompareRow {
   label: string;
   method: string;
   density: number | null;
+  /** The prune stage's N:M pattern ('2:4'), null for unstructured pruning. */
+  pattern: string | null;
   accuracy: number | null;
   loss: number | null;
   perplexity: number | null;
@@ -72,7 +74,7 @@ export function renderMarkdown(title: string, rows: readonly CompareRow[]): stri
     `| --- | ---: | ${cols.map(() => '---:').join(' | ')} | ---: |`,
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${fmt(r.density, 3)} | ${cols.map((c) => c.cell(r)).join(' | ')} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`,
+        `| ${r.label} | ${fmt(r.density, 3)}${r.pattern !== null ? ` (${r.pattern})` : ''} | ${cols.map((c) => c.cell(r)).join(' | ')} | ${fmt(r.timeSeconds, 2, 1, ' s')} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;
@@ -119,6 +121,7 @@ export const compareTableStage = defineStage<CompareTableParams>({
         label: r.label ?? [method, ...after.map((a) => a.stageType)].join(' + '),
         method,
         density: num(p.density),
+        pattern: typeof p.pattern === 'string' ? p.pattern : null,
         accuracy: num(e.accuracy),
         loss: num(e.loss),
         perplexity: num(e.perplexity),

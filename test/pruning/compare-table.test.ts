@@ -39,10 +39,36 @@ describe('compare-table stage', () => {
       [0.5123, 0.8],
     );
     assert.equal(result.kind, 'metrics');
+    assert.deepEqual(
+      json.rows.map((r) => (r as { pattern?: unknown }).pattern),
+      [null, null],
+    );
     await assert.rejects(
       runStage(compareTableStage, { rows: [{ prune: 'nope', eval: 'e' }] }),
       /not in its `needs`/,
     );
+  });
+
+  it('an N:M row shows its pattern beside the density', async () => {
+    const { ctx } = await runStage(
+      compareTableStage,
+      { rows: [{ prune: 'p', eval: 'e' }] },
+      {
+        inputs: [
+          artifactFrom('model', tempDir(), {
+            stageId: 'p',
+            metrics: { method: 'sparsegpt', density: 0.5, pattern: '2:4', timeMs: 10 },
+          }),
+          artifactFrom('metrics', tempDir(), { stageId: 'e', metrics: { accuracy: 0.8, loss: 1 } }),
+        ],
+      },
+    );
+    const md = readFileSync(join(ctx.outDir, 'table.md'), 'utf8');
+    assert.match(md, /\| sparsegpt \| 0\.500 \(2:4\) \| 80\.00% \|/);
+    const json = JSON.parse(readFileSync(join(ctx.outDir, 'table.json'), 'utf8')) as {
+      rows: { pattern: unknown }[];
+    };
+    assert.equal(json.rows[0]?.pattern, '2:4');
   });
 
   it('language models: perplexity, loss and one column per zero-shot task', async () => {

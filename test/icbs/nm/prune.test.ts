@@ -136,6 +136,7 @@ describe('icbs N:M: a whole prune', () => {
     }
     const icbs = a.result.metrics?.icbs as { weightsChangedSinceInit: number; steps: number };
     assert.equal(a.result.metrics?.density, 0.5, 'density keep/of without a density parameter');
+    assert.equal(a.result.metrics?.pattern, '2:4', 'the metrics name the pattern');
     assert.equal(b.result.metrics?.targetDensity, 0.5, 'uses: icbs fills no density default');
     assert.equal(icbs.steps, 12);
     assert.equal(changed, icbs.weightsChangedSinceInit, 'the run started from magnitude 2:4');
