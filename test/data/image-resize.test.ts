@@ -77,27 +77,21 @@ describe('load-dataset resize: half-pixel-centre bilinear and nearest', function
       const values = Float64Array.from({ length: count * from[0] * from[1] * c }, () =>
         rng.int(256),
       );
-      const got = resizeImages(values, count, {
+      const geometry = {
         height: from[0],
         width: from[1],
         channels: c,
         outHeight: to[0],
         outWidth: to[1],
         method,
-      });
+      };
+      const got = resizeImages(values, count, geometry);
       const want = await tfjsResize(values, [count, from[0], from[1], c], to, method);
       assert.equal(got.length, want.length);
       // tfjs works in float32: values up to 255, so a few ulps of 255.
       expectArraysClose(got, want, method === 'nearest' ? 0 : 1e-4);
       // 8-bit data: the same sampling, rounded to the nearest value.
-      const bytes = resizeImages(Uint8Array.from(values), count, {
-        height: from[0],
-        width: from[1],
-        channels: c,
-        outHeight: to[0],
-        outWidth: to[1],
-        method,
-      });
+      const bytes = resizeImages(Uint8Array.from(values), count, geometry);
       assert.ok(bytes instanceof Uint8Array);
       assert.deepEqual(
         Array.from(bytes),
