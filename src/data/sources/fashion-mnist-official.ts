@@ -10,8 +10,8 @@ import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
 import { FASHION_MNIST_CLASSES } from './fashion-mnist.js';
-import { idxNativeShape, loadIdxPair } from './idx-pair.js';
-import type { DatasetSource, RawDataset, RawSplit, SourceEnv } from './types.js';
+import { idxNativeShape, loadIdxPairs } from './idx-pair.js';
+import type { DatasetSource, RawDataset, SourceEnv } from './types.js';
 
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 const SOURCE = 'fashion-mnist-official';
@@ -82,14 +82,12 @@ export const fashionMnistOfficialSource: DatasetSource = {
     const files = officialFashionMnistFiles(dir);
     // Labels are class indices 0–9: `classes` may rename the classes, never remap them.
     const encoder = new LabelEncoder({ numClasses: FASHION_MNIST_CLASSES.length });
-    const splits: RawSplit[] = [];
-    let dims: number[] = [28, 28];
-    const progress = env.progress(`reading ${SOURCE}`, 2);
-    try {
-      for (const name of ['train', 'test'] as const) {
-        env.signal?.throwIfAborted();
-        const pair = files[name];
-        const r = await loadIdxPair(name, pair.images, pair.labels, encoder, env);
+    const loaded = await loadIdxPairs(
+      (['train', 'test'] as const).map((name) => [name, files[name]]),
+      encoder,
+      env,
+      `reading ${SOURCE}`,
+      (r, pair) => {
         if (!r.pixels || r.sampleDims.join('×') !== '28×28') {
           throw new ScalpelError(
             ErrorCode.Data,
@@ -97,13 +95,9 @@ export const fashionMnistOfficialSource: DatasetSource = {
             { location: { file: pair.images }, hint: `check dir (now ${dir})` },
           );
         }
-        splits.push(r.split);
-        dims = r.sampleDims;
-        progress.tick();
-      }
-    } finally {
-      progress.done();
-    }
+      },
+    );
+    const dims = [28, 28];
     return {
       source: SOURCE,
       pixels: true,
@@ -112,7 +106,7 @@ export const fashionMnistOfficialSource: DatasetSource = {
       origin: `the original Fashion-MNIST IDX files in ${dir} (${dims.join('×')} images)`,
       classNames: opts.classes ?? FASHION_MNIST_CLASSES,
       numClasses: FASHION_MNIST_CLASSES.length,
-      splits,
+      splits: loaded.map((l) => l.split),
     };
   },
 

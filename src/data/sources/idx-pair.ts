@@ -1,5 +1,5 @@
-// One split from an IDX images file (n × rows × cols …) and an IDX labels file (n), shared by the
-// `idx` and `mnist` sources. Sample ids are the record indices in the files.
+// Splits from IDX images files (n × rows × cols …) and IDX labels files (n), shared by the `idx`,
+// `mnist` and `fashion-mnist-official` sources. Sample ids are the record indices in the files.
 import { ErrorCode, ScalpelError } from '../../errors.js';
 import { readIdxFile } from '../idx.js';
 import type { LabelEncoder } from '../labels.js';
@@ -98,6 +98,39 @@ export async function loadIdxPair(
     sampleDims,
     pixels,
   };
+}
+
+export interface IdxPairPaths {
+  readonly images: string;
+  readonly labels: string;
+}
+
+/**
+ * Each named pair in order, under one progress bar (`what`), abortable between files; `check`
+ * sees each split as it is read (e.g. to insist on 28×28 images).
+ */
+export async function loadIdxPairs(
+  pairs: Iterable<readonly [string, IdxPairPaths]>,
+  encoder: LabelEncoder,
+  env: SourceEnv,
+  what: string,
+  check?: (loaded: IdxSplit, pair: IdxPairPaths) => void,
+): Promise<(IdxSplit & { images: string })[]> {
+  const list = [...pairs];
+  const loaded: (IdxSplit & { images: string })[] = [];
+  const progress = env.progress(what, list.length);
+  try {
+    for (const [name, pair] of list) {
+      env.signal?.throwIfAborted();
+      const split = await loadIdxPair(name, pair.images, pair.labels, encoder, env);
+      check?.(split, pair);
+      loaded.push({ ...split, images: pair.images });
+      progress.tick();
+    }
+  } finally {
+    progress.done();
+  }
+  return loaded;
 }
 
 /** The natural sample shape of IDX samples: [rows, cols, 1] for 2-D images, else the file's dims. */

@@ -5,7 +5,7 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import { sha256File } from '../../util/file-hash.js';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
-import { idxNativeShape, loadIdxPair, type IdxSplit } from './idx-pair.js';
+import { idxNativeShape, loadIdxPairs } from './idx-pair.js';
 import { idxFileSplits, rejectDirectory } from './split-files.js';
 import type { DatasetSource, RawDataset, SourceEnv } from './types.js';
 
@@ -19,20 +19,7 @@ export const idxSource: DatasetSource = {
       labelMap: opts.labelMap,
       numClasses: opts.numClasses,
     });
-    const loaded: (IdxSplit & { images: string })[] = [];
-    const progress = env.progress('reading idx files', pairs.length);
-    try {
-      for (const [name, pair] of pairs) {
-        env.signal?.throwIfAborted();
-        loaded.push({
-          ...(await loadIdxPair(name, pair.images, pair.labels, encoder, env)),
-          images: pair.images,
-        });
-        progress.tick();
-      }
-    } finally {
-      progress.done();
-    }
+    const loaded = await loadIdxPairs(pairs, encoder, env, 'reading idx files');
     const first = loaded[0];
     if (first === undefined)
       throw new ScalpelError(ErrorCode.Internal, 'idx source without splits');

