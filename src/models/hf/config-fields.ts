@@ -7,6 +7,21 @@ export type Json = Record<string, unknown>;
 
 /** Reads fields of one config object, throwing E_DATA that names the file and the field. */
 export class ConfigFields {
+  /** The fields of `json`, which must be a JSON object (else E_DATA naming `file`). */
+  static of(json: unknown, file: string): { fields: ConfigFields; json: Json } {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new ScalpelError(
+        ErrorCode.Data,
+        `${file}: a Hugging Face config must be a JSON object`,
+        {
+          location: { file },
+          hint: 'point load-model at the directory holding config.json and the weights',
+        },
+      );
+    }
+    return { fields: new ConfigFields(json as Json, file), json: json as Json };
+  }
+
   constructor(
     private readonly json: Json,
     private readonly file: string,

@@ -2,7 +2,6 @@
 // itself (gpt2.ts, llama.ts): every field the forward depends on, with HF's defaults filled in,
 // and an E_DATA naming the field for anything that would make our forward compute something
 // other than transformers' (sliding windows, RoPE scaling, biased Llama projections…).
-import { ErrorCode, ScalpelError } from '../../errors.js';
 import { ConfigFields as Fields, type Json } from './config-fields.js';
 
 export interface Gpt2Config {
@@ -157,14 +156,7 @@ function parseLlama(f: Fields, json: Json): LlamaConfig {
 
 /** The config of a GPT-2 or Llama/Mistral causal LM; `file` is named in errors. */
 export function parseHfConfig(json: unknown, file = 'config.json'): HfCausalLmConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ScalpelError(ErrorCode.Data, `${file}: a Hugging Face config must be a JSON object`, {
-      location: { file },
-      hint: 'point load-model at the directory holding config.json and the weights',
-    });
-  }
-  const obj = json as Json;
-  const f = new Fields(obj, file);
+  const { fields: f, json: obj } = Fields.of(json, file);
   const arch = architectureOf(obj);
   if (arch === undefined) {
     f.fail(

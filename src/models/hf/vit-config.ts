@@ -3,7 +3,6 @@
 // transformers' ViTConfig/DeiTConfig defaults: every field our forward (vit.ts) depends on, and an
 // E_DATA naming the file and the field for anything that would make it compute something other
 // than transformers' (another head, activation, loss, non-divisible patches).
-import { ErrorCode, ScalpelError } from '../../errors.js';
 import { ConfigFields, type Json } from './config-fields.js';
 
 export type VitModelType = 'vit' | 'deit';
@@ -185,14 +184,7 @@ export function parseVitConfig(
   file = 'config.json',
   names?: ReadonlySet<string>,
 ): VitConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ScalpelError(ErrorCode.Data, `${file}: a Hugging Face config must be a JSON object`, {
-      location: { file },
-      hint: 'point load-model at the directory holding config.json and the weights',
-    });
-  }
-  const obj = json as Json;
-  const f = new ConfigFields(obj, file);
+  const { fields: f, json: obj } = ConfigFields.of(json, file);
   const modelType = modelTypeOf(f, obj);
   const headClass = headClassOf(f, obj, modelType, names);
   const hiddenSize = f.int('hidden_size', 768);
