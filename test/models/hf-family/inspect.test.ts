@@ -76,6 +76,11 @@ describe('hf-causal-lm family: inspect and load reject broken checkpoints', func
       dir: () => writeCase(gpt2Case, undefined, { ...gpt2Case.json, model_type: 'bert' }),
       want: { message: /models\/ckpt\/config\.json: model_type "bert"/ },
     },
+    {
+      what: 'a config.json that is not an object',
+      dir: () => writeCase(gpt2Case, undefined, [] as unknown as typeof gpt2Case.json),
+      want: { message: /model\/config\.json is not a JSON object/ },
+    },
   ];
 
   for (const c of cases) {

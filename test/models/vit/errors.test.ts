@@ -69,6 +69,11 @@ describe('hf-image-classifier: errors a user can cause', () => {
       assert.match(err.message, message);
       assert.ok((err.hint ?? '').length > 0, 'a hint');
     }
+    for (const notAnObject of [null, [1], 'vit'])
+      assert.match(
+        thrown(() => parseVitConfig(notAnObject, 'some/config.json')).message,
+        /some\/config\.json: a Hugging Face config must be a JSON object/,
+      );
   });
 
   it('a missing or mis-shaped tensor is E_DATA naming it, at inspect and at load', async () => {
