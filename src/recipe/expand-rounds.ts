@@ -97,6 +97,14 @@ function checkRepeat(
       );
     }
   }
+  if (stage.with !== undefined && stage.with !== null && !isObject(stage.with)) {
+    throw fail(
+      yaml,
+      ['stages', id, 'with'],
+      `stages.${id}.with: expected a mapping of parameters`,
+      'write with: { method: magnitude, … } (the rounds add density)',
+    );
+  }
   if (isObject(stage.with) && 'density' in stage.with) {
     throw fail(
       yaml,

@@ -76,7 +76,6 @@ describe('gradual magnitude pruning', function () {
           keptTotal += count(m);
           prevTotal += count(p);
         }
-        const total = layers.reduce((a, l) => a + l.paramCount, 0);
         if (granularity === 'global') {
           const budget = rounded(
             layers.reduce((a, l) => a + (1 - s) * l.paramCount, 0),

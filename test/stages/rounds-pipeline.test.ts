@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRecipe } from '../../src/engine/run.js';
+import { planRecipe } from '../../src/engine/plan.js';
 import { builtinFamilyLookup } from '../../src/models/families.js';
 import { readModelArtifact, writeModelArtifact } from '../../src/models/model-artifact.js';
 import { initBackend } from '../../src/models/backend.js';
@@ -84,6 +85,13 @@ describe('repeat rounds through the engine', function () {
       'oneshot-eval',
     ])
       assert.equal(status.get(id), 'ran', id);
+
+    // The record's recipe.resolved.yaml holds the expanded stages and replans to the same nodes.
+    const replanned = await planRecipe(join(second.dir, 'recipe.resolved.yaml'), { cwd: dir });
+    assert.deepEqual(
+      replanned.nodes.map((n) => [n.id, n.hash, n.cached]),
+      second.nodes.map((n) => [n.id, n.hash, true]),
+    );
 
     // Masks only grow from round to round, and each round is at its exact density.
     let previous: Map<string, Uint8Array> | undefined;
