@@ -65,7 +65,9 @@ export function applyFixing(
 ): void {
   const pruned: number[] = [];
   const kept: number[] = [];
-  for (let j = 0; j < state.size; j++) (state.pruned[j] === 1 ? pruned : kept).push(j);
+  // Weights frozen already (pruned by the input model's masks) are outside the fractions.
+  for (let j = 0; j < state.size; j++)
+    if (state.frozen[j] === 0) (state.pruned[j] === 1 ? pruned : kept).push(j);
   const nPrune = Math.floor(fixPrune * pruned.length + 0.5);
   const nKeep = Math.floor(fixKeep * kept.length + 0.5);
   if (nPrune > 0)
@@ -102,14 +104,27 @@ export function matchLayerCount(keep: Uint8Array, scores: ScoreArray, target: nu
   for (const j of flip) keep[j] = kept < target ? 1 : 0;
 }
 
-/** Initial mask, fixing and tabu of one layer. */
+/** `scores` with −∞ wherever `incoming` prunes: selected last, so they stay pruned. */
+function belowIncoming(scores: ScoreArray, incoming: Uint8Array | undefined): ScoreArray {
+  if (incoming === undefined || incoming.length !== scores.length) return scores;
+  const out = Float64Array.from(scores);
+  for (let j = 0; j < out.length; j++) if (incoming[j] === 0) out[j] = -Infinity;
+  return out;
+}
+
+/**
+ * Initial mask, fixing and tabu of one layer. `incoming`: the input model's mask (an earlier
+ * round); the weights it pruned start pruned and are frozen, so the search never un-prunes them.
+ */
 export function initLayer(
   layer: LayerToPrune,
   params: IcbsParams,
   stats: InitStatistics,
   rng: Rng,
+  incoming?: Uint8Array,
 ): LayerState {
-  const scores = scoresOf(params.init.method, layer, stats, rng);
+  const original = scoresOf(params.init.method, layer, stats, rng);
+  const scores = belowIncoming(original, incoming);
   let keep: Uint8Array;
   if (params.pattern !== undefined) {
     // N:M steps keep every group's count, so the layer total needs no adjustment.
@@ -122,8 +137,12 @@ export function initLayer(
     });
     matchLayerCount(keep, scores, keepCount(layer.density, keep.length));
   }
-  const state = new LayerState(layer, keep, scores);
-  applyFixing(state, scores, params.fix.prune, params.fix.keep);
+  const state = new LayerState(layer, keep, original);
+  if (incoming !== undefined && incoming.length === state.size) {
+    for (let j = 0; j < state.size; j++)
+      if (incoming[j] === 0 && state.pruned[j] === 1) state.frozen[j] = 1;
+  }
+  applyFixing(state, original, params.fix.prune, params.fix.keep);
   state.tabu = new TabuList(
     tabuCapacity(state.freeCount(), params.tabuFraction, params.blockSize),
     state.size,

@@ -75,7 +75,8 @@ export const icbsPruner: Pruner<IcbsParams> = {
   name: 'icbs',
   // 2: the LM Fisher is scaled by the tokens per sequence (Task.termsPerSample); Q filled by tiles.
   // Unchanged by N:M mode: `pattern` is a parameter, so it changes the node hash by itself.
-  version: '2',
+  // 3: weights the input model's masks pruned stay pruned and frozen (rounds of `repeat:`).
+  version: '3',
   description:
     'iterative Combinatorial Brain Surgeon: improve a one-shot mask by solving block QUBOs (fisher Hessian, simulated annealing)',
   get schema() {

@@ -56,6 +56,11 @@ export interface TrainLoopOptions {
   augment?: TrainingAugment | undefined;
   /** Keep-masks re-applied after every step (finetune); none for plain training. */
   masks?: ReadonlyMap<string, Uint8Array> | undefined;
+  /**
+   * Gradual pruning: asked before the first step (0) and after every step t; new masks it returns
+   * replace `masks` from then on (finetune's `gradual:`, pruning/gradual-magnitude.ts).
+   */
+  remask?(step: number): ReadonlyMap<string, Uint8Array> | undefined;
   signal?: AbortSignal | undefined;
   /** Called after each epoch. */
   onEpoch?(record: EpochRecord): void;
@@ -80,12 +85,20 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       ? new BatchAugmenter(o.augment.options, o.augment.image, o.rng.fork('augment'))
       : undefined;
   const variables = o.model.trainableVariables();
-  const masks =
-    o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
+  let masks = o.masks !== undefined && o.masks.size > 0 ? maskTensors(o.model, o.masks) : undefined;
+  const remask = (at: number): void => {
+    const next = o.remask?.(at);
+    if (next === undefined) return;
+    if (masks !== undefined) tf.dispose([...masks.values()]);
+    masks = undefined;
+    masks = maskTensors(o.model, next);
+    reapplyMasks(masks);
+  };
   const curve: EpochRecord[] = [];
   let step = 0;
   try {
     if (masks !== undefined) reapplyMasks(masks);
+    remask(0);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const started = performance.now();
       const order = shuffleRng.permutation(o.train.count);
@@ -125,6 +138,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
           );
         }
         step++;
+        remask(step);
         o.onStep?.(step, batchLoss);
         // Yield to the event loop now and then so Ctrl-C and progress output get through.
         if (step % 20 === 0) await new Promise((r) => setImmediate(r));

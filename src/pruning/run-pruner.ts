@@ -1,6 +1,6 @@
 // Everything a pruning stage does around a Pruner: resolve density and layers, find the inputs
 // the pruner declared (model, calibration, dataset), run it, hold its result to the contract
-// (mask-contract.ts), apply masks (and reconstructed weights), write the pruned model artifact and
+// (mask-contract.ts), keep what an input model's masks pruned pruned (round-start-mask.ts), apply masks (and reconstructed weights), write the pruned model artifact and
 // report metrics. Used by the generic `prune` stage and by the `icbs` stage type alike.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +20,7 @@ import { resolvePruneTarget } from './prune-target.js';
 import { ArrayScratch } from './array-scratch.js';
 import { packMask, unpackMask, type PackedMask } from './packed-mask.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
+import { isWithin, keepIncomingPruned } from './round-start-mask.js';
 import { isObject } from '../util/is-object.js';
 import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
 
@@ -154,6 +155,9 @@ export async function runPruner(
       return readKernelInto(model, name, info, kernels.take(info.fanIn * info.units));
     };
     const selectedNames = new Set(selected.map((s) => s.info.name));
+    // The masks the model came with (an earlier prune): what they pruned stays pruned.
+    const incomingMasks = new Map(model.masks);
+    let restored = 0;
 
     const perLayer: Record<string, LayerPruneMetrics> = {};
     const infos: Record<string, unknown>[] = [];
@@ -228,8 +232,25 @@ export async function runPruner(
       // that the next block's statistics see this block pruned.
       for (const layer of layers) {
         const name = layer.info.name;
-        const mask = checked.masks.get(name) as Mask;
         const reconstructed = checked.weights?.get(name);
+        let mask = checked.masks.get(name) as Mask;
+        const incoming = incomingMasks.get(name);
+        if (
+          incoming !== undefined &&
+          incoming.length === mask.length &&
+          !isWithin(mask, incoming)
+        ) {
+          const r = keepIncomingPruned(
+            mask,
+            incoming,
+            reconstructed ?? model.readWeight(name),
+            layer.info,
+            target.rule,
+            { stageId: ctx.stageId, layer: name },
+          );
+          mask = r.mask;
+          restored += r.restored;
+        }
         if (reconstructed !== undefined) checkUnchanged(name);
         // The pruner's arrays stay as it returned them: a reconstruction already 0 wherever the
         // mask prunes (SparseGPT's) is written as it is, anything else through a zeroed copy.
@@ -278,6 +299,12 @@ export async function runPruner(
       );
     }
 
+    if (restored > 0) {
+      ctx.log.warn(
+        `pruner '${pruner.name}' kept ${restored} weight(s) the input model had pruned; they stay pruned and the largest-magnitude weights it left were kept instead (same counts)`,
+        { restored },
+      );
+    }
     for (const [name, packed] of finishedMasks ?? []) model.masks.set(name, unpackMask(packed));
     const manifest = await writeModelArtifact(ctx.outDir, model, ctx.registry);
 
@@ -314,6 +341,9 @@ export async function runPruner(
           ? { sequential: { blocks: plan.units.length, statisticsMs } }
           : {}),
         ...(leaked > 0 ? { leakedTensors: leaked } : {}),
+        ...(incomingMasks.size > 0
+          ? { roundStart: { maskedLayers: incomingMasks.size, restored } }
+          : {}),
       },
     };
   } finally {

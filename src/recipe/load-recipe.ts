@@ -1,4 +1,5 @@
-// loadRecipe: file → YAML document (positions kept) → `--set` overrides → recipe schema →
+// loadRecipe: file → YAML document (positions kept) → `--set` overrides → vars → rounds
+// (expand-rounds.ts) → recipe schema →
 // plugins → each stage's `with` schema → ResolvedRecipe. validateRecipe also builds the DAG.
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { parseRecipeYaml } from './parse-yaml.js';
 import { validateRecipeShape, validateStageParams } from './schema-validation.js';
 import { closest } from '../suggest.js';
 import { resolveVars } from './vars.js';
+import { expandRounds } from './expand-rounds.js';
 import type { LoadRecipeOptions, ResolvedRecipe, ResolvedStage } from './types.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -94,10 +96,11 @@ export async function loadRecipe(
 ): Promise<ResolvedRecipe> {
   const abs = resolve(file);
   const text = readRecipeText(abs, file);
-  const yaml = parseRecipeYaml(abs, text);
-  const overrides = applyOverrides(yaml, options.set ?? []);
+  const parsed = parseRecipeYaml(abs, text);
+  const overrides = applyOverrides(parsed, options.set ?? []);
   // `${vars.x}` references: after --set (which may change vars), before any schema check.
-  const data = resolveVars(yaml.toJSON(), yaml);
+  // Then `repeat:` stages become their rounds; `yaml` locates a round at its construct.
+  const { data, yaml } = expandRounds(resolveVars(parsed.toJSON(), parsed), parsed);
   const doc = validateRecipeShape(data, yaml, overrides);
   // Relative paths resolve against baseDir when given (a run record's recipe.resolved.yaml
   // points back at the original recipe's directory), else against the file's own directory.

@@ -10,6 +10,7 @@ import { compareTable, filterRows, type CompareOptions, type CompareTable } from
 import { pruningCurveSpec, type ChartSpec } from './chart-specs.js';
 import { curveSpec } from './curve-chart.js';
 import { layerDensitySpec } from './layer-density-chart.js';
+import { roundsSpec } from './rounds-chart.js';
 import { renderReportHtml, type RenderedChart } from './html.js';
 import { renderChartSvg } from './render-chart.js';
 import { renderPng } from './render-png.js';
@@ -45,6 +46,7 @@ export function reportCharts(data: ReportData, table: CompareTable): ChartSpec[]
   const rows = filterRows(data.rows, table.filters);
   return [
     pruningCurveSpec(table),
+    roundsSpec(rows, table.metric),
     curveSpec(rows, table.metric, 'step'),
     curveSpec(rows, table.metric, 'time'),
     layerDensitySpec(rows, table),

@@ -39,7 +39,7 @@ export function seriesLabel(
   value: (column: string) => ParamValue | undefined,
 ): string {
   const parts = t.columns
-    .filter((c) => c !== 'density')
+    .filter((c) => c !== 'density' && c !== 'path')
     .map((c) =>
       c === 'name' || c === 'method'
         ? valueText(value(c))

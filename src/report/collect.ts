@@ -11,7 +11,16 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import { recordState } from '../engine/run-status-file.js';
 import { parseTrialsJsonl } from '../sweep/sweep-record.js';
 import { isObject } from '../util/is-object.js';
-import { displayName, lineageOf, type Lineage } from './lineage.js';
+import { displayName, lineageOf, stagesBetween, type Lineage } from './lineage.js';
+import {
+  densityStep,
+  isPruneMetrics,
+  pruneChain,
+  targetDensity,
+  type DensityStep,
+} from './rounds.js';
+
+export { isPruneMetrics } from './rounds.js';
 
 export interface StageInfo {
   readonly uses: string;
@@ -43,6 +52,13 @@ export interface EvalRow {
   readonly metrics: Readonly<Record<string, unknown>>;
   readonly pruneMetrics: Readonly<Record<string, unknown>> | undefined;
   readonly parameters: Readonly<Record<string, unknown>>;
+  /** The densities of every pruning stage the model went through, first to last (rounds.ts). */
+  readonly densityPath?: readonly DensityStep[];
+  /** In a schedule of rounds: this evaluation's round (1-based) and the schedule's round count. */
+  readonly round?: number;
+  readonly rounds?: number;
+  /** Stages of the schedule other than the evaluation (their parameters are no table columns). */
+  readonly roundStages?: readonly string[];
 }
 
 export interface SourceInfo {
@@ -91,29 +107,6 @@ function optionalJson(file: string): Record<string, unknown> | undefined {
   return isObject(v) ? v : undefined;
 }
 
-export function isPruneMetrics(m: unknown): boolean {
-  return isObject(m) && typeof m['method'] === 'string' && typeof m['density'] === 'number';
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-/** The nearest prune stage upstream of `id` (breadth-first over needs). */
-function upstreamPrune(stages: ReadonlyMap<string, StageInfo>, id: string): string | undefined {
-  const queue = [...(stages.get(id)?.needs ?? [])];
-  const seen = new Set<string>();
-  for (let q = queue.shift(); q !== undefined; q = queue.shift()) {
-    if (seen.has(q)) continue;
-    seen.add(q);
-    const s = stages.get(q);
-    if (s === undefined) continue;
-    if (isPruneMetrics(s.metrics)) return q;
-    queue.push(...s.needs);
-  }
-  return undefined;
-}
-
 /**
  * An evaluation is a stage that reports a quality number (`accuracy` or `loss`, as the evaluate
  * stage does) and is not itself a pruning stage. Loading, calibration and export stages report
@@ -130,35 +123,60 @@ export function isEvaluationMetrics(m: unknown): boolean {
 function unitRows(u: Unit): EvalRow[] {
   const evals = [...u.stages.entries()].filter(([, s]) => isEvaluationMetrics(s.metrics));
   const base = evals.map(([id, s]) => {
-    const pruneId = upstreamPrune(u.stages, id);
+    const chain = pruneChain(u.stages, id);
+    const pruneId = chain[chain.length - 1];
     const p = pruneId !== undefined ? u.stages.get(pruneId) : undefined;
     const pm = p?.metrics;
-    const target = p?.params['density'];
-    const density =
-      p === undefined ? 1 : typeof target === 'number' ? target : (pm?.['density'] as number);
     const method =
       p === undefined
         ? 'dense'
         : typeof pm?.['method'] === 'string'
           ? pm['method']
           : (p.uses ?? 'unknown');
-    return { id, s, pruneId, pm, density: round6(density), method };
+    const density = p === undefined ? 1 : targetDensity(p);
+    return { id, s, chain, pruneId, pm, density, method };
   });
-  return base.map((r) => ({
-    source: u.source,
-    trial: u.trial,
-    seed: u.seed,
-    evalStage: r.id,
-    pruneStage: r.pruneId,
-    method: r.method,
-    name: displayName(r.method, u.stages, r.id, r.pruneId),
-    lineage: lineageOf(u.stages, r.id),
-    pruneLineage: r.pruneId !== undefined ? lineageOf(u.stages, r.pruneId) : undefined,
-    density: r.density,
-    metrics: r.s.metrics ?? {},
-    pruneMetrics: r.pm,
-    parameters: u.parameters,
-  }));
+  // A schedule: the evaluations whose chains start at one pruning stage; its longest chain
+  // names it (`magnitude ×4 + finetune`), so every round's evaluation is a point of one line.
+  const longest = new Map<string, string[]>();
+  for (const r of base) {
+    const first = r.chain[0];
+    if (first !== undefined && r.chain.length > (longest.get(first)?.length ?? 0))
+      longest.set(first, r.chain);
+  }
+  return base.map((r) => {
+    const schedule = r.chain[0] !== undefined ? (longest.get(r.chain[0]) ?? r.chain) : r.chain;
+    const rounds = schedule.length;
+    const methodOf = (c: string): string => {
+      const m = u.stages.get(c)?.metrics?.['method'];
+      return typeof m === 'string' ? m : r.method;
+    };
+    const methods = [...new Set(schedule.map(methodOf))];
+    const label = rounds > 1 ? `${methods.join(' → ')} ×${rounds}` : r.method;
+    const first = r.chain[0];
+    const roundStages =
+      rounds > 1 && first !== undefined
+        ? [first, ...stagesBetween(u.stages, r.id, first)]
+        : undefined;
+    return {
+      source: u.source,
+      trial: u.trial,
+      seed: u.seed,
+      evalStage: r.id,
+      pruneStage: r.pruneId,
+      method: r.method,
+      name: displayName(label, u.stages, r.id, r.pruneId),
+      lineage: lineageOf(u.stages, r.id),
+      pruneLineage: r.pruneId !== undefined ? lineageOf(u.stages, r.pruneId) : undefined,
+      density: r.density,
+      metrics: r.s.metrics ?? {},
+      pruneMetrics: r.pm,
+      parameters: u.parameters,
+      densityPath: r.chain.map((c) => densityStep(u.stages.get(c) as StageInfo)),
+      ...(rounds > 1 ? { round: r.chain.length, rounds } : {}),
+      ...(roundStages !== undefined ? { roundStages } : {}),
+    };
+  });
 }
 
 function readRun(dir: string): { info: SourceInfo; units: Unit[] } {

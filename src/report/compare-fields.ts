@@ -1,13 +1,14 @@
 // The fields `compare --group-by` and `--filter` name: the built-in ones (name, method, density,
-// seed) and every lineage parameter, by its full key (`prune.k`) or any unambiguous tail of it
+// path — the density path of rounds, seed) and every lineage parameter, by its full key (`prune.k`) or any unambiguous tail of it
 // (`k`, `layerDensities.lambda`). Filters are `<field><op><value>[,<value>…]` with op one of
 // = != < <= > >=; a comma lists alternatives (`method=icbs,wanda`).
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { suggestionHint } from '../suggest.js';
 import type { EvalRow } from './collect.js';
 import type { ParamValue } from './lineage.js';
+import { densityPathText } from './rounds.js';
 
-export const builtinFields = ['name', 'method', 'density', 'seed'] as const;
+export const builtinFields = ['name', 'method', 'density', 'path', 'seed'] as const;
 export type BuiltinField = (typeof builtinFields)[number];
 
 export function isBuiltinField(f: string): f is BuiltinField {
@@ -25,6 +26,8 @@ export function fieldValue(row: EvalRow, field: string): ParamValue | undefined 
       return row.density;
     case 'seed':
       return row.seed;
+    case 'path':
+      return densityPathText(row.densityPath ?? [{ density: row.density }]);
     default:
       return row.lineage.params[field];
   }

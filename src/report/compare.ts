@@ -115,14 +115,27 @@ export function defaultMetric(rows: readonly EvalRow[]): string {
   return 'accuracy';
 }
 
-/** The prune stage's own `method` and `density` keys: shown as the method and density columns. */
+/**
+ * The prune stage's own `method` and `density` keys: shown as the method and density columns.
+ * And every parameter of a schedule's rounds: the name and the density path say what they are.
+ */
 function redundantKeys(rows: readonly EvalRow[]): Set<string> {
   const out = new Set<string>();
   for (const r of rows) {
     const prefix = r.pruneStage !== undefined ? r.lineage.prefixes[r.pruneStage] : undefined;
     if (prefix !== undefined) out.add(`${prefix}.method`).add(`${prefix}.density`);
+    const prefixes = (r.roundStages ?? []).map((id) => r.lineage.prefixes[id]);
+    for (const k of Object.keys(r.lineage.params))
+      if (prefixes.some((p) => p !== undefined && k.startsWith(`${p}.`))) out.add(k);
   }
   return out;
+}
+
+/** Whether any row went through more than one pruning stage, or a gradual one. */
+function hasDensityPaths(rows: readonly EvalRow[]): boolean {
+  return rows.some(
+    (r) => (r.densityPath?.length ?? 0) > 1 || r.densityPath?.some((p) => p.from !== undefined),
+  );
 }
 
 /**
@@ -198,7 +211,12 @@ export function compareTable(all: readonly EvalRow[], opts: CompareOptions = {})
   const rows = filterRows(all, opts.filters ?? []);
   const varyingAll = opts.groupBy !== undefined ? varyingParams(all) : [];
   const groupBy = opts.groupBy?.map((g) => resolveField(g, keys, '--group-by', varyingAll));
-  const columns = groupBy ?? ['density', 'name', ...varyingParams(rows)];
+  const columns = groupBy ?? [
+    'density',
+    'name',
+    ...(hasDensityPaths(rows) ? ['path'] : []),
+    ...varyingParams(rows),
+  ];
 
   const groups = new Map<string, Group>();
   for (const r of rows) {
@@ -247,7 +265,9 @@ export function compareTable(all: readonly EvalRow[], opts: CompareOptions = {})
   }
   const baseline = opts.baseline ?? (names.includes('magnitude') ? 'magnitude' : undefined);
   const hib = higherIsBetter(metric);
-  const paramColumns = columns.filter((c) => !['name', 'method', 'density', 'seed'].includes(c));
+  const paramColumns = columns.filter(
+    (c) => !['name', 'method', 'density', 'path', 'seed'].includes(c),
+  );
 
   const stats = [...groups.values()].map((g) => {
     const rowNames = [...new Set(g.rows.map((r) => r.name))].sort();
@@ -313,6 +333,7 @@ export function compareTable(all: readonly EvalRow[], opts: CompareOptions = {})
   }
   const densities = [...new Set(rows.map((r) => r.density))].sort((a, b) => a - b);
   const labels: Record<string, string> = { ...shortLabels(paramColumns) };
+  labels['path'] = 'density path';
   for (const c of columns) labels[c] ??= c;
   return {
     metric,

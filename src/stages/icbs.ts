@@ -15,7 +15,8 @@ const icbsInputs: NonNullable<StageType['inputs']> = [{ kind: 'model' }, { kind:
 
 export const icbsStage = defineStage<Record<string, unknown>>({
   name: 'icbs',
-  version: '1',
+  // 2: a model that is already pruned keeps its pruned weights pruned (round-start-mask.ts).
+  version: '2',
   description:
     'Prune with iCBS (iterative Combinatorial Brain Surgeon): block QUBOs over a one-shot initial mask',
   get schema() {

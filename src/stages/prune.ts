@@ -34,7 +34,8 @@ export function pruneSchemaFor(registry: RegistryView): JsonSchema {
 
 export const pruneStage: StageType<PruneStageParams> = {
   name: 'prune',
-  version: '1',
+  // 2: a model that is already pruned keeps its pruned weights pruned (round-start-mask.ts).
+  version: '2',
   description:
     "Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin's",
   schema: buildPruneSchema([]),

@@ -21,7 +21,7 @@ import { sliceSamples } from '../data/batches.js';
 import { augmentableImage, type TrainingAugment } from '../data/augment.js';
 import { requireSplit } from '../data/dataset-artifact.js';
 import type { Dataset } from '../plugin-api/dataset.js';
-import { createOptimizer, trainLoop } from '../models/training-loop.js';
+import { createOptimizer, trainLoop, type TrainLoopOptions } from '../models/training-loop.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
@@ -105,11 +105,15 @@ function trainingAugment(
   return { options, image: augmentableImage(dataset, split, `stage '${ctx.stageId}'`) };
 }
 
-/** Train `model` in place on the stage's dataset input; shared with finetune. */
+/**
+ * Train `model` in place on the stage's dataset input; shared with finetune. `gradual`: finetune's
+ * gradual pruning, given the number of optimizer steps the epochs make (epoch mode only).
+ */
 export async function runTraining(
   ctx: StageContext<TrainingParams>,
   model: PrunableModel,
   masks: ReadonlyMap<string, Uint8Array> | undefined,
+  gradual?: (totalSteps: number) => TrainLoopOptions['remask'],
 ): Promise<Record<string, unknown>> {
   const p = ctx.params;
   const dataset = await loadDatasetInput(ctx);
@@ -126,6 +130,7 @@ export async function runTraining(
     momentum: p.momentum,
   });
   const stepsPerEpoch = Math.ceil(train.count / p.batchSize);
+  const remask = gradual?.(p.epochs * stepsPerEpoch);
   const bar = ctx.progress(
     `${p.epochs} epoch${p.epochs === 1 ? '' : 's'} × ${stepsPerEpoch} steps`,
     p.epochs * stepsPerEpoch,
@@ -141,6 +146,7 @@ export async function runTraining(
       rng: ctx.rng.fork('train-loop'),
       augment,
       masks,
+      ...(remask !== undefined ? { remask } : {}),
       signal: ctx.signal,
       where: `stage '${ctx.stageId}'`,
       onStep: (_step, loss) => bar.tick(1, { loss: Number(loss.toFixed(4)) }),
