@@ -45,6 +45,11 @@ export interface SparseGptLayerInput {
   /** Scratch arrays shared with the other layers of the same call (default: fresh ones). */
   readonly workspace?: Float64Workspace;
   readonly rows: number;
+  /**
+   * The layer's mask before this prune (1 = kept), when the model was pruned already: the weights
+   * it pruned are never selected, although the error compensation makes them non-zero.
+   */
+  readonly incoming?: Uint8Array;
   readonly density: number;
   readonly percdamp: number;
   readonly blocksize: number;
@@ -66,7 +71,7 @@ export interface SparseGptLayerResult {
 const maxDampingRetries = 8;
 
 export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult {
-  const { name, fanIn: n, units: m, rows, density, blocksize, pattern } = input;
+  const { name, fanIn: n, units: m, rows, density, blocksize, pattern, incoming } = input;
   if (input.gram.length !== n * n) {
     throw new ScalpelError(
       ErrorCode.Stage,
@@ -174,7 +179,7 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
         const d2 = d * d;
         for (let o = 0; o < m; o++) {
           const v = w[i * m + o] as number;
-          scores[(i - i1) * m + o] = (v * v) / d2;
+          scores[(i - i1) * m + o] = incoming?.[i * m + o] === 0 ? -Infinity : (v * v) / d2;
         }
       }
       const k = keepCount(density, i2 * m) - keepCount(density, i1 * m);
@@ -188,7 +193,7 @@ export function sparsegptLayer(input: SparseGptLayerInput): SparseGptLayerResult
           const d = u[(i + t) * n + (i + t)] as number;
           for (let o = 0; o < m; o++) {
             const v = w[(i + t) * m + o] as number;
-            scores[t * m + o] = (v * v) / (d * d);
+            scores[t * m + o] = incoming?.[(i + t) * m + o] === 0 ? -Infinity : (v * v) / (d * d);
           }
         }
         mask.set(selectPatternMask(scores, { fanIn: g, units: m }, pattern, name), i * m);

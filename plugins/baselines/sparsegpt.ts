@@ -49,6 +49,8 @@ export const sparsegptPruner = definePruner<SparseGptParams>({
           into: l.weights,
           workspace,
           rows,
+          // A model pruned before (a round of repeat:): what it pruned stays pruned.
+          ...(l.incoming !== undefined ? { incoming: l.incoming } : {}),
           density: l.density,
           percdamp: params.percdamp,
           blocksize: params.blocksize,

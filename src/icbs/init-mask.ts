@@ -6,6 +6,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import type { LayerToPrune } from '../plugin-api/pruner.js';
 import { gradientScores, magnitudeScores, randomScores, wandaScores } from '../pruning/scores.js';
 import { keepCount, selectMask, selectPatternMask } from '../pruning/select-mask.js';
+import { belowIncoming } from '../pruning/masks-from-scores.js';
 import { topKBy } from './top-k.js';
 import type { Rng } from '../util/rng.js';
 import { LayerState } from './layer-state.js';
@@ -104,25 +105,18 @@ export function matchLayerCount(keep: Uint8Array, scores: ScoreArray, target: nu
   for (const j of flip) keep[j] = kept < target ? 1 : 0;
 }
 
-/** `scores` with −∞ wherever `incoming` prunes: selected last, so they stay pruned. */
-function belowIncoming(scores: ScoreArray, incoming: Uint8Array | undefined): ScoreArray {
-  if (incoming === undefined || incoming.length !== scores.length) return scores;
-  const out = Float64Array.from(scores);
-  for (let j = 0; j < out.length; j++) if (incoming[j] === 0) out[j] = -Infinity;
-  return out;
-}
-
 /**
- * Initial mask, fixing and tabu of one layer. `incoming`: the input model's mask (an earlier
- * round); the weights it pruned start pruned and are frozen, so the search never un-prunes them.
+ * Initial mask, fixing and tabu of one layer. `layer.incoming`: the input model's mask (an
+ * earlier round); the weights it pruned start pruned and are frozen, so the search never
+ * un-prunes them.
  */
 export function initLayer(
   layer: LayerToPrune,
   params: IcbsParams,
   stats: InitStatistics,
   rng: Rng,
-  incoming?: Uint8Array,
 ): LayerState {
+  const incoming = layer.incoming;
   const original = scoresOf(params.init.method, layer, stats, rng);
   const scores = belowIncoming(original, incoming);
   let keep: Uint8Array;
@@ -138,7 +132,7 @@ export function initLayer(
     matchLayerCount(keep, scores, keepCount(layer.density, keep.length));
   }
   const state = new LayerState(layer, keep, original);
-  if (incoming !== undefined && incoming.length === state.size) {
+  if (incoming !== undefined) {
     for (let j = 0; j < state.size; j++)
       if (incoming[j] === 0 && state.pruned[j] === 1) state.frozen[j] = 1;
   }

@@ -81,8 +81,7 @@ export async function runIcbs(
       : { inputNorms: new Map(), meanGradients: new Map(), source: 'none needed' };
 
   const states: LayerState[] = args.layers.map((layer) => {
-    const incoming = model.masks.get(layer.info.name);
-    const s = initLayer(layer, p, stats, rng.fork(`init:${layer.info.name}`), incoming);
+    const s = initLayer(layer, p, stats, rng.fork(`init:${layer.info.name}`));
     if (p.selection === 'magnitude') s.selectionScores = magnitudeScores(layer.weights);
     if (p.selection === 'wanda') {
       s.selectionScores = wandaScores(

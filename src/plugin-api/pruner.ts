@@ -15,6 +15,12 @@ export interface LayerToPrune {
   readonly weights: Float32Array;
   /** Target fraction of weights to keep in this layer (recipe density, or a per-layer override). */
   readonly density: number;
+  /**
+   * The layer's mask when the model was pruned before (a round of `repeat:`; 1 = kept): the
+   * weights it prunes must stay pruned. A pruner should never select them (masksFromScores does
+   * not); the stage repairs a mask that does, at the cost of the pruner's own choice.
+   */
+  readonly incoming?: Mask;
 }
 
 export interface PruneArgs<P = Record<string, unknown>> {

@@ -17,12 +17,24 @@ export interface ScoreSelection {
   readonly pattern?: NMPattern;
 }
 
-/** Masks for every layer from its scores (higher = keep), at each layer's `density`. */
+/** `scores` with −∞ where `incoming` (an earlier prune's mask) prunes: selected last. */
+export function belowIncoming(scores: Scores, incoming: Mask | undefined): Scores {
+  if (incoming === undefined) return scores;
+  const out = Float64Array.from(scores);
+  for (let j = 0; j < out.length; j++) if (incoming[j] === 0) out[j] = -Infinity;
+  return out;
+}
+
+/**
+ * Masks for every layer from its scores (higher = keep), at each layer's `density`. Weights a
+ * layer's `incoming` mask pruned are selected last, so they stay pruned.
+ */
 export function masksFromScores(
   layers: readonly LayerToPrune[],
-  score: (layer: LayerToPrune) => Scores,
+  scoreOf: (layer: LayerToPrune) => Scores,
   selection: ScoreSelection = {},
 ): Map<string, Mask> {
+  const score = (l: LayerToPrune): Scores => belowIncoming(scoreOf(l), l.incoming);
   const granularity = selection.granularity ?? 'layer';
   if (selection.pattern === undefined && granularity === 'global') {
     return selectGlobalMasks(

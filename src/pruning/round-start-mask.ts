@@ -1,13 +1,13 @@
 // A prune stage on a model that is already pruned (a round of `repeat:`, or any prune after a
 // prune) keeps what was pruned pruned: the new mask must lie inside the incoming one. Magnitude
 // and wanda rank by |w|, so a pruned weight (exactly 0) is never kept while a nonzero one is
-// dropped; iCBS freezes pruned weights itself (icbs/init-mask.ts). SparseGPT's error
-// compensation can make a pruned weight nonzero before its column is decided, and random or a
-// plugin may keep anything: for those the stage repairs the mask here. Within each group whose
-// count the exactness rule fixes (the layer, an output unit's column, an input row, an N:M group)
-// it keeps the weights both masks keep and refills the rest with the largest-magnitude weights
-// the incoming mask kept, so the counts — and the exact density — stay what the pruner returned.
-// (For SparseGPT the refill is not error-compensated; the stage logs how many it restored.)
+// dropped; SparseGPT never selects the incoming mask's pruned weights, although its error
+// compensation makes them non-zero (sparsegpt-layer.ts); iCBS freezes them (icbs/init-mask.ts).
+// For any other pruner (random, a plugin) the stage repairs the mask here. Within each group
+// whose count the exactness rule fixes (the layer, an output unit's column, an input row, an N:M
+// group) it keeps the weights both masks keep and refills the rest with the largest-magnitude
+// weights the incoming mask kept, so the counts — and the exact density — stay what the pruner
+// returned.
 import type { Mask } from '../plugin-api/layers.js';
 import type { MaskRule } from './mask-contract.js';
 import { badStageParam } from '../error-factories.js';

@@ -1,11 +1,12 @@
 // Everything a pruning stage does around a Pruner: resolve density and layers, find the inputs
 // the pruner declared (model, calibration, dataset), run it, hold its result to the contract
-// (mask-contract.ts), keep what an input model's masks pruned pruned (round-start-mask.ts), apply masks (and reconstructed weights), write the pruned model artifact and
-// report metrics. Used by the generic `prune` stage and by the `icbs` stage type alike.
+// (mask-contract.ts), keep what an input model's masks pruned pruned (round-start-mask.ts), apply
+// masks (and reconstructed weights), write the pruned model artifact and report metrics. Used by
+// the generic `prune` stage and by the `icbs` stage type alike.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCode, ScalpelError, asScalpelError } from '../errors.js';
-import { blockOf, type Mask } from '../plugin-api/layers.js';
+import { blockOf, type Mask, type PrunableLayerInfo } from '../plugin-api/layers.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { LayerToPrune, Pruner } from '../plugin-api/pruner.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
@@ -157,6 +158,10 @@ export async function runPruner(
     const selectedNames = new Set(selected.map((s) => s.info.name));
     // The masks the model came with (an earlier prune): what they pruned stays pruned.
     const incomingMasks = new Map(model.masks);
+    const incomingOf = (info: PrunableLayerInfo): Mask | undefined => {
+      const m = incomingMasks.get(info.name);
+      return m?.length === info.paramCount ? m : undefined;
+    };
     let restored = 0;
 
     const perLayer: Record<string, LayerPruneMetrics> = {};
@@ -175,12 +180,16 @@ export async function runPruner(
         : undefined;
     for (const unit of plan.units) {
       ctx.signal.throwIfAborted();
-      const layers: LayerToPrune[] = unit.map((s) => ({
-        info: s.info,
-        // The pruner's own copy: scribbling on it cannot corrupt what we apply.
-        weights: readUnchanged(s.info.name),
-        density: s.density,
-      }));
+      const layers: LayerToPrune[] = unit.map((s) => {
+        const incoming = incomingOf(s.info);
+        return {
+          info: s.info,
+          // The pruner's own copy: scribbling on it cannot corrupt what we apply.
+          weights: readUnchanged(s.info.name),
+          density: s.density,
+          ...(incoming !== undefined ? { incoming } : {}),
+        };
+      });
       let calibration = inputs.calibration;
       if (sequential !== undefined && inputs.calibration !== undefined) {
         const t0 = performance.now();
@@ -234,12 +243,8 @@ export async function runPruner(
         const name = layer.info.name;
         const reconstructed = checked.weights?.get(name);
         let mask = checked.masks.get(name) as Mask;
-        const incoming = incomingMasks.get(name);
-        if (
-          incoming !== undefined &&
-          incoming.length === mask.length &&
-          !isWithin(mask, incoming)
-        ) {
+        const incoming = layer.incoming;
+        if (incoming !== undefined && !isWithin(mask, incoming)) {
           const r = keepIncomingPruned(
             mask,
             incoming,

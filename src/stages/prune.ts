@@ -34,7 +34,8 @@ export function pruneSchemaFor(registry: RegistryView): JsonSchema {
 
 export const pruneStage: StageType<PruneStageParams> = {
   name: 'prune',
-  // 2: a model that is already pruned keeps its pruned weights pruned (round-start-mask.ts).
+  // 2: a model that is already pruned keeps its pruned weights pruned (LayerToPrune.incoming,
+  // which masksFromScores and SparseGPT honour; round-start-mask.ts repairs the others).
   version: '2',
   description:
     "Prune a model with a registered pruner: method magnitude | random | gradient | wanda | sparsegpt | icbs | a plugin's",

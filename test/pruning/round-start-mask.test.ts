@@ -1,6 +1,7 @@
 // A prune stage on a model that is already pruned (a round of `repeat:`) keeps every weight the
-// input's masks pruned pruned, for every pruner: magnitude and iCBS by themselves (nothing to
-// repair), random through the stage's repair; the density stays exact (counts computed here
+// input's masks pruned pruned, for every pruner: magnitude, wanda, random, SparseGPT and iCBS
+// by themselves (nothing to repair), a pruner that ignores the incoming mask through the stage's
+// repair; the density stays exact (counts computed here
 // from the rounding rule), and a prune to a higher density than the input has is an error.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,6 +9,7 @@ import { isScalpelError } from '../../src/errors.js';
 import { builtinFamilyLookup } from '../../src/models/families.js';
 import { readModelArtifact } from '../../src/models/model-artifact.js';
 import type { Artifact, StageType } from '../../src/plugin-api/stage.js';
+import { definePruner } from '../../src/plugin-api/plugin.js';
 import { builtinRegistry } from '../../src/registry/builtins.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { keepIncomingPruned } from '../../src/pruning/round-start-mask.js';
@@ -24,6 +26,25 @@ async function masksOf(a: Artifact): Promise<Map<string, Uint8Array>> {
   return masks;
 }
 
+// A pruner that ignores `incoming`: each layer keeps its first round(d·n) weights, whatever was
+// pruned before, so only the stage's repair keeps the pruned ones pruned.
+const firstK = definePruner<Record<string, never>>({
+  name: 'first-k',
+  version: '1',
+  description: 'keeps the first weights of every layer (test)',
+  schema: { type: 'object', properties: {}, additionalProperties: false },
+  prune: ({ layers }) =>
+    Promise.resolve({
+      masks: new Map(
+        layers.map((l) => {
+          const mask = new Uint8Array(l.weights.length);
+          mask.fill(1, 0, rounded(l.density, mask.length));
+          return [l.info.name, mask];
+        }),
+      ),
+    }),
+});
+
 describe('prune on a pruned model: pruned weights stay pruned', function () {
   this.timeout(120_000);
   let f: PruneFixture;
@@ -34,6 +55,7 @@ describe('prune on a pruned model: pruned weights stay pruned', function () {
   before(async () => {
     f = await pruneFixture();
     registry = (await builtinRegistry()).clone();
+    registry.registerPruner(firstK, 'test');
     stage = { ...(pruneStage as StageType), schema: registry.paramsSchema('stage', 'prune') };
     // The input: random pruning to 0.5, so the pruned set has nothing to do with |w|.
     const r = await runStage(
@@ -45,10 +67,13 @@ describe('prune on a pruned model: pruned weights stay pruned', function () {
     incoming = await masksOf(half);
   });
 
-  const cases: [string, Record<string, unknown>, (Artifact | 'dataset')[]][] = [
+  const cases: [string, Record<string, unknown>, ('dataset' | 'calibration')[]][] = [
     ['magnitude', { method: 'magnitude', density: 0.3 }, []],
+    ['wanda', { method: 'wanda', density: 0.3, granularity: 'per-output' }, ['calibration']],
+    ['sparsegpt', { method: 'sparsegpt', density: 0.3 }, ['calibration']],
     ['random', { method: 'random', density: 0.3 }, []],
     ['random per-output', { method: 'random', density: 0.3, granularity: 'per-output' }, []],
+    ['first-k (ignores the incoming mask)', { method: 'first-k', density: 0.3 }, []],
     [
       'icbs',
       {
@@ -68,7 +93,7 @@ describe('prune on a pruned model: pruned weights stay pruned', function () {
   ];
   for (const [name, params, extra] of cases) {
     it(`${name}: the new mask lies inside the input's and keeps the exact count`, async () => {
-      const inputs = [half, ...extra.map((e) => (e === 'dataset' ? f.dataset : e))];
+      const inputs = [half, ...extra.map((e) => (e === 'dataset' ? f.dataset : f.calibration))];
       const tensors = tf.memory().numTensors;
       const r = await runStage(stage, params, { inputs, registry, seed: 9 });
       assert.equal(tf.memory().numTensors, tensors, 'tensors leaked');
@@ -98,9 +123,11 @@ describe('prune on a pruned model: pruned weights stay pruned', function () {
       m.dispose();
       const roundStart = r.result.metrics?.roundStart as { restored: number } | undefined;
       assert.ok(roundStart !== undefined);
-      // Random keeps ~half of its picks among the pruned weights and is repaired; magnitude ranks
-      // them last (they are 0) and iCBS freezes them: nothing to repair.
-      if (name.startsWith('random')) assert.ok(roundStart.restored > 0);
+      // first-k keeps ~half of its picks among the pruned weights and is repaired; the pruners of
+      // masksFromScores (magnitude, wanda, random) and SparseGPT never select them (LayerToPrune
+      // .incoming), although SparseGPT's error compensation makes them non-zero, and iCBS
+      // freezes them: nothing to repair.
+      if (name.startsWith('first-k')) assert.ok(roundStart.restored > 0);
       else assert.equal(roundStart.restored, 0);
     });
   }
