@@ -50,6 +50,23 @@ export interface Series {
   readonly method: string;
 }
 
+/** The colour encoding of a chart whose rows name their `series` (and its method), legend right. */
+export function seriesColorEncoding(rows: readonly { series: string; method: string }[]): {
+  field: 'series';
+  type: 'nominal';
+  title: null;
+  scale: { domain: string[]; range: string[] };
+  legend: { orient: 'right'; direction: 'vertical' };
+} {
+  return {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: seriesColors(rows.map((r) => ({ label: r.series, method: r.method }))),
+    legend: { orient: 'right', direction: 'vertical' },
+  };
+}
+
 /** A vega-lite colour scale for series: domain in label order, each a shade of its method. */
 export function seriesColors(series: readonly Series[]): { domain: string[]; range: string[] } {
   const byLabel = new Map<string, string>();

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { EvalRow } from './collect.js';
 import { fieldValue, valueText } from './compare-fields.js';
 import { higherIsBetter, metricLabel, type CompareRow, type CompareTable } from './compare.js';
-import { seriesColors } from './chart-palette.js';
+import { seriesColorEncoding, seriesColors } from './chart-palette.js';
 import type { ParamValue } from './lineage.js';
 
 export interface ChartSpec {
@@ -71,14 +71,7 @@ export function pruningCurveSpec(t: CompareTable): ChartSpec | undefined {
     hi: r.mean + (r.std ?? 0),
     n: r.n,
   }));
-  const colors = seriesColors(values.map((v) => ({ label: v.series, method: v.method })));
-  const color = {
-    field: 'series',
-    type: 'nominal',
-    title: null,
-    scale: colors,
-    legend: { orient: 'right', direction: 'vertical' },
-  };
+  const color = seriesColorEncoding(values);
   const withBars = values.filter((v) => v.n > 1);
   const layers: unknown[] = [
     { mark: { type: 'line', strokeWidth: 2 } },

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { EvalRow } from './collect.js';
 import type { CompareTable } from './compare.js';
 import { baseConfig, evalRowLabel, schemaUrl, type ChartSpec } from './chart-specs.js';
-import { seriesColors } from './chart-palette.js';
+import { seriesColorEncoding } from './chart-palette.js';
 
 /** Layers whose densities differ by more than this carry information (rounding stays below). */
 const SPREAD = 0.01;
@@ -79,7 +79,6 @@ export function layerDensitySpec(rows: readonly EvalRow[], t: CompareTable): Cha
     layer: a.layer,
     layerDensity: a.sum / a.n,
   }));
-  const colors = seriesColors(values.map((v) => ({ label: v.series, method: v.method })));
   const spec = {
     $schema: schemaUrl,
     config: baseConfig,
@@ -98,13 +97,7 @@ export function layerDensitySpec(rows: readonly EvalRow[], t: CompareTable): Cha
           title: 'layer density',
           scale: { domain: [0, 1] },
         },
-        color: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: colors,
-          legend: { orient: 'right', direction: 'vertical' },
-        },
+        color: seriesColorEncoding(values),
         tooltip: [
           { field: 'series' },
           { field: 'layer' },

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { EvalRow } from './collect.js';
 import { metricValue } from './compare.js';
 import { axisTitle, baseConfig, schemaUrl, type ChartSpec } from './chart-specs.js';
-import { seriesColors } from './chart-palette.js';
+import { seriesColorEncoding } from './chart-palette.js';
 
 interface RoundPoint {
   readonly series: string;
@@ -39,7 +39,6 @@ export function roundsSpec(rows: readonly EvalRow[], metric: string): ChartSpec 
     }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.round - b.round);
   const series = new Set(values.map((v) => v.series));
-  const colors = seriesColors(values.map((v) => ({ label: v.series, method: v.method })));
   const spec = {
     $schema: schemaUrl,
     width: 520,
@@ -55,13 +54,7 @@ export function roundsSpec(rows: readonly EvalRow[], metric: string): ChartSpec 
         scale: { zero: false },
       },
       y: { field: 'mean', type: 'quantitative', title: axisTitle(metric), scale: { zero: false } },
-      color: {
-        field: 'series',
-        type: 'nominal',
-        title: null,
-        scale: colors,
-        legend: { orient: 'right', direction: 'vertical' },
-      },
+      color: seriesColorEncoding(values),
     },
     layer: [
       { mark: { type: 'line', strokeWidth: 2 } },
