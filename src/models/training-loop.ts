@@ -90,7 +90,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
     const next = o.remask?.(at);
     if (next === undefined) return;
     if (masks !== undefined) tf.dispose([...masks.values()]);
-    masks = undefined;
+    masks = undefined; // so the finally below cannot dispose them twice if maskTensors throws
     masks = maskTensors(o.model, next);
     reapplyMasks(masks);
   };

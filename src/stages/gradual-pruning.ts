@@ -78,6 +78,14 @@ export function gradualPruning(
       };
     },
     finish() {
+      const keptTooFew = (what: string): never => {
+        throw badStageParam(
+          id,
+          'gradual.finalSparsity',
+          `${what}, fewer than finalSparsity ${g.finalSparsity} leaves: its input masks had pruned more already`,
+          'the input model is pruned below this density already; lower finalSparsity or fine-tune the dense model',
+        );
+      };
       const final = pruner.current();
       const layers: Record<string, { density: number; kept: number; size: number }> = {};
       let kept = 0;
@@ -86,14 +94,10 @@ export function gradualPruning(
         const mask = final.get(info.name) as Mask;
         const k = countKept(mask);
         // The schedule ends at endStep ≤ the last step: every layer must be at the final density.
-        if (g.granularity === 'layer' && k !== keepCount(finalDensity, mask.length)) {
-          throw badStageParam(
-            id,
-            'gradual.finalSparsity',
-            `layer '${info.name}' keeps ${k} of ${mask.length} weights, more than finalSparsity ${g.finalSparsity} allows: its input masks already kept fewer`,
-            'the input model is pruned below this density already; lower finalSparsity or fine-tune the dense model',
+        if (g.granularity === 'layer' && k !== keepCount(finalDensity, mask.length))
+          keptTooFew(
+            `layer '${info.name}' keeps ${k} of ${mask.length} weights (target ${keepCount(finalDensity, mask.length)})`,
           );
-        }
         model.masks.set(info.name, mask);
         layers[info.name] = { density: k / mask.length, kept: k, size: mask.length };
         kept += k;
@@ -102,14 +106,8 @@ export function gradualPruning(
       const budget = globalKeepCount(
         selected.map((l) => ({ density: finalDensity, size: l.paramCount })),
       );
-      if (g.granularity === 'global' && kept !== budget) {
-        throw badStageParam(
-          id,
-          'gradual.finalSparsity',
-          `the selected layers keep ${kept} of ${size} weights, more than finalSparsity ${g.finalSparsity} allows (${budget}): the input masks already kept fewer`,
-          'the input model is pruned below this density already; lower finalSparsity or fine-tune the dense model',
-        );
-      }
+      if (g.granularity === 'global' && kept !== budget)
+        keptTooFew(`the selected layers keep ${kept} of ${size} weights (budget ${budget})`);
       const schedule = {
         initialSparsity: g.initialSparsity,
         finalSparsity: g.finalSparsity,

@@ -103,4 +103,28 @@ describe('finetune gradual pruning', function () {
       },
     );
   });
+
+  it('an input already sparser than finalSparsity is an error naming the layer and its counts', async () => {
+    const model = makeModel();
+    // linear1 arrives at density 0.1: gradual pruning only removes weights, so 0.25 is out of reach.
+    const mask = new Uint8Array(784 * 32);
+    for (let j = 0; j < mask.length; j += 10) mask[j] = 1;
+    const sparse = await modelArtifact(model, new Map([['linear1', mask]]));
+    model.dispose();
+    await assert.rejects(
+      runStage(
+        finetuneStage,
+        { epochs: 1, batchSize: 50, samples: 600, gradual },
+        { inputs: [sparse, data], stageId: 'ft' },
+      ),
+      (e: unknown) => {
+        assert.ok(isScalpelError(e));
+        assert.match(
+          e.message,
+          /stages\.ft\.with\.gradual\.finalSparsity: layer 'linear1' keeps 2509 of 25088 weights \(target 6272\), fewer than finalSparsity 0\.75 leaves/,
+        );
+        return true;
+      },
+    );
+  });
 });
