@@ -26,13 +26,14 @@ import {
   type NodeJobResult,
 } from './job-payload.js';
 import { RedisClients, redactedUrl } from './redis-connection.js';
+import { queueTiming } from './queue-timing.js';
 
 export interface CoordinatorOptions {
   readonly redis: string;
   readonly sweepId: string;
   /** Retries of a failed stage (BullMQ attempts = retries + 1). */
   readonly retries: number;
-  /** First retry delay (exponential backoff); default 1000 ms. */
+  /** First retry delay (exponential backoff); default queueTiming().backoffMs. */
   readonly backoffMs?: number;
   /** How often job states are reconciled; default 1000 ms. */
   readonly reconcileMs?: number;
@@ -54,6 +55,8 @@ interface Pending {
   reject(e: unknown): void;
   attemptsSeen: number;
   checking: boolean;
+  /** An add is under way: a missing job is not lost yet. */
+  enqueuing: boolean;
   readonly progress: Map<string, Progress>;
 }
 
@@ -86,7 +89,7 @@ export class Coordinator {
   private readonly opts: CoordinatorOptions;
   private readonly clients: RedisClients;
   private readonly queue: Queue<JobData, NodeJobResult>;
-  private readonly events: QueueEvents;
+  private events: QueueEvents | undefined;
   private readonly command: ReturnType<RedisClients['create']>;
   private readonly pending = new Map<string, Pending>();
   private logging: RunLogging | undefined;
@@ -105,13 +108,7 @@ export class Coordinator {
       connection: this.command,
       prefix: KEY_PREFIX,
     });
-    this.events = new QueueEvents(QUEUE_NAME, {
-      connection: clients.create('coordinator-events'),
-      prefix: KEY_PREFIX,
-      autorun: false,
-    });
     this.queue.on('error', () => {}); // connection losses: waited out by ioredis
-    this.events.on('error', () => {});
   }
 
   /** Connect (a clear error when Redis is unreachable); nothing is written to Redis yet. */
@@ -121,7 +118,8 @@ export class Coordinator {
     try {
       await clients.ready(c.command);
     } catch (e) {
-      await c.close();
+      // Queue.close would wait for a connection that never comes: just drop the clients.
+      await clients.closeAll();
       throw e;
     }
     return c;
@@ -140,11 +138,31 @@ export class Coordinator {
     await this.command.del(abandonKey(id), cachedKey(id)); // a rerun takes the sweep up afresh
     await this.command.set(manifestKey(id), JSON.stringify(manifest), 'EX', MANIFEST_TTL_S);
     await this.command.sadd(SWEEPS_KEY, id);
+    // Read events from the stream's current end, not from the moment the reader first blocks:
+    // a job queued in between could otherwise report before we listen.
+    const stream = this.queue.keys.events ?? this.queue.toKey('events');
+    const last = await this.command.xrevrange(stream, '+', '-', 'COUNT', 1);
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection: this.clients.create('coordinator-events'),
+      prefix: KEY_PREFIX,
+      autorun: false,
+      lastEventId: last[0]?.[0] ?? '0-0',
+    });
+    this.events = events;
+    events.on('error', () => {});
     const ours = (jobId: string): Pending | undefined => this.pending.get(jobId);
-    this.events.on('completed', ({ jobId }) => this.check(ours(jobId)));
-    this.events.on('failed', ({ jobId }) => this.check(ours(jobId)));
-    this.events.on('removed', ({ jobId }) => this.check(ours(jobId)));
-    this.events.on('stalled', ({ jobId }) => {
+    // A retry shows as the job going back to delayed (backoff) or waiting.
+    events.on('delayed', ({ jobId }) => this.check(ours(jobId)));
+    events.on('waiting', ({ jobId }) => this.check(ours(jobId)));
+    events.on('completed', ({ jobId, returnvalue }) => {
+      const p = ours(jobId);
+      const r = resultOf(returnvalue);
+      if (p !== undefined && r !== undefined) this.settle(p, undefined, r);
+      else this.check(p);
+    });
+    events.on('failed', ({ jobId }) => this.check(ours(jobId)));
+    events.on('removed', ({ jobId }) => this.check(ours(jobId)));
+    events.on('stalled', ({ jobId }) => {
       const p = ours(jobId);
       if (p === undefined) return;
       this.event(p, 'node-stalled', {});
@@ -153,9 +171,9 @@ export class Coordinator {
         { stageId: p.payload.stageId },
       );
     });
-    this.events.on('progress', ({ jobId, data }) => this.onProgress(ours(jobId), data));
-    void this.events.run().catch(() => {});
-    await this.events.waitUntilReady();
+    events.on('progress', ({ jobId, data }) => this.onProgress(ours(jobId), data));
+    void events.run().catch(() => {});
+    await events.waitUntilReady();
     this.timer = setInterval(() => this.reconcile(), this.opts.reconcileMs ?? 1000);
     this.timer.unref();
   }
@@ -188,10 +206,16 @@ export class Coordinator {
         reject,
         attemptsSeen: 0,
         checking: false,
+        enqueuing: true,
         progress: new Map(),
       };
       this.pending.set(jobId, p);
-      this.enqueue(p, true).catch((e: unknown) => this.settle(p, e));
+      this.enqueue(p, true).then(
+        () => {
+          p.enqueuing = false;
+        },
+        (e: unknown) => this.settle(p, e),
+      );
     });
   }
 
@@ -211,7 +235,7 @@ export class Coordinator {
     await this.queue.add(p.payload.stageId, p.payload, {
       jobId: p.jobId,
       attempts: this.opts.retries + 1,
-      backoff: { type: 'exponential', delay: this.opts.backoffMs ?? 1000 },
+      backoff: { type: 'exponential', delay: this.opts.backoffMs ?? queueTiming().backoffMs },
       removeOnComplete: { age: 24 * 3600 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
@@ -269,18 +293,27 @@ export class Coordinator {
   }
 
   private async checkJob(p: Pending): Promise<void> {
-    const job: Job<JobData, NodeJobResult> | undefined = await this.queue.getJob(p.jobId);
+    // The state first, then the job: a job read before it completed would lack its result.
+    const state = await this.queue.getJobState(p.jobId);
+    const job: Job<JobData, NodeJobResult> | undefined =
+      state === 'unknown' ? undefined : await this.queue.getJob(p.jobId);
     if (job === undefined) {
+      if (p.enqueuing) return;
       if (this.cache?.lookup(p.payload.hash) !== undefined && !p.payload.overwrite) {
-        this.settle(p, undefined, { status: 'ran', host: '?', pid: 0 });
+        // The job is gone (Redis lost it) but its result is in the cache.
+        this.settle(p, undefined, { status: 'ran', host: 'unknown', pid: 0 });
         return;
       }
-      await this.enqueue(p, false);
+      p.enqueuing = true;
+      try {
+        await this.enqueue(p, false);
+      } finally {
+        p.enqueuing = false;
+      }
       return;
     }
-    const state = await job.getState();
     if (state === 'completed') {
-      const r = resultOf(job.returnvalue) ?? { status: 'ran', host: '?', pid: 0 };
+      const r = resultOf(job.returnvalue) ?? { status: 'ran', host: 'unknown', pid: 0 };
       this.settle(p, undefined, r);
       return;
     }
@@ -343,7 +376,7 @@ export class Coordinator {
   /** Stop listening and quit every Redis client. */
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await Promise.allSettled([this.events?.close(), this.queue.close()]);
     await this.clients.closeAll();
   }
 }

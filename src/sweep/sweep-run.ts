@@ -407,7 +407,7 @@ export async function runSweep(
   try {
     const shared = nodes.length < pending.reduce((s, t) => s + t.hashes.size, 0);
     log.info(
-      `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`,
+      `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${coordinator !== undefined ? 'bullmq executor' : `${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`}`,
     );
     session.cleanStaleCache();
     if (coordinator !== undefined) {
