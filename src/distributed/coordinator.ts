@@ -45,7 +45,9 @@ export interface SweepManifest {
   readonly name: string;
   readonly trials: number;
   readonly createdAt: string;
-  readonly nodes: Readonly<Record<string, { readonly stageId: string; readonly trials: readonly number[] }>>;
+  readonly nodes: Readonly<
+    Record<string, { readonly stageId: string; readonly trials: readonly number[] }>
+  >;
 }
 
 interface Pending {
@@ -67,9 +69,15 @@ const NO_WORKER_WARNING_MS = 10_000;
 
 function failureError(reason: string | undefined, stageId: string): ScalpelError {
   const decoded = decodeFailure(reason ?? '');
-  if (isObject(decoded) && typeof decoded['code'] === 'string' && typeof decoded['message'] === 'string')
+  if (
+    isObject(decoded) &&
+    typeof decoded['code'] === 'string' &&
+    typeof decoded['message'] === 'string'
+  )
     return deserializeError(decoded as unknown as SerializedError);
-  return new ScalpelError(ErrorCode.Stage, `job failed: ${reason ?? 'no reason given'}`, { stageId });
+  return new ScalpelError(ErrorCode.Stage, `job failed: ${reason ?? 'no reason given'}`, {
+    stageId,
+  });
 }
 
 function resultOf(v: unknown): NodeJobResult | undefined {
@@ -130,7 +138,10 @@ export class Coordinator {
   }
 
   /** Start: register the sweep for `--status`, listen to events, reconcile periodically. */
-  async start(manifest: SweepManifest, env: { logging: RunLogging; progress: ProgressSink; cache: Cache }): Promise<void> {
+  async start(
+    manifest: SweepManifest,
+    env: { logging: RunLogging; progress: ProgressSink; cache: Cache },
+  ): Promise<void> {
     this.logging = env.logging;
     this.progress = env.progress;
     this.cache = env.cache;
@@ -248,10 +259,17 @@ export class Coordinator {
   private onProgress(p: Pending | undefined, data: unknown): void {
     if (p === undefined || !isObject(data)) return;
     if (data['type'] === 'start') {
-      this.event(p, 'node-started', { host: data['host'], pid: data['pid'], attempt: data['attempt'] });
-      this.logging?.logger.debug(`running on ${String(data['host'])} (attempt ${String(data['attempt'])})`, {
-        stageId: p.payload.stageId,
+      this.event(p, 'node-started', {
+        host: data['host'],
+        pid: data['pid'],
+        attempt: data['attempt'],
       });
+      this.logging?.logger.debug(
+        `running on ${String(data['host'])} (attempt ${String(data['attempt'])})`,
+        {
+          stageId: p.payload.stageId,
+        },
+      );
       return;
     }
     if (data['type'] !== 'progress' || this.progress === undefined) return;
@@ -275,7 +293,10 @@ export class Coordinator {
       this.event(p, 'node-done', { status: result.status, host: result.host, pid: result.pid });
       p.resolve(result.status);
     } else {
-      const error = outcome instanceof ScalpelError ? outcome : failureError(String(outcome), p.payload.stageId);
+      const error =
+        outcome instanceof ScalpelError
+          ? outcome
+          : failureError(String(outcome), p.payload.stageId);
       this.event(p, 'node-failed', { error: error.toJSON() });
       p.reject(error);
     }
@@ -364,13 +385,19 @@ export class Coordinator {
         const job = await this.queue.getJob(p.jobId);
         if (job === undefined) continue;
         const state = await job.getState();
-        if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children')
+        if (
+          state === 'waiting' ||
+          state === 'delayed' ||
+          state === 'prioritized' ||
+          state === 'waiting-children'
+        )
           await job.remove().catch(() => {});
       }
     } catch {
       // Redis unreachable: the jobs stay; a rerun adopts them.
     }
-    for (const p of all) this.settle(p, new ScalpelError(ErrorCode.Interrupted, 'the sweep was stopped'));
+    for (const p of all)
+      this.settle(p, new ScalpelError(ErrorCode.Interrupted, 'the sweep was stopped'));
   }
 
   /** Stop listening and quit every Redis client. */

@@ -57,7 +57,12 @@ export interface NodeJobResult {
 
 /** What workers send with job.updateProgress. */
 export type NodeJobProgress =
-  | { readonly type: 'start'; readonly host: string; readonly pid: number; readonly attempt: number }
+  | {
+      readonly type: 'start';
+      readonly host: string;
+      readonly pid: number;
+      readonly attempt: number;
+    }
   | {
       readonly type: 'progress';
       readonly stageId: string;
@@ -125,14 +130,30 @@ export function parsePayload(data: unknown): NodeJobPayload {
     typeof r['baseDir'] !== 'string'
   )
     throw bad('recipe');
-  for (const k of ['sweepId', 'scalpelVersion', 'hash', 'stageId', 'uses', 'plannedBackend', 'cacheId'])
+  for (const k of [
+    'sweepId',
+    'scalpelVersion',
+    'hash',
+    'stageId',
+    'uses',
+    'plannedBackend',
+    'cacheId',
+  ])
     if (typeof data[k] !== 'string') throw bad(k);
-  if (!isStringArray(data['set']) || !isStringArray(data['inputs']) || !isStringArray(data['plugins']))
+  if (
+    !isStringArray(data['set']) ||
+    !isStringArray(data['inputs']) ||
+    !isStringArray(data['plugins'])
+  )
     throw bad('set, inputs or plugins');
   if (!Array.isArray(data['trials']) || !data['trials'].every((t) => typeof t === 'number'))
     throw bad('trials');
   const backend = data['backend'];
-  if (backend !== undefined && backend !== null && !(typeof backend === 'string' && BACKENDS.has(backend)))
+  if (
+    backend !== undefined &&
+    backend !== null &&
+    !(typeof backend === 'string' && BACKENDS.has(backend))
+  )
     throw bad('backend');
   if (typeof data['overwrite'] !== 'boolean') throw bad('overwrite');
   return data as unknown as NodeJobPayload;

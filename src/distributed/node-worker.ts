@@ -55,11 +55,17 @@ export interface NodeWorkerOptions {
 type JobData = NodeJobPayload;
 
 /** A refusal: the job cannot run on this worker, and retrying it here would not help. */
-function refuse(message: string, hint: string, code: ErrorCode = ErrorCode.Usage): UnrecoverableError {
+function refuse(
+  message: string,
+  hint: string,
+  code: ErrorCode = ErrorCode.Usage,
+): UnrecoverableError {
   const host = hostId();
   return new UnrecoverableError(
     encodeFailure(
-      serializeError(new ScalpelError(code, `worker ${host} refused the job: ${message}`, { hint })),
+      serializeError(
+        new ScalpelError(code, `worker ${host} refused the job: ${message}`, { hint }),
+      ),
     ),
   );
 }
@@ -110,10 +116,14 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
     if (p.cacheId !== ownCacheId)
       throw refuse(
         `its cache is not this worker's --cache-dir ${cache.root}`,
-        'mount the coordinator\'s shared cache directory on this machine and pass it as --cache-dir',
+        "mount the coordinator's shared cache directory on this machine and pass it as --cache-dir",
       );
     if (sha256Text(p.recipe.text) !== p.recipe.sha256)
-      throw refuse('the recipe text does not match its sha256', 'requeue the sweep', ErrorCode.Internal);
+      throw refuse(
+        'the recipe text does not match its sha256',
+        'requeue the sweep',
+        ErrorCode.Internal,
+      );
     const baseDir = resolve(pluginsDir, p.recipe.baseDir);
     for (const spec of p.plugins) {
       if (isPathSpecifier(spec) && !existsSync(resolve(baseDir, spec)))
@@ -123,7 +133,11 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
           ErrorCode.Plugin,
         );
     }
-    const file = join(workDir, 'recipes', `${p.recipe.sha256.slice(0, 16)}-${basename(p.recipe.name)}`);
+    const file = join(
+      workDir,
+      'recipes',
+      `${p.recipe.sha256.slice(0, 16)}-${basename(p.recipe.name)}`,
+    );
     if (!existsSync(file)) writeFileAtomicSync(file, p.recipe.text);
     let plan: Plan;
     try {
@@ -145,30 +159,39 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
     if (!plan.exec.some((n) => n.key === p.hash))
       throw refuse(
         `node ${p.hash.slice(0, 12)} ('${p.stageId}') is not in this worker's plan of the recipe`,
-        'its plugin versions or the recipe\'s input files under --plugins differ from the coordinator\'s',
+        "its plugin versions or the recipe's input files under --plugins differ from the coordinator's",
       );
     for (const h of p.inputs) {
       if (cache.lookup(h) === undefined)
         throw refuse(
           `input ${h.slice(0, 12)} of '${p.stageId}' is not in ${cache.root}`,
-          'is --cache-dir the coordinator\'s shared cache, fully mounted?',
+          "is --cache-dir the coordinator's shared cache, fully mounted?",
           ErrorCode.Io,
         );
     }
     return plan;
   };
 
-  const processor = async (job: Job<JobData, NodeJobResult>, token?: string): Promise<NodeJobResult> => {
+  const processor = async (
+    job: Job<JobData, NodeJobResult>,
+    token?: string,
+  ): Promise<NodeJobResult> => {
     let payload: NodeJobPayload;
     try {
       payload = parsePayload(job.data);
     } catch (e) {
       throw new UnrecoverableError(encodeFailure(serializeError(e)));
     }
-    const start: NodeJobProgress = { type: 'start', host, pid: process.pid, attempt: job.attemptsMade + 1 };
+    const start: NodeJobProgress = {
+      type: 'start',
+      host,
+      pid: process.pid,
+      attempt: job.attemptsMade + 1,
+    };
     await job.updateProgress(start);
     const removed = cache.cleanStale();
-    if (removed > 0) say(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of dead workers`);
+    if (removed > 0)
+      say(`removed ${removed} unfinished cache entr${removed === 1 ? 'y' : 'ies'} of dead workers`);
     const plan = await prepare(payload);
     const node = plan.exec.find((n) => n.key === payload.hash);
     if (node === undefined) throw refuse('node vanished from the plan', '', ErrorCode.Internal);
@@ -225,7 +248,10 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
         throw new UnrecoverableError(
           encodeFailure(
             serializeError(
-              new ScalpelError(ErrorCode.Interrupted, `the coordinator stopped the sweep; '${payload.stageId}' was abandoned`),
+              new ScalpelError(
+                ErrorCode.Interrupted,
+                `the coordinator stopped the sweep; '${payload.stageId}' was abandoned`,
+              ),
             ),
           ),
         );
@@ -261,7 +287,9 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
   );
 
   if (!opts.signal.aborted)
-    await new Promise<void>((res) => opts.signal.addEventListener('abort', () => res(), { once: true }));
+    await new Promise<void>((res) =>
+      opts.signal.addEventListener('abort', () => res(), { once: true }),
+    );
   stopping = true;
   say('stopping: running jobs go back to the queue');
   for (const c of running) c.abort();
@@ -273,4 +301,3 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
   );
   await clients.closeAll();
 }
-

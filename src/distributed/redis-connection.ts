@@ -115,10 +115,7 @@ export class RedisClients {
       this.clients.map(async (c) => {
         if (c.status === 'end') return;
         try {
-          await Promise.race([
-            c.quit(),
-            new Promise((res) => setTimeout(res, 1000).unref()),
-          ]);
+          await Promise.race([c.quit(), new Promise((res) => setTimeout(res, 1000).unref())]);
         } catch {
           // already closed
         }

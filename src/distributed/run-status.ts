@@ -103,7 +103,8 @@ export async function readSweepStatus(
         const state = cached.has(hash)
           ? 'done'
           : stateOf(job !== undefined ? await job.getState() : undefined);
-        const decoded = job?.failedReason !== undefined ? decodeFailure(job.failedReason) : undefined;
+        const decoded =
+          job?.failedReason !== undefined ? decodeFailure(job.failedReason) : undefined;
         const error =
           state === 'failed'
             ? isObject(decoded) && typeof decoded['message'] === 'string'
@@ -123,11 +124,24 @@ export async function readSweepStatus(
         (a, b) => a - b,
       );
       for (const index of indices) {
-        const counts: Record<NodeState, number> = { pending: 0, queued: 0, running: 0, done: 0, failed: 0 };
-        for (const n of nodes) if (manifest.nodes[n.hash]?.trials.includes(index)) counts[n.state]++;
+        const counts: Record<NodeState, number> = {
+          pending: 0,
+          queued: 0,
+          running: 0,
+          done: 0,
+          failed: 0,
+        };
+        for (const n of nodes)
+          if (manifest.nodes[n.hash]?.trials.includes(index)) counts[n.state]++;
         trials.push({ index, state: trialState(counts), nodes: counts });
       }
-      reports.push({ sweepId: id, name: manifest.name, createdAt: manifest.createdAt, nodes, trials });
+      reports.push({
+        sweepId: id,
+        name: manifest.name,
+        createdAt: manifest.createdAt,
+        nodes,
+        trials,
+      });
     }
     return reports;
   } finally {

@@ -3,7 +3,15 @@
 // heartbeat. A lease is stale when its owner is a dead process on this host, or when its
 // heartbeat is older than the TTL (the only thing another host can judge). A process id is never
 // checked on a host it does not belong to.
-import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { hostId } from '../util/host-id.js';
 import { isAlive } from '../util/process-alive.js';
 
@@ -35,7 +43,11 @@ export function leaseTiming(env: NodeJS.ProcessEnv = process.env): LeaseTiming {
 
 /** Create `file` as this process's lease (fails if it exists: a lease has one owner). */
 export function writeLease(file: string): LeaseOwner {
-  const owner: LeaseOwner = { host: hostId(), pid: process.pid, createdAt: new Date().toISOString() };
+  const owner: LeaseOwner = {
+    host: hostId(),
+    pid: process.pid,
+    createdAt: new Date().toISOString(),
+  };
   const fd = openSync(file, 'wx');
   try {
     writeSync(fd, JSON.stringify(owner) + '\n');
@@ -49,7 +61,9 @@ export function writeLease(file: string): LeaseOwner {
 export function readLease(file: string): LeaseOwner | undefined {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LeaseOwner>;
-    return typeof v.host === 'string' && typeof v.pid === 'number' && typeof v.createdAt === 'string'
+    return typeof v.host === 'string' &&
+      typeof v.pid === 'number' &&
+      typeof v.createdAt === 'string'
       ? (v as LeaseOwner)
       : undefined;
   } catch {

@@ -27,7 +27,10 @@ export async function connectCoordinator(
     });
   const retries = opts.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0)
-    throw new ScalpelError(ErrorCode.Usage, `--retries must be a whole number >= 0, got ${retries}`);
+    throw new ScalpelError(
+      ErrorCode.Usage,
+      `--retries must be a whole number >= 0, got ${retries}`,
+    );
   const { Coordinator } = await import('../distributed/coordinator.js');
   return Coordinator.connect({ redis: opts.redis, sweepId: sweepIdOf(fingerprint), retries });
 }

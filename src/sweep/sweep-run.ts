@@ -268,7 +268,10 @@ export async function runSweep(
     ? await connectCoordinator(graph.fingerprint, opts)
     : undefined;
   const jobs = distributed
-    ? Math.max(1, graph.trials.reduce((n, t) => n + t.hashes.size, 0))
+    ? Math.max(
+        1,
+        graph.trials.reduce((n, t) => n + t.hashes.size, 0),
+      )
     : Math.max(1, Math.floor(opts.jobs ?? 1));
 
   // Everything is validated and planned: only now is anything written.
@@ -356,7 +359,8 @@ export async function runSweep(
   const recipeSource = distributed ? recipeSourceOf(def) : undefined;
   const cacheId = coordinator !== undefined ? coordinatorCacheId(cacheDir) : '';
   const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
-    if (pool === undefined && coordinator === undefined) return (await session.execute(node)).status;
+    if (pool === undefined && coordinator === undefined)
+      return (await session.execute(node)).status;
     if (!overwrite && cache.lookup(node.key) !== undefined) {
       coordinator?.noteCached(node.key);
       return 'cached';
@@ -414,7 +418,11 @@ export async function runSweep(
       await startCoordinator(coordinator, def, graph, nodes, byHash, session);
       log.info(`nodes go to the scalpel workers of ${coordinator.redisUrl}`);
     }
-    if (pool === undefined && coordinator === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined))
+    if (
+      pool === undefined &&
+      coordinator === undefined &&
+      nodes.some((n) => overwrite || cache.lookup(n.key) === undefined)
+    )
       await session.ensureBackend();
     await schedule<ExecNode>(nodes, {
       jobs,

@@ -40,9 +40,15 @@ export function toyRecipe(opts: {
   if (opts.densities !== undefined)
     text = text.replace('values: [0.1, 0.3, 0.6]', `values: [${opts.densities.join(', ')}]`);
   if (opts.modelSleepMs !== undefined)
-    text = text.replace('model: { uses: toy-model }', `model: { uses: toy-model, with: { sleepMs: ${opts.modelSleepMs} } }`);
+    text = text.replace(
+      'model: { uses: toy-model }',
+      `model: { uses: toy-model, with: { sleepMs: ${opts.modelSleepMs} } }`,
+    );
   if (opts.pruneSleepMs !== undefined)
-    text = text.replace(/method: (magnitude|random), density: 0.5/g, `method: $1, density: 0.5, sleepMs: ${opts.pruneSleepMs}`);
+    text = text.replace(
+      /method: (magnitude|random), density: 0.5/g,
+      `method: $1, density: 0.5, sleepMs: ${opts.pruneSleepMs}`,
+    );
   return text;
 }
 
@@ -53,12 +59,30 @@ export class WorkerProcess {
   output = '';
   private readonly exited: Promise<unknown>;
 
-  constructor(opts: { host: string; redis: string; cacheDir: string; recipe: string; withPlugin?: boolean }) {
+  constructor(opts: {
+    host: string;
+    redis: string;
+    cacheDir: string;
+    recipe: string;
+    withPlugin?: boolean;
+  }) {
     this.host = opts.host;
-    this.dir = project(opts.recipe, opts.withPlugin !== undefined ? { withPlugin: opts.withPlugin } : {});
+    this.dir = project(
+      opts.recipe,
+      opts.withPlugin !== undefined ? { withPlugin: opts.withPlugin } : {},
+    );
     this.child = spawn(
       process.execPath,
-      [cliPath, 'worker', '--redis', opts.redis, '--cache-dir', opts.cacheDir, '--plugins', this.dir],
+      [
+        cliPath,
+        'worker',
+        '--redis',
+        opts.redis,
+        '--cache-dir',
+        opts.cacheDir,
+        '--plugins',
+        this.dir,
+      ],
       {
         cwd: this.dir,
         env: { ...process.env, ...fastQueueEnv, SCALPEL_HOST_ID: opts.host },
@@ -85,7 +109,11 @@ export class WorkerProcess {
   /** Lines of this worker's counter file: what really ran here. */
   counter(): string[] {
     const f = join(this.dir, 'counter.txt');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '') : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      : [];
   }
 
   get alive(): boolean {
@@ -106,7 +134,12 @@ export async function startWorkers(
   const workers = Array.from(
     { length: n },
     (_, i) =>
-      new WorkerProcess({ host: `${opts.prefix ?? 'host'}-${i + 1}`, redis: opts.redis, cacheDir: opts.cacheDir, recipe: opts.recipe }),
+      new WorkerProcess({
+        host: `${opts.prefix ?? 'host'}-${i + 1}`,
+        redis: opts.redis,
+        cacheDir: opts.cacheDir,
+        recipe: opts.recipe,
+      }),
   );
   await Promise.all(workers.map((w) => w.ready()));
   return workers;

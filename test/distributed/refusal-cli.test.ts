@@ -15,7 +15,10 @@ import { cliPath, tempDir } from '../helpers/paths.js';
 import { RedisServer } from './redis-server.js';
 import { WorkerProcess, fastQueueEnv, project, readEvents, toyRecipe, withEnv } from './helpers.js';
 
-function cli(args: string[], cwd: string): { status: number | null; stderr: string; stdout: string } {
+function cli(
+  args: string[],
+  cwd: string,
+): { status: number | null; stderr: string; stdout: string } {
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd,
     encoding: 'utf8',
@@ -38,7 +41,7 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     restoreEnv();
   });
 
-  it('a worker without the recipe\'s plugin refuses the job clearly, without retries', async () => {
+  it("a worker without the recipe's plugin refuses the job clearly, without retries", async () => {
     const cacheDir = tempDir('scalpel-shared-cache-');
     const bare = new WorkerProcess({
       host: 'bare-host',
@@ -65,7 +68,10 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
         assert.equal(t.nodes['model']?.status, 'failed');
         assert.equal(t.nodes['eval-mag']?.status, 'skipped');
         assert.equal(t.error?.code, 'E_PLUGIN');
-        assert.match(t.error?.message ?? '', /worker bare-host refused the job: plugin '\.\/toy-plugin\.js' is not on this machine/);
+        assert.match(
+          t.error?.message ?? '',
+          /worker bare-host refused the job: plugin '\.\/toy-plugin\.js' is not on this machine/,
+        );
         assert.match(t.error?.hint ?? '', /--plugins/);
       }
       const events = readEvents(s.dir);
@@ -81,7 +87,7 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     }
   });
 
-  it('a worker whose --cache-dir is not the coordinator\'s cache refuses the job', async () => {
+  it("a worker whose --cache-dir is not the coordinator's cache refuses the job", async () => {
     const other = new WorkerProcess({
       host: 'elsewhere',
       redis: redis.url,
@@ -100,7 +106,10 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
       });
       assert.equal(s.status, 'failed');
       const t = parseTrialsJsonl(readFileSync(join(s.dir, 'trials.jsonl'), 'utf8'))[0];
-      assert.match(t?.error?.message ?? '', /refused the job: its cache is not this worker's --cache-dir/);
+      assert.match(
+        t?.error?.message ?? '',
+        /refused the job: its cache is not this worker's --cache-dir/,
+      );
       assert.equal(other.counter().length, 0);
     } finally {
       await other.kill('SIGTERM');
@@ -112,10 +121,16 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     const noRedis = cli(['sweep', 'sweep.yaml', '--executor', 'bullmq'], dir);
     assert.equal(noRedis.status, 2);
     assert.match(noRedis.stderr, /E_USAGE: --executor bullmq needs --redis <url>/);
-    const badUrl = cli(['sweep', 'sweep.yaml', '--executor', 'bullmq', '--redis', 'localhost:6379'], dir);
+    const badUrl = cli(
+      ['sweep', 'sweep.yaml', '--executor', 'bullmq', '--redis', 'localhost:6379'],
+      dir,
+    );
     assert.equal(badUrl.status, 2);
     assert.match(badUrl.stderr, /--redis 'localhost:6379' is not a redis:\/\/ or rediss:\/\/ URL/);
-    const down = cli(['sweep', 'sweep.yaml', '--executor', 'bullmq', '--redis', 'redis://127.0.0.1:1'], dir);
+    const down = cli(
+      ['sweep', 'sweep.yaml', '--executor', 'bullmq', '--redis', 'redis://127.0.0.1:1'],
+      dir,
+    );
     assert.equal(down.status, 2);
     assert.match(down.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(--redis\)/);
     const badExecutor = cli(['sweep', 'sweep.yaml', '--executor', 'celery'], dir);
@@ -132,7 +147,16 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     const recipe = toyRecipe({ name: 'interrupted', densities: [0.2, 0.4], pruneSleepMs: 700 });
     const worker = new WorkerProcess({ host: 'solo', redis: redis.url, cacheDir, recipe });
     const dir = project(recipe);
-    const args = ['sweep', 'sweep.yaml', '--executor', 'bullmq', '--redis', redis.url, '--cache-dir', cacheDir];
+    const args = [
+      'sweep',
+      'sweep.yaml',
+      '--executor',
+      'bullmq',
+      '--redis',
+      redis.url,
+      '--cache-dir',
+      cacheDir,
+    ];
     try {
       await worker.ready();
       const child = spawn(process.execPath, [cliPath, ...args], {
@@ -154,18 +178,25 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
       const [code] = (await exited) as [number | null];
       assert.equal(code, 130, output);
       const sweepDir = join(dir, 'sweeps', readdirSync(join(dir, 'sweeps'))[0] ?? '');
-      const state = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as { status: string };
+      const state = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as {
+        status: string;
+      };
       assert.equal(state.status, 'interrupted');
       // None of this sweep's jobs is left waiting in the queue.
       const sweepId = readEvents(sweepDir)
-        .map((e) => (typeof e.data?.['jobId'] === 'string' ? sweepIdOfJob(e.data['jobId']) : undefined))
+        .map((e) =>
+          typeof e.data?.['jobId'] === 'string' ? sweepIdOfJob(e.data['jobId']) : undefined,
+        )
         .find((id) => id !== undefined);
       assert.ok(sweepId !== undefined);
       const client = new Redis(redis.url, { maxRetriesPerRequest: null });
       const queue = new Queue(QUEUE_NAME, { connection: client, prefix: KEY_PREFIX });
       try {
         const waiting = await queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1);
-        assert.deepEqual(waiting.filter((j) => sweepIdOfJob(j.id ?? '') === sweepId).map((j) => j.id), []);
+        assert.deepEqual(
+          waiting.filter((j) => sweepIdOfJob(j.id ?? '') === sweepId).map((j) => j.id),
+          [],
+        );
       } finally {
         await queue.close();
         client.disconnect();
@@ -178,7 +209,11 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
       assert.match(again.stdout, /sweep ok \(resumed\): 4\/4 trials ok/);
       const cached = /nodes: (\d+) distinct, (\d+) ran, (\d+) cached/.exec(again.stdout);
       assert.ok(cached !== null && Number(cached[3]) > 0, again.stdout);
-      assert.equal(worker.counter().length - ranBefore, Number(cached[2]), 'each remaining node ran once');
+      assert.equal(
+        worker.counter().length - ranBefore,
+        Number(cached[2]),
+        'each remaining node ran once',
+      );
 
       const status = cli(['sweep', 'sweep.yaml', '--status', '--redis', redis.url], dir);
       assert.equal(status.status, 0, status.stderr);

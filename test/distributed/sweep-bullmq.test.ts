@@ -95,7 +95,8 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     for (const h of hosts) assert.match(String(h), /^host-[123]$/);
 
     // results.csv as a local sweep writes it (same columns, same rows).
-    const header = (d: string): string => readFileSync(join(d, 'results.csv'), 'utf8').split('\n')[0] ?? '';
+    const header = (d: string): string =>
+      readFileSync(join(d, 'results.csv'), 'utf8').split('\n')[0] ?? '';
     assert.equal(header(dist.dir), header(local.dir));
 
     // Rerunning the same command: a complete sweep from the shared cache, no job needed.
@@ -125,8 +126,16 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
       [...new Set(trialsOf(s).map((t) => Number(t.parameters['density'])))].sort();
     assert.deepEqual(densities(a), [0.15, 0.35]);
     assert.deepEqual(densities(b), [0.45, 0.65]);
-    for (const t of trialsOf(a)) assert.equal((t.metrics['prune-mag'] as { density: number }).density, t.parameters['density']);
-    for (const t of trialsOf(b)) assert.equal((t.metrics['prune-mag'] as { density: number }).density, t.parameters['density']);
+    for (const t of trialsOf(a))
+      assert.equal(
+        (t.metrics['prune-mag'] as { density: number }).density,
+        t.parameters['density'],
+      );
+    for (const t of trialsOf(b))
+      assert.equal(
+        (t.metrics['prune-mag'] as { density: number }).density,
+        t.parameters['density'],
+      );
     // Each sweep's events name only its own jobs, and the two sweeps have different ids.
     const idsOf = (s: SweepSummary): Set<string | undefined> =>
       new Set(
@@ -179,7 +188,8 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     assert.equal(runs(attempts, 12), 3, 'three attempts');
     const retries = readEvents(ok.dir).filter((e) => e.message === 'node-retry');
     assert.equal(retries.length, 2 * 2);
-    for (const t of trialsOf(ok)) assert.equal((t.metrics['flaky'] as { failuresBefore: number }).failuresBefore, 2);
+    for (const t of trialsOf(ok))
+      assert.equal((t.metrics['flaky'] as { failuresBefore: number }).failuresBefore, 2);
 
     // Fails three times with one retry: the node fails, its dependents are skipped.
     const attempts2 = join(tempDir('scalpel-flaky-'), 'attempts.txt');
@@ -270,7 +280,10 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     const runs = started.filter((e) => e.data?.['hash'] === killedHash);
     assert.ok(runs.length >= 2, 'the killed node started again');
     const doneBy = events.find((e) => e.message === 'node-done' && e.data?.['hash'] === killedHash);
-    assert.ok(doneBy !== undefined && doneBy.data?.['host'] !== victim.host, 'finished on another host');
+    assert.ok(
+      doneBy !== undefined && doneBy.data?.['host'] !== victim.host,
+      'finished on another host',
+    );
     assert.ok(events.some((e) => e.message === 'node-stalled' && e.data?.['hash'] === killedHash));
     // The dead worker's half-built entry was never taken as complete and has been cleaned up.
     const tmp = join(cacheDir, 'tmp');

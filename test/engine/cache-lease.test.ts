@@ -44,7 +44,10 @@ describe('cache leases', () => {
   const ttlMs = 5_000;
 
   it('takes the TTL from SCALPEL_LEASE_TTL_MS, heartbeating at a quarter of it (at most 30 s)', () => {
-    assert.deepEqual(leaseTiming({ SCALPEL_LEASE_TTL_MS: '2000' }), { ttlMs: 2000, heartbeatMs: 500 });
+    assert.deepEqual(leaseTiming({ SCALPEL_LEASE_TTL_MS: '2000' }), {
+      ttlMs: 2000,
+      heartbeatMs: 500,
+    });
     assert.deepEqual(leaseTiming({}), { ttlMs: 600_000, heartbeatMs: 30_000 });
     assert.equal(leaseTiming({ SCALPEL_LEASE_TTL_MS: 'soon' }).ttlMs, 600_000);
   });
@@ -116,7 +119,11 @@ describe('cache leases', () => {
     const ttl = leaseTiming().ttlMs;
     const mine = cache.begin(h);
     const liveOther = make(`${h}-123-aaaa`, { host: 'other-host', pid: 123, ageMs: 0 });
-    const expiredOther = make(`${h}-124-bbbb`, { host: 'other-host', pid: 124, ageMs: ttl + 60_000 });
+    const expiredOther = make(`${h}-124-bbbb`, {
+      host: 'other-host',
+      pid: 124,
+      ageMs: ttl + 60_000,
+    });
     const deadLocal = make(`${h}-${deadPid()}-cccc`, { host: hostId(), pid: deadPid(), ageMs: 0 });
     const noLease = make(`${h}-125-dddd-old`);
     writeFileSync(join(cache.tmpDir, `${h}-126-eeee.lease`), '{}'); // orphan, fresh: kept

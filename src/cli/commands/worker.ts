@@ -21,13 +21,19 @@ export function workerCommand(): Command {
       'run sweep stages queued by `scalpel sweep --executor bullmq` (one process per machine, or more)',
     )
     .option('--redis <url>', 'the Redis the coordinators use, e.g. redis://host:6379')
-    .option('--cache-dir <dir>', "the shared cache root (the coordinator's --cache-dir, mounted here)")
+    .option(
+      '--cache-dir <dir>',
+      "the shared cache root (the coordinator's --cache-dir, mounted here)",
+    )
     .option('--concurrency <n>', 'stages running at once in this worker', positiveInt, 1)
     .option(
       '--plugins <dir>',
-      "where the files recipes name relative to themselves (plugins, data) are on this machine (default: the current directory)",
+      'where the files recipes name relative to themselves (plugins, data) are on this machine (default: the current directory)',
     )
-    .option('--work-dir <dir>', "this worker's own files: recipe copies, events.jsonl (default ./.scalpel-worker)")
+    .option(
+      '--work-dir <dir>',
+      "this worker's own files: recipe copies, events.jsonl (default ./.scalpel-worker)",
+    )
     .option('--threads <n>', 'threads of the backend per stage', positiveInt)
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print debug messages')
