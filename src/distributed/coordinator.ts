@@ -342,7 +342,14 @@ export class Coordinator {
       this.settle(p, failureError(job.failedReason, p.payload.stageId));
       return;
     }
-    if (job.attemptsMade > p.attemptsSeen) {
+    // A failed attempt that will be retried: not finished, with a failure reason. (A job that
+    // completed after we read its state has finishedOn set; it is settled on the next check.)
+    if (
+      job.attemptsMade > p.attemptsSeen &&
+      job.finishedOn === undefined &&
+      job.failedReason !== undefined &&
+      job.failedReason !== ''
+    ) {
       p.attemptsSeen = job.attemptsMade;
       const error = failureError(job.failedReason, p.payload.stageId);
       this.event(p, 'node-retry', { attempt: job.attemptsMade + 1, error: error.toJSON() });

@@ -2,7 +2,7 @@
 // own working directory, host identity and copy of the project, one shared cache directory, and
 // the coordinator (runSweep with the bullmq executor) in this process.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -290,6 +290,48 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     const left = existsSync(tmp) ? readdirSync(tmp) : [];
     assert.deepEqual(left, [], `left in tmp/: ${left.join(', ')}`);
     workers = workers.filter((w) => w !== victim);
-    writeFileSync(join(dir, 'done'), '');
+  });
+
+  it('a worker stopped with SIGTERM mid-node hands its job back without a failed attempt', async () => {
+    const dir = project(toyRecipe({ name: 'stopped', densities: [0.45], modelSleepMs: 2600 }));
+    const sweep = runSweep(join(dir, 'sweep.yaml'), {
+      cwd: dir,
+      cacheDir,
+      executor: 'bullmq',
+      redis: redis.url,
+      quiet: true,
+    });
+    const seen = new Map(workers.map((w) => [w, w.counter().length]));
+    let victim: WorkerProcess | undefined;
+    const deadline = Date.now() + 20_000;
+    while (victim === undefined) {
+      assert.ok(Date.now() < deadline, 'no worker started the model stage');
+      victim = workers.find((w) =>
+        w
+          .counter()
+          .slice(seen.get(w))
+          .some((l) => l.startsWith('toy-model ')),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const t0 = Date.now();
+    await victim.kill('SIGTERM');
+    assert.ok(Date.now() - t0 < 5000, 'the worker stopped promptly');
+    assert.equal(victim.child.exitCode, 0, victim.output);
+    const s = await sweep;
+    assert.equal(s.status, 'ok');
+    const events = readEvents(s.dir);
+    const hash = events.find(
+      (e) =>
+        e.message === 'node-started' && e.data?.['host'] === victim?.host && e.stageId === 'model',
+    )?.data?.['hash'];
+    assert.equal(typeof hash, 'string');
+    const done = events.find((e) => e.message === 'node-done' && e.data?.['hash'] === hash);
+    assert.ok(done !== undefined && done.data?.['host'] !== victim.host);
+    assert.equal(
+      events.filter((e) => e.message === 'node-retry' || e.message === 'node-failed').length,
+      0,
+    );
+    workers = workers.filter((w) => w !== victim);
   });
 });
