@@ -65,7 +65,11 @@ interface Pending {
 type JobData = NodeJobPayload;
 
 const MANIFEST_TTL_S = 7 * 24 * 3600;
-const NO_WORKER_WARNING_MS = 10_000;
+/** How long outstanding jobs may wait without any worker connected before we say so. */
+function noWorkerWarningMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env['SCALPEL_NO_WORKER_WARNING_MS']);
+  return Number.isFinite(v) && v > 0 ? v : 10_000;
+}
 
 function failureError(reason: string | undefined, stageId: string): ScalpelError {
   const decoded = decodeFailure(reason ?? '');
@@ -105,6 +109,7 @@ export class Coordinator {
   private cache: Cache | undefined;
   private timer: NodeJS.Timeout | undefined;
   private aborted = false;
+  private aborting: Promise<void> | undefined;
   private noWorkerSince: number | undefined;
   private warnedNoWorker = false;
 
@@ -370,7 +375,7 @@ export class Coordinator {
           return;
         }
         this.noWorkerSince ??= Date.now();
-        if (!this.warnedNoWorker && Date.now() - this.noWorkerSince > NO_WORKER_WARNING_MS) {
+        if (!this.warnedNoWorker && Date.now() - this.noWorkerSince > noWorkerWarningMs()) {
           this.warnedNoWorker = true;
           this.logging?.logger.warn(
             `no scalpel worker is connected to ${this.redisUrl}; start one with \`scalpel worker --redis ${this.redisUrl} --cache-dir <the shared cache>\``,
@@ -382,8 +387,12 @@ export class Coordinator {
   }
 
   /** Ctrl-C: stop adding, remove waiting jobs, ask workers to abandon running ones. */
-  async abort(): Promise<void> {
-    if (this.aborted) return;
+  abort(): Promise<void> {
+    this.aborting ??= this.stopJobs();
+    return this.aborting;
+  }
+
+  private async stopJobs(): Promise<void> {
     this.aborted = true;
     const all = [...this.pending.values()];
     try {
@@ -410,6 +419,7 @@ export class Coordinator {
   /** Stop listening and quit every Redis client. */
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    await this.aborting; // Ctrl-C: finish removing the sweep's jobs first
     await Promise.allSettled([this.events?.close(), this.queue.close()]);
     await this.clients.closeAll();
   }

@@ -509,6 +509,7 @@ export async function runSweep(
     record.writeJson('summary.json', {
       ...summary,
       cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
+      executor: distributed ? 'bullmq' : 'local',
       ...(fatal !== undefined ? { error: serializeError(fatal.error) } : {}),
     });
     writeState(status);

@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import { runSweep } from '../../src/sweep/sweep-run.js';
 import { parseTrialsJsonl } from '../../src/sweep/sweep-record.js';
 import { KEY_PREFIX, QUEUE_NAME, sweepIdOfJob } from '../../src/distributed/job-payload.js';
+import { Writable } from 'node:stream';
+import { Terminal } from '../../src/engine/terminal.js';
 import { cliPath, tempDir } from '../helpers/paths.js';
 import { RedisServer } from './redis-server.js';
 import { WorkerProcess, fastQueueEnv, project, readEvents, toyRecipe, withEnv } from './helpers.js';
@@ -113,6 +115,60 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
       assert.equal(other.counter().length, 0);
     } finally {
       await other.kill('SIGTERM');
+    }
+  });
+
+  it('with no worker connected the coordinator says so; aborting it removes its jobs', async () => {
+    const restore = withEnv({ SCALPEL_NO_WORKER_WARNING_MS: '300' });
+    let text = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        text += chunk.toString();
+        cb();
+      },
+    }) as unknown as NodeJS.WriteStream;
+    const controller = new AbortController();
+    try {
+      const dir = project(toyRecipe({ name: 'lonely', densities: [0.3] }));
+      const sweep = runSweep(join(dir, 'sweep.yaml'), {
+        cwd: dir,
+        cacheDir: tempDir('scalpel-shared-cache-'),
+        executor: 'bullmq',
+        redis: redis.url,
+        terminal: new Terminal(stream, false),
+        signal: controller.signal,
+        graceMs: 500,
+      });
+      const deadline = Date.now() + 15_000;
+      while (!text.includes('no scalpel worker is connected')) {
+        assert.ok(Date.now() < deadline, text);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(text, new RegExp(`start one with \\\`scalpel worker --redis ${redis.url}`));
+      controller.abort();
+      const s = await sweep;
+      assert.equal(s.status, 'interrupted');
+      assert.equal(s.exitCode, 130);
+      const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+      const queue = new Queue(QUEUE_NAME, { connection: client, prefix: KEY_PREFIX });
+      try {
+        const sweepId = readEvents(s.dir)
+          .map((e) =>
+            typeof e.data?.['jobId'] === 'string' ? sweepIdOfJob(e.data['jobId']) : undefined,
+          )
+          .find((id) => id !== undefined);
+        assert.ok(sweepId !== undefined);
+        const left = await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active'], 0, -1);
+        assert.deepEqual(
+          left.filter((j) => sweepIdOfJob(j.id ?? '') === sweepId).map((j) => j.id),
+          [],
+        );
+      } finally {
+        await queue.close();
+        client.disconnect();
+      }
+    } finally {
+      restore();
     }
   });
 
