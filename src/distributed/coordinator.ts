@@ -257,7 +257,9 @@ export class Coordinator {
     });
     this.event(p, fresh ? 'node-queued' : 'node-requeued', {
       trials: p.payload.trials,
-      ...(fresh ? {} : { reason: 'the job was no longer in Redis (restarted?)' }),
+      ...(fresh
+        ? {}
+        : { reason: 'the job was lost (Redis restarted?) or abandoned by an earlier run' }),
     });
   }
 
@@ -344,7 +346,15 @@ export class Coordinator {
       return;
     }
     if (state === 'failed') {
-      this.settle(p, failureError(job.failedReason, p.payload.stageId));
+      const error = failureError(job.failedReason, p.payload.stageId);
+      if (error.code === ErrorCode.Interrupted && !this.aborted) {
+        // Abandoned at the request of an earlier, interrupted coordinator of this sweep (the
+        // worker noticed only after we took the sweep up again): not a failure, run it again.
+        await job.remove();
+        await this.enqueue(p, false);
+        return;
+      }
+      this.settle(p, error);
       return;
     }
     // A failed attempt that will be retried: not finished, with a failure reason. (A job that
