@@ -6,11 +6,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { runSweep } from '../../src/sweep/sweep-run.js';
 import { parseTrialsJsonl } from '../../src/sweep/sweep-record.js';
-import { KEY_PREFIX, QUEUE_NAME, sweepIdOfJob } from '../../src/distributed/job-payload.js';
+import {
+  JOB_FORMAT,
+  KEY_PREFIX,
+  QUEUE_NAME,
+  sha256Text,
+  sweepIdOfJob,
+  type NodeJobPayload,
+} from '../../src/distributed/job-payload.js';
+import { cacheIdentity } from '../../src/distributed/cache-identity.js';
 import { Writable } from 'node:stream';
 import { Terminal } from '../../src/engine/terminal.js';
 import { cliPath, tempDir } from '../helpers/paths.js';
@@ -86,6 +94,62 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
       assert.ok(bare.alive, 'the worker keeps serving');
     } finally {
       await bare.kill('SIGTERM');
+    }
+  });
+
+  it('a job of another scalpel version, or not a scalpel job at all, is refused, not run', async () => {
+    const cacheDir = tempDir('scalpel-shared-cache-');
+    const worker = new WorkerProcess({
+      host: 'strict',
+      redis: redis.url,
+      cacheDir,
+      recipe: toyRecipe({}),
+    });
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection: client, prefix: KEY_PREFIX });
+    const eventsClient = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsClient, prefix: KEY_PREFIX });
+    try {
+      await worker.ready();
+      await events.waitUntilReady();
+      const text = toyRecipe({});
+      const payload: NodeJobPayload = {
+        format: JOB_FORMAT,
+        sweepId: 'sw0123456789abcdef',
+        scalpelVersion: '0.0.0-other',
+        recipe: { name: 'sweep.yaml', text, sha256: sha256Text(text), baseDir: '' },
+        set: [],
+        hash: 'ab'.repeat(32),
+        inputs: [],
+        stageId: 'model',
+        uses: 'toy-model',
+        trials: [0],
+        backend: undefined,
+        plannedBackend: 'cpu',
+        plugins: ['./toy-plugin.js'],
+        cacheId: cacheIdentity(cacheDir),
+        overwrite: false,
+      };
+      const versioned = await queue.add('model', payload, { jobId: 'version-test', attempts: 3 });
+      await assert.rejects(
+        versioned.waitUntilFinished(events, 20_000),
+        /worker strict refused the job: it needs scalpel 0\.0\.0-other, this worker runs /,
+      );
+      const malformed = await queue.add('x', { hello: 'world' } as unknown as NodeJobPayload, {
+        jobId: 'malformed-test',
+        attempts: 3,
+      });
+      await assert.rejects(malformed.waitUntilFinished(events, 20_000), /malformed scalpel job/);
+      // Refusals are not retried.
+      for (const id of ['version-test', 'malformed-test'])
+        assert.equal((await queue.getJob(id))?.attemptsMade, 1);
+      assert.equal(worker.counter().length, 0);
+    } finally {
+      await events.close();
+      await queue.close();
+      client.disconnect();
+      eventsClient.disconnect();
+      await worker.kill('SIGTERM');
     }
   });
 
