@@ -5,11 +5,19 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, sep } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Coordinator, SweepManifest } from '../distributed/coordinator.js';
-import { sha256Text, sweepIdOf, type RecipeSource } from '../distributed/job-payload.js';
+import {
+  JOB_FORMAT,
+  sha256Text,
+  sweepIdOf,
+  type NodeJobPayload,
+  type RecipeSource,
+} from '../distributed/job-payload.js';
+import type { BackendChoice } from '../recipe/types.js';
+import { scalpelVersion } from '../util/package-root.js';
 import { cacheIdentity } from '../distributed/cache-identity.js';
 import type { ExecNode } from '../engine/plan.js';
 import type { ExecutionSession } from '../engine/session.js';
-import type { SweepGraph } from './sweep-graph.js';
+import type { SweepGraph, TrialPlan } from './sweep-graph.js';
 import type { SweepDefinition } from './sweep-types.js';
 
 export interface DistributedOptions {
@@ -40,6 +48,37 @@ export function recipeSourceOf(def: SweepDefinition): RecipeSource {
   const text = readFileSync(def.recipeFile, 'utf8');
   const base = relative(dirname(def.recipeFile), def.base.dir).split(sep).join('/');
   return { name: basename(def.recipeFile), text, sha256: sha256Text(text), baseDir: base };
+}
+
+/** The job of one node: `owner` is a trial holding it, whose overrides plan it. */
+export function nodePayload(o: {
+  readonly def: SweepDefinition;
+  readonly graph: SweepGraph;
+  readonly node: ExecNode;
+  readonly owner: TrialPlan;
+  readonly trials: readonly number[];
+  readonly recipe: RecipeSource;
+  readonly backend: BackendChoice | undefined;
+  readonly cacheId: string;
+  readonly overwrite: boolean;
+}): NodeJobPayload {
+  return {
+    format: JOB_FORMAT,
+    sweepId: sweepIdOf(o.graph.fingerprint),
+    scalpelVersion: scalpelVersion(),
+    recipe: o.recipe,
+    set: [...o.def.baseOverrides, ...o.owner.trial.overrides],
+    hash: o.node.key,
+    inputs: [...o.node.needs],
+    stageId: o.node.stageIds[0] ?? o.node.stage.id,
+    uses: o.node.stage.uses,
+    trials: [...o.trials],
+    backend: o.backend,
+    plannedBackend: o.owner.plan.backend,
+    plugins: [...o.def.base.plugins],
+    cacheId: o.cacheId,
+    overwrite: o.overwrite,
+  };
 }
 
 export function coordinatorCacheId(cacheDir: string): string {

@@ -1,8 +1,9 @@
 // `runSweep(file | definition, opts)`: the library form of `scalpel sweep`. Validate and plan
 // every trial first (nothing is created before that succeeds), merge the trials into one graph
 // keyed by node hash, pick the sweep directory (new, or an unfinished one to resume), then run the
-// graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise. A
-// trial is recorded in trials.jsonl the moment its last node finishes.
+// graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise, or
+// (executor 'bullmq') as jobs for `scalpel worker`s through Redis (src/distributed). A trial is
+// recorded in trials.jsonl the moment its last node finishes.
 import { join, resolve } from 'node:path';
 import { ErrorCode, ExitCode, ScalpelError, serializeError } from '../errors.js';
 import { loadSweep, type LoadSweepOptions } from './sweep-load.js';
@@ -29,20 +30,18 @@ import { checkResumeDir, findResumable } from './sweep-resume.js';
 import {
   connectCoordinator,
   coordinatorCacheId,
+  nodePayload,
   recipeSourceOf,
   startCoordinator,
 } from './sweep-distributed.js';
-import { JOB_FORMAT, sweepIdOf } from '../distributed/job-payload.js';
 import { WorkerPool } from '../engine/worker-pool.js';
 import { defaultThreads, threadsPerProcess } from '../models/threads.js';
 import type { Terminal } from '../engine/terminal.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { acquireLease, leaseState, releaseLease } from '../engine/cache-lease.js';
 import { hostId } from '../util/host-id.js';
-import { scalpelVersion } from '../util/package-root.js';
 import { sweepLeaseFile } from './sweep-resume.js';
 import type { Coordinator } from '../distributed/coordinator.js';
-import type { NodeJobPayload } from '../distributed/job-payload.js';
 
 export interface SweepRunOptions extends LoadSweepOptions {
   /** Nodes running at once (default 1). With more than 1, stages run in worker processes. */
@@ -285,7 +284,14 @@ export async function runSweep(
   const { record, resumed } = opened;
   // Held while this process works on the directory (resume detection on any host).
   const leaseFile = sweepLeaseFile(record.dir);
-  if (leaseState(leaseFile) === 'stale') rmSync(leaseFile, { force: true });
+  const leased = leaseState(leaseFile);
+  if (leased === 'live' || leased === 'mine') {
+    await coordinator?.close();
+    throw new ScalpelError(ErrorCode.Sweep, `another process is running ${record.dir}`, {
+      hint: 'wait for it to finish, or stop it first',
+    });
+  }
+  if (leased === 'stale') rmSync(leaseFile, { force: true });
   acquireLease(leaseFile);
   const previous = resumed ? record.readTrials() : [];
   const validIndex = new Set(def.trials.map((t) => t.index));
@@ -372,24 +378,19 @@ export async function runSweep(
         `sweep: node ${node.key.slice(0, 12)} belongs to no trial`,
       );
     if (coordinator !== undefined && recipeSource !== undefined) {
-      const payload: NodeJobPayload = {
-        format: JOB_FORMAT,
-        sweepId: sweepIdOf(graph.fingerprint),
-        scalpelVersion: scalpelVersion(),
-        recipe: recipeSource,
-        set: [...def.baseOverrides, ...owner.trial.overrides],
-        hash: node.key,
-        inputs: [...node.needs],
-        stageId: node.stageIds[0] ?? node.stage.id,
-        uses: node.stage.uses,
-        trials: byHash.get(node.key) ?? [],
-        backend: opts.backend,
-        plannedBackend: owner.plan.backend,
-        plugins: [...def.base.plugins],
-        cacheId,
-        overwrite,
-      };
-      return coordinator.run(payload);
+      return coordinator.run(
+        nodePayload({
+          def,
+          graph,
+          node,
+          owner,
+          trials: byHash.get(node.key) ?? [],
+          recipe: recipeSource,
+          backend: opts.backend,
+          cacheId,
+          overwrite,
+        }),
+      );
     }
     if (pool === undefined)
       throw new ScalpelError(ErrorCode.Internal, 'sweep: no executor for the node');
