@@ -11,6 +11,7 @@ import { validateCommand } from './commands/validate.js';
 import { sweepCommand } from './commands/sweep.js';
 import { compareCommand } from './commands/compare.js';
 import { reportCommand } from './commands/report.js';
+import { workerCommand } from './commands/worker.js';
 import { exitAfterFlush } from './exit.js';
 import { exitCodeOf, formatError } from './report-error.js';
 
@@ -33,6 +34,7 @@ function buildProgram(): Command {
     sweepCommand(),
     compareCommand(),
     reportCommand(),
+    workerCommand(),
   ])
     program.addCommand(cmd);
   // Commander would call process.exit itself; we want our exit codes (2 for usage errors).

@@ -16,6 +16,14 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
+/** A whole number >= 0 (--retries). */
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError(`expected a whole number >= 0, got '${value}'`);
+  }
+  return Number(value);
+}
+
 export function backendChoice(value: string): BackendChoice {
   const found = backendChoices.find((b) => b === value);
   if (found === undefined)

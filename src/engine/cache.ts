@@ -2,7 +2,9 @@
 // `out/` and `entry.json`. An entry is built in `<root>/tmp/<hash>-<pid>-<random>/`, entry.json is
 // written last and fsync'd, and the whole directory is renamed into place: a directory under
 // cache/ either is complete or has no valid entry.json, and only a valid entry.json is a hit.
-// Temp directories left by processes that died (SIGKILL, power loss) are removed by `cleanStale`.
+// Each temp directory has a lease beside it (`<name>.lease`, cache-lease.ts: host, pid, heartbeat),
+// so hosts sharing the cache root (NFS) can tell work in progress from leftovers of a process or
+// machine that died; `cleanStale` removes only the latter.
 // Run records hard-link the files of out/, so a committed entry's files are read-only and their
 // sha256 is in entry.json: `verify` re-hashes a hit before it is used (entry-integrity.ts).
 import {
@@ -30,7 +32,7 @@ import {
   sha256FileChunkedSync,
   type EntryFile,
 } from './entry-integrity.js';
-import { isAlive } from '../util/process-alive.js';
+import { acquireLease, leaseState, releaseLease } from './cache-lease.js';
 
 /** 2: files carry their sha256 and are read-only. Entries of another format are misses. */
 export const ENTRY_FORMAT = 2;
@@ -98,6 +100,11 @@ export function resolveCacheRoot(opts: CacheRootOptions = {}): string {
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 const TMP_RE = /^([0-9a-f]{64})-(\d+)-([0-9a-f]+)(?:-old)?$/;
+const LEASE_SUFFIX = '.lease';
+
+function leaseOf(tmpDir: string): string {
+  return tmpDir + LEASE_SUFFIX;
+}
 
 function listFiles(dir: string, prefix = ''): { path: string; size: number }[] {
   const out: { path: string; size: number }[] = [];
@@ -232,6 +239,8 @@ export class Cache {
       throw new ScalpelError(ErrorCode.Internal, `not a node hash: '${hash}'`);
     mkdirSync(this.tmpDir, { recursive: true });
     const tmpDir = join(this.tmpDir, `${hash}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    // The lease first: a temp directory without one is never work in progress.
+    acquireLease(leaseOf(tmpDir));
     const outDir = join(tmpDir, OUT_DIR);
     mkdirSync(outDir, { recursive: true });
     return { hash, tmpDir, outDir };
@@ -240,6 +249,7 @@ export class Cache {
   /** Throw away an entry under construction (failed or interrupted stage). */
   discard(p: PendingEntry): void {
     rmSync(p.tmpDir, { recursive: true, force: true });
+    releaseLease(leaseOf(p.tmpDir));
   }
 
   /**
@@ -279,6 +289,7 @@ export class Cache {
       try {
         renameSync(p.tmpDir, final);
         fsyncDir(this.entriesDir);
+        releaseLease(leaseOf(p.tmpDir));
         return { hash: p.hash, dir: final, outDir: join(final, OUT_DIR), meta };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -305,15 +316,28 @@ export class Cache {
     }
   }
 
-  /** Remove temp directories of processes that no longer exist. Returns how many were removed. */
+  /**
+   * Remove temp directories whose lease is stale (owner dead on this host, or no heartbeat within
+   * the TTL) or missing, and orphaned lease files. Returns how many directories were removed.
+   */
   cleanStale(): number {
     if (!existsSync(this.tmpDir)) return 0;
     let removed = 0;
-    for (const name of readdirSync(this.tmpDir)) {
-      const m = TMP_RE.exec(name);
-      const pid = m === null ? NaN : Number(m[2]);
-      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-      rmSync(join(this.tmpDir, name), { recursive: true, force: true });
+    const names = readdirSync(this.tmpDir);
+    const present = new Set(names);
+    for (const name of names) {
+      const abs = join(this.tmpDir, name);
+      if (name.endsWith(LEASE_SUFFIX)) {
+        const dirName = name.slice(0, -LEASE_SUFFIX.length);
+        // A lease is written before its directory: only a stale one may lack it.
+        if (!present.has(dirName) && leaseState(abs) === 'stale') rmSync(abs, { force: true });
+        continue;
+      }
+      if (!TMP_RE.test(name)) continue;
+      const state = leaseState(leaseOf(abs));
+      if (state === 'mine' || state === 'live') continue;
+      rmSync(abs, { recursive: true, force: true });
+      rmSync(leaseOf(abs), { force: true });
       removed++;
     }
     return removed;

@@ -35,6 +35,8 @@ export interface SessionOptions {
   readonly onAbort?: () => void;
   /** Log which backend was initialised (default true; a worker process leaves it to its parent). */
   readonly announceBackend?: boolean;
+  /** Also receives the throttled progress records (a queue worker forwards them to Redis). */
+  readonly onProgress?: (stageId: string, data: Record<string, unknown>) => void;
 }
 
 export interface SessionBackend {
@@ -69,7 +71,10 @@ export class ExecutionSession {
     this.progress = new ProgressSink({
       terminal,
       console: verbosity !== 'quiet',
-      record: (stageId, data) => this.logging.progress(stageId, data),
+      record: (stageId, data) => {
+        this.logging.progress(stageId, data);
+        opts.onProgress?.(stageId, data);
+      },
     });
     this.backendInfo = { name: opts.plannedBackend, versions: {} };
     this.onCallerAbort = (): void => this.abort();

@@ -56,6 +56,8 @@ export interface SweepState {
   readonly status: SweepStatus;
   /** Process currently working on the sweep (while status is running). */
   readonly pid: number;
+  /** Host of that process (host-id.ts); absent in sweeps written before leases. */
+  readonly host?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -1,16 +1,23 @@
 // Resuming: a sweep directory records the sweep's fingerprint (its trials' node hashes) and its
 // status. Running the same command again picks the newest unfinished directory with the same
 // fingerprint; `--resume <dir>` names one. Trials recorded as ok are kept; the rest run again,
-// and whatever they share with finished work comes from the cache.
+// and whatever they share with finished work comes from the cache. A sweep at work holds a lease
+// in its directory (running.lease, cache-lease.ts), so a coordinator on another host sharing the
+// directory is judged by its heartbeat, never by a process id that means nothing here.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
-import { isAlive } from '../util/process-alive.js';
+import { leaseState } from '../engine/cache-lease.js';
 import { SweepRecord, type SweepState } from './sweep-record.js';
 
-/** True when another live process is working on this sweep directory. */
-export function inUse(state: SweepState): boolean {
-  return state.status === 'running' && state.pid !== process.pid && isAlive(state.pid);
+/** The lease a running sweep holds in its directory. */
+export function sweepLeaseFile(dir: string): string {
+  return join(dir, 'running.lease');
+}
+
+/** True when another live process (on any host) is working on this sweep directory. */
+export function inUse(state: SweepState, dir: string): boolean {
+  return state.status === 'running' && leaseState(sweepLeaseFile(dir)) === 'live';
 }
 
 /** The newest unfinished sweep directory of `name` with this fingerprint, if any. */
@@ -30,7 +37,7 @@ export function findResumable(
       state === undefined ||
       state.fingerprint !== fingerprint ||
       state.status === 'ok' ||
-      inUse(state)
+      inUse(state, dir)
     )
       continue;
     candidates.push({ dir, created: state.createdAt });
@@ -66,10 +73,10 @@ export function checkResumeDir(dir: string, fingerprint: string): SweepRecord {
       },
     );
   }
-  if (inUse(state)) {
+  if (inUse(state, dir)) {
     throw new ScalpelError(
       ErrorCode.Sweep,
-      `--resume: process ${state.pid} is still running this sweep`,
+      `--resume: process ${state.pid}${state.host !== undefined ? ` on ${state.host}` : ''} is still running this sweep`,
       {
         hint: 'wait for it to finish, or stop it first',
       },

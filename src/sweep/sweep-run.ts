@@ -1,8 +1,9 @@
 // `runSweep(file | definition, opts)`: the library form of `scalpel sweep`. Validate and plan
 // every trial first (nothing is created before that succeeds), merge the trials into one graph
 // keyed by node hash, pick the sweep directory (new, or an unfinished one to resume), then run the
-// graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise. A
-// trial is recorded in trials.jsonl the moment its last node finishes.
+// graph with bounded concurrency: in this process for --jobs 1, in worker processes otherwise, or
+// (executor 'bullmq') as jobs for `scalpel worker`s through Redis (src/distributed). A trial is
+// recorded in trials.jsonl the moment its last node finishes.
 import { join, resolve } from 'node:path';
 import { ErrorCode, ExitCode, ScalpelError, serializeError } from '../errors.js';
 import { loadSweep, type LoadSweepOptions } from './sweep-load.js';
@@ -26,10 +27,21 @@ import {
 } from './sweep-graph.js';
 import { SWEEP_FORMAT, SweepRecord, type SweepStatus, type TrialRecord } from './sweep-record.js';
 import { checkResumeDir, findResumable } from './sweep-resume.js';
+import {
+  connectCoordinator,
+  coordinatorCacheId,
+  nodePayload,
+  recipeSourceOf,
+  startCoordinator,
+} from './sweep-distributed.js';
 import { WorkerPool } from '../engine/worker-pool.js';
 import { defaultThreads, threadsPerProcess } from '../models/threads.js';
 import type { Terminal } from '../engine/terminal.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { acquireLease, leaseState, releaseLease } from '../engine/cache-lease.js';
+import { hostId } from '../util/host-id.js';
+import { sweepLeaseFile } from './sweep-resume.js';
+import type { Coordinator } from '../distributed/coordinator.js';
 
 export interface SweepRunOptions extends LoadSweepOptions {
   /** Nodes running at once (default 1). With more than 1, stages run in worker processes. */
@@ -50,6 +62,12 @@ export interface SweepRunOptions extends LoadSweepOptions {
   readonly terminal?: Terminal;
   /** Run stages in this process even with jobs > 1 (tests, plugins that cannot be re-imported). */
   readonly inProcess?: boolean;
+  /** Where nodes run: here (default) or on `scalpel worker`s through BullMQ (docs/distributed.md). */
+  readonly executor?: 'local' | 'bullmq';
+  /** Redis URL of the bullmq executor. */
+  readonly redis?: string;
+  /** bullmq executor: retries of a failed stage (default 0). */
+  readonly retries?: number;
 }
 
 export interface SweepSummary {
@@ -243,10 +261,38 @@ export async function runSweep(
   const overwrite = opts.noCache === true;
   const graph = await planSweep(def, { backend: opts.backend, noCache: overwrite, cacheDir, cwd });
   const cache = new Cache(cacheDir);
-  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const distributed = opts.executor === 'bullmq';
+  // Connect before anything is written: a wrong --redis leaves no sweep directory behind.
+  const coordinator: Coordinator | undefined = distributed
+    ? await connectCoordinator(graph.fingerprint, opts)
+    : undefined;
+  const jobs = distributed
+    ? Math.max(
+        1,
+        graph.trials.reduce((n, t) => n + t.hashes.size, 0),
+      )
+    : Math.max(1, Math.floor(opts.jobs ?? 1));
 
   // Everything is validated and planned: only now is anything written.
-  const { record, resumed } = openSweepDir(def, graph, opts, cwd);
+  let opened: { record: SweepRecord; resumed: boolean };
+  try {
+    opened = openSweepDir(def, graph, opts, cwd);
+  } catch (e) {
+    await coordinator?.close();
+    throw e;
+  }
+  const { record, resumed } = opened;
+  // Held while this process works on the directory (resume detection on any host).
+  const leaseFile = sweepLeaseFile(record.dir);
+  const leased = leaseState(leaseFile);
+  if (leased === 'live' || leased === 'mine') {
+    await coordinator?.close();
+    throw new ScalpelError(ErrorCode.Sweep, `another process is running ${record.dir}`, {
+      hint: 'wait for it to finish, or stop it first',
+    });
+  }
+  if (leased === 'stale') rmSync(leaseFile, { force: true });
+  acquireLease(leaseFile);
   const previous = resumed ? record.readTrials() : [];
   const validIndex = new Set(def.trials.map((t) => t.index));
   const kept = previous.filter((r) => r.status === 'ok' && validIndex.has(r.index));
@@ -264,6 +310,7 @@ export async function runSweep(
       trials: def.trials.length,
       status,
       pid: process.pid,
+      host: hostId(),
       createdAt,
       updatedAt: new Date().toISOString(),
     });
@@ -278,7 +325,7 @@ export async function runSweep(
   const outcomes = new Map<string, NodeOutcome>();
   const finalized = new Set<number>();
   const counts = { ok: kept.length, failed: 0 };
-  const useWorkers = jobs > 1 && opts.inProcess !== true;
+  const useWorkers = !distributed && jobs > 1 && opts.inProcess !== true;
   const pool = useWorkers ? new WorkerPool(jobs) : undefined;
   const backendChoice: BackendChoice = opts.backend ?? def.base.backend;
   // Trial processes share the thread budget (threads.ts).
@@ -295,6 +342,7 @@ export async function runSweep(
     overwrite,
     ...consoleOptions(opts),
     ...(pool !== undefined ? { onAbort: () => pool.abort() } : {}),
+    ...(coordinator !== undefined ? { onAbort: () => void coordinator.abort() } : {}),
   });
   const log = session.log;
 
@@ -314,15 +362,38 @@ export async function runSweep(
       );
   };
 
+  const recipeSource = distributed ? recipeSourceOf(def) : undefined;
+  const cacheId = coordinator !== undefined ? coordinatorCacheId(cacheDir) : '';
   const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
-    if (pool === undefined) return (await session.execute(node)).status;
-    if (!overwrite && cache.lookup(node.key) !== undefined) return 'cached';
+    if (pool === undefined && coordinator === undefined)
+      return (await session.execute(node)).status;
+    if (!overwrite && cache.lookup(node.key) !== undefined) {
+      coordinator?.noteCached(node.key);
+      return 'cached';
+    }
     const owner = trialOf.get(byHash.get(node.key)?.[0] ?? -1);
     if (owner === undefined)
       throw new ScalpelError(
         ErrorCode.Internal,
         `sweep: node ${node.key.slice(0, 12)} belongs to no trial`,
       );
+    if (coordinator !== undefined && recipeSource !== undefined) {
+      return coordinator.run(
+        nodePayload({
+          def,
+          graph,
+          node,
+          owner,
+          trials: byHash.get(node.key) ?? [],
+          recipe: recipeSource,
+          backend: opts.backend,
+          cacheId,
+          overwrite,
+        }),
+      );
+    }
+    if (pool === undefined)
+      throw new ScalpelError(ErrorCode.Internal, 'sweep: no executor for the node');
     return pool.run({
       recipeFile: def.recipeFile,
       set: [...def.baseOverrides, ...owner.trial.overrides],
@@ -341,10 +412,18 @@ export async function runSweep(
   try {
     const shared = nodes.length < pending.reduce((s, t) => s + t.hashes.size, 0);
     log.info(
-      `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`,
+      `sweep ${def.name} → ${record.dir}: ${def.trials.length} trials${done.size > 0 ? ` (${done.size} already done)` : ''}, ${nodes.length} distinct nodes${shared ? ' (shared stages run once)' : ''}, ${coordinator !== undefined ? 'bullmq executor' : `${jobs} job${jobs === 1 ? '' : 's'}${pool !== undefined ? ' in worker processes' : ''}`}`,
     );
     session.cleanStaleCache();
-    if (pool === undefined && nodes.some((n) => overwrite || cache.lookup(n.key) === undefined))
+    if (coordinator !== undefined) {
+      await startCoordinator(coordinator, def, graph, nodes, byHash, session);
+      log.info(`nodes go to the scalpel workers of ${coordinator.redisUrl}`);
+    }
+    if (
+      pool === undefined &&
+      coordinator === undefined &&
+      nodes.some((n) => overwrite || cache.lookup(n.key) === undefined)
+    )
       await session.ensureBackend();
     await schedule<ExecNode>(nodes, {
       jobs,
@@ -369,6 +448,9 @@ export async function runSweep(
   } finally {
     session.stop();
     await pool?.close(opts.graceMs ?? 3000);
+    await coordinator?.close();
+    // A worker that died mid-node left a temp entry whose lease has expired by now, usually.
+    if (coordinator !== undefined) session.cleanStaleCache();
     // Stages that ran in this process (jobs 1) used these registries' solvers; the worker
     // processes close their own (sweep-worker.ts).
     await closeSolvers(
@@ -428,10 +510,12 @@ export async function runSweep(
     record.writeJson('summary.json', {
       ...summary,
       cache: cache.root, // in the summary, not the lock: the lock must not name this machine's paths
+      executor: distributed ? 'bullmq' : 'local',
       ...(fatal !== undefined ? { error: serializeError(fatal.error) } : {}),
     });
     writeState(status);
   } finally {
+    releaseLease(leaseFile);
     log.info(
       `sweep ${status}: ${summary.trials.ok} ok, ${summary.trials.failed} failed${unfinished > 0 ? `, ${unfinished} unfinished (run the same command again to resume)` : ''}; nodes ${summary.nodes.ran} ran, ${summary.nodes.cached} cached — ${record.dir}`,
     );

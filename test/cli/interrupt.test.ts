@@ -49,8 +49,10 @@ describe('CLI run: interruption', function () {
       'only complete entries under cache/',
     );
     assert.equal(cache.list().length, 1, 'just the entry of a');
-    const leftovers = readdirSync(cache.tmpDir);
+    const leftovers = readdirSync(cache.tmpDir).filter((n) => !n.endsWith('.lease'));
     assert.equal(leftovers.length, 1, 'the killed stage left its temp dir');
+    // With its lease beside it (cache-lease.ts), naming a dead process of this host.
+    assert.deepEqual(readdirSync(cache.tmpDir).sort(), [leftovers[0], `${leftovers[0]}.lease`]);
     assertCacheClean(cache);
 
     const rerun = await runCli(['run', recipe], dir);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Cache, resolveCacheRoot, type EntryInfo } from '../../src/engine/cache.js';
+import { hostId } from '../../src/util/host-id.js';
 import { buildRoot, tempDir } from '../helpers/paths.js';
 
 const hashOf = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
@@ -167,15 +168,23 @@ describe('cache', () => {
     const deadPid = Number(dead.stdout);
     const h = hashOf('f');
     mkdirSync(cache.tmpDir, { recursive: true });
+    // Leases as processes of this host write them (cache-lease.ts); a dead owner's is stale.
+    const lease = (dir: string, pid: number): void =>
+      writeFileSync(
+        `${dir}.lease`,
+        JSON.stringify({ host: hostId(), pid, createdAt: new Date().toISOString() }),
+      );
     const deadDir = join(cache.tmpDir, `${h}-${deadPid}-abcdef`);
     const deadOld = join(cache.tmpDir, `${h}-${deadPid}-abcdef12-old`);
     mkdirSync(join(deadDir, 'out'), { recursive: true });
-    mkdirSync(deadOld);
+    lease(deadDir, deadPid);
+    mkdirSync(deadOld); // no lease: never work in progress
     const mine = fill(cache, h);
     const parentDir = join(cache.tmpDir, `${h}-${process.ppid}-0123`); // a live process
     mkdirSync(parentDir);
+    lease(parentDir, process.ppid);
     assert.equal(cache.cleanStale(), 2);
-    assert.ok(!existsSync(deadDir) && !existsSync(deadOld));
+    assert.ok(!existsSync(deadDir) && !existsSync(deadOld) && !existsSync(`${deadDir}.lease`));
     assert.ok(existsSync(mine.tmpDir) && existsSync(parentDir));
   });
 
