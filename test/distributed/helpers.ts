@@ -1,5 +1,6 @@
 // Workers as separate processes (`node dist/src/cli/main.js worker …`), each with its own working
 // directory, host identity and copy of the project's files, against one Redis and one shared cache.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -124,6 +125,25 @@ export class WorkerProcess {
     if (!this.alive) return;
     this.child.kill(signal);
     await this.exited;
+  }
+}
+
+/** The first worker whose counter shows it starting the model stage from now on (20 s at most). */
+export async function workerStartingModel(
+  workers: readonly WorkerProcess[],
+): Promise<WorkerProcess> {
+  const seen = new Map(workers.map((w) => [w, w.counter().length]));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const victim = workers.find((w) =>
+      w
+        .counter()
+        .slice(seen.get(w))
+        .some((l) => l.startsWith('toy-model ')),
+    );
+    if (victim !== undefined) return victim;
+    assert.ok(Date.now() < deadline, 'no worker started the model stage');
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -17,6 +17,7 @@ import {
   readEvents,
   startWorkers,
   toyRecipe,
+  workerStartingModel,
   withEnv,
   type WorkerProcess,
 } from './helpers.js';
@@ -256,26 +257,14 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
       quiet: true,
     });
     // The model stages sleep 2.5 s; kill the first worker seen starting one.
-    const seen = new Map(workers.map((w) => [w, w.counter().length]));
-    let victim: WorkerProcess | undefined;
-    const deadline = Date.now() + 20_000;
-    while (victim === undefined) {
-      assert.ok(Date.now() < deadline, 'no worker started the model stage');
-      victim = workers.find((w) =>
-        w
-          .counter()
-          .slice(seen.get(w))
-          .some((l) => l.startsWith('toy-model ')),
-      );
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const victim = await workerStartingModel(workers);
     await victim.kill('SIGKILL');
     const s = await sweep;
     assert.equal(s.status, 'ok');
     assert.equal(s.trials.ok, 2);
     const events = readEvents(s.dir);
     const started = events.filter((e) => e.message === 'node-started' && e.stageId === 'model');
-    const killedHash = started.find((e) => e.data?.['host'] === victim?.host)?.data?.['hash'];
+    const killedHash = started.find((e) => e.data?.['host'] === victim.host)?.data?.['hash'];
     assert.equal(typeof killedHash, 'string');
     const runs = started.filter((e) => e.data?.['hash'] === killedHash);
     assert.ok(runs.length >= 2, 'the killed node started again');
@@ -301,19 +290,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
       redis: redis.url,
       quiet: true,
     });
-    const seen = new Map(workers.map((w) => [w, w.counter().length]));
-    let victim: WorkerProcess | undefined;
-    const deadline = Date.now() + 20_000;
-    while (victim === undefined) {
-      assert.ok(Date.now() < deadline, 'no worker started the model stage');
-      victim = workers.find((w) =>
-        w
-          .counter()
-          .slice(seen.get(w))
-          .some((l) => l.startsWith('toy-model ')),
-      );
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const victim = await workerStartingModel(workers);
     const t0 = Date.now();
     await victim.kill('SIGTERM');
     assert.ok(Date.now() - t0 < 5000, 'the worker stopped promptly');
@@ -323,7 +300,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     const events = readEvents(s.dir);
     const hash = events.find(
       (e) =>
-        e.message === 'node-started' && e.data?.['host'] === victim?.host && e.stageId === 'model',
+        e.message === 'node-started' && e.data?.['host'] === victim.host && e.stageId === 'model',
     )?.data?.['hash'];
     assert.equal(typeof hash, 'string');
     const done = events.find((e) => e.message === 'node-done' && e.data?.['hash'] === hash);
