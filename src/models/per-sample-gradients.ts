@@ -39,7 +39,7 @@ export interface LayerBatchGradients {
 }
 
 /** Outer-product gradients of one linear operator: rows a [R, fanIn] and e [R, units], R = N·P. */
-class OuterGradients implements LayerBatchGradients {
+export class OuterGradients implements LayerBatchGradients {
   readonly method = 'outer';
   private host: { a: Float32Array; e: Float32Array } | undefined;
   constructor(
@@ -48,6 +48,12 @@ class OuterGradients implements LayerBatchGradients {
     private readonly a: tf.Tensor2D,
     private readonly e: tf.Tensor2D,
   ) {}
+
+  /** The row matrices a and e on the host (row-major; read once, shared with blockGradients). */
+  matrices(): { a: Float32Array; e: Float32Array; fanIn: number; units: number } {
+    this.host ??= { a: this.a.dataSync() as Float32Array, e: this.e.dataSync() as Float32Array };
+    return { ...this.host, fanIn: this.a.shape[1], units: this.e.shape[1] };
+  }
 
   blockGradients(block: Int32Array): BlockGradients {
     // Formed on the host: N·P·n products, far cheaper than any tensor gather (and no transposes,
