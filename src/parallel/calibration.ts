@@ -115,7 +115,7 @@ export async function statisticsOfBatch(
         gram = new Float32Array(s.gram.reduce((a, g) => a + g.size, 0));
         let o = 0;
         for (const g of s.gram) {
-          gram.set(g.dataSync() as Float32Array, o);
+          gram.set(g.dataSync(), o);
           o += g.size;
         }
       }

@@ -171,7 +171,7 @@ export class ParallelGradients {
     const failed = done.find((d) => d.status === 'rejected');
     if (failed !== undefined) {
       sharded.dispose();
-      throw (failed as PromiseRejectedResult).reason;
+      throw (failed).reason;
     }
     return sharded;
   }

@@ -51,6 +51,8 @@ export class DataParallelPool {
   private readonly workers: (PoolWorker | undefined)[] = [];
   private nextId = 1;
   private closed = false;
+  /** Tasks the workers finished (successfully or not): tells a pass ran here (tests, logs). */
+  completed = 0;
 
   constructor(
     /** Worker threads of this pool. */
@@ -141,6 +143,7 @@ export class DataParallelPool {
       w.pending.delete(reply.id);
       if (w.pending.size === 0) worker.unref();
       if (p === undefined) return;
+      this.completed++;
       if (reply.ok) p.resolve(reply.result);
       else p.reject(fromWire(reply.error, index));
     });
