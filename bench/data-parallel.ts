@@ -59,9 +59,12 @@ interface PassReport {
   /** t(1) / t(2) within each round, and their median and min. */
   speedupPerRound: number[];
   speedup: { median: number; min: number; max: number };
+  /** Median over rounds of the process's CPU time / wall time during the pass. */
+  cpuPerWall: Record<string, number>;
   identical: boolean;
   digest: string;
   unit?: Record<string, number>;
+  medians?: Record<string, number>;
 }
 
 async function measure(
@@ -71,6 +74,8 @@ async function measure(
   unitOf?: (ms: number) => Record<string, number>,
 ): Promise<PassReport> {
   const ms: Record<number, number[]> = { 1: [], 2: [] };
+  const cpu: Record<number, number[]> = { 1: [], 2: [] };
+  const extras: Record<string, number[]> = {};
   const digests = new Set<string>();
   const ratios: number[] = [];
   for (let r = -1; r < rounds; r++) {
@@ -80,10 +85,18 @@ async function measure(
     for (const threads of order) {
       configureDataParallel(threads, 'wasm');
       const pass = await passes(threads);
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
       const out = await pass();
+      const c = process.cpuUsage(c0);
+      const wall = performance.now() - w0;
       digests.add(out.digest);
       if (r >= 0) {
         (ms[threads] as number[]).push(out.ms);
+        // CPU time of every thread of the process over wall time: the cores the pass really got.
+        (cpu[threads] as number[]).push((c.user + c.system) / 1000 / wall);
+        for (const [k, v] of Object.entries(out.extra ?? {}))
+          (extras[`${k}@${threads}`] ??= []).push(v);
         round[threads] = out.ms;
       }
     }
@@ -102,8 +115,19 @@ async function measure(
     ms: { '1': stat(ms[1] as number[]), '2': stat(ms[2] as number[]) },
     speedupPerRound: ratios.map((x) => Math.round(x * 1000) / 1000),
     speedup: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+    cpuPerWall: {
+      '1': Math.round(median(cpu[1] as number[]) * 100) / 100,
+      '2': Math.round(median(cpu[2] as number[]) * 100) / 100,
+    },
     identical: digests.size === 1,
     digest: [...digests].join(' ≠ '),
+    ...(Object.keys(extras).length > 0
+      ? {
+          medians: Object.fromEntries(
+            Object.entries(extras).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]),
+          ),
+        }
+      : {}),
   };
   if (unitOf !== undefined) {
     report.unit = Object.fromEntries(
@@ -116,7 +140,7 @@ async function measure(
     );
   }
   console.log(
-    `${name}: speedup ${report.speedup.median.toFixed(2)}× (min ${report.speedup.min.toFixed(2)}, max ${report.speedup.max.toFixed(2)}), ${report.identical ? 'identical' : 'RESULTS DIFFER'}`,
+    `${name}: speedup ${report.speedup.median.toFixed(2)}× (min ${report.speedup.min.toFixed(2)}, max ${report.speedup.max.toFixed(2)}), cpu/wall ${report.cpuPerWall['1']} / ${report.cpuPerWall['2']}, ${report.identical ? 'identical' : 'RESULTS DIFFER'}`,
   );
   return report;
 }
@@ -125,6 +149,7 @@ async function gradientPass(
   model: PrunableModel,
   train: Samples,
   count: number,
+  minWork?: number,
 ): Promise<(t: number) => Promise<Pass>> {
   const layer = 'linear2';
   const info = model.operators.find((o) => o.name === layer);
@@ -132,7 +157,10 @@ async function gradientPass(
   const block = Int32Array.from(new Rng(5).permutation(info.paramCount).subarray(0, 1024));
   const engine = new GradientEngine(model);
   return async (threads) => {
-    const parallel = threads > 1 ? await ParallelGradients.create(model) : undefined;
+    const parallel =
+      threads > 1
+        ? await ParallelGradients.create(model, minWork !== undefined ? { minWork } : {})
+        : undefined;
     return async () => {
       const batch = model.task.batch(sliceSamples(train, 0, count));
       const t0 = performance.now();
@@ -186,8 +214,8 @@ async function main(): Promise<void> {
   );
   passes.push(
     await measure(
-      'garment per-sample gradients, linear2 block 1024, batch 200 (iCBS batch)',
-      await gradientPass(garment, train, 200),
+      'garment per-sample gradients, linear2 block 1024, batch 200 (iCBS batch), split although below minShardWork',
+      await gradientPass(garment, train, 200, 0),
       rounds,
     ),
   );

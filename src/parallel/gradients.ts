@@ -18,7 +18,6 @@ import type { Batch } from '../plugin-api/task.js';
 import { dataParallelPool, replicaFor } from './context.js';
 import type { DataParallelPool } from './pool.js';
 import type { TaskResult, WeightsMessage, WireBatch } from './protocol.js';
-import type { ModelReplica } from './replica.js';
 import { contiguousShards, type Shard } from './shard.js';
 import { batchFromWire, wireBatch, wireBuffers } from './wire.js';
 
@@ -123,20 +122,39 @@ class Sharded implements ShardedLayerGradients {
   }
 }
 
+/**
+ * Multiply-adds of the forward pass (input rows × every operator's weights) a shard must have at
+ * least: below it the round trips cost more than the second thread gains (measured on the garment
+ * classifier, docs/performance.md: iCBS's batch of 200 is 1.3·10⁸ and ran slower on two threads).
+ */
+export const minShardWork = 5e8;
+
 /** Per-sample gradients of a model's layers on the worker threads (one per model). */
 export class ParallelGradients {
+  private readonly weightsPerRow: number;
+
   private constructor(
     private readonly pool: DataParallelPool,
     private readonly model: PrunableModel,
-    private replica: ModelReplica,
-  ) {}
+    private readonly minWork: number,
+  ) {
+    this.weightsPerRow = model.operators.reduce((a, o) => a + o.paramCount, 0);
+  }
 
-  /** Undefined when there are no worker threads or they cannot load the model. */
-  static async create(model: PrunableModel): Promise<ParallelGradients | undefined> {
+  /**
+   * Undefined when there are no worker threads. `minWork` (default minShardWork) is the forward
+   * multiply-adds per shard below which a batch stays on the calling thread.
+   */
+  static create(
+    model: PrunableModel,
+    opts: { minWork?: number } = {},
+  ): Promise<ParallelGradients | undefined> {
     const pool = dataParallelPool();
-    if (pool === undefined) return undefined;
-    const replica = await replicaFor(pool, model);
-    return replica === undefined ? undefined : new ParallelGradients(pool, model, replica);
+    return Promise.resolve(
+      pool === undefined
+        ? undefined
+        : new ParallelGradients(pool, model, opts.minWork ?? minShardWork),
+    );
   }
 
   get threads(): number {
@@ -149,12 +167,17 @@ export class ParallelGradients {
    */
   async compute(batch: Batch, layer: string): Promise<ShardedLayerGradients | undefined> {
     if (!this.model.isLinearInInput(layer)) return undefined;
-    const shards = contiguousShards(batch.count, this.pool.threads);
+    // Rows of the operator's input per sample (token positions, conv patches): the work's scale.
+    const rows = this.model.perturbationShape(layer, batch.inputs)[0];
+    const work = rows * this.weightsPerRow;
+    const parts = Math.min(this.pool.threads, Math.floor(work / Math.max(1, this.minWork)));
+    const shards = contiguousShards(batch.count, parts);
     if (shards.length < 2) return undefined;
-    // The replica again: it is made anew if it fell out of the workers' live few.
-    this.replica = (await replicaFor(this.pool, this.model)) ?? this.replica;
-    const weights: WeightsMessage = this.replica.currentWeights();
-    const on = { replica: this.replica, weights };
+    // Made anew if it fell out of the workers' live few; undefined for a plugin's family.
+    const replica = await replicaFor(this.pool, this.model);
+    if (replica === undefined) return undefined;
+    const weights: WeightsMessage = replica.currentWeights();
+    const on = { replica, weights };
     const handled = shards.map((s) => ({ ...s, handle: nextHandle++ }));
     const done = await Promise.allSettled(
       handled.map((s) => {
@@ -171,7 +194,7 @@ export class ParallelGradients {
     const failed = done.find((d) => d.status === 'rejected');
     if (failed !== undefined) {
       sharded.dispose();
-      throw (failed).reason;
+      throw failed.reason;
     }
     return sharded;
   }

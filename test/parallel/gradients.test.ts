@@ -53,7 +53,7 @@ async function parallel(
   layer: string,
   block: Int32Array,
 ): Promise<Fingerprint> {
-  const pg = await ParallelGradients.create(model);
+  const pg = await ParallelGradients.create(model, { minWork: 0 });
   assert.ok(pg !== undefined, 'no worker threads');
   const g = await pg.compute(batch, layer);
   assert.ok(g !== undefined, `${layer} was not split over the workers`);
@@ -116,7 +116,7 @@ describe('data-parallel per-sample gradients', function () {
     const block = someEntries(op.paramCount, 200, 9);
     try {
       await withThreads(2, async () => {
-        const pg = await ParallelGradients.create(model);
+        const pg = await ParallelGradients.create(model, { minWork: 0 });
         assert.ok(pg !== undefined);
         for (let step = 0; step < 3; step++) {
           const w = model.readWeight(op.name);
