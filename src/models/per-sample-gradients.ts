@@ -55,7 +55,8 @@ export class OuterGradients implements LayerBatchGradients {
     return { ...this.host, fanIn: this.a.shape[1], units: this.e.shape[1] };
   }
 
-  blockGradients(block: Int32Array): BlockGradients {
+  /** G for `block`; `out` (samples × block.length) receives it when given (shared memory). */
+  blockGradients(block: Int32Array, out?: Float32Array): BlockGradients {
     // Formed on the host: N·P·n products, far cheaper than any tensor gather (and no transposes,
     // which the wasm matMul handles slowly).
     this.host ??= { a: this.a.dataSync() as Float32Array, e: this.e.dataSync() as Float32Array };
@@ -64,7 +65,7 @@ export class OuterGradients implements LayerBatchGradients {
     const units = this.e.shape[1];
     const positions = this.a.shape[0] / this.samples;
     const n = block.length;
-    const G = new Float32Array(this.samples * n);
+    const G = out ?? new Float32Array(this.samples * n);
     for (let b = 0; b < n; b++) {
       const j = block[b] as number;
       const i = Math.floor(j / units);

@@ -20,6 +20,7 @@ import type { DataParallelPool } from './pool.js';
 import type { TaskResult, WeightsMessage, WireBatch } from './protocol.js';
 import { contiguousShards, type Shard } from './shard.js';
 import { batchFromWire, wireBatch, wireBuffers } from './wire.js';
+import { valuesView } from '../models/tensor-storage.js';
 
 /** A layer's gradients for one batch whose rows live on worker threads. Dispose when done. */
 export interface ShardedLayerGradients {
@@ -41,6 +42,25 @@ function expect<T extends TaskResult['type']>(
   return r as Extract<TaskResult, { type: T }>;
 }
 
+/** Float32 arrays in shared memory, reused from call to call (fresh pages are slow to touch). */
+class SharedScratch {
+  private buffer: SharedArrayBuffer | undefined;
+
+  /** A zero-offset view of `length` floats (valid until the next take). */
+  take(length: number): Float32Array {
+    if (this.buffer === undefined || this.buffer.byteLength < length * 4)
+      this.buffer = new SharedArrayBuffer(length * 4);
+    return new Float32Array(this.buffer, 0, length);
+  }
+}
+
+/** Where a shard's rows live: shard → worker, handle, rows of a and e. */
+interface ShardRows extends Shard {
+  readonly handle: number;
+  /** Rows of the operator's input matrix (samples × positions). */
+  readonly rows: number;
+}
+
 class Sharded implements ShardedLayerGradients {
   readonly method = 'outer';
   private released = false;
@@ -49,11 +69,16 @@ class Sharded implements ShardedLayerGradients {
     private readonly pool: DataParallelPool,
     readonly layer: string,
     readonly samples: number,
-    private readonly shards: readonly (Shard & { readonly handle: number })[],
+    private readonly shards: readonly ShardRows[],
+    private readonly dims: { fanIn: number; units: number },
+    private readonly scratch: { a: SharedScratch; e: SharedScratch },
   ) {}
 
   async blockGradients(block: Int32Array): Promise<BlockGradients> {
-    const parts = await Promise.all(
+    const n = block.length;
+    // Each worker writes its samples' rows straight into the caller's G.
+    const data = new Float32Array(new SharedArrayBuffer(this.samples * n * 4));
+    await Promise.all(
       this.shards.map(async (s) =>
         expect(
           await this.pool.run(s.index, {
@@ -61,49 +86,46 @@ class Sharded implements ShardedLayerGradients {
             handle: s.handle,
             layer: this.layer,
             block,
+            out: data.subarray(s.start * n, s.end * n),
           }),
           'block-gradients',
         ),
       ),
     );
-    const n = block.length;
-    const data = new Float32Array(this.samples * n);
-    this.shards.forEach((s, i) => data.set((parts[i] as { data: Float32Array }).data, s.start * n));
     return { samples: this.samples, entries: n, data };
   }
 
   async meanGradient(): Promise<Float32Array> {
-    const parts = await Promise.all(
-      this.shards.map(async (s) =>
+    const { fanIn, units } = this.dims;
+    const rows = this.shards.reduce((t, s) => t + s.rows, 0);
+    const a = this.scratch.a.take(rows * fanIn);
+    const e = this.scratch.e.take(rows * units);
+    let r0 = 0;
+    const targets = this.shards.map((s) => {
+      const at = r0;
+      r0 += s.rows;
+      return { s, at };
+    });
+    await Promise.all(
+      targets.map(async ({ s, at }) =>
         expect(
           await this.pool.run(s.index, {
             type: 'outer-matrices',
             handle: s.handle,
             layer: this.layer,
+            a: a.subarray(at * fanIn, (at + s.rows) * fanIn),
+            e: e.subarray(at * units, (at + s.rows) * units),
           }),
           'outer-matrices',
         ),
       ),
     );
-    const join = (arrays: Float32Array[]): Float32Array => {
-      const out = new Float32Array(arrays.reduce((a, b) => a + b.length, 0));
-      let o = 0;
-      for (const a of arrays) {
-        out.set(a, o);
-        o += a.length;
-      }
-      return out;
-    };
-    const first = parts[0] as (typeof parts)[number];
-    const a = join(parts.map((p) => p.a));
-    const e = join(parts.map((p) => p.e));
-    const rows = a.length / first.fanIn;
     // The single-thread code on the joined rows: the same bits as one thread's aᵀe / N.
     const whole = new OuterGradients(
       this.layer,
       this.samples,
-      tf.tensor2d(a, [rows, first.fanIn]),
-      tf.tensor2d(e, [rows, first.units]),
+      tf.tensor2d(a, [rows, fanIn]),
+      tf.tensor2d(e, [rows, units]),
     );
     try {
       return whole.meanGradient();
@@ -132,6 +154,11 @@ export const minShardWork = 5e8;
 /** Per-sample gradients of a model's layers on the worker threads (one per model). */
 export class ParallelGradients {
   private readonly weightsPerRow: number;
+  private readonly scratch = {
+    inputs: new SharedScratch(),
+    a: new SharedScratch(),
+    e: new SharedScratch(),
+  };
 
   private constructor(
     private readonly pool: DataParallelPool,
@@ -179,9 +206,10 @@ export class ParallelGradients {
     const weights: WeightsMessage = replica.currentWeights();
     const on = { replica, weights };
     const handled = shards.map((s) => ({ ...s, handle: nextHandle++ }));
+    const inputs = this.sharedInputs(batch);
     const done = await Promise.allSettled(
       handled.map((s) => {
-        const part = wireBatch(batch, s.start, s.end);
+        const part = wireBatch(batch, s.start, s.end, inputs);
         return this.pool.run(
           s.index,
           { type: 'gradients', handle: s.handle, batch: part, layers: [layer] },
@@ -190,13 +218,33 @@ export class ParallelGradients {
         );
       }),
     );
-    const sharded = new Sharded(this.pool, layer, batch.count, handled);
+    const info = this.model.operators.find((o) => o.name === layer);
+    const perSample = rows / Math.max(1, batch.count);
+    const sharded = new Sharded(
+      this.pool,
+      layer,
+      batch.count,
+      handled.map((s) => ({ ...s, rows: (s.end - s.start) * perSample })),
+      { fanIn: info?.fanIn ?? 0, units: info?.units ?? 0 },
+      this.scratch,
+    );
     const failed = done.find((d) => d.status === 'rejected');
     if (failed !== undefined) {
       sharded.dispose();
-      throw failed.reason;
+      throw (failed).reason;
     }
     return sharded;
+  }
+
+  /**
+   * A float32 batch's inputs copied once into reused shared memory (each worker reads its rows
+   * there), or undefined for other dtypes (token ids: small, copied per shard).
+   */
+  private sharedInputs(batch: Batch): Float32Array | undefined {
+    if (batch.inputs.dtype !== 'float32') return undefined;
+    const out = this.scratch.inputs.take(batch.inputs.size);
+    out.set(valuesView(batch.inputs));
+    return out;
   }
 }
 
@@ -237,19 +285,20 @@ export class ShardGradients {
     return g;
   }
 
-  blockGradients(handle: number, layer: string, block: Int32Array): TaskResult {
-    return { type: 'block-gradients', data: this.outer(handle, layer).blockGradients(block).data };
+  blockGradients(handle: number, layer: string, block: Int32Array, out: Float32Array): TaskResult {
+    this.outer(handle, layer).blockGradients(block, out);
+    return { type: 'block-gradients' };
   }
 
-  matrices(handle: number, layer: string): TaskResult {
+  matrices(handle: number, layer: string, a: Float32Array, e: Float32Array): TaskResult {
     const m = this.outer(handle, layer).matrices();
-    return {
-      type: 'outer-matrices',
-      a: m.a.slice(),
-      e: m.e.slice(),
-      fanIn: m.fanIn,
-      units: m.units,
-    };
+    if (m.a.length !== a.length || m.e.length !== e.length)
+      throw new Error(
+        `outer matrices of '${layer}': ${m.a.length} + ${m.e.length} values for ${a.length} + ${e.length}`,
+      );
+    a.set(m.a);
+    e.set(m.e);
+    return { type: 'outer-matrices' };
   }
 
   release(handle: number): TaskResult {

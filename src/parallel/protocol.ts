@@ -82,8 +82,17 @@ export type TaskRequest =
       readonly handle: number;
       readonly layer: string;
       readonly block: Int32Array;
+      /** This shard's rows of G, in shared memory: the worker writes them there. */
+      readonly out: Float32Array;
     }
-  | { readonly type: 'outer-matrices'; readonly handle: number; readonly layer: string }
+  | {
+      /** This shard's rows of a and e, written into the shared `a` and `e`. */
+      readonly type: 'outer-matrices';
+      readonly handle: number;
+      readonly layer: string;
+      readonly a: Float32Array;
+      readonly e: Float32Array;
+    }
   | { readonly type: 'release'; readonly handle: number }
   | {
       /** One batch of calibration statistics. */
@@ -106,14 +115,8 @@ export interface Request {
 export type TaskResult =
   | { readonly type: 'evaluate'; readonly partial: EvaluationPartial }
   | { readonly type: 'gradients'; readonly rows: readonly number[] }
-  | { readonly type: 'block-gradients'; readonly data: Float32Array }
-  | {
-      readonly type: 'outer-matrices';
-      readonly a: Float32Array;
-      readonly e: Float32Array;
-      readonly fanIn: number;
-      readonly units: number;
-    }
+  | { readonly type: 'block-gradients' }
+  | { readonly type: 'outer-matrices' }
   | { readonly type: 'release' }
   | { readonly type: 'statistics'; readonly layers: readonly BatchLayerStatistics[] };
 
@@ -133,8 +136,6 @@ export type Reply =
 /** The ArrayBuffers of a result, to transfer instead of copy. */
 export function transferablesOf(result: TaskResult): ArrayBuffer[] {
   const arrays: (ArrayBufferView | undefined)[] = [];
-  if (result.type === 'block-gradients') arrays.push(result.data);
-  if (result.type === 'outer-matrices') arrays.push(result.a, result.e);
   if (result.type === 'evaluate') arrays.push(result.partial.terms);
   if (result.type === 'statistics')
     for (const l of result.layers) arrays.push(l.sq, l.gram, l.grad);

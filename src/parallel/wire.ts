@@ -5,7 +5,7 @@ import type { Samples } from '../plugin-api/dataset.js';
 import type { Batch } from '../plugin-api/task.js';
 import type { WireBatch, WireSamples, WireTensor } from './protocol.js';
 
-function wireTensor(t: tf.Tensor, start: number, end: number): WireTensor {
+function wireTensor(t: tf.Tensor, start: number, end: number, shared?: Float32Array): WireTensor {
   if (t.dtype !== 'float32' && t.dtype !== 'int32') {
     throw new ScalpelError(
       ErrorCode.Internal,
@@ -15,6 +15,12 @@ function wireTensor(t: tf.Tensor, start: number, end: number): WireTensor {
   }
   const [n = 0, ...rest] = t.shape;
   const size = rest.reduce((a, b) => a * b, 1);
+  if (shared !== undefined)
+    return {
+      values: shared.subarray(start * size, end * size),
+      shape: [end - start, ...rest],
+      dtype: t.dtype,
+    };
   const all = t.dataSync() as Float32Array | Int32Array;
   if (start === 0 && end === n) return { values: all.slice(), shape: t.shape, dtype: t.dtype };
   return {
@@ -24,11 +30,19 @@ function wireTensor(t: tf.Tensor, start: number, end: number): WireTensor {
   };
 }
 
-/** Samples [start, end) of a batch, as copies (the leading dimension of inputs and targets). */
-export function wireBatch(batch: Batch, start: number, end: number): WireBatch {
+/**
+ * Samples [start, end) of a batch (the leading dimension of inputs and targets): copies, or views
+ * of `sharedInputs` when the caller put the inputs in shared memory.
+ */
+export function wireBatch(
+  batch: Batch,
+  start: number,
+  end: number,
+  sharedInputs?: Float32Array,
+): WireBatch {
   return {
     count: end - start,
-    inputs: wireTensor(batch.inputs, start, end),
+    inputs: wireTensor(batch.inputs, start, end, sharedInputs),
     targets: wireTensor(batch.targets, start, end),
   };
 }
@@ -42,20 +56,27 @@ export function batchFromWire(b: WireBatch): Batch {
   };
 }
 
-/** Copies of samples [start, end) for another thread (copies: a view would carry its whole buffer). */
+/**
+ * Samples [start, end) for another thread: x as a view when it lies in shared memory (datasets
+ * read from a stage artifact do, data/dataset-artifact.ts), else a copy (a view of an ordinary
+ * buffer would carry its whole buffer); labels and ids are copied (small).
+ */
 export function wireSamples(samples: Samples, start: number, end: number): WireSamples {
   const size = samples.sampleShape.reduce((a, b) => a * b, 1);
+  const shared = samples.x.buffer instanceof SharedArrayBuffer;
   return {
     count: end - start,
     sampleShape: [...samples.sampleShape],
-    x: samples.x.slice(start * size, end * size),
+    x: shared
+      ? samples.x.subarray(start * size, end * size)
+      : samples.x.slice(start * size, end * size),
     y: samples.y.slice(start, end),
     ids: samples.ids.slice(start, end),
   };
 }
 
-/** The buffers to transfer with wire samples or a wire batch. */
+/** The buffers to transfer with wire samples or a wire batch (shared memory is not transferred). */
 export function wireBuffers(s: WireSamples | WireBatch): ArrayBuffer[] {
   const arrays = 'x' in s ? [s.x, s.y, s.ids] : [s.inputs.values, s.targets.values];
-  return arrays.map((a) => a.buffer as ArrayBuffer);
+  return arrays.flatMap((a) => (a.buffer instanceof ArrayBuffer ? [a.buffer] : []));
 }

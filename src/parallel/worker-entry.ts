@@ -31,8 +31,9 @@ async function handle(request: Request): Promise<TaskResult> {
   const task = request.task;
   if (task.type === 'release') return gradients.release(task.handle);
   if (task.type === 'block-gradients')
-    return gradients.blockGradients(task.handle, task.layer, task.block);
-  if (task.type === 'outer-matrices') return gradients.matrices(task.handle, task.layer);
+    return gradients.blockGradients(task.handle, task.layer, task.block, task.out);
+  if (task.type === 'outer-matrices')
+    return gradients.matrices(task.handle, task.layer, task.a, task.e);
   if (request.replica === undefined)
     throw new Error(`request '${task.type}' names no model replica`);
   const model = await host.model(request.replica, request.weights);
