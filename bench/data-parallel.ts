@@ -39,6 +39,13 @@ import { garmentDataset } from './helpers/garment-data.js';
 import { initialLayerStates } from './helpers/initial-layer-states.js';
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+/** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
+function sharedSamples(s: Samples): Samples {
+  const x = new Float32Array(new SharedArrayBuffer(s.x.length * 4));
+  x.set(s.x);
+  return { count: s.count, sampleShape: s.sampleShape, x, y: s.y, ids: s.ids };
+}
 const threadCounts = [1, 2] as const;
 
 function digest(...arrays: (ArrayBufferView | number)[]): string {
@@ -186,9 +193,11 @@ async function main(): Promise<void> {
     join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
   );
   const dataset = await garmentDataset();
-  const train = dataset.splits.get('train');
-  const test = dataset.splits.get('test');
-  if (train === undefined || test === undefined) throw new Error('fashion-mnist splits');
+  const trainSplit = dataset.splits.get('train');
+  const testSplit = dataset.splits.get('test');
+  if (trainSplit === undefined || testSplit === undefined) throw new Error('fashion-mnist splits');
+  const train = { ...trainSplit, ...sharedSamples(trainSplit) };
+  const test = sharedSamples(testSplit);
   const passes: PassReport[] = [];
 
   passes.push(
@@ -303,7 +312,7 @@ async function main(): Promise<void> {
   const seq = 128;
   const tokens = (count: number, seed: number): Samples => {
     const rng = new Rng(seed);
-    const x = new Float32Array(count * seq);
+    const x = new Float32Array(new SharedArrayBuffer(count * seq * 4));
     for (let i = 0; i < x.length; i++) x[i] = rng.int(4096);
     return {
       count,

@@ -89,6 +89,14 @@ function addColumnBlocks(
   }
 }
 
+/** layerStatistics' signature: the data-parallel calibrationStatistics has the same. */
+export type StatisticsFunction = (
+  model: PrunableModel,
+  samples: Samples,
+  requests: readonly LayerStatisticsRequest[],
+  options: LayerStatisticsOptions,
+) => Promise<Map<string, LayerCalibration>>;
+
 /** One batch's statistics of one layer, as tensors (and the gradient as host values). */
 export interface BatchStatistics {
   readonly rows: number;
