@@ -17,10 +17,11 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { Batch } from '../plugin-api/task.js';
 import { dataParallelPool, replicaFor } from './context.js';
 import type { DataParallelPool } from './pool.js';
-import type { TaskResult, WeightsMessage, WireBatch } from './protocol.js';
+import type { TaskRequest, TaskResult, WeightsMessage, WireBatch } from './protocol.js';
 import { contiguousShards, type Shard } from './shard.js';
 import { batchFromWire, wireBatch, wireBuffers } from './wire.js';
 import { valuesView } from '../models/tensor-storage.js';
+import { readTensor } from '../models/read-tensor.js';
 
 /** A layer's gradients for one batch whose rows live on worker threads. Dispose when done. */
 export interface ShardedLayerGradients {
@@ -120,18 +121,28 @@ class Sharded implements ShardedLayerGradients {
         ),
       ),
     );
-    // The single-thread code on the joined rows: the same bits as one thread's aᵀe / N.
-    const whole = new OuterGradients(
-      this.layer,
-      this.samples,
-      tf.tensor2d(a, [rows, fanIn]),
-      tf.tensor2d(e, [rows, units]),
+    // aᵀe / N split by its rows (the fanIn side) over the workers, each from all joined rows:
+    // a product's rows do not depend on the other rows, so these are one thread's bits.
+    const out = new Float32Array(new SharedArrayBuffer(fanIn * units * 4));
+    const parts = contiguousShards(fanIn, this.shards.length);
+    await Promise.all(
+      parts.map(async (p) =>
+        expect(
+          await this.pool.run(p.index, {
+            type: 'mean-rows',
+            a,
+            e,
+            rows,
+            samples: this.samples,
+            from: p.start,
+            to: p.end,
+            out: out.subarray(p.start * units, p.end * units),
+          }),
+          'mean-rows',
+        ),
+      ),
     );
-    try {
-      return whole.meanGradient();
-    } finally {
-      whole.dispose();
-    }
+    return out;
   }
 
   dispose(): void {
@@ -231,7 +242,7 @@ export class ParallelGradients {
     const failed = done.find((d) => d.status === 'rejected');
     if (failed !== undefined) {
       sharded.dispose();
-      throw (failed).reason;
+      throw failed.reason;
     }
     return sharded;
   }
@@ -299,6 +310,19 @@ export class ShardGradients {
     a.set(m.a);
     e.set(m.e);
     return { type: 'outer-matrices' };
+  }
+
+  /** Rows [from, to) of aᵀe / N, as OuterGradients.meanGradient forms the whole of it. */
+  meanRows(task: Extract<TaskRequest, { type: 'mean-rows' }>): TaskResult {
+    const fanIn = task.a.length / Math.max(1, task.rows);
+    const units = task.e.length / Math.max(1, task.rows);
+    const part = readTensor(() => {
+      const at = tf.transpose(tf.tensor2d(task.a, [task.rows, fanIn]));
+      const rows = tf.slice(at, [task.from, 0], [task.to - task.from, task.rows]);
+      return tf.div(tf.matMul(rows, tf.tensor2d(task.e, [task.rows, units])), task.samples);
+    });
+    task.out.set(part);
+    return { type: 'mean-rows' };
   }
 
   release(handle: number): TaskResult {

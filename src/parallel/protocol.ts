@@ -93,6 +93,20 @@ export type TaskRequest =
       readonly a: Float32Array;
       readonly e: Float32Array;
     }
+  | {
+      /**
+       * Rows [from, to) of aᵀe / N (the fanIn side) from the joined rows a [rows, fanIn] and
+       * e [rows, units] in shared memory, written into `out` (those rows of [fanIn, units]).
+       */
+      readonly type: 'mean-rows';
+      readonly a: Float32Array;
+      readonly e: Float32Array;
+      readonly rows: number;
+      readonly samples: number;
+      readonly from: number;
+      readonly to: number;
+      readonly out: Float32Array;
+    }
   | { readonly type: 'release'; readonly handle: number }
   | {
       /** One batch of calibration statistics. */
@@ -117,6 +131,7 @@ export type TaskResult =
   | { readonly type: 'gradients'; readonly rows: readonly number[] }
   | { readonly type: 'block-gradients' }
   | { readonly type: 'outer-matrices' }
+  | { readonly type: 'mean-rows' }
   | { readonly type: 'release' }
   | { readonly type: 'statistics'; readonly layers: readonly BatchLayerStatistics[] };
 

@@ -29,6 +29,7 @@ async function handle(request: Request): Promise<TaskResult> {
   await ready;
   if (request.drop !== undefined) host.drop(request.drop);
   const task = request.task;
+  if (task.type === 'mean-rows') return gradients.meanRows(task);
   if (task.type === 'release') return gradients.release(task.handle);
   if (task.type === 'block-gradients')
     return gradients.blockGradients(task.handle, task.layer, task.block, task.out);
