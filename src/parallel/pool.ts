@@ -113,7 +113,13 @@ export class DataParallelPool {
     const ws = this.workers.splice(0).filter((w) => w !== undefined);
     const err = new ScalpelError(ErrorCode.Internal, 'the data-parallel worker pool was closed');
     for (const w of ws) for (const p of w.pending.values()) p.reject(err);
-    await Promise.all(ws.map((w) => w.worker.terminate()));
+    // ref'ed while they stop: an unref'ed worker's exit would not keep the caller's await alive.
+    await Promise.all(
+      ws.map((w) => {
+        w.worker.ref();
+        return w.worker.terminate();
+      }),
+    );
   }
 
   private worker(index: number): PoolWorker {
@@ -141,7 +147,8 @@ export class DataParallelPool {
     worker.on('message', (reply: Reply) => {
       const p = w.pending.get(reply.id);
       w.pending.delete(reply.id);
-      if (w.pending.size === 0) worker.unref();
+      // (Not while closing: close() keeps the worker ref'ed until it has exited.)
+      if (w.pending.size === 0 && !this.closed) worker.unref();
       if (p === undefined) return;
       this.completed++;
       if (reply.ok) p.resolve(reply.result);
