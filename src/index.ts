@@ -103,6 +103,15 @@ export {
   type SampleBlock,
 } from './data/batches.js';
 export type { Dataset, DatasetSplit } from './data/types.js';
+// Data parallelism over worker threads (docs/performance.md): the process's setting and the passes.
+export {
+  configureDataParallel,
+  dataParallelThreads,
+  closeDataParallel,
+} from './parallel/context.js';
+export { evaluateModel } from './parallel/evaluation.js';
+export { calibrationStatistics } from './parallel/calibration.js';
+export { ParallelGradients, type ShardedLayerGradients } from './parallel/gradients.js';
 // iCBS: the built-in pruner, and the per-sample gradient / block curvature machinery it uses.
 export { icbsPruner } from './icbs/pruner.js';
 export { icbsDefaults, type IcbsParams } from './icbs/params.js';

@@ -58,7 +58,7 @@ export function withExecutionOptions(cmd: Command): Command {
     )
     .option(
       '--threads <n>',
-      "override the recipe's threads: auto (every core) or a number, shared by --jobs processes",
+      "override the recipe's threads (data-parallel worker threads): auto (every core) or a number, shared by --jobs processes",
       threadsChoice,
     )
     .option('--cache-dir <dir>', 'cache root (default $SCALPEL_CACHE_DIR or ./.scalpel)')

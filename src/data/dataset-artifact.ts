@@ -126,7 +126,12 @@ export async function writeDatasetArtifact(
 }
 
 /** Read a whole file into a fresh, aligned ArrayBuffer of exactly `expectedBytes`. */
-async function readExact(dir: string, file: string, expectedBytes: number): Promise<ArrayBuffer> {
+async function readExact(
+  dir: string,
+  file: string,
+  expectedBytes: number,
+  shared = false,
+): Promise<ArrayBufferLike> {
   const path = join(dir, file);
   let handle: fs.FileHandle;
   try {
@@ -152,7 +157,7 @@ async function readExact(dir: string, file: string, expectedBytes: number): Prom
         },
       );
     }
-    const buf = new ArrayBuffer(size);
+    const buf = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
     const view = new Uint8Array(buf);
     let off = 0;
     while (off < size) {
@@ -270,12 +275,15 @@ export async function readDatasetArtifact(
     if (s.x.dtype === 'uint8') {
       const pixels = new Uint8Array(await readExact(dir, s.x.file, size));
       const lut = Float32Array.from(s.x.lut);
-      const split: PixelSplit = { ...common, x: decodePixels(pixels, lut), pixels, lut };
+      // x in shared memory: data-parallel worker threads read their shards of it without a copy
+      // (src/parallel/wire.ts).
+      const x = decodePixels(pixels, lut, new Float32Array(new SharedArrayBuffer(size * 4)));
+      const split: PixelSplit = { ...common, x, pixels, lut };
       splits.set(s.name, split);
     } else {
       splits.set(s.name, {
         ...common,
-        x: new Float32Array(await readExact(dir, s.x.file, size * 4)),
+        x: new Float32Array(await readExact(dir, s.x.file, size * 4, true)),
       });
     }
   }

@@ -117,7 +117,7 @@ export function pixelLut(t: FeatureTransform, channel = 0): Float32Array {
 export function decodePixels(
   pixels: Uint8Array,
   lut: Float32Array,
-  out = new Float32Array(pixels.length),
+  out: Float32Array = new Float32Array(pixels.length),
 ): Float32Array {
   if (lut.length !== 256)
     throw new RangeError(`pixel lookup table needs 256 entries, got ${lut.length}`);

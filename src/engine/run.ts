@@ -6,7 +6,8 @@ import { ErrorCode, ExitCode, ScalpelError, asScalpelError, serializeError } fro
 import type { Artifact } from '../plugin-api/stage.js';
 import type { ResolvedRecipe } from '../recipe/types.js';
 import { initBackend } from '../models/backend.js';
-import { threadsPerProcess } from '../models/threads.js';
+import { threadsPerProcess, wasmThreadsFromEnv } from '../models/threads.js';
+import { closeDataParallel } from '../parallel/context.js';
 import { closeSolvers } from './close-solvers.js';
 import {
   planResolved,
@@ -19,7 +20,7 @@ import { RunRecord, createRunDir, environmentLock, resolvedRecipeYaml } from './
 import { type SummaryJson, type SummaryNodeJson } from './run-status-file.js';
 import { schedule, type NodeOutcome, type NodeStatus } from './scheduler.js';
 import { verbosityOf } from './logging.js';
-import { ExecutionSession, consoleOptions } from './session.js';
+import { ExecutionSession, consoleOptions, type SessionBackend } from './session.js';
 import { WorkerPool } from './worker-pool.js';
 import type { Terminal } from './terminal.js';
 
@@ -68,7 +69,7 @@ export interface RunSummary {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  readonly backend: { name: string; versions: Record<string, string>; threads?: number };
+  readonly backend: SessionBackend;
   readonly nodes: readonly RunNodeSummary[];
 }
 
@@ -139,7 +140,9 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
   const workerProcesses = opts.workerProcesses === true && jobs > 1 && opts.registry === undefined;
   // Stage processes share the thread budget; in one process, stages take turns on all of it.
   const threads = threadsPerProcess(plan.threadsChoice, workerProcesses ? jobs : 1);
-  const earlyBackend = willRun ? await initBackend(plan.backendChoice, threads) : undefined;
+  const earlyBackend = willRun
+    ? await initBackend(plan.backendChoice, wasmThreadsFromEnv())
+    : undefined;
   const dir = createRunDir({
     out: opts.out !== undefined ? resolve(cwd, opts.out) : undefined,
     runsDir: join(cwd, 'runs'),
@@ -246,6 +249,7 @@ export async function runPlan(plan: Plan, opts: RunOptions = {}): Promise<RunSum
     session.stop();
     await pool?.close(opts.graceMs ?? 3000);
     await closeSolvers([recipe.registry], (m) => log.warn(m));
+    await closeDataParallel();
   }
 
   const finished = new Date();

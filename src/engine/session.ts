@@ -5,6 +5,8 @@
 // process. The callers keep what differs: the graph they schedule and the record they write.
 import type { Artifact } from '../plugin-api/stage.js';
 import { initBackend, type BackendChoice, type BackendInfo } from '../models/backend.js';
+import { wasmThreadsFromEnv } from '../models/threads.js';
+import { configureDataParallel } from '../parallel/context.js';
 import type { Cache } from './cache.js';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import { artifactOf, executeNode, type ExecResult } from './execute-node.js';
@@ -18,7 +20,10 @@ export interface SessionOptions {
   readonly eventsFile: string;
   readonly cache: Cache;
   readonly backendChoice: BackendChoice;
-  /** Threads of this process's backend (threadsPerProcess of the run's budget; default 1). */
+  /**
+   * Worker threads of this process's data-parallel passes (threadsPerProcess of the run's budget;
+   * default 1: none, every pass on the calling thread).
+   */
   readonly threads?: number;
   /** The backend the record names when none was initialised (everything came from the cache). */
   readonly plannedBackend: string;
@@ -42,8 +47,10 @@ export interface SessionOptions {
 export interface SessionBackend {
   readonly name: string;
   readonly versions: Record<string, string>;
-  /** Threads each computing process uses (wasm, cpu), for lock.json. */
+  /** Data-parallel threads each computing process uses (1 = none), for lock.json. */
   readonly threads?: number;
+  /** XNNPACK threads of tfjs's threaded wasm build, when SCALPEL_WASM_THREADS started it. */
+  readonly wasmThreads?: number;
 }
 
 export class ExecutionSession {
@@ -104,17 +111,21 @@ export class ExecutionSession {
     this.backendInit ??= (
       initial !== undefined
         ? Promise.resolve(initial)
-        : initBackend(this.options.backendChoice, this.options.threads ?? 1)
+        : initBackend(this.options.backendChoice, wasmThreadsFromEnv())
     ).then((info) => {
+      // The passes of src/parallel split over this many worker threads (1: none).
+      const parallel = info.name === 'tensorflow' ? 1 : (this.options.threads ?? 1);
+      configureDataParallel(parallel, info.name);
       this.backendInfo = {
         name: info.name,
         versions: info.versions,
-        ...(info.threads !== undefined ? { threads: info.threads } : {}),
+        threads: parallel,
+        ...(info.threads !== undefined && info.threads > 1 ? { wasmThreads: info.threads } : {}),
       };
       const threads =
-        info.name === 'wasm' && info.threads !== undefined
-          ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})`
-          : '';
+        ` (${parallel} thread${parallel === 1 ? '' : 's'}` +
+        (info.threads !== undefined && info.threads > 1 ? `, ${info.threads} wasm threads` : '') +
+        ')';
       if (this.options.announceBackend !== false) this.log.info(`backend: ${info.name}${threads}`);
       return info.name;
     });

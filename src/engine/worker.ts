@@ -7,6 +7,7 @@ import { loadRecipe } from '../recipe/load-recipe.js';
 import { ErrorCode, ScalpelError, serializeError } from '../errors.js';
 import { Cache } from './cache.js';
 import { closeSolvers } from './close-solvers.js';
+import { closeDataParallel } from '../parallel/context.js';
 import { planResolved, type Plan } from './plan.js';
 import { ExecutionSession } from './session.js';
 import { Terminal } from './terminal.js';
@@ -114,6 +115,7 @@ async function closeAllSolvers(): Promise<void> {
     p.status === 'fulfilled' ? [p.value.recipe.registry] : [],
   );
   await closeSolvers(registries, (m) => process.stderr.write(`warning: ${m}\n`));
+  await closeDataParallel();
 }
 process.on('SIGINT', abortAll); // Ctrl-C reaches the whole process group; the parent decides.
 

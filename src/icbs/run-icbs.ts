@@ -8,6 +8,7 @@ import { BatchCursor, disposeBatch } from '../data/batches.js';
 import type { PruneArgs, PruneResult } from '../plugin-api/pruner.js';
 import type { QuboSolver } from '../plugin-api/solver.js';
 import { GradientEngine } from '../models/per-sample-gradients.js';
+import { ParallelGradients } from '../parallel/gradients.js';
 import { magnitudeScores, wandaScores } from '../pruning/scores.js';
 import { deriveSeed } from '../util/rng.js';
 import { computeInitStatistics, type InitStatistics } from './init-statistics.js';
@@ -61,6 +62,8 @@ export async function runIcbs(
   const { split: train } = requireSplit(args, p.trainSplit, 'trainSplit');
   const model = args.model;
   const engine = new GradientEngine(model);
+  // Each step's per-sample gradients on the data-parallel worker threads, when the run has them.
+  const parallel = await ParallelGradients.create(model);
   const buffers = new BlockBuffers();
   const names = args.layers.map((l) => l.info.name);
   const rng = args.rng;
@@ -145,6 +148,7 @@ export async function runIcbs(
               {
                 model,
                 engine,
+                ...(parallel !== undefined ? { parallel } : {}),
                 params: p,
                 solver: solver.solver,
                 solverParams: solver.params,

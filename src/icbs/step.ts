@@ -13,6 +13,7 @@ import {
   gradientMeanCurvature,
 } from '../models/block-hessian.js';
 import type { GradientEngine } from '../models/per-sample-gradients.js';
+import type { ParallelGradients } from '../parallel/gradients.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Batch } from '../plugin-api/task.js';
 import type { Rng } from '../util/rng.js';
@@ -27,6 +28,8 @@ import type { IcbsParams } from './params.js';
 export interface StepEnv {
   readonly model: PrunableModel;
   readonly engine: GradientEngine;
+  /** The same gradients on data-parallel worker threads, when the run has them (src/parallel). */
+  readonly parallel?: ParallelGradients;
   readonly params: IcbsParams;
   readonly solver: QuboSolver;
   /** The solver's parameters (without `uses`). */
@@ -101,12 +104,13 @@ export async function runStep(
   const needG = params.hessian !== 'exact';
   const grads =
     needG || params.selection === 'gradient'
-      ? env.engine.compute(batch, [state.name]).get(state.name)
+      ? ((await env.parallel?.compute(batch, state.name)) ??
+        env.engine.compute(batch, [state.name]).get(state.name))
       : undefined;
   try {
     let scores: ArrayLike<number> | undefined = state.selectionScores;
     if (params.selection === 'gradient' && grads !== undefined) {
-      scores = gradientSelectionScores(state.w0, grads.meanGradient());
+      scores = gradientSelectionScores(state.w0, await grads.meanGradient());
     }
     const block: Block =
       params.pattern !== undefined
@@ -146,7 +150,7 @@ export async function runStep(
       curvature = exactCurvature(env.engine, batch, state.name, block.indices);
       times.hessian = performance.now() - th;
     } else {
-      const G = (grads as NonNullable<typeof grads>).blockGradients(block.indices);
+      const G = await (grads as NonNullable<typeof grads>).blockGradients(block.indices);
       times.gradients = performance.now() - t0;
       const th = performance.now();
       curvature =

@@ -122,7 +122,7 @@ export async function initBackend(choice: BackendChoice, threads = 1): Promise<B
     throw new ScalpelError(ErrorCode.Backend, `the ${name} backend failed to initialise`, {
       hint:
         name === 'wasm' && threads > 1
-          ? 'try threads: 1 (the single-threaded wasm build)'
+          ? 'unset SCALPEL_WASM_THREADS (the single-threaded wasm build)'
           : choice === 'auto'
             ? 'try backend: cpu'
             : 'try backend: auto',

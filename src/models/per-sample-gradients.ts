@@ -39,7 +39,7 @@ export interface LayerBatchGradients {
 }
 
 /** Outer-product gradients of one linear operator: rows a [R, fanIn] and e [R, units], R = N·P. */
-class OuterGradients implements LayerBatchGradients {
+export class OuterGradients implements LayerBatchGradients {
   readonly method = 'outer';
   private host: { a: Float32Array; e: Float32Array } | undefined;
   constructor(
@@ -49,7 +49,14 @@ class OuterGradients implements LayerBatchGradients {
     private readonly e: tf.Tensor2D,
   ) {}
 
-  blockGradients(block: Int32Array): BlockGradients {
+  /** The row matrices a and e on the host (row-major; read once, shared with blockGradients). */
+  matrices(): { a: Float32Array; e: Float32Array; fanIn: number; units: number } {
+    this.host ??= { a: this.a.dataSync() as Float32Array, e: this.e.dataSync() as Float32Array };
+    return { ...this.host, fanIn: this.a.shape[1], units: this.e.shape[1] };
+  }
+
+  /** G for `block`; `out` (samples × block.length) receives it when given (shared memory). */
+  blockGradients(block: Int32Array, out?: Float32Array): BlockGradients {
     // Formed on the host: N·P·n products, far cheaper than any tensor gather (and no transposes,
     // which the wasm matMul handles slowly).
     this.host ??= { a: this.a.dataSync() as Float32Array, e: this.e.dataSync() as Float32Array };
@@ -58,7 +65,7 @@ class OuterGradients implements LayerBatchGradients {
     const units = this.e.shape[1];
     const positions = this.a.shape[0] / this.samples;
     const n = block.length;
-    const G = new Float32Array(this.samples * n);
+    const G = out ?? new Float32Array(this.samples * n);
     for (let b = 0; b < n; b++) {
       const j = block[b] as number;
       const i = Math.floor(j / units);

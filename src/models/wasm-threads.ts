@@ -49,7 +49,7 @@ function writeContentAddressed(stem: string, text: string): string {
   } catch (e) {
     throw new ScalpelError(ErrorCode.Io, `cannot write the wasm thread worker script ${file}`, {
       cause: e,
-      hint: 'make the temp directory writable (or set TMPDIR), or use threads: 1',
+      hint: 'make the temp directory writable (or set TMPDIR), or unset SCALPEL_WASM_THREADS',
     });
   }
   return file;

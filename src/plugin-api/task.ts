@@ -25,6 +25,19 @@ export interface TaskMetrics {
   readonly values: Readonly<Record<string, number>>;
 }
 
+/**
+ * What evaluating one contiguous part of the samples gives, before the metrics are formed:
+ * combined in part order (Task.combineEvaluation) it yields exactly Task.evaluate's metrics, so
+ * parts evaluated on different threads give the single-thread numbers bit for bit.
+ */
+export interface EvaluationPartial {
+  readonly count: number;
+  /** Integer tallies (correct predictions…): exact sums. */
+  readonly counts: readonly number[];
+  /** Float terms the metrics sum in this order in float64 (per-sample or per-batch losses). */
+  readonly terms: Float64Array;
+}
+
 export interface EvaluateOptions {
   readonly batchSize: number;
   /** Top-k accuracy for classification (k > 1 adds `top<k>Accuracy`). */
@@ -63,4 +76,21 @@ export interface Task {
   countCorrect?(output: tf.Tensor, batch: Batch): tf.Scalar;
   /** Loss and metrics of `model` on `samples` in inference mode, batched. */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics;
+  /**
+   * Optional, for data-parallel evaluation (src/parallel/evaluation.ts): the batch size evaluate
+   * really uses for these samples (parts start at its multiples, so every batch is the same as in
+   * one pass), evaluate's sums over one part, and the metrics from the parts in order. A task
+   * without them is evaluated on the calling thread.
+   */
+  evaluationBatchSize?(samples: Samples, opts: EvaluateOptions): number;
+  evaluatePartial?(
+    model: PrunableModel,
+    samples: Samples,
+    opts: EvaluateOptions,
+  ): EvaluationPartial;
+  combineEvaluation?(
+    parts: readonly EvaluationPartial[],
+    whole: Pick<Samples, 'count' | 'sampleShape'>,
+    opts: EvaluateOptions,
+  ): TaskMetrics;
 }

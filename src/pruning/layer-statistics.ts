@@ -14,6 +14,7 @@ import type { Samples } from '../plugin-api/dataset.js';
 import type { PrunableLayerInfo } from '../plugin-api/layers.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Progress } from '../plugin-api/stage.js';
+import type { Batch } from '../plugin-api/task.js';
 import type { ArrayScratch } from './array-scratch.js';
 
 /** What to compute for one layer. */
@@ -69,13 +70,15 @@ export function gramBlockColumns(fanIn: number): number {
 }
 
 /** Adds column blocks [fanIn, c_b] (in order) into the row-major fanIn × fanIn `gram`. */
-function addColumnBlocks(gram: Float64Array, blocks: readonly tf.Tensor[]): void {
+function addColumnBlocks(
+  gram: Float64Array,
+  blocks: readonly { values: ArrayLike<number>; columns: number }[],
+): void {
   const fanIn = Math.round(Math.sqrt(gram.length));
   let c0 = 0;
   for (const b of blocks) {
-    const c = b.shape[1] ?? 0;
-    // Straight from the tensor's storage (valuesView, used before any other tfjs op).
-    const v = valuesView(b);
+    const c = b.columns;
+    const v = b.values;
     for (let i = 0; i < fanIn; i++) {
       const row = i * fanIn + c0;
       const src = i * c;
@@ -83,6 +86,157 @@ function addColumnBlocks(gram: Float64Array, blocks: readonly tf.Tensor[]): void
         gram[row + j] = (gram[row + j] as number) + (v[src + j] as number);
     }
     c0 += c;
+  }
+}
+
+/** layerStatistics' signature: the data-parallel calibrationStatistics has the same. */
+export type StatisticsFunction = (
+  model: PrunableModel,
+  samples: Samples,
+  requests: readonly LayerStatisticsRequest[],
+  options: LayerStatisticsOptions,
+) => Promise<Map<string, LayerCalibration>>;
+
+/** One batch's statistics of one layer, as tensors (and the gradient as host values). */
+export interface BatchStatistics {
+  readonly rows: number;
+  readonly sq?: tf.Tensor;
+  /** XᵀX as column blocks [fanIn, c_b], in column order. */
+  readonly gram: tf.Tensor[];
+  readonly grad?: Float32Array;
+}
+
+/**
+ * The statistics of one batch: Σx² and XᵀX of every recorded layer (pass 1) and the gradient of
+ * the batch's mean loss (pass 2), by layer name. The caller disposes the tensors. The run's
+ * thread and a data-parallel worker (src/parallel/calibration.ts) both make them here, so a
+ * batch's numbers are the same bits wherever it is computed.
+ */
+export async function batchStatistics(
+  model: PrunableModel,
+  batch: Batch,
+  requests: readonly LayerStatisticsRequest[],
+): Promise<Map<string, BatchStatistics>> {
+  const byName = new Map(requests.map((r) => [r.info.name, r]));
+  const record = new Set(requests.filter((r) => r.inputNorms || r.gram).map((r) => r.info.name));
+  const withGrad = requests.filter((r) => r.meanGradient);
+  const out = new Map<string, BatchStatistics>();
+  if (record.size > 0) {
+    // Σx², XᵀX of one X, made as the forward records it (reduceInput), so only one block's X
+    // exists at a time — the same ops on the same X as after the forward.
+    const rows = new Map<string, number>();
+    const reduce = (name: string, X: tf.Tensor): tf.Tensor[] => {
+      const r = byName.get(name) as LayerStatisticsRequest;
+      rows.set(name, X.shape[0] ?? 0);
+      return [
+        ...(r.inputNorms ? [tf.sum(tf.square(X), 0)] : []),
+        ...(r.gram ? gramColumnBlocks(X) : []),
+      ];
+    };
+    tf.tidy(() => {
+      // inputsOnly: the family may stop after the last recorded layer (no LM head, and
+      // for one block of a sequential prune, none of the blocks after it).
+      const run = model.forward(batch.inputs, {
+        recordInputs: record,
+        inputsOnly: true,
+        reduceInput: reduce,
+      });
+      const reduced = new Map(run.reducedInputs ?? []);
+      // A family that ignores reduceInput returns X instead.
+      for (const [name, X] of run.inputs) reduced.set(name, reduce(name, X));
+      for (const [name, made] of reduced) {
+        const r = byName.get(name) as LayerStatisticsRequest;
+        const kept = made.map((t) => tf.keep(t));
+        const sq = r.inputNorms ? kept.shift() : undefined;
+        out.set(name, {
+          rows: rows.get(name) ?? 0,
+          ...(sq !== undefined ? { sq } : {}),
+          gram: r.gram ? kept : [],
+        });
+      }
+    });
+  }
+  if (withGrad.length > 0) {
+    // Pass 2: gradient of the batch's mean loss.
+    const names = withGrad.map((r) => r.info.name);
+    const vars = names.map((n) => model.weightVariable(n));
+    const { value, grads } = meanLossGradients(model, batch, vars);
+    try {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        const g = grads[(vars[i] as tf.Variable).name];
+        if (g === undefined) continue;
+        // The statistic is kept in the [fanIn, units] view, whatever the variable's layout.
+        const values =
+          model.weightLayout(name) === 'transposed'
+            ? readTensor(() => tf.transpose(g))
+            : ((await g.data()) as Float32Array);
+        out.set(name, { rows: 0, gram: [], ...out.get(name), grad: values });
+      }
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+  }
+  return out;
+}
+
+/** The float64 sums layerStatistics keeps, one per requested layer. */
+export class StatisticsAccumulator {
+  private readonly accs = new Map<string, Accumulator>();
+
+  constructor(
+    requests: readonly LayerStatisticsRequest[],
+    private readonly count: number,
+    scratch?: ArrayScratch<Float64Array>,
+  ) {
+    for (const request of requests) {
+      const { info } = request;
+      this.accs.set(info.name, {
+        request,
+        rows: 0,
+        ...(request.inputNorms ? { sq: new Float64Array(info.fanIn) } : {}),
+        ...(request.gram
+          ? { gram: scratch?.take(info.fanIn * info.fanIn) ?? new Float64Array(info.fanIn ** 2) }
+          : {}),
+        ...(request.meanGradient ? { grad: new Float64Array(info.paramCount) } : {}),
+      });
+    }
+  }
+
+  /**
+   * Adds one batch of `batchCount` samples: Σx² and XᵀX as they are, the gradient weighted by the
+   * batch's share of the samples. Batches must come in sample order (float64 sums are ordered).
+   * `gram` gives the column blocks' values and widths.
+   */
+  add(
+    name: string,
+    batchCount: number,
+    stats: {
+      rows: number;
+      sq?: ArrayLike<number>;
+      gram?: readonly { values: ArrayLike<number>; columns: number }[];
+      grad?: ArrayLike<number>;
+    },
+  ): void {
+    const acc = this.accs.get(name);
+    if (acc === undefined) return;
+    acc.rows += stats.rows;
+    if (stats.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, stats.sq);
+    if (acc.gram !== undefined && stats.gram !== undefined) addColumnBlocks(acc.gram, stats.gram);
+    if (acc.grad !== undefined && stats.grad !== undefined)
+      addInto(acc.grad, stats.grad, batchCount / this.count);
+  }
+
+  result(): Map<string, LayerCalibration> {
+    const out = new Map<string, LayerCalibration>();
+    for (const [name, acc] of this.accs) {
+      const cal: LayerCalibration = { rows: acc.rows };
+      if (acc.sq !== undefined) cal.inputNorms = Float32Array.from(acc.sq, Math.sqrt);
+      if (acc.gram !== undefined) cal.gram = acc.gram;
+      if (acc.grad !== undefined) cal.meanGradient = Float32Array.from(acc.grad);
+      out.set(name, cal);
+    }
+    return out;
   }
 }
 
@@ -97,111 +251,29 @@ export async function layerStatistics(
   requests: readonly LayerStatisticsRequest[],
   options: LayerStatisticsOptions,
 ): Promise<Map<string, LayerCalibration>> {
-  const accs = new Map<string, Accumulator>();
-  for (const request of requests) {
-    const { info } = request;
-    accs.set(info.name, {
-      request,
-      rows: 0,
-      ...(request.inputNorms ? { sq: new Float64Array(info.fanIn) } : {}),
-      ...(request.gram
-        ? {
-            gram:
-              options.scratch?.take(info.fanIn * info.fanIn) ?? new Float64Array(info.fanIn ** 2),
-          }
-        : {}),
-      ...(request.meanGradient ? { grad: new Float64Array(info.paramCount) } : {}),
-    });
-  }
-  const record = new Set(
-    [...accs.values()]
-      .filter((a) => a.sq !== undefined || a.gram !== undefined)
-      .map((a) => a.request.info.name),
-  );
-  const withGrad = [...accs.values()].filter((a) => a.grad !== undefined);
   const count = samples.count;
+  const acc = new StatisticsAccumulator(requests, count, options.scratch);
   for (let start = 0; start < count; start += options.batchSize) {
     options.signal?.throwIfAborted();
     const part = sliceSamples(samples, start, Math.min(start + options.batchSize, count));
     const batch = model.task.batch(part);
     try {
-      if (record.size > 0) {
-        // Pass 1: layer inputs → Σx², XᵀX.
-        const stats = new Map<string, { sq?: tf.Tensor; gram: tf.Tensor[]; rows: number }>();
-        // Σx², XᵀX of one X, made as the forward records it (reduceInput), so only one block's X
-        // exists at a time — the same ops on the same X as after the forward.
-        const rows = new Map<string, number>();
-        const reduce = (name: string, X: tf.Tensor): tf.Tensor[] => {
-          const acc = accs.get(name) as Accumulator;
-          rows.set(name, X.shape[0] ?? 0);
-          return [
-            ...(acc.sq !== undefined ? [tf.sum(tf.square(X), 0)] : []),
-            ...(acc.gram !== undefined ? gramColumnBlocks(X) : []),
-          ];
-        };
-        tf.tidy(() => {
-          // inputsOnly: the family may stop after the last recorded layer (no LM head, and
-          // for one block of a sequential prune, none of the blocks after it).
-          const run = model.forward(batch.inputs, {
-            recordInputs: record,
-            inputsOnly: true,
-            reduceInput: reduce,
-          });
-          const reduced = new Map(run.reducedInputs ?? []);
-          // A family that ignores reduceInput returns X instead.
-          for (const [name, X] of run.inputs) reduced.set(name, reduce(name, X));
-          for (const [name, made] of reduced) {
-            const acc = accs.get(name) as Accumulator;
-            const kept = made.map((t) => tf.keep(t));
-            const sq = acc.sq !== undefined ? kept.shift() : undefined;
-            stats.set(name, {
-              rows: rows.get(name) ?? 0,
-              ...(sq !== undefined ? { sq } : {}),
-              gram: acc.gram !== undefined ? kept : [],
-            });
-          }
+      const stats = await batchStatistics(model, batch, requests);
+      // Added straight from the tensors' storage (valuesView, used before any other tfjs op):
+      // a copy of every batch's XᵀX (GPT-2's 3072-wide: 38 MB) would only be garbage.
+      for (const [name, s] of stats) {
+        acc.add(name, part.count, {
+          rows: s.rows,
+          ...(s.sq !== undefined ? { sq: valuesView(s.sq) } : {}),
+          gram: s.gram.map((g) => ({ values: valuesView(g), columns: g.shape[1] ?? 0 })),
+          ...(s.grad !== undefined ? { grad: s.grad } : {}),
         });
-        // Added straight from the tensors' storage (valuesView, used before any other tfjs op):
-        // a copy of every batch's XᵀX (GPT-2's 3072-wide: 38 MB) would only be garbage.
-        for (const [name, s] of stats) {
-          const acc = accs.get(name) as Accumulator;
-          acc.rows += s.rows;
-          if (s.sq !== undefined && acc.sq !== undefined) addInto(acc.sq, valuesView(s.sq));
-          if (acc.gram !== undefined) addColumnBlocks(acc.gram, s.gram);
-          tf.dispose([s.sq ?? [], ...s.gram]);
-        }
-      }
-      if (withGrad.length > 0) {
-        // Pass 2: gradient of the batch's mean loss, weighted by its share of the samples.
-        const names = withGrad.map((a) => a.request.info.name);
-        const vars = names.map((n) => model.weightVariable(n));
-        const { value, grads } = meanLossGradients(model, batch, vars);
-        for (let i = 0; i < withGrad.length; i++) {
-          const acc = withGrad[i] as Accumulator;
-          const g = grads[(vars[i] as tf.Variable).name];
-          if (g === undefined) continue;
-          // The statistic is kept in the [fanIn, units] view, whatever the variable's layout.
-          const values =
-            model.weightLayout(names[i] as string) === 'transposed'
-              ? readTensor(() => tf.transpose(g))
-              : await g.data();
-          addInto(acc.grad as Float64Array, values, part.count / count);
-        }
-        tf.dispose([value, ...Object.values(grads)]);
+        tf.dispose([s.sq ?? [], ...s.gram]);
       }
     } finally {
       disposeBatch(batch);
     }
     options.progress?.tick(part.count);
   }
-
-  const out = new Map<string, LayerCalibration>();
-  for (const [name, acc] of accs) {
-    const cal: LayerCalibration = { rows: acc.rows };
-    if (acc.sq !== undefined) cal.inputNorms = Float32Array.from(acc.sq, Math.sqrt);
-    if (acc.gram !== undefined) cal.gram = acc.gram;
-    if (acc.grad !== undefined) cal.meanGradient = Float32Array.from(acc.grad);
-    out.set(name, cal);
-  }
-  return out;
+  return acc.result();
 }

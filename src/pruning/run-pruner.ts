@@ -21,6 +21,7 @@ import { resolvePruneTarget } from './prune-target.js';
 import { ArrayScratch } from './array-scratch.js';
 import { packMask, unpackMask, type PackedMask } from './packed-mask.js';
 import { planPrune, unitCalibration } from './sequential-pruning.js';
+import type { StatisticsFunction } from './layer-statistics.js';
 import { isWithin, keepIncomingPruned } from './round-start-mask.js';
 import { isObject } from '../util/is-object.js';
 import { layerDensitiesRecord, owlSpecOf, resolveLayerDensities } from './layer-densities.js';
@@ -30,6 +31,11 @@ export interface RunPrunerOptions {
   readonly origin?: string;
   /** Exact-density rule to check the masks against (default: from params `granularity`/`pattern`). */
   readonly maskRule?: MaskRule;
+  /**
+   * How sequential pruning computes each block's statistics (default layerStatistics on this
+   * thread; the prune stage passes the data-parallel one, src/parallel/calibration.ts).
+   */
+  readonly statistics?: StatisticsFunction;
 }
 
 export interface LayerPruneMetrics {
@@ -196,6 +202,7 @@ export async function runPruner(
         calibration = await unitCalibration(model, pruner, unit, inputs.calibration, sequential, {
           signal: ctx.signal,
           scratch,
+          ...(options.statistics !== undefined ? { statistics: options.statistics } : {}),
         });
         statisticsMs += performance.now() - t0;
       }

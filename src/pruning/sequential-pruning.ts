@@ -11,7 +11,7 @@ import type { PrunableModel } from '../plugin-api/model.js';
 import type { Pruner } from '../plugin-api/pruner.js';
 import type { CalibrationArtifactData, SequentialCalibration } from './calibration-artifact.js';
 import type { SelectedLayer } from './layer-selection.js';
-import { layerStatistics } from './layer-statistics.js';
+import { layerStatistics, type StatisticsFunction } from './layer-statistics.js';
 import type { MaskRule } from './mask-contract.js';
 import type { Progress } from '../plugin-api/stage.js';
 import type { ArrayScratch } from './array-scratch.js';
@@ -92,10 +92,16 @@ export async function unitCalibration(
   unit: readonly SelectedLayer[],
   calibration: CalibrationArtifactData,
   sequential: SequentialCalibration,
-  options: { signal?: AbortSignal; progress?: Progress; scratch?: ArrayScratch<Float64Array> },
+  options: {
+    signal?: AbortSignal;
+    progress?: Progress;
+    scratch?: ArrayScratch<Float64Array>;
+    statistics?: StatisticsFunction;
+  },
 ): Promise<CalibrationData> {
   const needs = pruner.calibration ?? {};
-  const layers = await layerStatistics(
+  const statistics = options.statistics ?? layerStatistics;
+  const layers = await statistics(
     model,
     sequential.samples,
     unit.map((s) => ({
@@ -104,7 +110,12 @@ export async function unitCalibration(
       gram: needs.gram === true && model.isLinearInInput(s.info.name),
       meanGradient: false,
     })),
-    { batchSize: sequential.batchSize, ...options },
+    {
+      batchSize: sequential.batchSize,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.progress !== undefined ? { progress: options.progress } : {}),
+      ...(options.scratch !== undefined ? { scratch: options.scratch } : {}),
+    },
   );
   if (needs.meanGradient === true) {
     for (const s of unit) {

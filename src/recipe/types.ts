@@ -6,7 +6,7 @@ import type { StageType } from '../plugin-api/stage.js';
 import type { Registry } from '../registry/registry.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-/** `threads:` of a recipe: `auto` (every core) or a count (src/models/threads.ts). */
+/** `threads:` of a recipe: data-parallel worker threads, `auto` (every core) or a count (src/models/threads.ts). */
 export type ThreadsChoice = 'auto' | number;
 
 export interface ResolvedStage {
@@ -27,7 +27,7 @@ export interface ResolvedRecipe {
   readonly version: number;
   readonly seed: number;
   readonly backend: BackendChoice;
-  /** The run's thread budget (`threads:`, or the --threads override); absent means `auto`. */
+  /** The run's data-parallel thread budget (`threads:`, or the --threads override); absent means 1. */
   readonly threads?: ThreadsChoice;
   /** Plugin specifiers as written (paths relative to `dir`, or package names). */
   readonly plugins: readonly string[];

@@ -8,7 +8,8 @@
 // statistics from the model as pruned so far (src/pruning/sequential-pruning.ts).
 import { gatherSamples } from '../data/batches.js';
 import { writeCalibrationArtifact } from '../pruning/calibration-artifact.js';
-import { layerStatistics, type LayerStatisticsRequest } from '../pruning/layer-statistics.js';
+import type { LayerStatisticsRequest } from '../pruning/layer-statistics.js';
+import { calibrationStatistics } from '../parallel/calibration.js';
 import { defineStage } from '../plugin-api/plugin.js';
 import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
@@ -73,7 +74,7 @@ export const calibrateStage = defineStage<CalibrateParams>({
         };
       });
       const bar = ctx.progress(`${ctx.stageId}: ${count} samples`, count);
-      const out = await layerStatistics(model, samples, requests, {
+      const out = await calibrationStatistics(model, samples, requests, {
         batchSize: p.batchSize,
         signal: ctx.signal,
         progress: bar,

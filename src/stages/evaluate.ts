@@ -1,6 +1,7 @@
 // evaluate: accuracy, loss, sparsity (from the actual weights), parameter counts, size on disk and
 // latency of a model artifact on a dataset split. Output kind 'metrics' (also written to
 // metrics.json in the stage directory).
+import { evaluateModel } from '../parallel/evaluation.js';
 import { join } from 'node:path';
 import { modelSizeOnDisk } from '../models/model-size.js';
 import { measureLatency, measureSparsity } from '../models/metrics.js';
@@ -68,7 +69,7 @@ export const evaluateStage = defineStage<EvaluateParams>({
         checkData(ctx, model, dataset, samples);
         if (quality) {
           const started = performance.now();
-          const q = model.task.evaluate(model, samples, { batchSize: p.batchSize, topK: p.topK });
+          const q = await evaluateModel(model, samples, { batchSize: p.batchSize, topK: p.topK });
           const seconds = (performance.now() - started) / 1000;
           metrics.split = p.split;
           metrics.samples = q.count;

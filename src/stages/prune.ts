@@ -11,6 +11,7 @@ import { buildPruneSchema } from '../pruning/prune-schema.js';
 import { neededStats, statWords } from '../pruning/pruner-inputs.js';
 import { layerDensitiesCalibrationReason } from '../pruning/layer-densities.js';
 import { runPruner } from '../pruning/run-pruner.js';
+import { calibrationStatistics } from '../parallel/calibration.js';
 
 export type PruneStageParams = Record<string, unknown> & { method: string };
 
@@ -89,6 +90,6 @@ export const pruneStage: StageType<PruneStageParams> = {
         stageId: ctx.stageId,
       });
     }
-    return runPruner(ctx.registry.pruner(method), ctx);
+    return runPruner(ctx.registry.pruner(method), ctx, { statistics: calibrationStatistics });
   },
 };

@@ -15,6 +15,7 @@ import { verbosityOf } from '../engine/logging.js';
 import { ExecutionSession, consoleOptions } from '../engine/session.js';
 import type { ExecNode } from '../engine/plan.js';
 import { closeSolvers } from '../engine/close-solvers.js';
+import { closeDataParallel } from '../parallel/context.js';
 import { sha256FileSync } from '../util/file-hash.js';
 import { createRunDir, environmentLock, recordPath } from '../engine/run-record.js';
 import { schedule, type NodeOutcome } from '../engine/scheduler.js';
@@ -457,6 +458,7 @@ export async function runSweep(
       nodes.map((n) => n.registry),
       (m) => log.warn(m),
     );
+    await closeDataParallel();
   }
 
   const all = record.readTrials();

@@ -1,6 +1,6 @@
-// --threads through the real CLI: the wasm backend starts with that many threads (a fresh process
-// per run, as a wasm module keeps its thread count), lock.json records the count, --jobs
-// processes share the budget, and a bad value is a usage error naming the flag.
+// --threads through the real CLI: the data-parallel passes get that many worker threads,
+// lock.json records the count, --jobs processes share the budget, a bad value is a usage error
+// naming the flag, and the threaded wasm build starts only under SCALPEL_WASM_THREADS.
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { tempDir } from '../helpers/paths.js';
 import { readJson, runCli, runDirOf, writeRecipe } from './cli-helpers.js';
 
 interface Lock {
-  backend: { name: string; threads?: number };
+  backend: { name: string; threads?: number; wasmThreads?: number };
 }
 
 describe('CLI run: --threads', function () {
@@ -21,22 +21,32 @@ describe('CLI run: --threads', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const lockOf = (args: string[], out: string): Promise<Lock> =>
-    runCli(['run', recipe, '--backend', 'wasm', '--no-cache', '--out', out, ...args], dir).then(
-      (r) => {
-        assert.equal(r.code, 0, r.stderr);
-        return readJson<Lock>(join(runDirOf(r, dir), 'lock.json'));
-      },
-    );
+  const lockOf = (args: string[], out: string, env?: Record<string, string>): Promise<Lock> =>
+    runCli(
+      ['run', recipe, '--backend', 'wasm', '--no-cache', '--out', out, ...args],
+      dir,
+      env,
+    ).then((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return readJson<Lock>(join(runDirOf(r, dir), 'lock.json'));
+    });
 
-  it('starts wasm with --threads 2 and records 2 threads in lock.json', async () => {
+  it('records --threads 2 in lock.json, with the single-threaded wasm build', async () => {
     const lock = await lockOf(['--threads', '2'], 'two');
-    assert.deepEqual([lock.backend.name, lock.backend.threads], ['wasm', 2]);
+    assert.deepEqual(
+      [lock.backend.name, lock.backend.threads, lock.backend.wasmThreads],
+      ['wasm', 2, undefined],
+    );
   });
 
-  it("takes the recipe's threads: 1 (the single-threaded build) without the flag", async () => {
+  it("takes the recipe's threads: 1 (no worker threads) without the flag", async () => {
     const lock = await lockOf(['--set', 'threads=1'], 'one');
     assert.deepEqual([lock.backend.name, lock.backend.threads], ['wasm', 1]);
+  });
+
+  it('starts the threaded wasm build only under SCALPEL_WASM_THREADS, recorded apart', async () => {
+    const lock = await lockOf([], 'wasm-threads', { SCALPEL_WASM_THREADS: '2' });
+    assert.deepEqual([lock.backend.threads, lock.backend.wasmThreads], [1, 2]);
   });
 
   it('gives each of --jobs 2 processes half of --threads 4', async () => {

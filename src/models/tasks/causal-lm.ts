@@ -8,7 +8,13 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import { gatherSamples, sliceSamples } from '../../data/batches.js';
 import type { Dataset, DatasetSplit, Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
-import type { Batch, EvaluateOptions, Task, TaskMetrics } from '../../plugin-api/task.js';
+import type {
+  Batch,
+  EvaluateOptions,
+  EvaluationPartial,
+  Task,
+  TaskMetrics,
+} from '../../plugin-api/task.js';
 import { withRowLogits, type RowLogits } from './row-logits.js';
 
 export interface CausalLmShape {
@@ -134,30 +140,52 @@ export class CausalLmTask implements Task {
    * sequencesNllSum; with a HiddenStateLm the head too, see row-logits.ts).
    */
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
+    return this.combineEvaluation([this.evaluatePartial(model, samples, opts)], samples);
+  }
+
+  /**
+   * At most maxLogitValues logits per forward: the batch size asked for is a ceiling (an image
+   * batch of 1000 would be 2 GB of logits for a 4k vocabulary — past wasm's memory).
+   */
+  evaluationBatchSize(samples: Samples, opts: EvaluateOptions): number {
     const seq = samples.sampleShape[0] ?? 0;
-    const predictions = Math.max(seq - 1, 0);
-    // At most maxLogitValues logits per forward: the batch size asked for is a ceiling (an image
-    // batch of 1000 would be 2 GB of logits for a 4k vocabulary — past wasm's memory).
     const perSequence = Math.max(seq * this.shape.vocabSize, 1);
-    const batchSize = Math.max(
-      1,
-      Math.min(opts.batchSize, Math.floor(maxLogitValues / perSequence)),
-    );
-    let nllSum = 0;
-    for (let start = 0; start < samples.count; start += batchSize) {
+    return Math.max(1, Math.min(opts.batchSize, Math.floor(maxLogitValues / perSequence)));
+  }
+
+  /** The NLL sum of every batch (summed in order by combine). */
+  evaluatePartial(
+    model: PrunableModel,
+    samples: Samples,
+    opts: EvaluateOptions,
+  ): EvaluationPartial {
+    const seq = samples.sampleShape[0] ?? 0;
+    const batchSize = this.evaluationBatchSize(samples, opts);
+    const terms = new Float64Array(Math.ceil(samples.count / batchSize));
+    for (let start = 0, b = 0; start < samples.count; start += batchSize, b++) {
       const part = sliceSamples(samples, start, Math.min(start + batchSize, samples.count));
       const batch = this.batch(part);
       try {
-        nllSum += withRowLogits(model, batch.inputs as tf.Tensor2D, (rowLogits, vocab) =>
+        terms[b] = withRowLogits(model, batch.inputs as tf.Tensor2D, (rowLogits, vocab) =>
           sequencesNllSum(rowLogits, part.count, seq, vocab, part.x),
         );
       } finally {
         tf.dispose([batch.inputs, batch.targets]);
       }
     }
-    const tokens = samples.count * predictions;
+    return { count: samples.count, counts: [], terms };
+  }
+
+  combineEvaluation(
+    parts: readonly EvaluationPartial[],
+    whole: Pick<Samples, 'count' | 'sampleShape'>,
+  ): TaskMetrics {
+    const predictions = Math.max((whole.sampleShape[0] ?? 0) - 1, 0);
+    let nllSum = 0;
+    for (const p of parts) for (const v of p.terms) nllSum += v;
+    const tokens = whole.count * predictions;
     const loss = nllSum / Math.max(tokens, 1);
-    return { count: samples.count, loss, values: { perplexity: Math.exp(loss), tokens } };
+    return { count: whole.count, loss, values: { perplexity: Math.exp(loss), tokens } };
   }
 }
 

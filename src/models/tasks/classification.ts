@@ -6,7 +6,13 @@ import { ErrorCode, ScalpelError } from '../../errors.js';
 import { gatherSamples, sliceSamples } from '../../data/batches.js';
 import type { Dataset, DatasetSplit, Samples } from '../../plugin-api/dataset.js';
 import type { PrunableModel } from '../../plugin-api/model.js';
-import type { Batch, EvaluateOptions, Task, TaskMetrics } from '../../plugin-api/task.js';
+import type {
+  Batch,
+  EvaluateOptions,
+  EvaluationPartial,
+  Task,
+  TaskMetrics,
+} from '../../plugin-api/task.js';
 import { perSampleLoss, type OutputKind } from '../loss.js';
 import { meanCrossEntropyTwice } from '../twice-differentiable.js';
 
@@ -112,10 +118,23 @@ export class ClassificationTask implements Task {
   }
 
   evaluate(model: PrunableModel, samples: Samples, opts: EvaluateOptions): TaskMetrics {
+    return this.combineEvaluation([this.evaluatePartial(model, samples, opts)], samples, opts);
+  }
+
+  evaluationBatchSize(_samples: Samples, opts: EvaluateOptions): number {
+    return opts.batchSize;
+  }
+
+  /** Correct top-1 and top-k counts, and every sample's loss (summed in order by combine). */
+  evaluatePartial(
+    model: PrunableModel,
+    samples: Samples,
+    opts: EvaluateOptions,
+  ): EvaluationPartial {
     const k = opts.topK ?? 1;
     let correct = 0;
     let correctK = 0;
-    let lossSum = 0;
+    const terms = new Float64Array(samples.count);
     for (let start = 0; start < samples.count; start += opts.batchSize) {
       const part = sliceSamples(samples, start, Math.min(start + opts.batchSize, samples.count));
       const [hit, hitK, losses] = tf.tidy(() => {
@@ -132,12 +151,29 @@ export class ClassificationTask implements Task {
       });
       correct += hit.dataSync()[0] ?? 0;
       correctK += hitK.dataSync()[0] ?? 0;
-      for (const v of losses.dataSync()) lossSum += v;
+      terms.set(losses.dataSync(), start);
       tf.dispose([hit, hitK, losses]);
     }
-    const n = Math.max(samples.count, 1);
+    return { count: samples.count, counts: [correct, correctK], terms };
+  }
+
+  combineEvaluation(
+    parts: readonly EvaluationPartial[],
+    whole: Pick<Samples, 'count'>,
+    opts: EvaluateOptions,
+  ): TaskMetrics {
+    const k = opts.topK ?? 1;
+    let correct = 0;
+    let correctK = 0;
+    let lossSum = 0;
+    for (const p of parts) {
+      correct += p.counts[0] ?? 0;
+      correctK += p.counts[1] ?? 0;
+      for (const v of p.terms) lossSum += v;
+    }
+    const n = Math.max(whole.count, 1);
     return {
-      count: samples.count,
+      count: whole.count,
       loss: lossSum / n,
       values: { accuracy: correct / n, ...(k > 1 ? { [`top${k}Accuracy`]: correctK / n } : {}) },
     };

@@ -1,0 +1,404 @@
+// Benchmark (not a test) of the data-parallel passes (src/parallel/) at 1 and 2 worker threads,
+// in one process, rounds alternating the order (1, 2 then 2, 1…), every result compared bit for
+// bit between the thread counts:
+//   - garment classifier per-sample-gradient pass: G of a 1024-entry block of linear2 and the
+//     mean gradient, over a batch of 2000 training samples, and over iCBS's batch of 200;
+//   - one iCBS step on the garment classifier (the authors' settings, as bench/icbs-step.ts);
+//   - evaluation of the Fashion-MNIST test split (10,000 samples, batch 256);
+//   - the bundled GPT-2 (assets/gutenberg-gpt2): forward+backward tokens/s of the mean-loss
+//     gradient pass over 16 × 128 tokens (calibration's meanGradient, batches of 2), and its
+//     evaluation (perplexity) of 32 × 128 tokens.
+// The machine's load (os.loadavg, as `uptime` prints it) is recorded before and after.
+// Run: npm run build && node dist/bench/data-parallel.js [rounds]
+//      → bench/results/data-parallel.json
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { BatchCursor, disposeBatch, sliceSamples } from '../src/data/batches.js';
+import { BlockBuffers } from '../src/icbs/block-buffers.js';
+import { gatherForModel } from '../src/icbs/batch-input.js';
+import { icbsDefaults } from '../src/icbs/params.js';
+import { epochSchedule, stepsPerLayer } from '../src/icbs/schedule.js';
+import { runStep } from '../src/icbs/step.js';
+import { initBackend } from '../src/models/backend.js';
+import { hfCausalLmFamily } from '../src/models/hf/family.js';
+import { median } from '../src/models/metrics.js';
+import { GradientEngine } from '../src/models/per-sample-gradients.js';
+import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
+import { calibrationStatistics } from '../src/parallel/calibration.js';
+import { closeDataParallel, configureDataParallel } from '../src/parallel/context.js';
+import { evaluateModel } from '../src/parallel/evaluation.js';
+import { ParallelGradients } from '../src/parallel/gradients.js';
+import type { Samples } from '../src/plugin-api/dataset.js';
+import type { PrunableModel } from '../src/plugin-api/model.js';
+import { sa } from '../src/solvers/index.js';
+import { packageRoot } from '../src/util/package-root.js';
+import { Rng, deriveSeed } from '../src/util/rng.js';
+import { garmentDataset } from './helpers/garment-data.js';
+import { initialLayerStates } from './helpers/initial-layer-states.js';
+
+const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+/** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
+function sharedSamples(s: Samples): Samples {
+  const x = new Float32Array(new SharedArrayBuffer(s.x.length * 4));
+  x.set(s.x);
+  return { count: s.count, sampleShape: s.sampleShape, x, y: s.y, ids: s.ids };
+}
+const threadCounts = [1, 2] as const;
+
+function digest(...arrays: (ArrayBufferView | number)[]): string {
+  const h = createHash('sha256');
+  for (const a of arrays) {
+    if (typeof a === 'number') h.update(new Float64Array([a]));
+    else h.update(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** One measurement of a pass: its wall time and a digest of its result. */
+type Pass = () => Promise<{ ms: number; digest: string; extra?: Record<string, number> }>;
+
+interface PassReport {
+  name: string;
+  ms: Record<string, { min: number; median: number; all: number[] }>;
+  /** t(1) / t(2) within each round, and their median and min. */
+  speedupPerRound: number[];
+  speedup: { median: number; min: number; max: number };
+  /** Median over rounds of the process's CPU time / wall time during the pass. */
+  cpuPerWall: Record<string, number>;
+  identical: boolean;
+  digest: string;
+  unit?: Record<string, number>;
+  medians?: Record<string, number>;
+}
+
+async function measure(
+  name: string,
+  passes: (threads: number) => Promise<Pass>,
+  rounds: number,
+  unitOf?: (ms: number) => Record<string, number>,
+): Promise<PassReport> {
+  const ms: Record<number, number[]> = { 1: [], 2: [] };
+  const cpu: Record<number, number[]> = { 1: [], 2: [] };
+  const extras: Record<string, number[]> = {};
+  const digests = new Set<string>();
+  const ratios: number[] = [];
+  for (let r = -1; r < rounds; r++) {
+    // Round −1 warms up (worker start, replica load, wasm compilation); not counted.
+    const order = r % 2 === 0 ? [...threadCounts] : [...threadCounts].reverse();
+    const round: Record<number, number> = {};
+    for (const threads of order) {
+      configureDataParallel(threads, 'wasm');
+      const pass = await passes(threads);
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      const out = await pass();
+      const c = process.cpuUsage(c0);
+      const wall = performance.now() - w0;
+      digests.add(out.digest);
+      if (r >= 0) {
+        (ms[threads] as number[]).push(out.ms);
+        // CPU time of every thread of the process over wall time: the cores the pass really got.
+        (cpu[threads] as number[]).push((c.user + c.system) / 1000 / wall);
+        for (const [k, v] of Object.entries(out.extra ?? {}))
+          (extras[`${k}@${threads}`] ??= []).push(v);
+        round[threads] = out.ms;
+      }
+    }
+    if (r >= 0) ratios.push((round[1] as number) / (round[2] as number));
+    process.stdout.write(
+      `${name} round ${r}: ${threadCounts.map((t) => `${t}t ${round[t]?.toFixed(0) ?? '-'} ms`).join(', ')}\n`,
+    );
+  }
+  const stat = (v: number[]): { min: number; median: number; all: number[] } => ({
+    min: Math.min(...v),
+    median: median(v),
+    all: v.map((x) => Math.round(x * 10) / 10),
+  });
+  const report: PassReport = {
+    name,
+    ms: { '1': stat(ms[1] as number[]), '2': stat(ms[2] as number[]) },
+    speedupPerRound: ratios.map((x) => Math.round(x * 1000) / 1000),
+    speedup: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+    cpuPerWall: {
+      '1': Math.round(median(cpu[1] as number[]) * 100) / 100,
+      '2': Math.round(median(cpu[2] as number[]) * 100) / 100,
+    },
+    identical: digests.size === 1,
+    digest: [...digests].join(' ≠ '),
+    ...(Object.keys(extras).length > 0
+      ? {
+          medians: Object.fromEntries(
+            Object.entries(extras).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]),
+          ),
+        }
+      : {}),
+  };
+  if (unitOf !== undefined) {
+    report.unit = Object.fromEntries(
+      threadCounts.flatMap((t) =>
+        Object.entries(unitOf(report.ms[String(t)]?.median ?? NaN)).map(([k, v]) => [
+          `${k}@${t}`,
+          v,
+        ]),
+      ),
+    );
+  }
+  console.log(
+    `${name}: speedup ${report.speedup.median.toFixed(2)}× (min ${report.speedup.min.toFixed(2)}, max ${report.speedup.max.toFixed(2)}), cpu/wall ${report.cpuPerWall['1']} / ${report.cpuPerWall['2']}, ${report.identical ? 'identical' : 'RESULTS DIFFER'}`,
+  );
+  return report;
+}
+
+async function gradientPass(
+  model: PrunableModel,
+  train: Samples,
+  count: number,
+  withMean: boolean,
+  minWork?: number,
+): Promise<(t: number) => Promise<Pass>> {
+  const layer = 'linear2';
+  const info = model.operators.find((o) => o.name === layer);
+  if (info === undefined) throw new Error('no linear2');
+  const block = Int32Array.from(new Rng(5).permutation(info.paramCount).subarray(0, 1024));
+  const engine = new GradientEngine(model);
+  return async (threads) => {
+    const parallel =
+      threads > 1
+        ? await ParallelGradients.create(model, minWork !== undefined ? { minWork } : {})
+        : undefined;
+    return async () => {
+      const batch = model.task.batch(sliceSamples(train, 0, count));
+      const t0 = performance.now();
+      const g =
+        (await parallel?.compute(batch, layer)) ?? engine.compute(batch, [layer]).get(layer);
+      if (g === undefined) throw new Error('no gradients');
+      const G = await g.blockGradients(block);
+      const mean = withMean ? await g.meanGradient() : new Float32Array();
+      const ms = performance.now() - t0;
+      g.dispose();
+      disposeBatch(batch);
+      return { ms, digest: digest(G.data, mean) };
+    };
+  };
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 5);
+  const loadBefore = loadavg();
+  const backend = await initBackend('wasm');
+  const garment = await tfjsLayersFamily.load(
+    join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
+  );
+  const dataset = await garmentDataset();
+  const trainSplit = dataset.splits.get('train');
+  const testSplit = dataset.splits.get('test');
+  if (trainSplit === undefined || testSplit === undefined) throw new Error('fashion-mnist splits');
+  const train = { ...trainSplit, ...sharedSamples(trainSplit) };
+  const test = sharedSamples(testSplit);
+  const passes: PassReport[] = [];
+
+  passes.push(
+    await measure(
+      'garment evaluation, test split (10,000 samples, batch 256)',
+      async () => async () => {
+        const t0 = performance.now();
+        const m = await evaluateModel(garment, test, { batchSize: 256, topK: 3 });
+        return {
+          ms: performance.now() - t0,
+          digest: digest(m.loss, m.values.accuracy ?? NaN, m.values.top3Accuracy ?? NaN),
+        };
+      },
+      rounds,
+      (ms) => ({ samplesPerSecond: Math.round(10_000 / (ms / 1000)) }),
+    ),
+  );
+  passes.push(
+    await measure(
+      'garment per-sample gradients G, linear2 block 1024, batch 2000',
+      await gradientPass(garment, train, 2000, false),
+      rounds,
+    ),
+  );
+  passes.push(
+    await measure(
+      'garment per-sample gradients G + mean gradient, linear2 block 1024, batch 2000',
+      await gradientPass(garment, train, 2000, true),
+      rounds,
+    ),
+  );
+  passes.push(
+    await measure(
+      'garment per-sample gradients G + mean gradient, linear2 block 1024, batch 200 (iCBS batch), split although below minShardWork',
+      await gradientPass(garment, train, 200, true, 0),
+      rounds,
+    ),
+  );
+
+  // One iCBS step (median of 12 after 2 warm-up steps) at the authors' settings.
+  const params = icbsDefaults;
+  const solverParams = Object.fromEntries(
+    Object.entries(params.solver).filter(([k]) => k !== 'uses'),
+  );
+  const dense = garment.operators.map((o) => garment.readWeight(o.name));
+  passes.push(
+    await measure(
+      'one iCBS step, garment classifier (density 0.1, batch 200, block 1024, median of 12)',
+      async (threads) => {
+        const parallel = threads > 1 ? await ParallelGradients.create(garment) : undefined;
+        return async () => {
+          garment.operators.forEach((o, i) =>
+            garment.writeWeight(o.name, dense[i] as Float32Array),
+          );
+          const rng = new Rng(43);
+          const states = initialLayerStates(garment, params, 0.1, rng);
+          const env = {
+            model: garment,
+            engine: new GradientEngine(garment),
+            ...(parallel !== undefined ? { parallel } : {}),
+            params,
+            solver: sa,
+            solverParams,
+            signal: new AbortController().signal,
+            log: quiet,
+            buffers: new BlockBuffers(),
+          };
+          const cursor = new BatchCursor(train, { batchSize: params.batchSize });
+          const order = epochSchedule(
+            stepsPerLayer(
+              states.map((s) => s.size),
+              params.steps,
+              1,
+            ),
+            rng.fork('schedule'),
+          );
+          const selRng = rng.fork('selection');
+          const times: number[] = [];
+          const grads: number[] = [];
+          for (let t = 0; t < 14; t++) {
+            const state = states[order[t % order.length] as number];
+            if (state === undefined) throw new Error('schedule');
+            const batch = gatherForModel(garment, train, cursor.nextIndices());
+            const rec = await runStep(
+              env,
+              state,
+              batch,
+              { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
+              selRng,
+            );
+            disposeBatch(batch);
+            if (t >= 2) {
+              times.push(rec.timeMs.total);
+              grads.push(rec.timeMs.gradients);
+            }
+          }
+          const masks = states.map((s) => s.weights);
+          return {
+            ms: median(times),
+            digest: digest(...masks),
+            extra: { gradientsMs: median(grads) },
+          };
+        };
+      },
+      rounds,
+    ),
+  );
+  garment.operators.forEach((o, i) => garment.writeWeight(o.name, dense[i] as Float32Array));
+
+  // The bundled GPT-2: forward+backward over 16 × 128 tokens, and evaluation of 32 × 128.
+  const lm = await hfCausalLmFamily.load(join(packageRoot, 'assets', 'gutenberg-gpt2'));
+  const seq = 128;
+  const tokens = (count: number, seed: number): Samples => {
+    const rng = new Rng(seed);
+    const x = new Float32Array(new SharedArrayBuffer(count * seq * 4));
+    for (let i = 0; i < x.length; i++) x[i] = rng.int(4096);
+    return {
+      count,
+      sampleShape: [seq],
+      x,
+      y: new Int32Array(count),
+      ids: Int32Array.from({ length: count }, (_, i) => i),
+    };
+  };
+  const fb = tokens(16, 1);
+  const requests = lm.operators.map((info) => ({
+    info,
+    inputNorms: false,
+    gram: false,
+    meanGradient: true,
+  }));
+  passes.push(
+    await measure(
+      'bundled GPT-2 forward+backward (mean-loss gradients of every projection), 16 × 128 tokens, batches of 2',
+      async () => async () => {
+        const t0 = performance.now();
+        const out = await calibrationStatistics(lm, fb, requests, { batchSize: 2 });
+        const ms = performance.now() - t0;
+        return {
+          ms,
+          digest: digest(...[...out.values()].map((c) => c.meanGradient ?? new Float32Array())),
+        };
+      },
+      rounds,
+      (ms) => ({ tokensPerSecond: Math.round((16 * seq) / (ms / 1000)) }),
+    ),
+  );
+  const ev = tokens(32, 2);
+  passes.push(
+    await measure(
+      'bundled GPT-2 evaluation (perplexity), 32 × 128 tokens, batch 4',
+      async () => async () => {
+        const t0 = performance.now();
+        const m = await evaluateModel(lm, ev, { batchSize: 4 });
+        return { ms: performance.now() - t0, digest: digest(m.loss) };
+      },
+      rounds,
+      (ms) => ({ tokensPerSecond: Math.round((32 * seq) / (ms / 1000)) }),
+    ),
+  );
+  await closeDataParallel();
+  await sa.close?.();
+  const loadAfter = loadavg();
+
+  const result = {
+    benchmark: 'data-parallel',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      parallelism: availableParallelism(),
+      model: cpus()[0]?.model ?? '',
+    },
+    load: {
+      before: loadBefore.map((x) => Math.round(x * 100) / 100),
+      after: loadAfter.map((x) => Math.round(x * 100) / 100),
+      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it; another job shared this 2-core machine',
+    },
+    backend: backend.name,
+    rounds,
+    passes,
+    bar: {
+      speedupAt2: 1.7,
+      met: passes
+        .filter((p) => !p.name.startsWith('one iCBS step') && !p.name.includes('batch 200'))
+        .every((p) => p.speedup.median >= 1.7),
+      identical: passes.every((p) => p.identical),
+    },
+  };
+  const dir = join(packageRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'data-parallel.json');
+  writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+  console.log(
+    `load ${result.load.before.join(' ')} → ${result.load.after.join(' ')}; bar ${result.bar.met ? 'met' : 'missed'}; identical ${result.bar.identical} → ${file}`,
+  );
+  garment.dispose();
+  lm.dispose();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
