@@ -373,7 +373,7 @@ async function main(): Promise<void> {
     load: {
       before: loadBefore.map((x) => Math.round(x * 100) / 100),
       after: loadAfter.map((x) => Math.round(x * 100) / 100),
-      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it; another job shared this 2-core machine',
+      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it',
     },
     backend: backend.name,
     rounds,

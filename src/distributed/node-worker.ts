@@ -11,6 +11,7 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ErrorCode, ScalpelError, serializeError } from '../errors.js';
 import { Cache } from '../engine/cache.js';
 import { closeSolvers } from '../engine/close-solvers.js';
+import { closeDataParallel } from '../parallel/context.js';
 import { planResolved, type Plan } from '../engine/plan.js';
 import { ExecutionSession } from '../engine/session.js';
 import { Terminal } from '../engine/terminal.js';
@@ -299,5 +300,6 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
     loaded.flatMap((p) => (p.status === 'fulfilled' ? [p.value.recipe.registry] : [])),
     (m) => say(`warning: ${m}`),
   );
+  await closeDataParallel();
   await clients.closeAll();
 }
