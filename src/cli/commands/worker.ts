@@ -34,7 +34,11 @@ export function workerCommand(): Command {
       '--work-dir <dir>',
       "this worker's own files: recipe copies, events.jsonl (default ./.scalpel-worker)",
     )
-    .option('--threads <n>', 'data-parallel worker threads per stage (default 1; docs/performance.md)', positiveInt)
+    .option(
+      '--threads <n>',
+      'data-parallel worker threads per stage (default 1; docs/performance.md)',
+      positiveInt,
+    )
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print debug messages')
     .action(async (opts: WorkerOpts) => {
