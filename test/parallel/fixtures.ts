@@ -3,10 +3,7 @@
 // test/icbs/lm, and a helper that runs a block of code at a given worker-thread count.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { MalformedRecords } from '../../src/data/malformed.js';
-import { loadDatasetDefaults, type LoadDatasetOptions } from '../../src/data/options.js';
-import { prepareDataset } from '../../src/data/prepare.js';
-import { datasetSources } from '../../src/data/sources/index.js';
+import { garmentDataset } from '../../bench/helpers/garment-data.js';
 import { sliceSamples } from '../../src/data/batches.js';
 import { initBackend } from '../../src/models/backend.js';
 import { tfjsLayersFamily } from '../../src/models/tfjs-layers/family.js';
@@ -17,11 +14,7 @@ import {
 } from '../../src/parallel/context.js';
 import type { Samples } from '../../src/plugin-api/dataset.js';
 import type { PrunableModel } from '../../src/plugin-api/model.js';
-import type { Logger } from '../../src/plugin-api/stage.js';
-import { Rng } from '../../src/util/rng.js';
 import { repoRoot } from '../helpers/paths.js';
-
-const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
 export interface Garment {
   readonly model: PrunableModel;
@@ -35,18 +28,7 @@ let garment: Promise<Garment> | undefined;
 export function garmentWorld(): Promise<Garment> {
   garment ??= (async () => {
     await initBackend('wasm');
-    const opts = {
-      ...loadDatasetDefaults,
-      source: 'fashion-mnist',
-      normalize: { mean: 0.5, std: 0.5 },
-    } as LoadDatasetOptions;
-    const raw = await datasetSources['fashion-mnist'].load(opts, {
-      resolvePath: (p) => p,
-      log: quiet,
-      progress: () => ({ tick: () => {}, update: () => {}, done: () => {} }),
-      malformed: new MalformedRecords(false),
-    });
-    const ds = prepareDataset(raw, opts, new Rng(43).fork('load-dataset')).dataset;
+    const ds = await garmentDataset();
     const train = ds.splits.get('train');
     const test = ds.splits.get('test');
     if (train === undefined || test === undefined) throw new Error('fashion-mnist splits');
