@@ -9,7 +9,7 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 import type { BackendChoice } from '../recipe/types.js';
 import { isObject } from '../util/is-object.js';
 
-export const JOB_FORMAT = 1;
+export const JOB_FORMAT = 2;
 
 /** BullMQ key prefix and the one queue every sweep's nodes go through (see docs/distributed.md). */
 export const KEY_PREFIX = 'scalpel';
@@ -20,7 +20,11 @@ export interface RecipeSource {
   readonly name: string;
   readonly text: string;
   readonly sha256: string;
-  /** The recipe's base directory relative to its own directory ('' = the same), POSIX slashes. */
+  /**
+   * The recipe's base directory relative to the coordinator's working directory ('' = the same),
+   * POSIX slashes: a worker resolves it against its own copy of that directory (--plugins), so
+   * `scalpel sweep recipes/x.yaml` run from a project root finds `../assets/…` on the worker too.
+   */
   readonly baseDir: string;
 }
 

@@ -130,7 +130,7 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
       if (isPathSpecifier(spec) && !existsSync(resolve(baseDir, spec)))
         throw refuse(
           `plugin '${spec}' is not on this machine (looked for ${resolve(baseDir, spec)})`,
-          `start the worker with --plugins <directory holding the recipe's files, ${spec} included>`,
+          `start the worker with --plugins <its copy of the directory the coordinator runs in>, holding ${spec} where the recipe names it`,
           ErrorCode.Plugin,
         );
     }
@@ -147,7 +147,7 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
       const err = e instanceof ScalpelError ? e : undefined;
       throw refuse(
         `cannot load the recipe: ${err?.format() ?? String(e)}`,
-        'the worker needs the plugins and input files the recipe names, under --plugins',
+        'the worker needs the plugins and input files the recipe names, under --plugins (its copy of the directory the coordinator runs in)',
         err?.code ?? ErrorCode.Internal,
       );
     }

@@ -2,7 +2,7 @@
 // (loaded on demand, so a local sweep never loads BullMQ), what a job says about the recipe, and
 // the manifest `scalpel sweep --status` reads.
 import { readFileSync } from 'node:fs';
-import { basename, dirname, relative, sep } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import { ErrorCode, ScalpelError } from '../errors.js';
 import type { Coordinator, SweepManifest } from '../distributed/coordinator.js';
 import {
@@ -43,10 +43,10 @@ export async function connectCoordinator(
   return Coordinator.connect({ redis: opts.redis, sweepId: sweepIdOf(fingerprint), retries });
 }
 
-/** The recipe as a job carries it: its text, and its base directory relative to itself. */
-export function recipeSourceOf(def: SweepDefinition): RecipeSource {
+/** The recipe as a job carries it: its text, and its base directory relative to `cwd`. */
+export function recipeSourceOf(def: SweepDefinition, cwd: string): RecipeSource {
   const text = readFileSync(def.recipeFile, 'utf8');
-  const base = relative(dirname(def.recipeFile), def.base.dir).split(sep).join('/');
+  const base = relative(cwd, def.base.dir).split(sep).join('/');
   return { name: basename(def.recipeFile), text, sha256: sha256Text(text), baseDir: base };
 }
 

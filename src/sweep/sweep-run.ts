@@ -363,7 +363,7 @@ export async function runSweep(
       );
   };
 
-  const recipeSource = distributed ? recipeSourceOf(def) : undefined;
+  const recipeSource = distributed ? recipeSourceOf(def, cwd) : undefined;
   const cacheId = coordinator !== undefined ? coordinatorCacheId(cacheDir) : '';
   const execute = async (node: ExecNode): Promise<'ran' | 'cached'> => {
     if (pool === undefined && coordinator === undefined)

@@ -78,7 +78,10 @@ describe('distributed: --redis, job ids and payloads', () => {
   it('parsePayload accepts a well-formed job and rejects each malformed field', () => {
     assert.equal(parsePayload(payload()).hash, hash);
     const cases: [Partial<Record<keyof NodeJobPayload, unknown>>, RegExp][] = [
-      [{ format: 2 }, /job format 2, this worker reads format 1/],
+      [
+        { format: JOB_FORMAT + 1 },
+        new RegExp(`job format ${JOB_FORMAT + 1}, this worker reads format ${JOB_FORMAT}`),
+      ],
       [{ recipe: { name: 'r.yaml' } }, /recipe/],
       [{ hash: 7 }, /hash/],
       [{ set: ['a', 3] }, /set, inputs or plugins/],

@@ -2,7 +2,7 @@
 // own working directory, host identity and copy of the project, one shared cache directory, and
 // the coordinator (runSweep with the bullmq executor) in this process.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -161,6 +161,29 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
       await queue.close();
       client.disconnect();
     }
+  });
+
+  it('a recipe in a subdirectory of the project: the workers resolve its relative paths as the coordinator does', async () => {
+    // As with `scalpel sweep recipes/sweep-density.yaml` from a project root: the recipe names
+    // its files relative to recipes/, the workers' --plugins is their copy of the project root.
+    const dir = project(toyRecipe({ name: 'nested', densities: [0.35] }));
+    mkdirSync(join(dir, 'recipes'));
+    writeFileSync(
+      join(dir, 'recipes', 'sweep.yaml'),
+      toyRecipe({ name: 'nested', densities: [0.35] }).replace(
+        'plugins: [./toy-plugin.js]',
+        'plugins: [../toy-plugin.js]',
+      ),
+    );
+    const s = await runSweep(join(dir, 'recipes', 'sweep.yaml'), {
+      cwd: dir,
+      cacheDir,
+      executor: 'bullmq',
+      redis: redis.url,
+      quiet: true,
+    });
+    assert.equal(s.status, 'ok', JSON.stringify(trialsOf(s).map((t) => t.error)));
+    assert.equal(s.trials.ok, 2);
   });
 
   it('a failing stage is retried --retries times, then reported like a local failure', async () => {

@@ -28,7 +28,7 @@ export function workerCommand(): Command {
     .option('--concurrency <n>', 'stages running at once in this worker', positiveInt, 1)
     .option(
       '--plugins <dir>',
-      'where the files recipes name relative to themselves (plugins, data) are on this machine (default: the current directory)',
+      "this machine's copy of the coordinator's working directory: recipes' relative paths (plugins, data, models) resolve in it as on the coordinator (default: the current directory)",
     )
     .option(
       '--work-dir <dir>',
