@@ -15,12 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BatchCursor, disposeBatch, sliceSamples } from '../src/data/batches.js';
-import { BlockBuffers } from '../src/icbs/block-buffers.js';
-import { gatherForModel } from '../src/icbs/batch-input.js';
-import { icbsDefaults } from '../src/icbs/params.js';
-import { epochSchedule, stepsPerLayer } from '../src/icbs/schedule.js';
-import { runStep } from '../src/icbs/step.js';
+import { disposeBatch, sliceSamples } from '../src/data/batches.js';
 import { initBackend } from '../src/models/backend.js';
 import { hfCausalLmFamily } from '../src/models/hf/family.js';
 import { median } from '../src/models/metrics.js';
@@ -34,11 +29,9 @@ import type { Samples } from '../src/plugin-api/dataset.js';
 import type { PrunableModel } from '../src/plugin-api/model.js';
 import { sa } from '../src/solvers/index.js';
 import { packageRoot } from '../src/util/package-root.js';
-import { Rng, deriveSeed } from '../src/util/rng.js';
+import { Rng } from '../src/util/rng.js';
 import { garmentDataset } from './helpers/garment-data.js';
-import { initialLayerStates } from './helpers/initial-layer-states.js';
-
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+import { runIcbsSteps } from './helpers/icbs-steps.js';
 
 /** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
 function sharedSamples(s: Samples): Samples {
@@ -238,10 +231,6 @@ async function main(): Promise<void> {
   );
 
   // One iCBS step (median of 12 after 2 warm-up steps) at the authors' settings.
-  const params = icbsDefaults;
-  const solverParams = Object.fromEntries(
-    Object.entries(params.solver).filter(([k]) => k !== 'uses'),
-  );
   const dense = garment.operators.map((o) => garment.readWeight(o.name));
   passes.push(
     await measure(
@@ -252,48 +241,15 @@ async function main(): Promise<void> {
           garment.operators.forEach((o, i) =>
             garment.writeWeight(o.name, dense[i] as Float32Array),
           );
-          const rng = new Rng(43);
-          const states = initialLayerStates(garment, params, 0.1, rng);
-          const env = {
+          const { states, records } = await runIcbsSteps({
             model: garment,
-            engine: new GradientEngine(garment),
+            train,
+            count: 14,
             ...(parallel !== undefined ? { parallel } : {}),
-            params,
-            solver: sa,
-            solverParams,
-            signal: new AbortController().signal,
-            log: quiet,
-            buffers: new BlockBuffers(),
-          };
-          const cursor = new BatchCursor(train, { batchSize: params.batchSize });
-          const order = epochSchedule(
-            stepsPerLayer(
-              states.map((s) => s.size),
-              params.steps,
-              1,
-            ),
-            rng.fork('schedule'),
-          );
-          const selRng = rng.fork('selection');
-          const times: number[] = [];
-          const grads: number[] = [];
-          for (let t = 0; t < 14; t++) {
-            const state = states[order[t % order.length] as number];
-            if (state === undefined) throw new Error('schedule');
-            const batch = gatherForModel(garment, train, cursor.nextIndices());
-            const rec = await runStep(
-              env,
-              state,
-              batch,
-              { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
-              selRng,
-            );
-            disposeBatch(batch);
-            if (t >= 2) {
-              times.push(rec.timeMs.total);
-              grads.push(rec.timeMs.gradients);
-            }
-          }
+          });
+          const timed = records.slice(2);
+          const times = timed.map((r) => r.timeMs.total);
+          const grads = timed.map((r) => r.timeMs.gradients);
           const masks = states.map((s) => s.weights);
           return {
             ms: median(times),

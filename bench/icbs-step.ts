@@ -11,19 +11,10 @@ import { join } from 'node:path';
 import { initBackend } from '../src/models/backend.js';
 import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
 import { garmentDataset } from './helpers/garment-data.js';
-import { GradientEngine } from '../src/models/per-sample-gradients.js';
-import { BatchCursor, disposeBatch } from '../src/data/batches.js';
 import { sa } from '../src/solvers/index.js';
-import { BlockBuffers } from '../src/icbs/block-buffers.js';
-import { initialLayerStates } from './helpers/initial-layer-states.js';
+import { runIcbsSteps } from './helpers/icbs-steps.js';
 import { icbsDefaults } from '../src/icbs/params.js';
-import { runStep, type StepRecord } from '../src/icbs/step.js';
-import { gatherForModel } from '../src/icbs/batch-input.js';
-import { epochSchedule, stepsPerLayer } from '../src/icbs/schedule.js';
-import { Rng, deriveSeed } from '../src/util/rng.js';
 import { packageRoot } from '../src/util/package-root.js';
-
-const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 
 function median(v: number[]): number {
   const a = [...v].sort((x, y) => x - y);
@@ -46,51 +37,18 @@ async function main(): Promise<void> {
   if (train === undefined) throw new Error('no train split');
 
   const params = icbsDefaults;
-  const rng = new Rng(43);
-  const states = initialLayerStates(model, params, 0.1, rng);
-  const engine = new GradientEngine(model);
-  const solverParams = Object.fromEntries(
-    Object.entries(params.solver).filter(([key]) => key !== 'uses'),
-  );
-  const env = {
+  const warmupAndSteps = steps + warmup;
+  const { states, records: all } = await runIcbsSteps({
     model,
-    engine,
-    params,
-    solver: sa,
-    solverParams,
-    signal: new AbortController().signal,
-    log: quiet,
-    buffers: new BlockBuffers(),
-  };
-  const cursor = new BatchCursor(train, { batchSize: params.batchSize });
-  const order = epochSchedule(
-    stepsPerLayer(
-      states.map((s) => s.size),
-      params.steps,
-      1,
-    ),
-    rng.fork('schedule'),
-  );
-  const records: StepRecord[] = [];
-  const selRng = rng.fork('selection');
-  for (let t = 0; t < steps + warmup; t++) {
-    const state = states[order[t % order.length] as number];
-    if (state === undefined) throw new Error('schedule');
-    const batch = gatherForModel(model, train, cursor.nextIndices());
-    const rec = await runStep(
-      env,
-      state,
-      batch,
-      { step: t + 1, epoch: 0, solverSeed: deriveSeed(43, `step-${t}`) },
-      selRng,
-    );
-    disposeBatch(batch);
-    if (t >= warmup) records.push(rec);
-    process.stdout.write(
-      `step ${t + 1} ${rec.layer} n=${rec.blockSize} k=${rec.k} total ${rec.timeMs.total.toFixed(0)} ms ` +
-        `(grad ${rec.timeMs.gradients.toFixed(0)}, H ${rec.timeMs.hessian.toFixed(0)}, qubo ${rec.timeMs.qubo.toFixed(0)}, solve ${rec.timeMs.solve.toFixed(0)}) dL ${rec.predictedDeltaL.toExponential(2)}\n`,
-    );
-  }
+    train,
+    count: warmupAndSteps,
+    onStep: (t, rec) =>
+      process.stdout.write(
+        `step ${t + 1} ${rec.layer} n=${rec.blockSize} k=${rec.k} total ${rec.timeMs.total.toFixed(0)} ms ` +
+          `(grad ${rec.timeMs.gradients.toFixed(0)}, H ${rec.timeMs.hessian.toFixed(0)}, qubo ${rec.timeMs.qubo.toFixed(0)}, solve ${rec.timeMs.solve.toFixed(0)}) dL ${rec.predictedDeltaL.toExponential(2)}\n`,
+      ),
+  });
+  const records = all.slice(warmup);
   await sa.close?.();
   const parts = ['gradients', 'hessian', 'qubo', 'solve', 'total'] as const;
   const byLayer: Record<string, Record<string, number>> = {};
