@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runSweep, type SweepSummary } from '../../src/sweep/sweep-run.js';
 import { cliPath, repoRoot, tempDir } from '../helpers/paths.js';
 import { sweepFixtures } from '../sweep/helpers.js';
 
@@ -51,6 +52,21 @@ export function toyRecipe(opts: {
       `method: $1, density: 0.5, sleepMs: ${opts.pruneSleepMs}`,
     );
   return text;
+}
+
+/** `scalpel sweep <dir>/<file> --executor bullmq` run from `dir`, quietly. */
+export function bullmqSweep(
+  dir: string,
+  o: { redis: string; cacheDir: string; retries?: number; file?: string },
+): Promise<SweepSummary> {
+  return runSweep(join(dir, o.file ?? 'sweep.yaml'), {
+    cwd: dir,
+    cacheDir: o.cacheDir,
+    executor: 'bullmq',
+    redis: o.redis,
+    quiet: true,
+    ...(o.retries !== undefined ? { retries: o.retries } : {}),
+  });
 }
 
 export class WorkerProcess {

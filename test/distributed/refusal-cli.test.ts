@@ -23,7 +23,15 @@ import { Writable } from 'node:stream';
 import { Terminal } from '../../src/engine/terminal.js';
 import { cliPath, tempDir } from '../helpers/paths.js';
 import { RedisServer } from './redis-server.js';
-import { WorkerProcess, fastQueueEnv, project, readEvents, toyRecipe, withEnv } from './helpers.js';
+import {
+  WorkerProcess,
+  bullmqSweep,
+  fastQueueEnv,
+  project,
+  readEvents,
+  toyRecipe,
+  withEnv,
+} from './helpers.js';
 
 function cli(
   args: string[],
@@ -63,14 +71,7 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     try {
       await bare.ready();
       const dir = project(toyRecipe({ name: 'refused', densities: [0.3] }));
-      const s = await runSweep(join(dir, 'sweep.yaml'), {
-        cwd: dir,
-        cacheDir,
-        executor: 'bullmq',
-        redis: redis.url,
-        retries: 2,
-        quiet: true,
-      });
+      const s = await bullmqSweep(dir, { redis: redis.url, cacheDir, retries: 2 });
       assert.equal(s.status, 'failed');
       assert.equal(s.trials.failed, 2);
       const trials = parseTrialsJsonl(readFileSync(join(s.dir, 'trials.jsonl'), 'utf8'));
@@ -163,12 +164,9 @@ describe('distributed sweep: refusals, usage errors, Ctrl-C and --status', funct
     try {
       await other.ready();
       const dir = project(toyRecipe({ name: 'wrong-cache', densities: [0.3] }));
-      const s = await runSweep(join(dir, 'sweep.yaml'), {
-        cwd: dir,
-        cacheDir: tempDir('scalpel-shared-cache-'),
-        executor: 'bullmq',
+      const s = await bullmqSweep(dir, {
         redis: redis.url,
-        quiet: true,
+        cacheDir: tempDir('scalpel-shared-cache-'),
       });
       assert.equal(s.status, 'failed');
       const t = parseTrialsJsonl(readFileSync(join(s.dir, 'trials.jsonl'), 'utf8'))[0];

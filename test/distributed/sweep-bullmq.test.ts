@@ -15,6 +15,7 @@ import {
   fastQueueEnv,
   project,
   readEvents,
+  bullmqSweep,
   startWorkers,
   toyRecipe,
   workerStartingModel,
@@ -61,13 +62,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
   it('a 12-trial sweep gives the metrics and node hashes of the same sweep run locally', async () => {
     const recipe = toyRecipe({ name: 'twelve', densities: [0.1, 0.2, 0.3, 0.5, 0.6, 0.8] });
     const dir = project(recipe);
-    const dist = await runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      quiet: true,
-    });
+    const dist = await bullmqSweep(dir, { redis: redis.url, cacheDir });
     assert.equal(dist.status, 'ok');
     assert.equal(dist.trials.ok, 12);
     assert.equal(dist.nodes.ran, dist.nodes.total, 'a fresh cache: every node ran on a worker');
@@ -101,13 +96,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     assert.equal(header(dist.dir), header(local.dir));
 
     // Rerunning the same command: a complete sweep from the shared cache, no job needed.
-    const again = await runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      quiet: true,
-    });
+    const again = await bullmqSweep(dir, { redis: redis.url, cacheDir });
     assert.equal(again.nodes.cached, again.nodes.total);
     assert.equal(workers.flatMap((w) => w.counter()).length, ran.length);
   });
@@ -115,11 +104,9 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
   it('two coordinators of two different sweeps on one Redis do not mix their jobs', async () => {
     const dirA = project(toyRecipe({ name: 'alpha', densities: [0.15, 0.35] }));
     const dirB = project(toyRecipe({ name: 'beta', densities: [0.45, 0.65] }));
-    const opts = (dir: string) =>
-      ({ cwd: dir, cacheDir, executor: 'bullmq', redis: redis.url, quiet: true }) as const;
     const [a, b] = await Promise.all([
-      runSweep(join(dirA, 'sweep.yaml'), opts(dirA)),
-      runSweep(join(dirB, 'sweep.yaml'), opts(dirB)),
+      bullmqSweep(dirA, { redis: redis.url, cacheDir }),
+      bullmqSweep(dirB, { redis: redis.url, cacheDir }),
     ]);
     assert.equal(a.status, 'ok');
     assert.equal(b.status, 'ok');
@@ -175,12 +162,10 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
         'plugins: [../toy-plugin.js]',
       ),
     );
-    const s = await runSweep(join(dir, 'recipes', 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
+    const s = await bullmqSweep(dir, {
       redis: redis.url,
-      quiet: true,
+      cacheDir,
+      file: join('recipes', 'sweep.yaml'),
     });
     assert.equal(s.status, 'ok', JSON.stringify(trialsOf(s).map((t) => t.error)));
     assert.equal(s.trials.ok, 2);
@@ -197,14 +182,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
         );
     // Passes on the third attempt with two retries.
     const dir = project(recipe('flaky-ok', 2, attempts, 0.25));
-    const ok = await runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      retries: 2,
-      quiet: true,
-    });
+    const ok = await bullmqSweep(dir, { redis: redis.url, cacheDir, retries: 2 });
     assert.equal(ok.status, 'ok');
     const runs = (file: string, seed: number): number =>
       readFileSync(`${file}.${seed}`, 'utf8').trim().split('\n').length;
@@ -218,14 +196,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     // Fails three times with one retry: the node fails, its dependents are skipped.
     const attempts2 = join(tempDir('scalpel-flaky-'), 'attempts.txt');
     const dir2 = project(recipe('flaky-bad', 3, attempts2, 0.27));
-    const bad = await runSweep(join(dir2, 'sweep.yaml'), {
-      cwd: dir2,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      retries: 1,
-      quiet: true,
-    });
+    const bad = await bullmqSweep(dir2, { redis: redis.url, cacheDir, retries: 1 });
     assert.equal(bad.status, 'failed');
     assert.equal(bad.exitCode, 1);
     assert.equal(bad.trials.failed, 2);
@@ -244,13 +215,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
     const recipe = toyRecipe({ name: 'restart', densities: [0.12, 0.32, 0.52], pruneSleepMs: 400 });
     const dir = project(recipe);
     const before = workers.flatMap((w) => w.counter()).length;
-    const sweep = runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      quiet: true,
-    });
+    const sweep = bullmqSweep(dir, { redis: redis.url, cacheDir });
     // Restart once a few nodes ran and others are queued or running.
     const deadline = Date.now() + 20_000;
     while (workers.flatMap((w) => w.counter()).length < before + 4) {
@@ -272,13 +237,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
 
   it('a worker SIGKILLed in the middle of a node: the node runs again elsewhere, nothing stale is left', async () => {
     const dir = project(toyRecipe({ name: 'killed', densities: [0.4], modelSleepMs: 2500 }));
-    const sweep = runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      quiet: true,
-    });
+    const sweep = bullmqSweep(dir, { redis: redis.url, cacheDir });
     // The model stages sleep 2.5 s; kill the first worker seen starting one.
     const victim = await workerStartingModel(workers);
     await victim.kill('SIGKILL');
@@ -306,13 +265,7 @@ describe('distributed sweep (BullMQ + redis-server, 3 worker processes)', functi
 
   it('a worker stopped with SIGTERM mid-node hands its job back without a failed attempt', async () => {
     const dir = project(toyRecipe({ name: 'stopped', densities: [0.45], modelSleepMs: 2600 }));
-    const sweep = runSweep(join(dir, 'sweep.yaml'), {
-      cwd: dir,
-      cacheDir,
-      executor: 'bullmq',
-      redis: redis.url,
-      quiet: true,
-    });
+    const sweep = bullmqSweep(dir, { redis: redis.url, cacheDir });
     const victim = await workerStartingModel(workers);
     const t0 = Date.now();
     await victim.kill('SIGTERM');
