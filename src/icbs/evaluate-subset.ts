@@ -3,6 +3,7 @@
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { DatasetSplit, Samples } from '../plugin-api/dataset.js';
 import { sliceSamples } from '../data/batches.js';
+import { evaluateModel } from '../parallel/evaluation.js';
 
 export interface CurvePoint {
   step: number;
@@ -24,12 +25,15 @@ export function validationSubset(split: DatasetSplit, samples: number): Samples 
  */
 const evaluationBatch = 500;
 
-/** The task's metrics (accuracy, perplexity, …) and loss of the model as it stands. */
-export function evaluateNow(
+/**
+ * The task's metrics (accuracy, perplexity, …) and loss of the model as it stands, on the
+ * data-parallel worker threads when the process has any (bitwise the single-thread metrics).
+ */
+export async function evaluateNow(
   model: PrunableModel,
   subset: Samples,
-): { loss: number } & Record<string, number> {
-  const m = model.task.evaluate(model, subset, { batchSize: evaluationBatch });
+): Promise<{ loss: number } & Record<string, number>> {
+  const m = await evaluateModel(model, subset, { batchSize: evaluationBatch });
   return { ...m.values, loss: m.loss };
 }
 

@@ -110,9 +110,9 @@ export async function runIcbs(
         : undefined;
     const subset =
       evalSplit !== undefined ? validationSubset(evalSplit, p.evaluateOn.samples) : undefined;
-    const evaluate = (step: number): void => {
+    const evaluate = async (step: number): Promise<void> => {
       if (subset === undefined) return;
-      const m = evaluateNow(model, subset);
+      const m = await evaluateNow(model, subset);
       curve.push({
         step,
         elapsedMs: performance.now() - started,
@@ -122,7 +122,7 @@ export async function runIcbs(
       args.event('icbs.evaluate', { step, ...m, predictedDeltaL: cumulativeDeltaL });
       args.log.info(`icbs step ${step}: ${describeQuality(m)}`);
     };
-    evaluate(0);
+    await evaluate(0);
 
     const counts = stepsPerLayer(
       states.map((s) => s.size),
@@ -175,7 +175,7 @@ export async function runIcbs(
           args.event('icbs.step', event);
           progress.tick(1, { dL: Number(cumulativeDeltaL.toExponential(3)), layer: rec.layer });
           if (p.evaluateEvery > 0 && (step % p.evaluateEvery === 0 || step === total))
-            evaluate(step);
+            await evaluate(step);
         }
       }
     } finally {

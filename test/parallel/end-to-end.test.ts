@@ -35,7 +35,7 @@ stages:
       hessian: fisher
       solver: { uses: sa, restarts: 2, sweeps: 1 }
       evaluateEvery: 3
-      evaluateOn: { split: test, samples: 500 }
+      evaluateOn: { split: test, samples: 1000 } # two batches of 500: split over the workers
   eval:
     uses: evaluate
     needs: [prune, data]

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import { ScalpelError } from '../../src/errors.js';
 import { initBackend } from '../../src/models/backend.js';
+import { evaluateNow } from '../../src/icbs/evaluate-subset.js';
 import { evaluateModel } from '../../src/parallel/evaluation.js';
 import type { PrunableModel } from '../../src/plugin-api/model.js';
 import type { Samples } from '../../src/plugin-api/dataset.js';
@@ -137,4 +138,16 @@ describe('data-parallel evaluation', function () {
       }
     });
   }
+
+  it("runs iCBS's quality curve (evaluateNow) on the workers with the single-thread numbers", async () => {
+    const { model, test } = await garmentWorld();
+    // 1000 samples are two of evaluateNow's batches of 500: one per worker.
+    const one = await evaluateNow(model, test);
+    const par = await withThreads(2, () => evaluateNow(model, test));
+    assert.deepEqual(Object.keys(par).sort(), Object.keys(one).sort());
+    for (const [k, v] of Object.entries(one))
+      assert.ok(Object.is(par[k], v), `${k}: ${par[k]} vs ${v}`);
+    const ref = referenceClassification(model, test);
+    assert.equal(one.accuracy, ref.accuracy);
+  });
 });
