@@ -8,6 +8,10 @@
 //   - the bundled GPT-2 (assets/gutenberg-gpt2): forward+backward tokens/s of the mean-loss
 //     gradient pass over 16 × 128 tokens (calibration's meanGradient, batches of 2), and its
 //     evaluation (perplexity) of 32 × 128 tokens.
+// Beside each pass (but the iCBS step and the small batch), the host's ceiling for it: two
+// independent copies of its single-thread code at once on two worker threads over one alone
+// (helpers/host-ceiling.ts) — the most a split can give on this machine — and the split's
+// efficiency, speedup / ceiling, both from this run.
 // The machine's load (os.loadavg, as `uptime` prints it) is recorded before and after.
 // Run: npm run build && node dist/bench/data-parallel.js [rounds]
 //      → bench/results/data-parallel.json
@@ -29,9 +33,14 @@ import type { Samples } from '../src/plugin-api/dataset.js';
 import type { PrunableModel } from '../src/plugin-api/model.js';
 import { sa } from '../src/solvers/index.js';
 import { packageRoot } from '../src/util/package-root.js';
-import { Rng } from '../src/util/rng.js';
 import { garmentDataset } from './helpers/garment-data.js';
 import { runIcbsSteps } from './helpers/icbs-steps.js';
+import { hostCeiling, type CeilingReport } from './helpers/host-ceiling.js';
+import {
+  garmentBlock,
+  tokenSamples,
+  type WorkloadName,
+} from './helpers/single-thread-workloads.js';
 
 /** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
 function sharedSamples(s: Samples): Samples {
@@ -65,6 +74,25 @@ interface PassReport {
   digest: string;
   unit?: Record<string, number>;
   medians?: Record<string, number>;
+  /** Two independent single-thread copies at once over one (helpers/host-ceiling.ts). */
+  ceiling?: CeilingReport;
+  /** speedup.median / ceiling.median: how much of what the host gives the split gets. */
+  efficiency?: number;
+}
+
+/** The pass's host ceiling, `rounds` rounds with phases of about 1.5 s, and its efficiency. */
+async function withCeiling(
+  report: PassReport,
+  workload: WorkloadName,
+  rounds: number,
+): Promise<PassReport> {
+  const one = report.ms['1']?.median ?? 1000;
+  const ceiling = await hostCeiling(workload, rounds, Math.max(1, Math.round(1500 / one)));
+  const efficiency = report.speedup.median / ceiling.median;
+  console.log(
+    `${report.name}: host ceiling ${ceiling.median.toFixed(2)}× (${ceiling.perRound.join(', ')}), efficiency ${(100 * efficiency).toFixed(0)} %`,
+  );
+  return { ...report, ceiling, efficiency: Math.round(efficiency * 1000) / 1000 };
 }
 
 async function measure(
@@ -155,7 +183,7 @@ async function gradientPass(
   const layer = 'linear2';
   const info = model.operators.find((o) => o.name === layer);
   if (info === undefined) throw new Error('no linear2');
-  const block = Int32Array.from(new Rng(5).permutation(info.paramCount).subarray(0, 1024));
+  const block = garmentBlock(info.paramCount);
   const engine = new GradientEngine(model);
   return async (threads) => {
     const parallel =
@@ -194,31 +222,43 @@ async function main(): Promise<void> {
   const passes: PassReport[] = [];
 
   passes.push(
-    await measure(
-      'garment evaluation, test split (10,000 samples, batch 256)',
-      async () => async () => {
-        const t0 = performance.now();
-        const m = await evaluateModel(garment, test, { batchSize: 256, topK: 3 });
-        return {
-          ms: performance.now() - t0,
-          digest: digest(m.loss, m.values.accuracy ?? NaN, m.values.top3Accuracy ?? NaN),
-        };
-      },
-      rounds,
-      (ms) => ({ samplesPerSecond: Math.round(10_000 / (ms / 1000)) }),
-    ),
-  );
-  passes.push(
-    await measure(
-      'garment per-sample gradients G, linear2 block 1024, batch 2000',
-      await gradientPass(garment, train, 2000, false),
+    await withCeiling(
+      await measure(
+        'garment evaluation, test split (10,000 samples, batch 256)',
+        async () => async () => {
+          const t0 = performance.now();
+          const m = await evaluateModel(garment, test, { batchSize: 256, topK: 3 });
+          return {
+            ms: performance.now() - t0,
+            digest: digest(m.loss, m.values.accuracy ?? NaN, m.values.top3Accuracy ?? NaN),
+          };
+        },
+        rounds,
+        (ms) => ({ samplesPerSecond: Math.round(10_000 / (ms / 1000)) }),
+      ),
+      'garment-evaluation',
       rounds,
     ),
   );
   passes.push(
-    await measure(
-      'garment per-sample gradients G + mean gradient, linear2 block 1024, batch 2000',
-      await gradientPass(garment, train, 2000, true),
+    await withCeiling(
+      await measure(
+        'garment per-sample gradients G, linear2 block 1024, batch 2000',
+        await gradientPass(garment, train, 2000, false),
+        rounds,
+      ),
+      'garment-gradients',
+      rounds,
+    ),
+  );
+  passes.push(
+    await withCeiling(
+      await measure(
+        'garment per-sample gradients G + mean gradient, linear2 block 1024, batch 2000',
+        await gradientPass(garment, train, 2000, true),
+        rounds,
+      ),
+      'garment-gradients-mean',
       rounds,
     ),
   );
@@ -266,19 +306,7 @@ async function main(): Promise<void> {
   // The bundled GPT-2: forward+backward over 16 × 128 tokens, and evaluation of 32 × 128.
   const lm = await hfCausalLmFamily.load(join(packageRoot, 'assets', 'gutenberg-gpt2'));
   const seq = 128;
-  const tokens = (count: number, seed: number): Samples => {
-    const rng = new Rng(seed);
-    const x = new Float32Array(new SharedArrayBuffer(count * seq * 4));
-    for (let i = 0; i < x.length; i++) x[i] = rng.int(4096);
-    return {
-      count,
-      sampleShape: [seq],
-      x,
-      y: new Int32Array(count),
-      ids: Int32Array.from({ length: count }, (_, i) => i),
-    };
-  };
-  const fb = tokens(16, 1);
+  const fb = tokenSamples(16, 1, true);
   const requests = lm.operators.map((info) => ({
     info,
     inputNorms: false,
@@ -286,32 +314,40 @@ async function main(): Promise<void> {
     meanGradient: true,
   }));
   passes.push(
-    await measure(
-      'bundled GPT-2 forward+backward (mean-loss gradients of every projection), 16 × 128 tokens, batches of 2',
-      async () => async () => {
-        const t0 = performance.now();
-        const out = await calibrationStatistics(lm, fb, requests, { batchSize: 2 });
-        const ms = performance.now() - t0;
-        return {
-          ms,
-          digest: digest(...[...out.values()].map((c) => c.meanGradient ?? new Float32Array())),
-        };
-      },
+    await withCeiling(
+      await measure(
+        'bundled GPT-2 forward+backward (mean-loss gradients of every projection), 16 × 128 tokens, batches of 2',
+        async () => async () => {
+          const t0 = performance.now();
+          const out = await calibrationStatistics(lm, fb, requests, { batchSize: 2 });
+          const ms = performance.now() - t0;
+          return {
+            ms,
+            digest: digest(...[...out.values()].map((c) => c.meanGradient ?? new Float32Array())),
+          };
+        },
+        rounds,
+        (ms) => ({ tokensPerSecond: Math.round((16 * seq) / (ms / 1000)) }),
+      ),
+      'gpt2-forward-backward',
       rounds,
-      (ms) => ({ tokensPerSecond: Math.round((16 * seq) / (ms / 1000)) }),
     ),
   );
-  const ev = tokens(32, 2);
+  const ev = tokenSamples(32, 2, true);
   passes.push(
-    await measure(
-      'bundled GPT-2 evaluation (perplexity), 32 × 128 tokens, batch 4',
-      async () => async () => {
-        const t0 = performance.now();
-        const m = await evaluateModel(lm, ev, { batchSize: 4 });
-        return { ms: performance.now() - t0, digest: digest(m.loss) };
-      },
+    await withCeiling(
+      await measure(
+        'bundled GPT-2 evaluation (perplexity), 32 × 128 tokens, batch 4',
+        async () => async () => {
+          const t0 = performance.now();
+          const m = await evaluateModel(lm, ev, { batchSize: 4 });
+          return { ms: performance.now() - t0, digest: digest(m.loss) };
+        },
+        rounds,
+        (ms) => ({ tokensPerSecond: Math.round((32 * seq) / (ms / 1000)) }),
+      ),
+      'gpt2-evaluation',
       rounds,
-      (ms) => ({ tokensPerSecond: Math.round((32 * seq) / (ms / 1000)) }),
     ),
   );
   await closeDataParallel();
@@ -340,6 +376,10 @@ async function main(): Promise<void> {
         .filter((p) => !p.name.startsWith('one iCBS step') && !p.name.includes('batch 200'))
         .every((p) => p.speedup.median >= 1.7),
       identical: passes.every((p) => p.identical),
+      /** The lowest speedup / host ceiling of the passes measured against one. */
+      efficiencyMin: Math.min(
+        ...passes.flatMap((p) => (p.efficiency !== undefined ? [p.efficiency] : [])),
+      ),
     },
   };
   const dir = join(packageRoot, 'bench', 'results');
