@@ -1,9 +1,9 @@
 // Data-parallel calibration statistics (Σx², XᵀX, mean gradients: pruning/layer-statistics.ts):
 // the batches of the single-thread pass, dealt round-robin to the worker threads (batch b to
-// worker b mod T, at most T in flight so that only T batches' results are ever held), their
-// float32 results added into the float64 sums on the calling thread in batch order. The same
-// batches, the same per-batch bits and the same order of additions: bitwise the single-thread
-// statistics.
+// worker b mod T, T the workers holding the replica, at most T in flight so that only T
+// batches' results are ever held), their float32 results added into the float64 sums on the
+// calling thread in batch order. The same batches, the same per-batch bits and the same order of
+// additions: bitwise the single-thread statistics.
 import type { LayerCalibration } from '../plugin-api/calibration.js';
 import type { Samples } from '../plugin-api/dataset.js';
 import type { PrunableModel } from '../plugin-api/model.js';
@@ -49,7 +49,7 @@ export async function calibrationStatistics(
     const start = b * options.batchSize;
     const part = wireSamples(samples, start, Math.min(start + options.batchSize, count));
     return pool.run(
-      b,
+      b % replica.workers,
       { type: 'statistics', samples: part, requests: wire },
       on,
       wireBuffers(part),
@@ -57,7 +57,7 @@ export async function calibrationStatistics(
   };
   const acc = new StatisticsAccumulator(requests, count, options.scratch);
   const inFlight = new Map<number, Promise<TaskResult>>();
-  const window = pool.threads;
+  const window = replica.workers;
   for (let b = 0; b < Math.min(window, batches); b++) inFlight.set(b, post(b));
   try {
     for (let b = 0; b < batches; b++) {

@@ -40,7 +40,8 @@ export function dataParallelPool(): DataParallelPool | undefined {
 }
 
 /**
- * The workers' replica of `model` (saved once), or undefined when workers cannot load its family.
+ * The workers' replica of `model` (saved once), or undefined when workers cannot load its family
+ * or fewer than two of its copies fit in memory (then the passes run on the calling thread).
  * A replica that fell out of the live few is made again.
  */
 export async function replicaFor(
@@ -51,7 +52,7 @@ export async function replicaFor(
   const r = known !== undefined ? await known : undefined;
   if (r !== undefined && live.includes(r)) return r;
   if (known !== undefined && r === undefined) return undefined;
-  const made = ModelReplica.create(model);
+  const made = ModelReplica.create(model, p.threads);
   replicas.set(model, made);
   const replica = await made;
   if (replica !== undefined) {

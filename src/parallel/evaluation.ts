@@ -25,14 +25,11 @@ export async function evaluateModel(
     task.combineEvaluation === undefined
   )
     return task.evaluate(model, samples, opts);
-  const shards = contiguousShards(
-    samples.count,
-    pool.threads,
-    task.evaluationBatchSize(samples, opts),
-  );
-  if (shards.length < 2) return task.evaluate(model, samples, opts);
+  const batch = task.evaluationBatchSize(samples, opts);
+  if (samples.count <= batch) return task.evaluate(model, samples, opts);
   const replica = await replicaFor(pool, model);
   if (replica === undefined) return task.evaluate(model, samples, opts);
+  const shards = contiguousShards(samples.count, replica.workers, batch);
   const weights = replica.currentWeights();
   const parts = await Promise.all(
     shards.map(async (s) => {

@@ -209,11 +209,12 @@ export class ParallelGradients {
     const rows = this.model.perturbationShape(layer, batch.inputs)[0];
     const work = rows * this.weightsPerRow;
     const parts = Math.min(this.pool.threads, Math.floor(work / Math.max(1, this.minWork)));
-    const shards = contiguousShards(batch.count, parts);
-    if (shards.length < 2) return undefined;
-    // Made anew if it fell out of the workers' live few; undefined for a plugin's family.
+    if (Math.min(parts, batch.count) < 2) return undefined;
+    // Made anew if it fell out of the workers' live few; undefined for a plugin's family or when
+    // fewer than two copies fit in memory.
     const replica = await replicaFor(this.pool, this.model);
     if (replica === undefined) return undefined;
+    const shards = contiguousShards(batch.count, Math.min(parts, replica.workers));
     const weights: WeightsMessage = replica.currentWeights();
     const on = { replica, weights };
     const handled = shards.map((s) => ({ ...s, handle: nextHandle++ }));

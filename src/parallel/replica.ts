@@ -4,7 +4,7 @@
 // them and, only when some value changed since the last version (a prune, an iCBS step), makes a
 // new version in a fresh SharedArrayBuffer that each worker copies into its own replica once.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { builtinFamilies } from '../models/families.js';
@@ -30,6 +30,24 @@ export function syncedVariables(model: PrunableModel): tf.Variable[] {
   return out;
 }
 
+/** Share of the machine's free memory the replicas of one model may take together. */
+export const replicaMemoryShare = 0.5;
+
+/**
+ * Workers that may hold a replica of a model of `replicaBytes` (its variables): at most `threads`,
+ * and only as many as fit in `replicaMemoryShare` of `freeBytes` — a default of every core must
+ * not mean 64 copies of a 7B model. Below 2 the passes run on the calling thread.
+ */
+export function replicaWorkers(threads: number, replicaBytes: number, freeBytes: number): number {
+  const fit = Math.floor((replicaMemoryShare * freeBytes) / Math.max(1, replicaBytes));
+  return Math.max(1, Math.min(threads, fit));
+}
+
+/** Bytes of the variables a replica holds (syncedVariables, float32). */
+export function replicaBytes(model: PrunableModel): number {
+  return syncedVariables(model).reduce((a, v) => a + v.size * 4, 0);
+}
+
 let nextReplicaId = 1;
 
 export class ModelReplica {
@@ -44,22 +62,27 @@ export class ModelReplica {
     readonly model: PrunableModel,
     dir: string,
     modelPath: string,
+    /** Workers that may hold this replica (replicaWorkers): the passes' shard count at most. */
+    readonly workers: number,
   ) {
     this.dir = dir;
     this.source = { id: this.id, family: model.family, modelPath };
   }
 
   /**
-   * A replica of `model`, or undefined when worker threads cannot load it: only the built-in
-   * families are known on a worker (a plugin's family lives in the run's registry).
+   * A replica of `model` for up to `threads` workers, or undefined when worker threads cannot load
+   * it (only the built-in families are known on a worker: a plugin's family lives in the run's
+   * registry) or fewer than two copies fit in memory.
    */
-  static async create(model: PrunableModel): Promise<ModelReplica | undefined> {
+  static async create(model: PrunableModel, threads: number): Promise<ModelReplica | undefined> {
     const family = builtinFamilies.find((f) => f.name === model.family);
     if (family === undefined) return undefined;
+    const workers = replicaWorkers(threads, replicaBytes(model), freemem());
+    if (workers < 2) return undefined;
     const dir = mkdtempSync(join(tmpdir(), 'scalpel-replica-'));
     try {
       const path = await family.save(model, dir);
-      return new ModelReplica(model, dir, join(dir, path));
+      return new ModelReplica(model, dir, join(dir, path), workers);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
