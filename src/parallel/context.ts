@@ -31,7 +31,8 @@ export function dataParallelThreads(): number {
 /** The pool, when passes are to run on worker threads. */
 export function dataParallelPool(): DataParallelPool | undefined {
   if (dataParallelThreads() <= 1) return undefined;
-  if (pool !== undefined && pool.threads !== threads) {
+  // A pool of another size or backend (an earlier run's) is not this setting's.
+  if (pool !== undefined && (pool.threads !== threads || pool.backend !== backend)) {
     void pool.close();
     pool = undefined;
   }
@@ -66,10 +67,14 @@ export async function replicaFor(
   return replica;
 }
 
-/** Closes the pool and removes the replicas' files (the end of a run; the process may go on). */
+/**
+ * Closes the pool, removes the replicas' files and goes back to no worker threads (the end of a
+ * run; the process may go on, and its next passes must not use this run's setting).
+ */
 export async function closeDataParallel(): Promise<void> {
   const p = pool;
   pool = undefined;
+  threads = 1;
   for (const r of live.splice(0)) r.dispose();
   await p?.close();
 }

@@ -57,7 +57,8 @@ export class DataParallelPool {
   constructor(
     /** Worker threads of this pool. */
     readonly threads: number,
-    private readonly backend: BackendName,
+    /** The backend every worker thread starts. */
+    readonly backend: BackendName,
   ) {}
 
   /**
