@@ -16,6 +16,7 @@ import { planResolved, type Plan } from '../engine/plan.js';
 import { ExecutionSession } from '../engine/session.js';
 import { Terminal } from '../engine/terminal.js';
 import { loadRecipe } from '../recipe/load-recipe.js';
+import { defaultThreads, threadsPerProcess, type ThreadsChoice } from '../models/threads.js';
 import { isPathSpecifier } from '../registry/plugin-loader.js';
 import { writeFileAtomicSync } from '../util/atomic-file.js';
 import { hostId } from '../util/host-id.js';
@@ -44,8 +45,8 @@ export interface NodeWorkerOptions {
   readonly pluginsDir: string;
   /** This worker's own directory (recipe copies, events.jsonl). */
   readonly workDir: string;
-  /** Threads of the backend. */
-  readonly threads?: number;
+  /** Data-parallel thread budget of this worker (default auto), shared by its concurrent jobs. */
+  readonly threads?: ThreadsChoice;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
   /** Aborting stops the worker (running jobs go back to the queue). */
@@ -215,7 +216,7 @@ export async function runNodeWorker(opts: NodeWorkerOptions): Promise<void> {
       eventsFile,
       cache,
       backendChoice: plan.backendChoice,
-      threads: opts.threads ?? 1,
+      threads: threadsPerProcess(opts.threads ?? defaultThreads, opts.concurrency ?? 1),
       plannedBackend: plan.backend,
       overwrite: payload.overwrite,
       terminal,

@@ -11,11 +11,11 @@ import { ErrorCode, ScalpelError } from '../errors.js';
 export type ThreadsChoice = 'auto' | number;
 
 /**
- * The default: one thread, no worker threads (exactly the passes as they ran before). Measured
- * here (docs/performance.md), two worker threads did not pay on this loaded 2-core machine;
- * `auto` is opt-in.
+ * The default: every core. Results do not depend on the count (every data-parallel pass is
+ * bitwise the single-thread pass, docs/performance.md), so it costs no reproducibility; a
+ * model's replicas are capped by memory (parallel/replica.ts). `threads: 1` is the old behaviour.
  */
-export const defaultThreads: ThreadsChoice = 1;
+export const defaultThreads: ThreadsChoice = 'auto';
 
 /** tfjs-backend-wasm pre-creates 8 pthread workers and caps its XNNPACK pool there. */
 export const maxWasmThreads = 8;

@@ -1,8 +1,9 @@
-// --threads through the real CLI: the data-parallel passes get that many worker threads,
-// lock.json records the count, --jobs processes share the budget, a bad value is a usage error
-// naming the flag, and the threaded wasm build starts only under SCALPEL_WASM_THREADS.
+// --threads through the real CLI: the data-parallel passes get that many worker threads (default:
+// every core), lock.json records the count, --jobs processes share the budget, a bad value is a
+// usage error naming the flag, and the threaded wasm build starts only under SCALPEL_WASM_THREADS.
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/paths.js';
 import { readJson, runCli, runDirOf, writeRecipe } from './cli-helpers.js';
@@ -44,8 +45,13 @@ describe('CLI run: --threads', function () {
     assert.deepEqual([lock.backend.name, lock.backend.threads], ['wasm', 1]);
   });
 
+  it('defaults to every core (threads: auto)', async () => {
+    const lock = await lockOf([], 'default');
+    assert.equal(lock.backend.threads, Math.min(64, availableParallelism()));
+  });
+
   it('starts the threaded wasm build only under SCALPEL_WASM_THREADS, recorded apart', async () => {
-    const lock = await lockOf([], 'wasm-threads', { SCALPEL_WASM_THREADS: '2' });
+    const lock = await lockOf(['--threads', '1'], 'wasm-threads', { SCALPEL_WASM_THREADS: '2' });
     assert.deepEqual([lock.backend.threads, lock.backend.wasmThreads], [1, 2]);
   });
 

@@ -9,10 +9,10 @@ import { goodRecipe } from './recipe-helpers.js';
 describe('recipe threads', function () {
   const registry = registryWithFamilies();
 
-  it('defaults to 1 and records it in the resolved recipe', async () => {
+  it('defaults to auto (every core) and records it in the resolved recipe', async () => {
     const recipe = await loadRecipe(goodRecipe, { registry });
-    assert.equal(recipe.threads, 1);
-    assert.equal(recipe.resolved.threads, 1);
+    assert.equal(recipe.threads, 'auto');
+    assert.equal(recipe.resolved.threads, 'auto');
   });
 
   it('takes a count or auto from the file (--set) and the threads option over both', async () => {

@@ -2,7 +2,8 @@
 // run them into the shared cache, until Ctrl-C/SIGTERM (running jobs go back to the queue).
 import { Command } from 'commander';
 import { ErrorCode, ExitCode, ScalpelError } from '../../errors.js';
-import { positiveInt, withDebug } from '../options.js';
+import { positiveInt, threadsChoice, withDebug } from '../options.js';
+import type { ThreadsChoice } from '../../models/threads.js';
 
 interface WorkerOpts {
   redis?: string;
@@ -10,7 +11,7 @@ interface WorkerOpts {
   concurrency: number;
   plugins?: string;
   workDir?: string;
-  threads?: number;
+  threads?: ThreadsChoice;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -36,8 +37,8 @@ export function workerCommand(): Command {
     )
     .option(
       '--threads <n>',
-      'data-parallel worker threads per stage (default 1; docs/performance.md)',
-      positiveInt,
+      'data-parallel worker threads of this worker: auto (every core, the default) or a number, shared by its --concurrency stages; results do not depend on it (docs/performance.md)',
+      threadsChoice,
     )
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print debug messages')
