@@ -94,7 +94,8 @@ export class ModelReplica {
       all.set(v, offset);
       offset += v.length;
     }
-    this.last = new Uint32Array(all.slice().buffer);
+    // The shared buffer itself is the record: nothing writes into a version once it is made.
+    this.last = new Uint32Array(buffer);
     this.weights = {
       version: (this.weights?.version ?? 0) + 1,
       buffer,
