@@ -7,7 +7,7 @@
 // bad values fail through a recipe with the stage named.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -31,6 +31,12 @@ import { runCli } from '../cli/cli-helpers.js';
 import { tempDir } from '../helpers/paths.js';
 import { tinyLms, tokenSplit } from '../icbs/lm/fixtures.js';
 import { randomSamples, tinyModel } from '../models/training/tiny-model.js';
+import {
+  closeDataParallel,
+  configureDataParallel,
+  dataParallelPool,
+} from '../../src/parallel/context.js';
+import { readJson, runDirOf } from '../cli/cli-helpers.js';
 import { withThreads } from './fixtures.js';
 
 /** sha256 of every trainable value, variable after variable. */
@@ -407,6 +413,126 @@ describe('data-parallel training (microBatches)', function () {
         /microBatches/,
       );
       other.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a batch-norm model trains its micro-batches on the calling thread: its moving averages change, the same at 1 and 2 threads', async () => {
+    const run = async (
+      threads: number,
+    ): Promise<{ bits: string; moving: number[]; tasks: number }> => {
+      configureDataParallel(threads, 'wasm');
+      try {
+        const model = new TfjsLayersModel(
+          tfl.sequential({
+            layers: [
+              tfl.layers.dense({
+                inputShape: [6],
+                units: 8,
+                kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+              }),
+              tfl.layers.batchNormalization(),
+              tfl.layers.dense({
+                units: 3,
+                kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+              }),
+            ],
+          }),
+        );
+        const optimizer = createOptimizer({ name: 'adam', learningRate: 0.01 });
+        await trainLoop({
+          model,
+          train: randomSamples(45, 1),
+          optimizer,
+          epochs: 1,
+          batchSize: 8,
+          microBatches: 2,
+          microBatchRunner: workerMicroBatches,
+          rng: new Rng(5),
+          where: 'test',
+        });
+        const movingMean = model.layersModel.nonTrainableWeights[0]?.read().dataSync() ?? [];
+        const out = {
+          bits: weightBits(model),
+          moving: [...movingMean],
+          tasks: dataParallelPool()?.completed ?? 0,
+        };
+        optimizer.dispose();
+        model.dispose();
+        return out;
+      } finally {
+        await closeDataParallel();
+        configureDataParallel(1, 'wasm');
+      }
+    };
+    const one = await run(1);
+    const two = await run(2);
+    assert.equal(two.tasks, 0, 'no micro-batch ran on a worker');
+    assert.equal(two.bits, one.bits);
+    assert.deepEqual(two.moving, one.moving);
+    assert.ok(
+      one.moving.some((m) => m !== 0),
+      'the moving mean was updated',
+    );
+  });
+
+  it('train and finetune through the CLI with microBatches 2: the same artifacts at --threads 1 and 2', async () => {
+    const dir = tempDir('scalpel-micro-e2e-');
+    try {
+      writeFileSync(
+        join(dir, 'recipe.yaml'),
+        `version: 1
+name: micro-e2e
+seed: 11
+backend: wasm
+stages:
+  data: { uses: load-dataset, with: { source: fashion-mnist, normalize: { mean: 0.5, std: 0.5 } } }
+  fit:
+    uses: train
+    needs: [data]
+    with:
+      model:
+        input: [784]
+        layers:
+          - { type: dense, units: 32, activation: relu }
+          - { type: dropout, rate: 0.2 }
+          - { type: dense, units: 10 }
+      epochs: 1
+      samples: 300
+      batchSize: 64
+      microBatches: 2
+  tune:
+    uses: finetune
+    needs: [fit, data]
+    with: { steps: 3, batchSize: 48, microBatches: 3, samples: 300, learningRate: 0.001 }
+`,
+      );
+      const runs: string[] = [];
+      for (const threads of ['1', '2']) {
+        const r = await runCli(
+          ['run', 'recipe.yaml', '--no-cache', '--threads', threads, '--out', `t${threads}`],
+          dir,
+        );
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        runs.push(runDirOf(r, dir));
+      }
+      const [one, two] = runs as [string, string];
+      const strip = (x: unknown): unknown =>
+        JSON.parse(
+          JSON.stringify(x, (k, v: unknown) => (/(seconds|timeMs|Ms)$/.test(k) ? undefined : v)),
+        );
+      assert.deepEqual(
+        strip(readJson(join(two, 'metrics.json'))),
+        strip(readJson(join(one, 'metrics.json'))),
+      );
+      for (const stage of ['fit', 'tune']) {
+        for (const f of readdirSync(join(one, 'artifacts', stage))) {
+          const a = readFileSync(join(one, 'artifacts', stage, f));
+          const b = readFileSync(join(two, 'artifacts', stage, f));
+          assert.ok(a.equals(b), `${stage}/${f} differs`);
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
