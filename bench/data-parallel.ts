@@ -15,7 +15,6 @@
 // The machine's load (os.loadavg, as `uptime` prints it) is recorded before and after.
 // Run: npm run build && node dist/bench/data-parallel.js [rounds]
 //      → bench/results/data-parallel.json
-import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -41,23 +40,9 @@ import {
   tokenSamples,
   type WorkloadName,
 } from './helpers/single-thread-workloads.js';
+import { digest, sharedSamples } from './helpers/thread-bench.js';
 
-/** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
-function sharedSamples(s: Samples): Samples {
-  const x = new Float32Array(new SharedArrayBuffer(s.x.length * 4));
-  x.set(s.x);
-  return { count: s.count, sampleShape: s.sampleShape, x, y: s.y, ids: s.ids };
-}
 const threadCounts = [1, 2] as const;
-
-function digest(...arrays: (ArrayBufferView | number)[]): string {
-  const h = createHash('sha256');
-  for (const a of arrays) {
-    if (typeof a === 'number') h.update(new Float64Array([a]));
-    else h.update(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
-  }
-  return h.digest('hex').slice(0, 16);
-}
 
 /** One measurement of a pass: its wall time and a digest of its result. */
 type Pass = () => Promise<{ ms: number; digest: string; extra?: Record<string, number> }>;

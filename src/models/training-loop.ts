@@ -9,6 +9,11 @@ import type { Samples } from '../plugin-api/dataset.js';
 import { maskTensors, reapplyMasks } from './kernel-variables.js';
 import { disposeBatch } from '../data/batches.js';
 import { BatchAugmenter, type TrainingAugment } from '../data/augment.js';
+import {
+  accumulatedGradients,
+  checkMicroBatches,
+  type MicroBatchRunner,
+} from './training/micro-batches.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -50,6 +55,14 @@ export interface TrainLoopOptions {
   optimizer: tf.Optimizer;
   epochs: number;
   batchSize: number;
+  /**
+   * Gradient accumulation: each batch's gradient summed over this many micro-batches, which run
+   * on the data-parallel worker threads when there are any (src/parallel/training.ts). Default 1:
+   * one forward over the whole batch.
+   */
+  microBatches?: number | undefined;
+  /** Where micro-batches run when not here (src/parallel/training.ts workerMicroBatches). */
+  microBatchRunner?: MicroBatchRunner | undefined;
   /** Shuffling, dropout noise and augmentation (forks 'shuffle', 'dropout', 'augment'). */
   rng: Rng;
   /** Augment every training batch (random crop, flip) from the 'augment' fork of `rng`. */
@@ -78,6 +91,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
       hint: 'check the dataset split and validationSplit',
     });
   }
+  const microBatches = checkMicroBatches(o.microBatches, o.batchSize, o.where);
   const shuffleRng = o.rng.fork('shuffle');
   const dropoutRng = o.rng.fork('dropout');
   const augmenter =
@@ -111,23 +125,43 @@ export async function trainLoop(o: TrainLoopOptions): Promise<EpochRecord[]> {
           augmenter !== undefined
             ? task.batch(augmenter.gather(o.train, rows))
             : task.batch(o.train, rows);
-        const acc: { hits?: tf.Tensor } = {};
-        const cost = o.optimizer.minimize(
-          () => {
-            const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
-            const hits = task.countCorrect?.(out, batch);
-            if (hits !== undefined) acc.hits = tf.keep(hits);
-            return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
-          },
-          true,
-          variables,
-        );
-        if (masks !== undefined) reapplyMasks(masks);
-        const batchLoss = cost === null ? NaN : ((await cost.data())[0] ?? NaN);
-        correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
+        let batchLoss: number;
+        if (microBatches > 1) {
+          try {
+            const g = await accumulatedGradients(
+              o.model,
+              batch,
+              microBatches,
+              dropoutRng,
+              o.microBatchRunner,
+            );
+            o.optimizer.applyGradients(g.grads);
+            tf.dispose(Object.values(g.grads));
+            batchLoss = g.loss;
+            correct += g.hits;
+          } finally {
+            disposeBatch(batch);
+          }
+          if (masks !== undefined) reapplyMasks(masks);
+        } else {
+          const acc: { hits?: tf.Tensor } = {};
+          const cost = o.optimizer.minimize(
+            () => {
+              const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
+              const hits = task.countCorrect?.(out, batch);
+              if (hits !== undefined) acc.hits = tf.keep(hits);
+              return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
+            },
+            true,
+            variables,
+          );
+          if (masks !== undefined) reapplyMasks(masks);
+          batchLoss = cost === null ? NaN : ((await cost.data())[0] ?? NaN);
+          correct += acc.hits === undefined ? 0 : ((await acc.hits.data())[0] ?? 0);
+          disposeBatch(batch);
+          tf.dispose([cost ?? [], acc.hits ?? []]);
+        }
         lossSum += batchLoss * rows.length;
-        disposeBatch(batch);
-        tf.dispose([cost ?? [], acc.hits ?? []]);
         if (!Number.isFinite(batchLoss)) {
           throw new ScalpelError(
             ErrorCode.Stage,

@@ -109,6 +109,15 @@ export type TaskRequest =
     }
   | { readonly type: 'release'; readonly handle: number }
   | {
+      /** One micro-batch's training gradients (models/training/micro-batches.ts). */
+      readonly type: 'train-gradients';
+      readonly batch: WireBatch;
+      /** The whole batch's sample count: each micro-batch's loss is Σ its losses / divisor. */
+      readonly divisor: number;
+      /** The dropout seed of this micro-batch, drawn on the run's thread. */
+      readonly seed: number;
+    }
+  | {
       /** One batch of calibration statistics. */
       readonly type: 'statistics';
       readonly samples: WireSamples;
@@ -133,7 +142,14 @@ export type TaskResult =
   | { readonly type: 'outer-matrices' }
   | { readonly type: 'mean-rows' }
   | { readonly type: 'release' }
-  | { readonly type: 'statistics'; readonly layers: readonly BatchLayerStatistics[] };
+  | { readonly type: 'statistics'; readonly layers: readonly BatchLayerStatistics[] }
+  | {
+      readonly type: 'train-gradients';
+      /** In the replica's trainableVariables order; null where the loss does not reach. */
+      readonly grads: readonly (Float32Array | null)[];
+      readonly loss: number;
+      readonly hits: number;
+    };
 
 /** A failure as it crosses threads: a ScalpelError's code, hint and layer survive. */
 export interface WireError {
@@ -154,6 +170,7 @@ export function transferablesOf(result: TaskResult): ArrayBuffer[] {
   if (result.type === 'evaluate') arrays.push(result.partial.terms);
   if (result.type === 'statistics')
     for (const l of result.layers) arrays.push(l.sq, l.gram, l.grad);
+  if (result.type === 'train-gradients') for (const g of result.grads) arrays.push(g ?? undefined);
   const seen = new Set<ArrayBuffer>();
   for (const a of arrays) if (a !== undefined) seen.add(a.buffer as ArrayBuffer);
   return [...seen];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { builtinFamilies } from '../models/families.js';
 import type { PrunableModel } from '../plugin-api/model.js';
+import { valuesView } from '../models/tensor-storage.js';
 import type { ReplicaSource, WeightsMessage } from './protocol.js';
 
 /**
@@ -92,7 +93,10 @@ export class ModelReplica {
   /** The current version of the model's variables: a new one only when a value changed. */
   currentWeights(): WeightsMessage {
     const vars = syncedVariables(this.model);
-    const values = vars.map((v) => v.dataSync() as Float32Array);
+    // Views of the backend's memory, no copies (a step of training changes every value: a copy of
+    // fresh memory cost as much as the write into the shared buffer below). Nothing here runs a
+    // tfjs op, so the views stay valid until the values are in the shared buffer.
+    const values = vars.map((v) => valuesView(v));
     const total = values.reduce((a, v) => a + v.length, 0);
     let same = this.last !== undefined && this.last.length === total;
     if (same && this.last !== undefined) {
@@ -117,7 +121,8 @@ export class ModelReplica {
       all.set(v, offset);
       offset += v.length;
     }
-    this.last = new Uint32Array(all.slice().buffer);
+    // The shared buffer itself is the record: nothing writes into a version once it is made.
+    this.last = new Uint32Array(buffer);
     this.weights = {
       version: (this.weights?.version ?? 0) + 1,
       buffer,

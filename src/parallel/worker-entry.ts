@@ -16,6 +16,7 @@ import {
   type WorkerStart,
 } from './protocol.js';
 import { ReplicaHost } from './replica-host.js';
+import { trainingGradientsOf } from './training.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-entry.js must run as a worker thread');
@@ -45,6 +46,8 @@ async function handle(request: Request): Promise<TaskResult> {
       return gradients.compute(model, task.handle, task.batch, task.layers);
     case 'statistics':
       return statisticsOfBatch(model, task.samples, task.requests);
+    case 'train-gradients':
+      return trainingGradientsOf(model, task.batch, task.divisor, task.seed);
   }
 }
 

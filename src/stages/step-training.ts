@@ -10,6 +10,7 @@ import type { Dataset, Samples } from '../plugin-api/dataset.js';
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { StageContext } from '../plugin-api/stage.js';
 import { runStepLoop } from '../models/training/step-loop.js';
+import { workerMicroBatches } from '../parallel/training.js';
 import type { TrainingParams } from './training-params.js';
 import { stepTrainingDefaults } from './step-training-defaults.js';
 import type { TrainingAugment } from '../data/augment.js';
@@ -53,6 +54,8 @@ export async function runStepTraining(
       validation,
       steps,
       batchSize: p.batchSize,
+      microBatches: p.microBatches,
+      microBatchRunner: workerMicroBatches,
       schedule: {
         kind: 'warmup-cosine',
         learningRate: p.learningRate,

@@ -27,6 +27,7 @@ import type { StageContext, StageResult } from '../plugin-api/stage.js';
 import { readSchema } from '../util/schemas.js';
 import { checkData, loadDatasetInput, loadModelInput, splitSamples } from './stage-inputs.js';
 import { runStepTraining } from './step-training.js';
+import { workerMicroBatches } from '../parallel/training.js';
 import type { TrainingParams } from './training-params.js';
 
 /** A causal LM from scratch: its config.json as an object (see schemas/stages/train.schema.json). */
@@ -143,6 +144,8 @@ export async function runTraining(
       optimizer,
       epochs: p.epochs,
       batchSize: p.batchSize,
+      microBatches: p.microBatches,
+      microBatchRunner: workerMicroBatches,
       rng: ctx.rng.fork('train-loop'),
       augment,
       masks,

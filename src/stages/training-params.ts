@@ -24,6 +24,8 @@ export type TrainingParams = {
   momentum: number;
   epochs: number;
   batchSize: number;
+  /** Gradient accumulation: each batch's gradient summed over this many micro-batches (default 1). */
+  microBatches?: number;
   split: string;
   samples: number;
   validationSplit: number;

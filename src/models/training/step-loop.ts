@@ -21,6 +21,7 @@ import {
   type TrainingState,
 } from './checkpoint.js';
 import { clipByGlobalNorm } from './clip.js';
+import { accumulatedGradients, checkMicroBatches, type MicroBatchRunner } from './micro-batches.js';
 import {
   freshLoopState,
   loopJson,
@@ -41,6 +42,13 @@ export interface StepLoopOptions {
   /** Updates in the whole run. */
   steps: number;
   batchSize: number;
+  /**
+   * Gradient accumulation over this many micro-batches per update, on the data-parallel worker
+   * threads when there are any (src/parallel/training.ts). Default 1: one forward per batch.
+   */
+  microBatches?: number | undefined;
+  /** Where micro-batches run when not here (src/parallel/training.ts workerMicroBatches). */
+  microBatchRunner?: MicroBatchRunner | undefined;
   schedule: LrSchedule;
   /** AdamW settings (weightDecay 0: plain Adam). */
   optimizer?: AdamWOptions | undefined;
@@ -144,12 +152,15 @@ function configOf(o: StepLoopOptions, optimizer: AdamW): LoopConfig {
     curveEvery: o.curveEvery ?? 10,
     evaluation: o.evaluation === undefined ? null : { ...o.evaluation },
     ...(o.augment !== undefined ? { augment: { ...o.augment.options } } : {}),
+    // Absent at 1 (checkpoints from before the parameter existed still fit).
+    ...(o.microBatches !== undefined && o.microBatches > 1 ? { microBatches: o.microBatches } : {}),
   };
 }
 
 /** Train in place for `o.steps` updates (continuing from the newest checkpoint when there is one). */
 export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
   checkOptions(o);
+  const microBatches = checkMicroBatches(o.microBatches, o.batchSize, o.where);
   const task = o.model.task;
   const unit = task.name === 'causal-lm' ? 'tokens' : 'samples';
   const curveEvery = o.curveEvery ?? 10;
@@ -218,10 +229,28 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
       let gradNorm: number | undefined;
       const count = batch.count * (unit === 'tokens' ? (batch.inputs.shape[1] ?? 1) : 1);
       try {
-        const { value, grads } = tf.variableGrads(() => {
-          const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
-          return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
-        }, variables);
+        let grads: tf.NamedTensorMap;
+        // The batch loss: known from the micro-batches, else read after the update (as always).
+        let value: tf.Scalar | undefined;
+        let summedLoss = NaN;
+        if (microBatches > 1) {
+          const g = await accumulatedGradients(
+            o.model,
+            batch,
+            microBatches,
+            dropoutRng,
+            o.microBatchRunner,
+          );
+          grads = g.grads;
+          summedLoss = g.loss;
+        } else {
+          const whole = tf.variableGrads(() => {
+            const out = o.model.forward(batch.inputs, { training: true, rng: dropoutRng }).output;
+            return tf.mean<tf.Scalar>(task.perSampleLoss(out, batch));
+          }, variables);
+          grads = whole.grads;
+          value = whole.value;
+        }
         let applied = grads;
         try {
           if (o.clipNorm !== undefined) {
@@ -234,8 +263,10 @@ export async function runStepLoop(o: StepLoopOptions): Promise<StepLoopResult> {
           tf.dispose(Object.values(applied));
         }
         if (masks !== undefined) reapplyMasks(masks);
-        loss = (await value.data())[0] ?? NaN;
-        value.dispose();
+        if (value !== undefined) {
+          loss = (await value.data())[0] ?? NaN;
+          value.dispose();
+        } else loss = summedLoss;
       } finally {
         disposeBatch(batch);
       }
