@@ -30,8 +30,9 @@ describe('data-parallel pool', function () {
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim()) as { loss: number; tasks: number };
       assert.ok(Number.isFinite(out.loss));
-      // evaluation: 2 shards; release: + 2 gradient shards, 2 outer-matrices, 2 mean-rows.
-      assert.equal(out.tasks, mode === 'release' ? 8 : 2, 'the shards ran on the workers');
+      // evaluation: 3 shards (one per batch of 2: up to 4 per worker); release: + 2 gradient
+      // shards, 2 outer-matrices, 2 mean-rows.
+      assert.equal(out.tasks, mode === 'release' ? 9 : 3, 'the shards ran on the workers');
     });
   }
 
