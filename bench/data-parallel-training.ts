@@ -12,7 +12,7 @@
 // Run: npm run build && node dist/bench/data-parallel-training.js [rounds] [garmentSteps] [lmSteps]
 //      → bench/results/data-parallel-training.json
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/models/backend.js';
@@ -32,7 +32,7 @@ import type { PrunableModel } from '../src/plugin-api/model.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { Rng } from '../src/util/rng.js';
 import { garmentDataset } from './helpers/garment-data.js';
-import { digest, sharedSamples } from './helpers/thread-bench.js';
+import { digest, machineRecord, sharedSamples } from './helpers/thread-bench.js';
 
 interface Setting {
   readonly key: string;
@@ -250,16 +250,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'data-parallel-training',
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      parallelism: availableParallelism(),
-      model: cpus()[0]?.model ?? '',
-    },
-    load: {
-      before: loadBefore.map(round2),
-      after: loadAfter.map(round2),
-      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it',
-    },
+    ...machineRecord(loadBefore, loadAfter),
     backend: backend.name,
     rounds,
     models,

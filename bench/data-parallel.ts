@@ -16,7 +16,7 @@
 // Run: npm run build && node dist/bench/data-parallel.js [rounds]
 //      → bench/results/data-parallel.json
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { disposeBatch, sliceSamples } from '../src/data/batches.js';
 import { initBackend } from '../src/models/backend.js';
@@ -40,7 +40,7 @@ import {
   tokenSamples,
   type WorkloadName,
 } from './helpers/single-thread-workloads.js';
-import { digest, sharedSamples } from './helpers/thread-bench.js';
+import { digest, machineRecord, sharedSamples } from './helpers/thread-bench.js';
 
 const threadCounts = [1, 2] as const;
 
@@ -342,16 +342,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'data-parallel',
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      parallelism: availableParallelism(),
-      model: cpus()[0]?.model ?? '',
-    },
-    load: {
-      before: loadBefore.map((x) => Math.round(x * 100) / 100),
-      after: loadAfter.map((x) => Math.round(x * 100) / 100),
-      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it',
-    },
+    ...machineRecord(loadBefore, loadAfter),
     backend: backend.name,
     rounds,
     passes,

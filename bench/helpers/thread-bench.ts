@@ -1,6 +1,8 @@
 // What the data-parallel benchmarks share: samples in shared memory (as a stage reads a split from
-// its artifact) and short digests of results, to tell whether two thread counts gave the same bits.
+// its artifact), short digests of results, to tell whether two thread counts gave the same bits,
+// and the record of the machine and its load.
 import { createHash } from 'node:crypto';
+import { availableParallelism, cpus } from 'node:os';
 import type { Samples } from '../../src/plugin-api/dataset.js';
 
 /** Samples with x in shared memory, as every stage of a run reads a split from its artifact. */
@@ -18,4 +20,27 @@ export function digest(...arrays: (ArrayBufferView | number)[]): string {
     else h.update(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** The machine and its load around a run, as every thread benchmark records them. */
+export function machineRecord(
+  loadBefore: readonly number[],
+  loadAfter: readonly number[],
+): {
+  machine: { cpus: number; parallelism: number; model: string };
+  load: { before: number[]; after: number[]; note: string };
+} {
+  const round2 = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    machine: {
+      cpus: cpus().length,
+      parallelism: availableParallelism(),
+      model: cpus()[0]?.model ?? '',
+    },
+    load: {
+      before: loadBefore.map(round2),
+      after: loadAfter.map(round2),
+      note: 'os.loadavg() (1, 5, 15 min), as uptime prints it',
+    },
+  };
 }
