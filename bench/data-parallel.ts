@@ -16,7 +16,7 @@
 // Run: npm run build && node dist/bench/data-parallel.js [rounds]
 //      → bench/results/data-parallel.json
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { disposeBatch, sliceSamples } from '../src/data/batches.js';
 import { initBackend } from '../src/models/backend.js';
@@ -42,7 +42,27 @@ import {
 } from './helpers/single-thread-workloads.js';
 import { digest, machineRecord, sharedSamples } from './helpers/thread-bench.js';
 
-const threadCounts = [1, 2] as const;
+/**
+ * The thread counts compared: `node dist/bench/data-parallel.js [rounds] [1,2,4]`, else every
+ * power of two up to the machine's cores (at least 1 and 2). Speedups are over 1 thread; the bar
+ * is at 2.
+ */
+function threadCountsOf(arg: string | undefined): number[] {
+  if (arg !== undefined) {
+    const counts = arg.split(',').map(Number);
+    if (
+      counts.some((n) => !Number.isInteger(n) || n < 1) ||
+      !counts.includes(1) ||
+      !counts.includes(2)
+    )
+      throw new Error(`thread counts '${arg}': whole numbers, including 1 and 2 (e.g. 1,2,4)`);
+    return [...new Set(counts)].sort((a, b) => a - b);
+  }
+  const out = [1, 2];
+  for (let n = 4; n <= availableParallelism(); n *= 2) out.push(n);
+  return out;
+}
+const threadCounts = threadCountsOf(process.argv[3]);
 
 /** One measurement of a pass: its wall time and a digest of its result. */
 type Pass = () => Promise<{ ms: number; digest: string; extra?: Record<string, number> }>;
@@ -53,6 +73,8 @@ interface PassReport {
   /** t(1) / t(2) within each round, and their median and min. */
   speedupPerRound: number[];
   speedup: { median: number; min: number; max: number };
+  /** t(1) / t(n) for every count n above 1 (2 is `speedup`). */
+  speedupAt: Record<string, { median: number; min: number; max: number }>;
   /** Median over rounds of the process's CPU time / wall time during the pass. */
   cpuPerWall: Record<string, number>;
   identical: boolean;
@@ -86,11 +108,13 @@ async function measure(
   rounds: number,
   unitOf?: (ms: number) => Record<string, number>,
 ): Promise<PassReport> {
-  const ms: Record<number, number[]> = { 1: [], 2: [] };
-  const cpu: Record<number, number[]> = { 1: [], 2: [] };
+  const ms: Record<number, number[]> = Object.fromEntries(threadCounts.map((t) => [t, []]));
+  const cpu: Record<number, number[]> = Object.fromEntries(threadCounts.map((t) => [t, []]));
+  const ratiosAt: Record<number, number[]> = Object.fromEntries(threadCounts.map((t) => [t, []]));
   const extras: Record<string, number[]> = {};
   const digests = new Set<string>();
   const ratios: number[] = [];
+  let pooled = 0;
   for (let r = -1; r < rounds; r++) {
     // Round −1 warms up (worker start, replica load, wasm compilation); not counted.
     const order = r % 2 === 0 ? [...threadCounts] : [...threadCounts].reverse();
@@ -98,6 +122,11 @@ async function measure(
     for (const threads of order) {
       configureDataParallel(threads, 'wasm');
       const pass = await passes(threads);
+      // One pool per process: another count starts new workers, a start-up not to be timed.
+      if (threads > 1 && threads !== pooled) {
+        await pass();
+        pooled = threads;
+      }
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       const out = await pass();
@@ -113,7 +142,10 @@ async function measure(
         round[threads] = out.ms;
       }
     }
-    if (r >= 0) ratios.push((round[1] as number) / (round[2] as number));
+    if (r >= 0) {
+      ratios.push((round[1] as number) / (round[2] as number));
+      for (const t of threadCounts) ratiosAt[t]?.push((round[1] as number) / (round[t] as number));
+    }
     process.stdout.write(
       `${name} round ${r}: ${threadCounts.map((t) => `${t}t ${round[t]?.toFixed(0) ?? '-'} ms`).join(', ')}\n`,
     );
@@ -125,13 +157,20 @@ async function measure(
   });
   const report: PassReport = {
     name,
-    ms: { '1': stat(ms[1] as number[]), '2': stat(ms[2] as number[]) },
+    ms: Object.fromEntries(threadCounts.map((t) => [String(t), stat(ms[t] as number[])])),
     speedupPerRound: ratios.map((x) => Math.round(x * 1000) / 1000),
     speedup: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
-    cpuPerWall: {
-      '1': Math.round(median(cpu[1] as number[]) * 100) / 100,
-      '2': Math.round(median(cpu[2] as number[]) * 100) / 100,
-    },
+    speedupAt: Object.fromEntries(
+      threadCounts
+        .filter((t) => t > 1)
+        .map((t) => {
+          const v = ratiosAt[t] as number[];
+          return [String(t), { median: median(v), min: Math.min(...v), max: Math.max(...v) }];
+        }),
+    ),
+    cpuPerWall: Object.fromEntries(
+      threadCounts.map((t) => [String(t), Math.round(median(cpu[t] as number[]) * 100) / 100]),
+    ),
     identical: digests.size === 1,
     digest: [...digests].join(' ≠ '),
     ...(Object.keys(extras).length > 0
@@ -153,7 +192,12 @@ async function measure(
     );
   }
   console.log(
-    `${name}: speedup ${report.speedup.median.toFixed(2)}× (min ${report.speedup.min.toFixed(2)}, max ${report.speedup.max.toFixed(2)}), cpu/wall ${report.cpuPerWall['1']} / ${report.cpuPerWall['2']}, ${report.identical ? 'identical' : 'RESULTS DIFFER'}`,
+    `${name}: speedup ${report.speedup.median.toFixed(2)}× (min ${report.speedup.min.toFixed(2)}, max ${report.speedup.max.toFixed(2)})${threadCounts
+      .filter((t) => t > 2)
+      .map((t) => `, @${t} ${report.speedupAt[String(t)]?.median.toFixed(2)}×`)
+      .join(
+        '',
+      )}, cpu/wall ${threadCounts.map((t) => report.cpuPerWall[String(t)]).join(' / ')}, ${report.identical ? 'identical' : 'RESULTS DIFFER'}`,
   );
   return report;
 }
@@ -345,6 +389,7 @@ async function main(): Promise<void> {
     ...machineRecord(loadBefore, loadAfter),
     backend: backend.name,
     rounds,
+    threadCounts,
     passes,
     bar: {
       speedupAt2: 1.7,
