@@ -18,7 +18,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/models/backend.js';
 import { hfCausalLmFamily } from '../src/models/hf/family.js';
 import { median } from '../src/models/metrics.js';
-import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
 import { runStepLoop } from '../src/models/training/step-loop.js';
 import {
   closeDataParallel,
@@ -31,7 +30,7 @@ import type { Samples } from '../src/plugin-api/dataset.js';
 import type { PrunableModel } from '../src/plugin-api/model.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { Rng } from '../src/util/rng.js';
-import { garmentDataset } from './helpers/garment-data.js';
+import { garmentModelAndData } from './helpers/garment-data.js';
 import { digest, machineRecord, sharedSamples } from './helpers/thread-bench.js';
 
 interface Setting {
@@ -199,12 +198,7 @@ async function main(): Promise<void> {
   const lmSteps = Number(process.argv[4] ?? 2);
   const loadBefore = loadavg();
   const backend = await initBackend('wasm');
-  const garment = await tfjsLayersFamily.load(
-    join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
-  );
-  const dataset = await garmentDataset();
-  const trainSplit = dataset.splits.get('train');
-  if (trainSplit === undefined) throw new Error('fashion-mnist train split');
+  const { model: garment, train: trainSplit } = await garmentModelAndData();
   const models: Record<string, unknown>[] = [];
   models.push(
     await measure(

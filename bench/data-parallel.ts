@@ -23,7 +23,6 @@ import { initBackend } from '../src/models/backend.js';
 import { hfCausalLmFamily } from '../src/models/hf/family.js';
 import { median } from '../src/models/metrics.js';
 import { GradientEngine } from '../src/models/per-sample-gradients.js';
-import { tfjsLayersFamily } from '../src/models/tfjs-layers/family.js';
 import { calibrationStatistics } from '../src/parallel/calibration.js';
 import { closeDataParallel, configureDataParallel } from '../src/parallel/context.js';
 import { evaluateModel } from '../src/parallel/evaluation.js';
@@ -32,7 +31,7 @@ import type { Samples } from '../src/plugin-api/dataset.js';
 import type { PrunableModel } from '../src/plugin-api/model.js';
 import { sa } from '../src/solvers/index.js';
 import { packageRoot } from '../src/util/package-root.js';
-import { garmentDataset } from './helpers/garment-data.js';
+import { garmentModelAndData } from './helpers/garment-data.js';
 import { runIcbsSteps } from './helpers/icbs-steps.js';
 import { hostCeiling, type CeilingReport } from './helpers/host-ceiling.js';
 import {
@@ -239,13 +238,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 5);
   const loadBefore = loadavg();
   const backend = await initBackend('wasm');
-  const garment = await tfjsLayersFamily.load(
-    join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
-  );
-  const dataset = await garmentDataset();
-  const trainSplit = dataset.splits.get('train');
-  const testSplit = dataset.splits.get('test');
-  if (trainSplit === undefined || testSplit === undefined) throw new Error('fashion-mnist splits');
+  const { model: garment, train: trainSplit, test: testSplit } = await garmentModelAndData();
   const train = { ...trainSplit, ...sharedSamples(trainSplit) };
   const test = sharedSamples(testSplit);
   const passes: PassReport[] = [];

@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { sliceSamples, disposeBatch } from '../../src/data/batches.js';
 import { hfCausalLmFamily } from '../../src/models/hf/family.js';
 import { GradientEngine } from '../../src/models/per-sample-gradients.js';
-import { tfjsLayersFamily } from '../../src/models/tfjs-layers/family.js';
 import { layerStatistics } from '../../src/pruning/layer-statistics.js';
 import type { Samples } from '../../src/plugin-api/dataset.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
-import { garmentDataset } from './garment-data.js';
+import { garmentModelAndData } from './garment-data.js';
 
 export const workloadNames = [
   'garment-evaluation',
@@ -46,13 +45,7 @@ export function garmentBlock(paramCount: number): Int32Array {
 /** Loads what `name` needs (backend already initialised) and returns one run of it. */
 export async function loadWorkload(name: WorkloadName): Promise<() => Promise<void>> {
   if (name.startsWith('garment')) {
-    const model = await tfjsLayersFamily.load(
-      join(packageRoot, 'assets', 'garment-classifier', 'model.json'),
-    );
-    const ds = await garmentDataset();
-    const test = ds.splits.get('test');
-    const train = ds.splits.get('train');
-    if (test === undefined || train === undefined) throw new Error('fashion-mnist splits');
+    const { model, train, test } = await garmentModelAndData();
     if (name === 'garment-evaluation')
       return () => {
         model.task.evaluate(model, test, { batchSize: 256, topK: 3 });
