@@ -23,6 +23,7 @@ import type {
   WireSamples,
   WireStatisticsRequest,
 } from './protocol.js';
+import { inOrderOverWorkers } from './in-order.js';
 import { wireBuffers, wireSamples } from './wire.js';
 
 /** layerStatistics, on the worker threads when there are any. */
@@ -46,6 +47,7 @@ export async function calibrationStatistics(
     meanGradient: r.meanGradient,
   }));
   const post = (b: number): Promise<TaskResult> => {
+    options.signal?.throwIfAborted();
     const start = b * options.batchSize;
     const part = wireSamples(samples, start, Math.min(start + options.batchSize, count));
     return pool.run(
@@ -56,40 +58,30 @@ export async function calibrationStatistics(
     );
   };
   const acc = new StatisticsAccumulator(requests, count, options.scratch);
-  const inFlight = new Map<number, Promise<TaskResult>>();
-  const window = replica.workers;
-  for (let b = 0; b < Math.min(window, batches); b++) inFlight.set(b, post(b));
-  try {
-    for (let b = 0; b < batches; b++) {
-      options.signal?.throwIfAborted();
-      const r = await (inFlight.get(b) as Promise<TaskResult>);
-      inFlight.delete(b);
-      if (b + window < batches) inFlight.set(b + window, post(b + window));
-      if (r.type !== 'statistics') throw new Error(`statistics: unexpected reply ${r.type}`);
-      const batchCount = Math.min(options.batchSize, count - b * options.batchSize);
-      for (const s of r.layers) {
-        const gram: { values: Float32Array; columns: number }[] = [];
-        if (s.gram !== undefined && s.columns !== undefined) {
-          const fanIn = Math.round(Math.sqrt(s.gram.length));
-          let o = 0;
-          for (const c of s.columns) {
-            gram.push({ values: s.gram.subarray(o, o + fanIn * c), columns: c });
-            o += fanIn * c;
-          }
+  // A cancelled run stops at the next batch's turn; batches still running end unseen.
+  await inOrderOverWorkers(batches, replica.workers, post, (r, b) => {
+    options.signal?.throwIfAborted();
+    if (r.type !== 'statistics') throw new Error(`statistics: unexpected reply ${r.type}`);
+    const batchCount = Math.min(options.batchSize, count - b * options.batchSize);
+    for (const s of r.layers) {
+      const gram: { values: Float32Array; columns: number }[] = [];
+      if (s.gram !== undefined && s.columns !== undefined) {
+        const fanIn = Math.round(Math.sqrt(s.gram.length));
+        let o = 0;
+        for (const c of s.columns) {
+          gram.push({ values: s.gram.subarray(o, o + fanIn * c), columns: c });
+          o += fanIn * c;
         }
-        acc.add(s.layer, batchCount, {
-          rows: s.rows,
-          ...(s.sq !== undefined ? { sq: s.sq } : {}),
-          gram,
-          ...(s.grad !== undefined ? { grad: s.grad } : {}),
-        });
       }
-      options.progress?.tick(batchCount);
+      acc.add(s.layer, batchCount, {
+        rows: s.rows,
+        ...(s.sq !== undefined ? { sq: s.sq } : {}),
+        gram,
+        ...(s.grad !== undefined ? { grad: s.grad } : {}),
+      });
     }
-  } finally {
-    // Batches still running when a batch failed or the run was cancelled: let them end unseen.
-    for (const p of inFlight.values()) p.catch(() => undefined);
-  }
+    options.progress?.tick(batchCount);
+  });
   return acc.result();
 }
 

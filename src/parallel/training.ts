@@ -15,6 +15,7 @@ import {
 import type { PrunableModel } from '../plugin-api/model.js';
 import type { Batch } from '../plugin-api/task.js';
 import { dataParallelPool, replicaFor } from './context.js';
+import { inOrderOverWorkers } from './in-order.js';
 import type { TaskResult, WireBatch } from './protocol.js';
 import { batchFromWire, wireBatch, wireBuffers } from './wire.js';
 
@@ -50,21 +51,10 @@ export const workerMicroBatches: MicroBatchRunner = async (
       wireBuffers(part),
     );
   };
-  const inFlight = new Map<number, Promise<TaskResult>>();
-  const window = replica.workers;
-  for (let k = 0; k < Math.min(window, parts.length); k++) inFlight.set(k, post(k));
-  try {
-    for (let k = 0; k < parts.length; k++) {
-      const r = await (inFlight.get(k) as Promise<TaskResult>);
-      inFlight.delete(k);
-      if (k + window < parts.length) inFlight.set(k + window, post(k + window));
-      if (r.type !== 'train-gradients') throw new Error(`training: unexpected reply ${r.type}`);
-      take(r);
-    }
-  } finally {
-    // Micro-batches still running when one failed: let them end unseen.
-    for (const p of inFlight.values()) p.catch(() => undefined);
-  }
+  await inOrderOverWorkers(parts.length, replica.workers, post, (r) => {
+    if (r.type !== 'train-gradients') throw new Error(`training: unexpected reply ${r.type}`);
+    take(r);
+  });
   return true;
 };
 
